@@ -1,0 +1,59 @@
+"""Stage progress events: each stage appends one JSON line when it starts and when it ends.
+
+`mlrig run` points MLRIG_EVENTS_FILE at a file and shows the events as they arrive; elsewhere
+(a cluster, a test) the variable is unset and recording is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mlrig.components.config import env
+
+
+def _append(record: dict[str, Any]) -> None:
+    target = env.get(env.EVENTS_FILE)
+    if not target:
+        return
+    with Path(target).open("a") as fh:
+        fh.write(json.dumps(record, default=str) + "\n")
+
+
+@contextmanager
+def stage(name: str) -> Iterator[dict[str, Any]]:
+    """Record a stage's start, end, wall time and the key outputs put in the yielded dict."""
+    outputs: dict[str, Any] = {}
+    started = time.perf_counter()
+    _append({"stage": name, "status": "running"})
+    try:
+        yield outputs
+    except BaseException as exc:
+        _append(
+            {
+                "stage": name,
+                "status": "failed",
+                "seconds": round(time.perf_counter() - started, 2),
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+        )
+        raise
+    _append(
+        {
+            "stage": name,
+            "status": "done",
+            "seconds": round(time.perf_counter() - started, 2),
+            "outputs": outputs,
+        }
+    )
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """All events recorded so far."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

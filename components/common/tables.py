@@ -1,0 +1,34 @@
+"""A folder of named parquet tables plus a manifest: how stages hand tabular data to each other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+MANIFEST = "manifest.json"
+
+
+def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
+    """Write each table as <name>.parquet and the manifest (meta + row counts)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+    manifest = {**meta, "tables": {n: {"rows": len(f)} for n, f in tables.items()}}
+    if isinstance(meta.get("tables"), dict):
+        for name, info in meta["tables"].items():
+            manifest["tables"].setdefault(name, {}).update(info)
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+
+
+def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Read every table the manifest names."""
+    src = Path(folder)
+    return {name: pd.read_parquet(src / f"{name}.parquet") for name in read_manifest(src)["tables"]}
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    return json.loads((Path(folder) / MANIFEST).read_text())

@@ -1,0 +1,57 @@
+"""Every environment variable mlrig reads, in one place."""
+
+from __future__ import annotations
+
+import os
+
+# Path of the project config file (default: ./mlrig.yaml).
+CONFIG_PATH = "MLRIG_CONFIG"
+# Profile layered on top of the base config (local, kind, minikube).
+PROFILE = "MLRIG_PROFILE"
+# Prefix for dotted-key overrides: MLRIG__MODEL__NAME=x sets model.name.
+OVERRIDE_PREFIX = "MLRIG__"
+# JSON-lines file that pipeline stages append their progress events to (set by `mlrig run`).
+EVENTS_FILE = "MLRIG_EVENTS_FILE"
+# Container image the KFP components run in.
+IMAGE = "MLRIG_IMAGE"
+# Set for Feast's feature_store.yaml placeholders.
+FEAST_REGISTRY = "MLRIG_FEAST_REGISTRY"
+FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
+FEAST_ONLINE_TYPE = "MLRIG_FEAST_ONLINE_TYPE"
+FEAST_REDIS = "MLRIG_FEAST_REDIS"
+FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
+
+DEFAULT_IMAGE = "mlrig:latest"
+
+# Telemetry off: these machines (and many clusters) have no internet.
+QUIET_TELEMETRY = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "BENTOML_DO_NOT_TRACK": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def get(name: str, default: str | None = None) -> str | None:
+    """Read one mlrig environment variable."""
+    return os.environ.get(name, default)
+
+
+def overrides() -> dict[str, str]:
+    """All MLRIG__A__B=value variables as {"a.b": value}."""
+    return {
+        key[len(OVERRIDE_PREFIX) :].lower().replace("__", "."): value
+        for key, value in os.environ.items()
+        if key.startswith(OVERRIDE_PREFIX)
+    }
+
+
+def image() -> str:
+    """The image every KFP component runs in."""
+    return os.environ.get(IMAGE, DEFAULT_IMAGE)
+
+
+def quiet_telemetry() -> None:
+    """Turn off phone-home telemetry of MLflow and BentoML in this process and its children."""
+    for key, value in QUIET_TELEMETRY.items():
+        os.environ.setdefault(key, value)

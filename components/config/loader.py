@@ -1,0 +1,104 @@
+"""Load mlrig.yaml: base config, then the profile, then MLRIG__* environment overrides."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mlrig.components.config import env
+from mlrig.components.config.schema import Config
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the key and the problem."""
+
+
+class LoadedConfig:
+    """A validated config plus the folder its relative paths are resolved against."""
+
+    def __init__(self, config: Config, root: Path) -> None:
+        self.config = config
+        self.root = root.resolve()
+
+    def path(self, value: str) -> Path:
+        """Resolve a config path (relative to the config file's folder)."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    def to_json(self) -> str:
+        """Serialise for handing to pipeline components."""
+        return json.dumps({"root": str(self.root), "config": self.config.model_dump(mode="json")})
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, raw: str) -> None:
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{dotted}: cannot override inside a non-mapping value")
+    node[keys[-1]] = yaml.safe_load(raw)
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+        lines.append(f"{loc or '<root>'}: {err['msg']}")
+    return "invalid config:\n  " + "\n  ".join(lines)
+
+
+def build(data: dict[str, Any], root: Path, profile: str | None = None) -> LoadedConfig:
+    """Validate raw config data with a profile and environment overrides applied."""
+    if not isinstance(data, dict):
+        raise ConfigError("the config file must hold a mapping at its top level")
+    profile = profile or env.get(env.PROFILE) or data.get("profile") or "local"
+    profiles = data.get("profiles") or {}
+    if profile != "local" and profile not in profiles:
+        raise ConfigError(f"profile: unknown profile '{profile}' (have: local, {', '.join(profiles)})")
+    merged = _deep_merge(data, profiles.get(profile, {}))
+    merged["profile"] = profile
+    for dotted, raw in env.overrides().items():
+        _set_dotted(merged, dotted, raw)
+    try:
+        return LoadedConfig(Config.model_validate(merged), root)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def default_path() -> Path:
+    return Path(env.get(env.CONFIG_PATH) or "mlrig.yaml")
+
+
+def load(path: str | os.PathLike[str] | None = None, profile: str | None = None) -> LoadedConfig:
+    """Load and validate a config file; raise ConfigError naming the bad key."""
+    file = Path(path) if path else default_path()
+    if not file.exists():
+        raise ConfigError(f"config file not found: {file} (set {env.CONFIG_PATH} or pass --config)")
+    try:
+        data = yaml.safe_load(os.path.expandvars(file.read_text()))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    return build(data, file.parent.resolve(), profile)
+
+
+def from_json(text: str) -> LoadedConfig:
+    """Inverse of LoadedConfig.to_json, used inside pipeline components."""
+    payload = json.loads(text)
+    return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

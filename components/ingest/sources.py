@@ -1,0 +1,83 @@
+"""Readers for the places a table can live: files (local or inside a package), SQL, HTTP."""
+
+from __future__ import annotations
+
+import importlib.resources
+import io
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from mlrig.components.config.schema import FileSource, HttpSource, SqlSource, SourceLocation
+
+PACKAGE_SCHEME = "package://"
+
+
+class SourceError(RuntimeError):
+    """A table could not be read; the message names the table and the source."""
+
+
+def resolve_file(path: str, root: Path) -> Path:
+    """Resolve package://pkg/inner/path (a package's data folder) or a path relative to root."""
+    if path.startswith(PACKAGE_SCHEME):
+        package, _, inner = path[len(PACKAGE_SCHEME) :].partition("/")
+        try:
+            base = importlib.resources.files(package)
+        except ModuleNotFoundError:
+            raise SourceError(f"package '{package}' is not installed (from {path})") from None
+        return Path(str(base.joinpath(inner)))
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def _read_file(src: FileSource, root: Path) -> pd.DataFrame:
+    path = resolve_file(src.path, root)
+    if not path.exists():
+        raise SourceError(f"file not found: {path}")
+    fmt = src.format
+    if fmt == "auto":
+        fmt = "parquet" if path.suffix == ".parquet" else "csv"
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, low_memory=False)
+
+
+def _read_sql(src: SqlSource) -> pd.DataFrame:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(src.url)
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql_query(sqlalchemy.text(src.query), conn)
+    finally:
+        engine.dispose()
+
+
+def _read_http(src: HttpSource) -> pd.DataFrame:
+    response = httpx.get(src.url, timeout=src.timeout_s, follow_redirects=True)
+    response.raise_for_status()
+    if src.format == "csv":
+        return pd.read_csv(io.StringIO(response.text), low_memory=False)
+    payload = response.json()
+    for key in (src.records_path or "").split(".") if src.records_path else []:
+        if not isinstance(payload, dict) or key not in payload:
+            raise SourceError(f"records_path '{src.records_path}': no key '{key}' in the response")
+        payload = payload[key]
+    if not isinstance(payload, list):
+        raise SourceError("the response is not a list of records (set records_path)")
+    return pd.DataFrame.from_records(payload)
+
+
+def read_source(name: str, src: SourceLocation, root: Path) -> pd.DataFrame:
+    """Read one table; any failure becomes a SourceError naming the table."""
+    try:
+        if isinstance(src, FileSource):
+            return _read_file(src, root)
+        if isinstance(src, SqlSource):
+            return _read_sql(src)
+        return _read_http(src)
+    except SourceError as exc:
+        raise SourceError(f"table '{name}': {exc}") from None
+    except Exception as exc:  # driver, network and parser errors all surface the same way
+        raise SourceError(f"table '{name}' ({src.kind}): {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,95 @@
+"""Validation: cast each configured column, check its rules, quarantine the rows that break them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mlrig.components.config.schema import ColumnSpec
+
+REASON = "_reason"
+
+
+@dataclass
+class TableReport:
+    rows_in: int
+    rows_ok: int
+    rows_rejected: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    missing_values: dict[str, int] = field(default_factory=dict)
+
+
+class SchemaError(ValueError):
+    """The table lacks configured columns: nothing row-level can fix that."""
+
+
+def _cast(series: pd.Series, kind: str) -> pd.Series:
+    if kind in ("int", "float"):
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind == "bool":
+        mapped = series.map(
+            lambda v: {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).strip().lower())
+            if pd.notna(v)
+            else None
+        )
+        return mapped.astype("float64")
+    if kind == "datetime":
+        return pd.to_datetime(series, errors="coerce", utc=True)
+    return series.astype(object).where(series.notna(), None).map(
+        lambda v: v if v is None else str(v)
+    )
+
+
+def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
+    hit = mask & reasons.isna()
+    reasons[hit] = text
+
+
+def validate_table(
+    name: str, frame: pd.DataFrame, columns: dict[str, ColumnSpec]
+) -> tuple[pd.DataFrame, pd.DataFrame, TableReport]:
+    """Return (accepted rows, rejected rows with a _reason column, report).
+
+    Every row ends up in exactly one of the two frames; the first rule a row breaks is its reason.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"table '{name}': missing columns {missing} (have {list(frame.columns)})")
+    typed = pd.DataFrame(index=frame.index)
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for col, spec in columns.items():
+        raw = frame[col]
+        values = _cast(raw, spec.type)
+        _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
+        if not spec.nullable:
+            _flag(reasons, values.isna(), f"{col}: missing (not nullable)")
+        if spec.min is not None:
+            _flag(reasons, values.notna() & (values < spec.min), f"{col}: below min {spec.min}")
+        if spec.max is not None:
+            _flag(reasons, values.notna() & (values > spec.max), f"{col}: above max {spec.max}")
+        if spec.allowed is not None:
+            _flag(reasons, values.notna() & ~values.isin(spec.allowed), f"{col}: not allowed")
+        typed[col] = values
+    bad = reasons.notna()
+    accepted = typed[~bad].reset_index(drop=True)
+    rejected = frame[bad].copy()
+    rejected[REASON] = reasons[bad]
+    report = TableReport(
+        rows_in=len(frame),
+        rows_ok=len(accepted),
+        rows_rejected=int(bad.sum()),
+        reasons={str(k): int(v) for k, v in reasons[bad].value_counts().items()},
+        missing_values={c: int(n) for c, n in accepted.isna().sum().items() if n},
+    )
+    return accepted, rejected.reset_index(drop=True), report
+
+
+def require_present(
+    frame: pd.DataFrame, column: str, why: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split off rows where a derived column (target, event time) is missing."""
+    bad = frame[column].isna()
+    rejected = frame[bad].copy()
+    rejected[REASON] = f"{column}: missing ({why})"
+    return frame[~bad].reset_index(drop=True), rejected.reset_index(drop=True)

@@ -1,0 +1,63 @@
+"""Validate stage I/O: typed tables out, rejected rows kept in a quarantine folder with a report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from mlrig.components.common import events, tables
+from mlrig.components.config.loader import from_json
+from mlrig.components.validate.core import require_present, validate_table
+from mlrig.components.validate.derive import apply_derivations
+
+INGESTED_AT = "_ingested_at"
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows hold whatever arrived; store them as text so nothing is lost to a cast."""
+    return frame.astype("string")
+
+
+def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) -> dict:
+    """Validate every raw table; write accepted rows to output_dir and rejects to quarantine_dir."""
+    loaded = from_json(config_json)
+    ds = loaded.config.dataset
+    raw = tables.read_tables(raw_dir)
+    manifest = tables.read_manifest(raw_dir)
+    accepted: dict[str, pd.DataFrame] = {}
+    report: dict[str, dict] = {}
+    qdir = Path(quarantine_dir)
+    qdir.mkdir(parents=True, exist_ok=True)
+    with events.stage("validate") as out:
+        for name, spec in ds.tables.items():
+            ok, rejected, rep = validate_table(name, raw[name], spec.columns)
+            ok = apply_derivations(ok, spec.derive)
+            extra_rejects = []
+            if name == ds.main:
+                if ds.event_timestamp is None:
+                    ok[INGESTED_AT] = pd.Timestamp(manifest["ingested_at"])
+                else:
+                    ok, rej = require_present(ok, ds.event_timestamp, "event timestamp")
+                    extra_rejects.append(rej)
+                ok, rej = require_present(ok, ds.target, "target")
+                extra_rejects.append(rej)
+            for rej in extra_rejects:
+                for reason, n in rej["_reason"].value_counts().items():
+                    rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
+                rep.rows_rejected += len(rej)
+                rep.rows_ok -= len(rej)
+                rejected = pd.concat([_as_text(rejected), _as_text(rej)], ignore_index=True)
+            _as_text(rejected).to_parquet(qdir / f"{name}.parquet", index=False)
+            accepted[name] = ok
+            report[name] = asdict(rep)
+            out[name] = f"{rep.rows_ok} ok, {rep.rows_rejected} quarantined"
+        (qdir / "report.json").write_text(json.dumps(report, indent=2))
+        tables.write_tables(
+            output_dir,
+            accepted,
+            {"dataset_hash": manifest["dataset_hash"], "ingested_at": manifest["ingested_at"]},
+        )
+    return report
