@@ -71,7 +71,9 @@ def build(data: dict[str, Any], root: Path, profile: str | None = None) -> Loade
     profile = profile or env.get(env.PROFILE) or data.get("profile") or "local"
     profiles = data.get("profiles") or {}
     if profile != "local" and profile not in profiles:
-        raise ConfigError(f"profile: unknown profile '{profile}' (have: local, {', '.join(profiles)})")
+        raise ConfigError(
+            f"profile: unknown profile '{profile}' (have: local, {', '.join(profiles)})"
+        )
     merged = _deep_merge(data, profiles.get(profile, {}))
     merged["profile"] = profile
     for dotted, raw in env.overrides().items():

@@ -29,15 +29,17 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "bool":
         mapped = series.map(
-            lambda v: {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).strip().lower())
-            if pd.notna(v)
-            else None
+            lambda v: (
+                {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).strip().lower())
+                if pd.notna(v)
+                else None
+            )
         )
         return mapped.astype("float64")
     if kind == "datetime":
         return pd.to_datetime(series, errors="coerce", utc=True)
-    return series.astype(object).where(series.notna(), None).map(
-        lambda v: v if v is None else str(v)
+    return (
+        series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
     )
 
 

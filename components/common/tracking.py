@@ -1,0 +1,50 @@
+"""The MLflow adapter: where runs go, and the facts every run records."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mlrig.components.config import env
+from mlrig.components.config.loader import LoadedConfig
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def tracking_uri(loaded: LoadedConfig) -> str:
+    """The tracking URI with a relative SQLite path made absolute against the config folder."""
+    uri = loaded.config.stores.mlflow_tracking_uri
+    if uri.startswith(SQLITE_PREFIX) and not uri.startswith(SQLITE_PREFIX + "/"):
+        return SQLITE_PREFIX + str(loaded.path(uri[len(SQLITE_PREFIX) :]))
+    return uri
+
+
+def configure(loaded: LoadedConfig) -> Any:
+    """Point MLflow at the configured store and experiment; return the mlflow module."""
+    env.quiet_telemetry()
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(loaded))
+    stores = loaded.config.stores
+    if mlflow.get_experiment_by_name(stores.experiment) is None:
+        root = stores.mlflow_artifact_root
+        location = root if "://" in root else loaded.path(root).as_uri()
+        mlflow.create_experiment(stores.experiment, artifact_location=location)
+    mlflow.set_experiment(stores.experiment)
+    return mlflow
+
+
+def git_commit(root: Path) -> str:
+    """The code version: the commit of the config's repository, or 'unknown'."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

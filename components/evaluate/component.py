@@ -1,0 +1,26 @@
+"""KFP wrapper of the evaluate stage."""
+
+from kfp import dsl
+from kfp.dsl import HTML, Dataset, Input, Metrics, Model, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def evaluate(
+    config: str,
+    model: Input[Model],
+    holdout: Input[Dataset],
+    evaluation: Output[Dataset],
+    metrics: Output[Metrics],
+    report: Output[HTML],
+):
+    """Holdout and k-fold CV metrics plus the HTML report."""
+    import shutil
+
+    from mlrig.components.evaluate.io import REPORT_FILE, run
+
+    values = run(config, model.path, holdout.path, evaluation.path)
+    for key, value in values.items():
+        metrics.log_metric(key, value)
+    shutil.copy(f"{evaluation.path}/{REPORT_FILE}", report.path)

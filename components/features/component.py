@@ -1,0 +1,22 @@
+"""KFP wrappers of the feature stages: register + training set, and online materialization."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def features(config: str, validated: Input[Dataset], training_set: Output[Dataset]):
+    """Write feature tables, apply them to Feast, retrieve the point-in-time training set."""
+    from mlrig.components.features.io import run
+
+    run(config, validated.path, training_set.path)
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def materialize(config: str, champion_version: int) -> str:
+    """Load the latest feature values into the online store (after the model is registered)."""
+    from mlrig.components.features.io import publish
+
+    return publish(config)["until"]

@@ -1,0 +1,14 @@
+"""KFP wrapper of the ingest stage."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def ingest(config: str, raw: Output[Dataset]) -> str:
+    """Read every source into a content-hashed snapshot; returns the dataset hash."""
+    from mlrig.components.ingest.io import run
+
+    return run(config, raw.path)["dataset_hash"]

@@ -1,0 +1,16 @@
+"""KFP wrapper of the register stage."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Model
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def register(
+    config: str, model: Input[Model], holdout: Input[Dataset], evaluation: Input[Dataset]
+) -> int:
+    """Register the model version and apply the promotion gate; returns the champion's version."""
+    from mlrig.components.register.io import run
+
+    return int(run(config, model.path, holdout.path, evaluation.path)["champion_version"])

@@ -1,0 +1,18 @@
+"""KFP wrapper of the train stage."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Model, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def train(
+    config: str, training_set: Input[Dataset], model: Output[Model], holdout: Output[Dataset]
+):
+    """Tune and fit the candidates; the model is logged to MLflow, its run recorded in `model`."""
+    from mlrig.components.train.io import run
+
+    info = run(config, training_set.path, model.path, holdout.path)
+    model.metadata["mlflow_run_id"] = info["run_id"]
+    model.metadata["model_uri"] = info["model_uri"]

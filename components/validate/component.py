@@ -1,0 +1,16 @@
+"""KFP wrapper of the validate stage."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE)
+def validate(
+    config: str, raw: Input[Dataset], validated: Output[Dataset], quarantine: Output[Dataset]
+):
+    """Type and check every table; rejected rows go to quarantine with their reason."""
+    from mlrig.components.validate.io import run
+
+    run(config, raw.path, validated.path, quarantine.path)
