@@ -110,6 +110,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 "params": result.params,
                 "cv_score": round(max(t["cv_score"] for t in result.search), 4),
                 "train_rows": len(split.train),
+                "holdout_from": split.cutoff.isoformat(),
                 "run_id": active.info.run_id[:8],
             }
         )

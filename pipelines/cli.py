@@ -1,0 +1,128 @@
+"""The `mlrig` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+import yaml
+from rich.console import Console
+
+from mlrig.components.config import env
+from mlrig.components.config.loader import ConfigError, LoadedConfig, load
+from mlrig.pipelines import progress
+
+app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the effective config.")
+app.add_typer(config_app, name="config")
+console = Console()
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="config file (default: ./mlrig.yaml)")
+ProfileOpt = typer.Option(None, "--profile", "-p", help="profile: local, kind, minikube")
+
+
+def _load(config: Path | None, profile: str | None) -> LoadedConfig:
+    try:
+        return load(config, profile)
+    except ConfigError as exc:
+        console.print(f"[red]config error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@config_app.command("show")
+def config_show(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
+    """Print the effective config (file + profile + MLRIG__* overrides)."""
+    loaded = _load(config, profile)
+    data = loaded.config.model_dump(mode="json", exclude={"profiles"})
+    console.print(f"# root: {loaded.root}")
+    console.print(yaml.safe_dump(data, sort_keys=False), highlight=False, markup=False)
+
+
+@app.command()
+def run(
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    sample: int | None = typer.Option(None, help="train on a random sample of N events"),
+    runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),
+) -> None:
+    """Run the training pipeline locally (kfp.local): ingest → ... → register → materialize."""
+    loaded = _load(config, profile)
+    workdir = loaded.path(loaded.config.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    events_file = Path(tempfile.mkstemp(prefix="events-", suffix=".jsonl", dir=workdir)[1])
+    log_file = workdir / "last-run.log"
+    child_env = {**os.environ, env.EVENTS_FILE: str(events_file)}
+    if sample:
+        child_env["MLRIG__DATASET__SAMPLE_ROWS"] = str(sample)
+    cmd = [sys.executable, "-m", "mlrig.pipelines.local_run", "--runner", runner]
+    cmd += ["--config", str(config or env.get(env.CONFIG_PATH) or "mlrig.yaml")]
+    cmd += ["--profile", loaded.config.profile]
+    console.print(
+        f"[bold]mlrig run[/] · profile {loaded.config.profile} · runner {runner} · log {log_file}"
+    )
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
+        state = progress.follow(proc, events_file, console)
+    events_file.unlink(missing_ok=True)
+    console.print(progress.summary_table(state))
+    if proc.returncode != 0:
+        console.print(
+            f"[red]pipeline failed[/] (exit {proc.returncode}); last lines of {log_file}:"
+        )
+        console.print("\n".join(log_file.read_text().splitlines()[-25:]), markup=False)
+        raise typer.Exit(1)
+    ev = state.get("evaluate", {}).get("outputs", {})
+    metric = f"holdout_{loaded.config.model.primary_metric}"
+    reg = state.get("register", {}).get("outputs", {})
+    console.print(
+        f"[bold green]holdout {loaded.config.model.primary_metric}: {ev.get(metric)}[/] "
+        f"(events after {_holdout_from(state)}) · model {reg.get('model')} v{reg.get('version')} "
+        f"· champion v{reg.get('champion_version')}"
+    )
+    console.print(f"report: {ev.get('report')}")
+    console.print("next: [bold]mlrig serve[/] · [bold]mlflow ui[/] (runs and the registered model)")
+
+
+def _holdout_from(state: dict) -> str:
+    return str(state.get("train", {}).get("outputs", {}).get("holdout_from", "the cutoff"))
+
+
+@app.command()
+def serve(
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    port: int | None = typer.Option(None, help="port (default: serving.port)"),
+    host: str | None = typer.Option(None, help="bind address (default: serving.host)"),
+) -> None:
+    """Serve the champion model with BentoML (POST /predict, /metrics, /readyz)."""
+    loaded = _load(config, profile)
+    cfg_path = Path(config or env.get(env.CONFIG_PATH) or "mlrig.yaml").resolve()
+    home = loaded.path(loaded.config.workdir) / f"bentoml_home-{port or loaded.config.serving.port}"
+    child_env = {
+        **os.environ,
+        **env.QUIET_TELEMETRY,
+        env.CONFIG_PATH: str(cfg_path),
+        env.PROFILE: loaded.config.profile,
+        "BENTOML_HOME": str(home),
+    }
+    cmd = [
+        sys.executable, "-m", "bentoml", "serve", "mlrig.serving.service:PredictionService",
+        "--host", host or loaded.config.serving.host,
+        "--port", str(port or loaded.config.serving.port),
+    ]  # fmt: skip
+    console.print(f"[bold]serving[/] {' '.join(cmd[3:])}")
+    raise typer.Exit(subprocess.call(cmd, env=child_env))
+
+
+@app.command()
+def version() -> None:
+    """Print versions of mlrig and its stack."""
+    from importlib.metadata import version as v
+
+    names = ["mlrig", "kfp", "feast", "mlflow", "bentoml", "pandas", "scikit-learn"]
+    console.print(json.dumps({n: v(n) for n in names}, indent=2))

@@ -1,0 +1,82 @@
+"""The model behind the service: champion from MLflow, features from Feast's online store."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from mlrig.components.common import tracking
+from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.features import feast_store
+from mlrig.components.features.core import add_date_parts, entity_keys_in_main
+from mlrig.components.register.io import CHAMPION
+from mlrig.components.validate.derive import apply_derivations
+
+
+class Predictor:
+    """Loads the champion once; turns one request into one model row and scores it."""
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        cfg = loaded.config
+        mlflow = tracking.configure(loaded)
+        client = mlflow.MlflowClient()
+        version = client.get_model_version_by_alias(cfg.model.name, CHAMPION)
+        self.model_version = int(version.version)
+        self.model = mlflow.sklearn.load_model(f"models:/{cfg.model.name}@{CHAMPION}")
+        self.inputs = list(self.model.feature_names_in_)
+        self.store = feast_store.open_store(loaded)
+        self.service = self.store.get_feature_service(cfg.features.service)
+        self.derive = cfg.dataset.tables[cfg.dataset.main].derive
+        self.task = cfg.dataset.task
+
+    def _row(self, request: dict[str, Any]) -> pd.DataFrame:
+        cfg = self.loaded.config
+        frame = pd.DataFrame([request])
+        for name, kind in cfg.serving.request_fields.items():
+            if kind == "datetime":
+                ts = pd.Timestamp(request[name])
+                if ts.tzinfo is None:
+                    ts = ts.tz_localize(cfg.serving.timezone)
+                frame[name] = ts.tz_convert("UTC")
+        frame = apply_derivations(frame, self.derive, skip_unavailable=True)
+        keys = entity_keys_in_main(cfg, list(frame.columns))
+        entity_rows = [{k: frame.at[0, k] for k in keys}]
+        values = self.store.get_online_features(
+            features=self.service, entity_rows=entity_rows, full_feature_names=True
+        ).to_dict()
+        for column, vals in values.items():
+            if column not in keys:
+                frame[column] = vals[0]
+        if cfg.dataset.date_parts:
+            frame = add_date_parts(frame, cfg.dataset.date_parts)
+        row = frame.reindex(columns=self.inputs)
+        for column in row.columns:
+            if row[column].dtype != object and not isinstance(row.at[0, column], str):
+                row[column] = pd.to_numeric(row[column], errors="coerce").astype("float64")
+        return row
+
+    def predict(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Score one request; returns probability and class (or the value) and the model version."""
+        row = self._row(request)
+        found = int(row.notna().sum(axis=1).iloc[0])
+        if self.task == "classification":
+            probability = float(self.model.predict_proba(row)[0, 1])
+            result: dict[str, Any] = {
+                "probability": round(probability, 6),
+                "prediction": int(probability >= 0.5),
+            }
+        else:
+            value = float(self.model.predict(row)[0])
+            result = {"prediction": value if math.isfinite(value) else None}
+        result.update(
+            {
+                "model": self.loaded.config.model.name,
+                "model_version": self.model_version,
+                "inputs_present": found,
+                "inputs_total": len(self.inputs),
+            }
+        )
+        return result
