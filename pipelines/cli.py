@@ -126,3 +126,7 @@ def version() -> None:
 
     names = ["mlrig", "kfp", "feast", "mlflow", "bentoml", "pandas", "scikit-learn"]
     console.print(json.dumps({n: v(n) for n in names}, indent=2))
+
+
+if __name__ == "__main__":
+    app()

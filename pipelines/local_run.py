@@ -21,10 +21,7 @@ def run_local(loaded: LoadedConfig, runner: str = "subprocess") -> object:
 
     root = loaded.path(loaded.config.workdir) / "pipeline_root"
     root.mkdir(parents=True, exist_ok=True)
-    if runner == "docker":
-        chosen = local.DockerRunner()
-    else:
-        chosen = local.SubprocessRunner(use_venv=False)
+    chosen = local.DockerRunner() if runner == "docker" else local.SubprocessRunner(use_venv=False)
     local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
     return training_pipeline(config=loaded.to_json())
 

@@ -1,4 +1,4 @@
-"""Follow a pipeline child process: a rich progress bar over its stage events, then a summary table."""
+"""Follow a pipeline child process: a progress bar over its stage events, then a summary."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from mlrig.components.validate.component import validate
     name="mlrig-training",
     description="ingest → validate → features → train → evaluate → register → materialize",
 )
-def training_pipeline(config: str):
+def training_pipeline(config: str) -> None:
     raw = ingest(config=config).set_retry(2).set_caching_options(False)
     checked = validate(config=config, raw=raw.outputs["raw"])
     feats = features(config=config, validated=checked.outputs["validated"]).set_retry(2)

@@ -27,5 +27,5 @@ class PredictionService:
 
     @bentoml.api(route="/predict", input_spec=PredictRequest)
     def predict(self, **request: Any) -> dict[str, Any]:
-        """Probability that the event is positive (or the predicted value), and the model version."""
+        """Probability of the positive class (or the predicted value) and the model version."""
         return self.predictor.predict(request)

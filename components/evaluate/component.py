@@ -14,7 +14,7 @@ def evaluate(
     evaluation: Output[Dataset],
     metrics: Output[Metrics],
     report: Output[HTML],
-):
+) -> None:
     """Holdout and k-fold CV metrics plus the HTML report."""
     import shutil
 

@@ -1,4 +1,4 @@
-"""Evaluate stage I/O: holdout + k-fold CV metrics, an HTML report, all logged to the training run."""
+"""Evaluate stage I/O: holdout + k-fold CV metrics and an HTML report, logged to the run."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from mlrig.components.common.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE)
-def features(config: str, validated: Input[Dataset], training_set: Output[Dataset]):
+def features(config: str, validated: Input[Dataset], training_set: Output[Dataset]) -> None:
     """Write feature tables, apply them to Feast, retrieve the point-in-time training set."""
     from mlrig.components.features.io import run
 

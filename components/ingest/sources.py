@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from mlrig.components.config.schema import FileSource, HttpSource, SqlSource, SourceLocation
+from mlrig.components.config.schema import FileSource, HttpSource, SourceLocation, SqlSource
 
 PACKAGE_SCHEME = "package://"
 

@@ -9,7 +9,7 @@ from mlrig.components.common.image import MLRIG_IMAGE
 @dsl.component(base_image=MLRIG_IMAGE)
 def train(
     config: str, training_set: Input[Dataset], model: Output[Model], holdout: Output[Dataset]
-):
+) -> None:
     """Tune and fit the candidates; the model is logged to MLflow, its run recorded in `model`."""
     from mlrig.components.train.io import run
 

@@ -1,4 +1,4 @@
-"""Training: a time-ordered split, candidate sklearn pipelines, a small tuned search, the best refit.
+"""Training: a time-ordered split, candidate sklearn pipelines, a tuned search, the best refit.
 
 Preprocessing (imputation, scaling, one-hot encoding) lives inside the pipeline, so the logged
 model takes the raw feature columns and serving cannot skew from training.

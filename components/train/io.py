@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import mlflow.models
 import numpy as np
 import pandas as pd
 import sklearn

@@ -9,7 +9,7 @@ from mlrig.components.common.image import MLRIG_IMAGE
 @dsl.component(base_image=MLRIG_IMAGE)
 def validate(
     config: str, raw: Input[Dataset], validated: Output[Dataset], quarantine: Output[Dataset]
-):
+) -> None:
     """Type and check every table; rejected rows go to quarantine with their reason."""
     from mlrig.components.validate.io import run
 

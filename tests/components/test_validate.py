@@ -1,0 +1,69 @@
+import pandas as pd
+import pytest
+
+from mlrig.components.config.schema import ColumnSpec, Derivation
+from mlrig.components.validate.core import SchemaError, require_present, validate_table
+from mlrig.components.validate.derive import apply_derivations
+
+SPEC = {
+    "id": ColumnSpec(type="str", nullable=False),
+    "n": ColumnSpec(type="int", min=0, max=10),
+    "when": ColumnSpec(type="datetime"),
+}
+
+
+def test_bad_rows_are_quarantined_with_a_reason_and_none_are_lost():
+    raw = pd.DataFrame(
+        {
+            "id": ["a", None, "c", "d", "e"],
+            "n": ["1", "2", "x", "11", None],
+            "when": ["2013-01-01T00:00:00Z"] * 4 + ["garbage"],
+        }
+    )
+    ok, rejected, report = validate_table("t", raw, SPEC)
+    assert len(ok) + len(rejected) == len(raw)
+    assert ok.id.tolist() == ["a"]
+    assert rejected["_reason"].tolist() == [
+        "id: missing (not nullable)",
+        "n: not a valid int",
+        "n: above max 10.0",
+        "when: not a valid datetime",
+    ]
+    assert report.rows_rejected == 4 and report.reasons["n: not a valid int"] == 1
+
+
+def test_missing_columns_fail_with_their_names():
+    with pytest.raises(SchemaError, match=r"missing columns \['when'\]"):
+        validate_table("t", pd.DataFrame({"id": ["a"], "n": [1]}), SPEC)
+
+
+def test_derivations_and_missing_target_split():
+    frame = pd.DataFrame(
+        {
+            "t": pd.to_datetime(["2013-01-01T10:00Z", "2013-01-01T11:00Z"]),
+            "m": [15.0, 30.0],
+            "o": ["EWR", "JFK"],
+            "d": ["IAH", "MIA"],
+            "delay": [20.0, None],
+        }
+    )
+    specs = [
+        Derivation(name="ts", add_minutes={"to": "t", "minutes": ["m"], "constant": 5}),
+        Derivation(name="route", concat={"columns": ["o", "d"]}),
+        Derivation(name="late", greater_than={"column": "delay", "value": 15}),
+    ]
+    out = apply_derivations(frame, specs)
+    assert out.ts.tolist() == [pd.Timestamp("2013-01-01T10:20Z"), pd.Timestamp("2013-01-01T11:35Z")]
+    assert out.route.tolist() == ["EWR-IAH", "JFK-MIA"]
+    assert out.late.iloc[0] == 1.0 and pd.isna(out.late.iloc[1])
+    kept, dropped = require_present(out, "late", "target")
+    assert len(kept) == 1 and dropped["_reason"].tolist() == ["late: missing (target)"]
+
+
+def test_serving_derivations_skip_what_the_request_lacks():
+    specs = [
+        Derivation(name="ts", add_minutes={"to": "t", "minutes": ["m"]}),
+        Derivation(name="route", concat={"columns": ["o", "d"]}),
+    ]
+    out = apply_derivations(pd.DataFrame({"o": ["A"], "d": ["B"]}), specs, skip_unavailable=True)
+    assert out.route.tolist() == ["A-B"] and "ts" not in out

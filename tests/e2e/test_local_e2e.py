@@ -1,0 +1,127 @@
+"""The whole lifecycle on a flights sample: `mlrig run`, then `mlrig serve` answering HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from mlrig.components.common import tracking
+from mlrig.components.config.loader import load
+from tests.conftest import write_demo
+
+pytestmark = pytest.mark.e2e
+
+GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
+        "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e")
+    config = write_demo(folder, sample_rows=8000, tuning_sample_rows=4000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return folder, config, result.stdout
+
+
+def test_run_prints_every_stage_and_the_holdout_auc(trained):
+    _, _, stdout = trained
+    for stage in ("ingest", "validate", "features", "train", "evaluate", "register", "materialize"):
+        assert stage in stdout
+    assert "holdout roc_auc: 0." in stdout
+
+
+def test_run_registers_a_champion_with_lineage(trained):
+    _, config, _ = trained
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    client = mlflow.MlflowClient()
+    version = client.get_model_version_by_alias(loaded.config.model.name, "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.tags["mlrig.feature_service"] == "flight_delay_v1"
+    assert len(run.data.tags["mlrig.dataset_hash"]) == 64
+    assert 0.5 < run.data.metrics["holdout_roc_auc"] <= 1.0
+    assert "cv_roc_auc_mean" in run.data.metrics
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    folder, config, _ = trained
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--config", str(config),
+         "--port", str(port)],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "mlrig serve exited early"
+            time.sleep(1)
+        else:
+            pytest.fail("service not ready in 120 s")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_service_predicts_with_online_features(server):
+    answer = httpx.post(f"{server}/predict", json=GOOD, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert 0.0 <= body["probability"] <= 1.0
+    assert body["prediction"] in (0, 1) and body["model_version"] == 1
+    assert body["inputs_present"] > 20  # plane, weather and history features came from Feast
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({k: v for k, v in GOOD.items() if k != "carrier"}, "carrier"),
+        ({**GOOD, "tailnum": 7}, "tailnum"),
+        ({**GOOD, "sched_dep": "soon"}, "sched_dep"),
+        ({**GOOD, "dep_delay": 12.0}, "dep_delay"),
+    ],
+)
+def test_bad_requests_get_a_4xx_naming_the_field(server, body, field):
+    answer = httpx.post(f"{server}/predict", json=body, timeout=10)
+    assert 400 <= answer.status_code < 500
+    assert field in {err["loc"][0] for err in answer.json()["detail"] if err["loc"]}
+
+
+def test_nan_and_broken_json_are_rejected_and_the_service_survives(server):
+    raw = '{"tailnum": "N1", "origin": "EWR", "dest": "IAH", "carrier": "UA", "sched_dep": NaN}'
+    answer = httpx.post(f"{server}/predict", content=raw,
+                        headers={"Content-Type": "application/json"}, timeout=10)  # fmt: skip
+    assert answer.status_code == 400 and "sched_dep" in answer.text
+    broken = httpx.post(f"{server}/predict", content="{", timeout=10,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert broken.status_code == 400
+    assert httpx.post(f"{server}/predict", json=GOOD, timeout=10).status_code == 200
+    assert "bentoml_service_request_total" in httpx.get(f"{server}/metrics", timeout=10).text

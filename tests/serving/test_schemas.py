@@ -1,0 +1,46 @@
+import math
+from datetime import datetime
+
+import pytest
+from pydantic import ValidationError
+
+from mlrig.serving.schemas import request_model
+
+Model = request_model({"tailnum": "str", "sched_dep": "datetime", "seats": "float", "n": "int"})
+GOOD = {"tailnum": "N1", "sched_dep": "2013-12-30T08:15:00", "seats": 150, "n": 2}
+
+
+def _fields(exc: ValidationError) -> set:
+    return {err["loc"][0] for err in exc.errors() if err["loc"]}
+
+
+def test_good_request_parses():
+    req = Model.model_validate(GOOD)
+    assert req.sched_dep == datetime(2013, 12, 30, 8, 15) and req.seats == 150.0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tailnum": None}, "tailnum"),
+        ({"tailnum": 5}, "tailnum"),
+        ({"tailnum": ""}, "tailnum"),
+        ({"seats": math.nan}, "seats"),
+        ({"seats": math.inf}, "seats"),
+        ({"n": "2"}, "n"),
+        ({"sched_dep": "yesterday"}, "sched_dep"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_bad_requests_name_the_field(change, field):
+    with pytest.raises(ValidationError) as info:
+        Model.model_validate({**GOOD, **change})
+    assert field in _fields(info.value)
+
+
+def test_missing_field_is_named():
+    body = dict(GOOD)
+    del body["seats"]
+    with pytest.raises(ValidationError) as info:
+        Model.model_validate(body)
+    assert _fields(info.value) == {"seats"}
