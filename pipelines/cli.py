@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from mlrig.pipelines import progress
 app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective config.")
 app.add_typer(config_app, name="config")
+features_app = typer.Typer(help="Feast helpers.")
+app.add_typer(features_app, name="features")
 console = Console()
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="config file (default: ./mlrig.yaml)")
@@ -117,6 +120,15 @@ def serve(
     ]  # fmt: skip
     console.print(f"[bold]serving[/] {' '.join(cmd[3:])}")
     raise typer.Exit(subprocess.call(cmd, env=child_env))
+
+
+@features_app.command("env")
+def features_env(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
+    """Print shell exports that fill feature_repo/feature_store.yaml for the feast CLI."""
+    from mlrig.components.features.feast_store import feast_env
+
+    for key, value in feast_env(_load(config, profile)).items():
+        print(f"export {key}={shlex.quote(value)}")
 
 
 @app.command()

@@ -14,11 +14,9 @@ OVERRIDE_PREFIX = "MLRIG__"
 EVENTS_FILE = "MLRIG_EVENTS_FILE"
 # Container image the KFP components run in.
 IMAGE = "MLRIG_IMAGE"
-# Set for Feast's feature_store.yaml placeholders.
+# Placeholders of feature_repo/feature_store.yaml, for the feast CLI (`mlrig features env`).
 FEAST_REGISTRY = "MLRIG_FEAST_REGISTRY"
 FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
-FEAST_ONLINE_TYPE = "MLRIG_FEAST_ONLINE_TYPE"
-FEAST_REDIS = "MLRIG_FEAST_REDIS"
 FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 
 DEFAULT_IMAGE = "mlrig:latest"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.config.schema import FeatureView as ViewSpec
 from mlrig.components.features.core import EVENT_TS, STATIC_TS, feature_names
@@ -37,6 +38,17 @@ def repo_config(loaded: LoadedConfig) -> Any:
     )
 
 
+def feast_env(loaded: LoadedConfig) -> dict[str, str]:
+    """Values for the ${VAR} placeholders of feature_repo/feature_store.yaml (for the feast CLI)."""
+    stores = loaded.config.stores
+    return {
+        env.FEAST_PROJECT: stores.feast_project,
+        env.FEAST_REGISTRY: str(loaded.path(stores.feast_registry)),
+        env.FEAST_ONLINE_PATH: str(loaded.path(stores.feast_online_path)),
+        env.CONFIG_PATH: str(loaded.root / "mlrig.yaml"),
+    }
+
+
 def open_store(loaded: LoadedConfig) -> Any:
     from feast import FeatureStore
 
@@ -47,17 +59,18 @@ def view_data_path(loaded: LoadedConfig, view: ViewSpec) -> Path:
     return loaded.path(loaded.config.stores.feature_data_dir) / f"{view.name}.parquet"
 
 
-def _dtype(series: pd.Series) -> Any:
+def _dtype(loaded: LoadedConfig, spec: ViewSpec, name: str) -> Any:
+    """Feast type of a feature, from the column's configured type (rolling means are floats)."""
     from feast.types import Float64, String
 
-    return String if series.dtype == object else Float64
+    if spec.kind == "rolling":
+        return Float64
+    column = loaded.config.dataset.tables[spec.table].columns.get(name)
+    return String if column is not None and column.type == "str" else Float64
 
 
-def definitions(loaded: LoadedConfig, samples: dict[str, pd.DataFrame]) -> list[Any]:
-    """Entities, feature views and the feature service, built from config.
-
-    samples maps view name to its offline table (for the feature types).
-    """
+def definitions(loaded: LoadedConfig) -> list[Any]:
+    """Entities, feature views and the feature service, built from config alone."""
     from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
     from feast.types import String
 
@@ -74,14 +87,13 @@ def definitions(loaded: LoadedConfig, samples: dict[str, pd.DataFrame]) -> list[
     keys = {e.name: e.join_key for e in cfg.features.entities}
     views = []
     for spec in cfg.features.views:
-        frame = samples[spec.name]
         source = FileSource(
             name=f"{spec.name}_source",
             path=str(view_data_path(loaded, spec)),
             timestamp_field=EVENT_TS,
         )
         schema = [Field(name=keys[spec.entity], dtype=String)] + [
-            Field(name=n, dtype=_dtype(frame[n])) for n in feature_names(spec)
+            Field(name=n, dtype=_dtype(loaded, spec, n)) for n in feature_names(spec)
         ]
         views.append(
             FeatureView(
@@ -105,7 +117,7 @@ def write_and_apply(loaded: LoadedConfig, frames: dict[str, pd.DataFrame]) -> An
         path.parent.mkdir(parents=True, exist_ok=True)
         frames[spec.name].to_parquet(path, index=False)
     store = open_store(loaded)
-    store.apply(definitions(loaded, frames))
+    store.apply(definitions(loaded))
     return store
 
 
