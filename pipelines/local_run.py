@@ -1,4 +1,4 @@
-"""Run the training pipeline with kfp.local (SubprocessRunner by default, DockerRunner on request).
+"""Run a pipeline with kfp.local: SubprocessRunner by default, DockerRunner with --runner docker.
 
 `mlrig run` starts this module in a child process and shows its stage events as progress.
 """
@@ -6,24 +6,48 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig, load
 
 
-def run_local(loaded: LoadedConfig, runner: str = "subprocess") -> object:
-    """Execute the whole training pipeline locally; raises if any task fails."""
+def docker_runner(loaded: LoadedConfig) -> Any:
+    """Each stage in its own container of the mlrig image. The project folder is mounted at the
+    same path (the MLflow store, Feast registry and feature tables live there) and the container
+    runs as the calling user so the files it writes stay the caller's."""
+    import docker.types
+    from kfp import local
+
+    root = str(loaded.root)
+    passed = {k: v for k, v in os.environ.items() if k.startswith("MLRIG")}
+    return local.DockerRunner(
+        mounts=[docker.types.Mount(target=root, source=root, type="bind")],
+        user=f"{os.getuid()}:{os.getgid()}",
+        environment={**env.QUIET_TELEMETRY, **passed, "HOME": "/tmp"},
+        working_dir=root,
+    )
+
+
+def run_local(
+    loaded: LoadedConfig,
+    runner: str = "subprocess",
+    pipeline: str = "training",
+    params: dict[str, str] | None = None,
+) -> Any:
+    """Execute a pipeline locally; raises if any task fails."""
     env.quiet_telemetry()
     from kfp import local
 
-    from mlrig.pipelines.training import training_pipeline
+    from mlrig.pipelines.registry import PIPELINES
 
     root = loaded.path(loaded.config.workdir) / "pipeline_root"
     root.mkdir(parents=True, exist_ok=True)
-    chosen = local.DockerRunner() if runner == "docker" else local.SubprocessRunner(use_venv=False)
+    chosen = docker_runner(loaded) if runner == "docker" else local.SubprocessRunner(use_venv=False)
     local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
-    return training_pipeline(config=loaded.to_json())
+    return PIPELINES[pipeline](config=loaded.to_json(), **(params or {}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None)
     parser.add_argument("--profile", default=None)
     parser.add_argument("--runner", choices=["subprocess", "docker"], default="subprocess")
+    parser.add_argument("--pipeline", default="training")
+    parser.add_argument("--param", action="append", default=[], help="name=value")
     args = parser.parse_args(argv)
-    loaded = load(args.config, args.profile)
-    run_local(loaded, args.runner)
+    params = dict(p.split("=", 1) for p in args.param)
+    run_local(load(args.config, args.profile), args.runner, args.pipeline, params)
     return 0
 
 

@@ -12,7 +12,7 @@ from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.features import feast_store
 from mlrig.components.features.core import add_date_parts, entity_keys_in_main
 from mlrig.components.register.io import CHAMPION
-from mlrig.components.validate.derive import apply_derivations
+from mlrig.components.score.core import as_model_frame, prepare_requests
 
 
 class Predictor:
@@ -29,34 +29,23 @@ class Predictor:
         self.inputs = list(self.model.feature_names_in_)
         self.store = feast_store.open_store(loaded)
         self.service = self.store.get_feature_service(cfg.features.service)
-        self.derive = cfg.dataset.tables[cfg.dataset.main].derive
         self.task = cfg.dataset.task
 
     def _row(self, request: dict[str, Any]) -> pd.DataFrame:
         cfg = self.loaded.config
-        frame = pd.DataFrame([request])
-        for name, kind in cfg.serving.request_fields.items():
-            if kind == "datetime":
-                ts = pd.Timestamp(request[name])
-                if ts.tzinfo is None:
-                    ts = ts.tz_localize(cfg.serving.timezone)
-                frame[name] = ts.tz_convert("UTC")
-        frame = apply_derivations(frame, self.derive, skip_unavailable=True)
+        frame = prepare_requests(cfg, pd.DataFrame([request]))
         keys = entity_keys_in_main(cfg, list(frame.columns))
-        entity_rows = [{k: frame.at[0, k] for k in keys}]
         values = self.store.get_online_features(
-            features=self.service, entity_rows=entity_rows, full_feature_names=True
+            features=self.service,
+            entity_rows=[{k: frame.at[0, k] for k in keys}],
+            full_feature_names=True,
         ).to_dict()
         for column, vals in values.items():
             if column not in keys:
                 frame[column] = vals[0]
         if cfg.dataset.date_parts:
             frame = add_date_parts(frame, cfg.dataset.date_parts)
-        row = frame.reindex(columns=self.inputs)
-        for column in row.columns:
-            if row[column].dtype != object and not isinstance(row.at[0, column], str):
-                row[column] = pd.to_numeric(row[column], errors="coerce").astype("float64")
-        return row
+        return as_model_frame(frame, self.inputs)
 
     def predict(self, request: dict[str, Any]) -> dict[str, Any]:
         """Score one request; returns probability and class (or the value) and the model version."""

@@ -6,7 +6,7 @@ from kfp.dsl import HTML, Dataset, Input, Metrics, Model, Output
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def evaluate(
     config: str,
     model: Input[Model],

@@ -6,7 +6,7 @@ from kfp.dsl import Dataset, Input, Output
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def features(config: str, validated: Input[Dataset], training_set: Output[Dataset]) -> None:
     """Write feature tables, apply them to Feast, retrieve the point-in-time training set."""
     from mlrig.components.features.io import run
@@ -14,7 +14,7 @@ def features(config: str, validated: Input[Dataset], training_set: Output[Datase
     run(config, validated.path, training_set.path)
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def materialize(config: str, champion_version: int) -> str:
     """Load the latest feature values into the online store (after the model is registered)."""
     from mlrig.components.features.io import publish

@@ -6,7 +6,7 @@ from kfp.dsl import Dataset, Output
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def ingest(config: str, raw: Output[Dataset]) -> str:
     """Read every source into a content-hashed snapshot; returns the dataset hash."""
     from mlrig.components.ingest.io import run

@@ -6,7 +6,7 @@ from kfp.dsl import Dataset, Input, Model
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def register(
     config: str, model: Input[Model], holdout: Input[Dataset], evaluation: Input[Dataset]
 ) -> int:

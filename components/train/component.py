@@ -6,7 +6,7 @@ from kfp.dsl import Dataset, Input, Model, Output
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def train(
     config: str, training_set: Input[Dataset], model: Output[Model], holdout: Output[Dataset]
 ) -> None:

@@ -6,7 +6,7 @@ from kfp.dsl import Dataset, Input, Output
 from mlrig.components.common.image import MLRIG_IMAGE
 
 
-@dsl.component(base_image=MLRIG_IMAGE)
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def validate(
     config: str, raw: Input[Dataset], validated: Output[Dataset], quarantine: Output[Dataset]
 ) -> None:

@@ -37,7 +37,11 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
         )
         return mapped.astype("float64")
     if kind == "datetime":
-        return pd.to_datetime(series, errors="coerce", utc=True)
+        # Naive values stay naive (the reader decides their zone); mixed zones are made UTC.
+        try:
+            return pd.to_datetime(series, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError):
+            return pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)
     return (
         series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
     )

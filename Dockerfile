@@ -1,0 +1,36 @@
+# The one mlrig image: every pipeline component, the BentoML service, the MLflow server and the Feast
+# feature server run from it. Users with a registry keep the default base; elsewhere build one locally
+# (tools/build-local-base.sh) and pass --build-arg BASE_IMAGE=local/python:3.11-bookworm.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+# Extra CA certificates (TLS-intercepting corporate proxies): put *.crt files in extra-ca/ (mlrig image
+# build --extra-ca FILE does that). Nothing is added when the folder holds only its README.
+COPY extra-ca/ /usr/local/share/ca-certificates/mlrig/
+RUN (command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null) || true
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MLFLOW_DISABLE_TELEMETRY=true \
+    DO_NOT_TRACK=true \
+    BENTOML_DO_NOT_TRACK=true \
+    HOME=/home/mlrig
+
+WORKDIR /app
+COPY pyproject.toml README.md mlrig.yaml ./
+COPY mlrig/ mlrig/
+COPY components/ components/
+COPY pipelines/ pipelines/
+COPY serving/ serving/
+COPY feature_repo/ feature_repo/
+RUN python3 -m pip install --quiet '.[cluster]' \
+ && useradd --uid 10001 --create-home --home-dir /home/mlrig --shell /usr/sbin/nologin mlrig \
+ && mkdir -p /data && chown 10001:10001 /data
+
+USER 10001
+ENV MLRIG_CONFIG=/app/mlrig.yaml
+EXPOSE 3000
+CMD ["mlrig", "--help"]

@@ -1,0 +1,14 @@
+"""KFP wrapper of batch scoring."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
+def batch_score(config: str, input_path: str, predictions: Output[Dataset]) -> int:
+    """Score a file of request-shaped rows with the champion; returns how many were scored."""
+    from mlrig.components.score.io import run
+
+    return int(run(config, input_path, predictions.path)["scored"])
