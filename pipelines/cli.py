@@ -16,12 +16,14 @@ from rich.console import Console
 
 from mlrig.components.config import env
 from mlrig.components.config.loader import ConfigError, LoadedConfig, load
-from mlrig.pipelines import progress
+from mlrig.pipelines import images, progress
 
 app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective config.")
 app.add_typer(config_app, name="config")
 features_app = typer.Typer(help="Feast helpers.")
+image_app = typer.Typer(help="Container images.")
+app.add_typer(image_app, name="image")
 app.add_typer(features_app, name="features")
 console = Console()
 
@@ -129,6 +131,31 @@ def features_env(config: Path | None = ConfigOpt, profile: str | None = ProfileO
 
     for key, value in feast_env(_load(config, profile)).items():
         print(f"export {key}={shlex.quote(value)}")
+
+
+@image_app.command("build")
+def image_build(
+    tag: str = typer.Option(images.DEFAULT_TAG, help="image tag"),
+    base_image: str = typer.Option(
+        images.DEFAULT_BASE, help="base image (tools/build-local-base.sh makes one offline)"
+    ),
+    extra_ca: list[Path] = typer.Option([], help="extra CA certificate to trust (repeatable)"),
+    context: Path = typer.Option(Path("."), help="the mlrig source folder"),
+) -> None:
+    """Build the one mlrig image (pipeline components, serving, MLflow and Feast servers)."""
+    with console.status(f"building {tag} from {base_image}") as status:
+        try:
+            images.build(
+                context.resolve(),
+                tag,
+                base_image,
+                extra_ca,
+                on_line=lambda line: status.update(f"building {tag}: {line[:90]}"),
+            )
+        except images.ImageError as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from None
+    console.print(f"[green]built {tag}[/]")
 
 
 @app.command()

@@ -28,9 +28,12 @@ def configure(loaded: LoadedConfig) -> Any:
     mlflow.set_tracking_uri(tracking_uri(loaded))
     stores = loaded.config.stores
     if mlflow.get_experiment_by_name(stores.experiment) is None:
-        root = stores.mlflow_artifact_root
-        location = root if "://" in root else loaded.path(root).as_uri()
-        mlflow.create_experiment(stores.experiment, artifact_location=location)
+        if tracking_uri(loaded).startswith(("http://", "https://")):
+            mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
+        else:
+            root = stores.mlflow_artifact_root
+            location = root if "://" in root else loaded.path(root).as_uri()
+            mlflow.create_experiment(stores.experiment, artifact_location=location)
     mlflow.set_experiment(stores.experiment)
     return mlflow
 

@@ -19,7 +19,12 @@ FEAST_REGISTRY = "MLRIG_FEAST_REGISTRY"
 FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
 FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 
-DEFAULT_IMAGE = "mlrig:latest"
+# PostgreSQL password in the cluster profile (pods read it from a mounted Secret file).
+PG_PASSWORD = "MLRIG_PG_PASSWORD"
+# KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
+KFP_HOST = "MLRIG_KFP_HOST"
+
+DEFAULT_IMAGE = "mlrig:0.1.0"
 
 # Telemetry off: these machines (and many clusters) have no internet.
 QUIET_TELEMETRY = {

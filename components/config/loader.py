@@ -102,5 +102,5 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
 
 def from_json(text: str) -> LoadedConfig:
     """Inverse of LoadedConfig.to_json, used inside pipeline components."""
-    payload = json.loads(text)
+    payload = json.loads(os.path.expandvars(text))
     return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

@@ -19,8 +19,18 @@ def repo_config(loaded: LoadedConfig) -> Any:
     from feast.repo_config import RepoConfig
 
     stores = loaded.config.stores
-    registry = loaded.path(stores.feast_registry)
-    registry.parent.mkdir(parents=True, exist_ok=True)
+    registry: Any
+    if stores.feast_registry.startswith("postgresql"):
+        registry = {
+            "registry_type": "sql",
+            "path": stores.feast_registry,
+            "cache_ttl_seconds": 60,
+            "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
+        }
+    else:
+        path = loaded.path(stores.feast_registry)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        registry = str(path)
     if stores.feast_online_type == "redis":
         online: dict[str, Any] = {"type": "redis", "connection_string": stores.feast_redis}
     else:
@@ -30,7 +40,7 @@ def repo_config(loaded: LoadedConfig) -> Any:
     return RepoConfig(
         project=stores.feast_project,
         provider="local",
-        registry=str(registry),
+        registry=registry,
         online_store=online,
         offline_store={"type": "duckdb"},
         entity_key_serialization_version=3,
