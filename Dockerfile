@@ -19,16 +19,19 @@ ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     BENTOML_DO_NOT_TRACK=true \
     HOME=/home/mlrig
 
-WORKDIR /app
-COPY pyproject.toml README.md mlrig.yaml ./
-COPY mlrig/ mlrig/
-COPY components/ components/
-COPY pipelines/ pipelines/
-COPY serving/ serving/
-COPY feature_repo/ feature_repo/
-RUN python3 -m pip install --quiet '.[cluster]' \
+# Sources go to /src only for the install: a source tree in the working directory would shadow the
+# installed package.
+COPY pyproject.toml README.md mlrig.yaml /src/
+COPY mlrig/ /src/mlrig/
+COPY components/ /src/components/
+COPY pipelines/ /src/pipelines/
+COPY serving/ /src/serving/
+COPY feature_repo/ /app/feature_repo/
+RUN python3 -m pip install --quiet '/src[cluster]' \
+ && cp /src/mlrig.yaml /app/mlrig.yaml && rm -rf /src \
  && useradd --uid 10001 --create-home --home-dir /home/mlrig --shell /usr/sbin/nologin mlrig \
  && mkdir -p /data && chown 10001:10001 /data
+WORKDIR /app
 
 USER 10001
 ENV MLRIG_CONFIG=/app/mlrig.yaml

@@ -13,16 +13,20 @@ from pathlib import Path
 import typer
 import yaml
 from rich.console import Console
+from rich.table import Table
 
 from mlrig.components.config import env
 from mlrig.components.config.loader import ConfigError, LoadedConfig, load
-from mlrig.pipelines import images, progress
+from mlrig.pipelines import images, kfp_ops, progress
+from mlrig.pipelines.registry import PIPELINES
 
 app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective config.")
 app.add_typer(config_app, name="config")
 features_app = typer.Typer(help="Feast helpers.")
 image_app = typer.Typer(help="Container images.")
+pipeline_app = typer.Typer(help="KFP: compile, submit to a cluster, list runs.")
+app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(image_app, name="image")
 app.add_typer(features_app, name="features")
 console = Console()
@@ -156,6 +160,79 @@ def image_build(
             console.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from None
     console.print(f"[green]built {tag}[/]")
+
+
+@pipeline_app.command("compile")
+def pipeline_compile(
+    out: Path = typer.Option(Path("build/pipelines"), help="output folder"),
+    name: list[str] = typer.Option(list(PIPELINES), help="pipeline(s) to compile"),
+) -> None:
+    """Compile the pipelines to KFP IR YAML (pipeline spec + Kubernetes platform spec)."""
+    for pipeline in name:
+        try:
+            path = kfp_ops.compile_pipeline(pipeline, out)
+        except kfp_ops.KfpError as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+        console.print(f"compiled {pipeline} → {path}")
+
+
+HostOpt = typer.Option(None, "--host", help="KFP API URL (default: $MLRIG_KFP_HOST)")
+
+
+def _client(host: str | None, namespace: str | None = None) -> object:
+    url = host or env.get(env.KFP_HOST)
+    if not url:
+        console.print("[red]no KFP endpoint:[/] pass --host URL or set MLRIG_KFP_HOST")
+        raise typer.Exit(2)
+    try:
+        return kfp_ops.client(url, namespace)
+    except kfp_ops.KfpError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+@pipeline_app.command("submit")
+def pipeline_submit(
+    host: str | None = HostOpt,
+    name: str = typer.Option("training", help="pipeline to run"),
+    config: Path | None = ConfigOpt,
+    profile: str = typer.Option("cluster", "--profile", "-p", help="config profile for the run"),
+    namespace: str | None = typer.Option(None, help="KFP namespace (multi-user installs)"),
+    param: list[str] = typer.Option([], help="extra pipeline parameter name=value"),
+    wait: bool = typer.Option(True, help="follow the run until it ends"),
+) -> None:
+    """Compile, submit to a KFP endpoint, and follow the run with progress."""
+    loaded = _load(config, profile)
+    kfp_client = _client(host, namespace)
+    with tempfile.TemporaryDirectory() as tmp:
+        package = kfp_ops.compile_pipeline(name, Path(tmp))
+        params = dict(p.split("=", 1) for p in param)
+        run_id = kfp_ops.submit(kfp_client, package, loaded, params)
+    console.print(f"submitted {name}: run {run_id}")
+    if not wait:
+        return
+    with console.status("waiting for the run") as status:
+        state = kfp_ops.follow(kfp_client, run_id, lambda s: status.update(f"run {run_id}: {s}"))
+    colour = "green" if state == "SUCCEEDED" else "red"
+    console.print(f"[{colour}]run {run_id}: {state}[/]")
+    if state != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
+@pipeline_app.command("runs")
+def pipeline_runs(
+    host: str | None = HostOpt,
+    limit: int = typer.Option(20, help="how many runs"),
+    namespace: str | None = typer.Option(None, help="KFP namespace (multi-user installs)"),
+) -> None:
+    """List the newest runs on a KFP endpoint."""
+    table = Table(title="KFP runs")
+    for column in ("id", "name", "state", "created"):
+        table.add_column(column)
+    for run in kfp_ops.list_runs(_client(host, namespace), limit):
+        table.add_row(*(str(run[c]) for c in ("id", "name", "state", "created")))
+    console.print(table)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from kfp import dsl
 
 from mlrig.components.score.component import batch_score
+from mlrig.pipelines.cluster import on_cluster
 
 
 @dsl.pipeline(name="mlrig-batch-scoring", description="score a file of events with the champion")
@@ -10,3 +11,4 @@ def scoring_pipeline(config: str, input_path: str) -> None:
     task = batch_score(config=config, input_path=input_path)
     task.set_retry(2).set_caching_options(False)
     task.set_cpu_request("500m").set_memory_request("2G").set_cpu_limit("2").set_memory_limit("8G")
+    on_cluster(task)

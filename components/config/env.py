@@ -19,8 +19,10 @@ FEAST_REGISTRY = "MLRIG_FEAST_REGISTRY"
 FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
 FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 
-# PostgreSQL password in the cluster profile (pods read it from a mounted Secret file).
+# PostgreSQL password (cluster profile); pods set MLRIG_PG_PASSWORD_FILE to a mounted Secret.
 PG_PASSWORD = "MLRIG_PG_PASSWORD"
+SECRET_FILE_SUFFIX = "_FILE"
+SECRETS = (PG_PASSWORD,)
 # KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
 KFP_HOST = "MLRIG_KFP_HOST"
 
@@ -49,9 +51,18 @@ def overrides() -> dict[str, str]:
     }
 
 
+def load_secret_files() -> None:
+    """For each secret variable unset but with NAME_FILE set, read the value from that file."""
+    for name in SECRETS:
+        path = os.environ.get(name + SECRET_FILE_SUFFIX)
+        if name not in os.environ and path:
+            with open(path) as fh:
+                os.environ[name] = fh.read().strip()
+
+
 def image() -> str:
     """The image every KFP component runs in."""
-    return os.environ.get(IMAGE, DEFAULT_IMAGE)
+    return os.environ.get(IMAGE) or DEFAULT_IMAGE
 
 
 def quiet_telemetry() -> None:

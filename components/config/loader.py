@@ -93,6 +93,7 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
     file = Path(path) if path else default_path()
     if not file.exists():
         raise ConfigError(f"config file not found: {file} (set {env.CONFIG_PATH} or pass --config)")
+    env.load_secret_files()
     try:
         data = yaml.safe_load(os.path.expandvars(file.read_text()))
     except yaml.YAMLError as exc:
@@ -102,5 +103,6 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
 
 def from_json(text: str) -> LoadedConfig:
     """Inverse of LoadedConfig.to_json, used inside pipeline components."""
+    env.load_secret_files()
     payload = json.loads(os.path.expandvars(text))
     return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

@@ -1,22 +1,73 @@
-"""The training pipeline compiles to KFP IR with retries and caching set where they belong."""
+"""Compiled pipelines: golden files, retries, caching, resources and the cluster platform spec.
+
+Regenerate the golden files after a deliberate change: mlrig pipeline compile --out tests/pipelines/golden
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import yaml
-from kfp import compiler
+from kfp.pipeline_spec import pipeline_spec_pb2
 
-from mlrig.pipelines.training import training_pipeline
+from mlrig.pipelines.kfp_ops import compile_pipeline
+from mlrig.pipelines.registry import PIPELINES
+
+GOLDEN = Path(__file__).parent / "golden"
 
 
-def test_pipeline_compiles_with_retries_and_caching(tmp_path):
-    out = tmp_path / "training.yaml"
-    compiler.Compiler().compile(training_pipeline, str(out))
-    spec = yaml.safe_load(out.read_text())
+def _docs(path: Path) -> list[dict]:
+    return list(yaml.safe_load_all(path.read_text()))
+
+
+def _normalized(path: Path) -> list[dict]:
+    docs = _docs(path)
+    docs[0].pop("sdkVersion", None)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compiled")
+    return {name: compile_pipeline(name, out) for name in PIPELINES}
+
+
+@pytest.mark.parametrize("name", list(PIPELINES))
+def test_compiled_pipeline_matches_its_golden_file(compiled, name, monkeypatch):
+    assert _normalized(compiled[name]) == _normalized(GOLDEN / f"{name}.yaml"), (
+        "compiled pipeline changed; if intended: mlrig pipeline compile --out tests/pipelines/golden"
+    )
+
+
+@pytest.mark.parametrize("name", list(PIPELINES))
+def test_compiled_pipeline_is_valid_kfp_ir(compiled, name):
+    from google.protobuf import json_format
+
+    spec = json_format.ParseDict(_docs(compiled[name])[0], pipeline_spec_pb2.PipelineSpec())
+    assert spec.pipeline_info.name.startswith("mlrig-")
+    assert spec.root.input_definitions.parameters["config"].parameter_type == 3  # STRING
+
+
+def test_training_tasks_have_retries_caching_and_resources(compiled):
+    spec, platform = _docs(compiled["training"])
     tasks = spec["root"]["dag"]["tasks"]
-    assert list(tasks) == [
-        "evaluate", "features", "ingest", "materialize", "register", "train", "validate"
-    ]  # fmt: skip
-    assert tasks["ingest"]["retryPolicy"]["maxRetryCount"] == 2
-    assert tasks["ingest"]["cachingOptions"] == {}
+    assert set(tasks) == {
+        "ingest", "validate", "features", "train", "evaluate", "register", "materialize"
+    }  # fmt: skip
+    for io_stage in ("ingest", "features", "register", "materialize"):
+        assert tasks[io_stage]["retryPolicy"]["maxRetryCount"] == 2
+        assert tasks[io_stage]["cachingOptions"] == {}  # caching off: external inputs
+    assert tasks["validate"]["cachingOptions"] == {"enableCache": True}
     assert tasks["materialize"]["dependentTasks"] == ["register"]
-    assert spec["root"]["inputDefinitions"]["parameters"]["config"]["parameterType"] == "STRING"
+    for name, executor in spec["deploymentSpec"]["executors"].items():
+        container = executor["container"]
+        assert container["image"] == "mlrig:0.1.0", name
+        assert "pip install" not in " ".join(container["command"]), name
+        assert container["resources"]["memoryRequest"] > 0, name
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert len(executors) == 7
+    for executor in executors.values():
+        assert executor["pvcMount"][0]["mountPath"] == "/data"
+        assert executor["secretAsVolume"][0]["secretName"] == "mlrig-postgres"
+        assert executor["podMetadata"]["labels"]["mlrig.io/pipeline"] == "true"
