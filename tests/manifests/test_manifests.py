@@ -71,7 +71,9 @@ def test_overlay_covers_every_service(rendered):
 def test_schema_validation_strict_has_no_errors(rendered):
     path, _ = rendered
     tool = _tool("kubernetes-validate")
-    result = subprocess.run([tool, "--strict", "--quiet", str(path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [tool, "--strict", "--quiet", str(path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -103,7 +105,9 @@ def test_every_pod_meets_restricted_with_resources_and_probes(rendered):
             assert sc["capabilities"]["drop"] == ["ALL"] and "add" not in sc["capabilities"], name
             assert sc.get("privileged") is not True, name
             res = container["resources"]
-            assert {"cpu", "memory"} <= set(res["requests"]) and {"cpu", "memory"} <= set(res["limits"])
+            assert {"cpu", "memory"} <= set(res["requests"]) and {"cpu", "memory"} <= set(
+                res["limits"]
+            )
             assert container["image"].split(":")[-1] not in ("", "latest"), name
             if name != "feast-materialize":  # a Job has no long-running process to probe
                 assert "readinessProbe" in container and "livenessProbe" in container, name
