@@ -18,11 +18,9 @@ POD_LABELS = {
 
 
 def on_cluster(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """Mount the data PVC and the password Secret, label the pod, set the profile."""
+    """Mount the data PVC and the password Secret (read from its default path), label the pod."""
     kubernetes.mount_pvc(task, pvc_name=DATA_PVC, mount_path=DATA_PATH)
     kubernetes.use_secret_as_volume(task, secret_name=PG_SECRET, mount_path=PG_SECRET_PATH)
     for key, value in POD_LABELS.items():
         kubernetes.add_pod_label(task, key, value)
-    task.set_env_variable("MLRIG_PG_PASSWORD_FILE", f"{PG_SECRET_PATH}/password")
-    task.set_env_variable("HOME", "/tmp")
     return task

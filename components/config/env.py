@@ -22,7 +22,8 @@ FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 # PostgreSQL password (cluster profile); pods set MLRIG_PG_PASSWORD_FILE to a mounted Secret.
 PG_PASSWORD = "MLRIG_PG_PASSWORD"
 SECRET_FILE_SUFFIX = "_FILE"
-SECRETS = (PG_PASSWORD,)
+# Where a secret is read from when neither NAME nor NAME_FILE is set (the cluster's mounted Secret).
+SECRET_DEFAULT_FILES = {PG_PASSWORD: "/run/secrets/postgres/password"}
 # KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
 KFP_HOST = "MLRIG_KFP_HOST"
 
@@ -52,10 +53,15 @@ def overrides() -> dict[str, str]:
 
 
 def load_secret_files() -> None:
-    """For each secret variable unset but with NAME_FILE set, read the value from that file."""
-    for name in SECRETS:
+    """For each secret variable that is unset, read it from NAME_FILE or, if that is unset too,
+    from its default file where one exists (a Secret mounted in a pod)."""
+    for name, default in SECRET_DEFAULT_FILES.items():
+        if name in os.environ:
+            continue
         path = os.environ.get(name + SECRET_FILE_SUFFIX)
-        if name not in os.environ and path:
+        if path is None and os.path.exists(default):
+            path = default
+        if path:
             with open(path) as fh:
                 os.environ[name] = fh.read().strip()
 

@@ -1,0 +1,125 @@
+"""Docker tier: the mlrig image built from a local base, the training pipeline in containers
+(kfp.local DockerRunner) matching the subprocess runner, and the serving container on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mlrig.components.common import tracking
+from mlrig.components.config.loader import load
+from mlrig.pipelines.images import DEFAULT_TAG, docker_env
+from tests.conftest import REPO, write_demo
+
+pytestmark = pytest.mark.docker
+BASE = os.environ.get("MLRIG_TEST_BASE_IMAGE", "local/python:3.11-bookworm")
+GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
+        "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
+
+
+def _docker(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], env=docker_env(), capture_output=True, text=True,
+                          check=check, **kw)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def image():
+    try:
+        if _docker("info", check=False).returncode != 0:
+            pytest.skip("no Docker daemon answers (.ci/run starts one: tools/start-dockerd.sh)")
+    except FileNotFoundError:
+        pytest.skip("docker is not installed (.ci/run installs docker.io)")
+    if _docker("image", "inspect", BASE, check=False).returncode != 0:
+        subprocess.run([str(REPO / "tools/build-local-base.sh"), BASE], check=True,
+                       env=docker_env(), timeout=900)  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "image", "build", "--base-image", BASE,
+         "--context", str(REPO)],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:]
+    return DEFAULT_TAG
+
+
+def _run(folder: Path, runner: str) -> dict:
+    config = write_demo(folder, sample_rows=3000, tuning_sample_rows=2000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config),
+         "--runner", runner],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    log = (folder / ".mlrig/last-run.log").read_text() if (folder / ".mlrig").exists() else ""
+    assert result.returncode == 0, result.stdout[-3000:] + log[-3000:]
+    loaded = load(config)
+    client = tracking.configure(loaded).MlflowClient()
+    version = client.get_model_version_by_alias(loaded.config.model.name, "champion")
+    run = client.get_run(version.run_id)
+    return {"metrics": run.data.metrics, "params": run.data.params, "log": log}
+
+
+@pytest.fixture(scope="module")
+def runs(image, tmp_path_factory):
+    docker_dir = tmp_path_factory.mktemp("docker")
+    local_dir = tmp_path_factory.mktemp("subprocess")
+    return docker_dir, _run(docker_dir, "docker"), _run(local_dir, "subprocess")
+
+
+def test_each_stage_ran_in_the_mlrig_image(runs):
+    _, docker, _ = runs
+    assert docker["log"].count(f"Found image '{DEFAULT_TAG}'") == 7
+
+
+def test_docker_runner_gives_the_same_results_as_the_subprocess_runner(runs):
+    _, docker, local = runs
+    for key in ("dataset_hash", "train_rows", "holdout_rows", "candidate", "feature_service"):
+        assert docker["params"][key] == local["params"][key], key
+    for key in ("holdout_roc_auc", "holdout_accuracy", "cv_roc_auc_mean"):
+        assert docker["metrics"][key] == pytest.approx(local["metrics"][key], abs=1e-6), key
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serving_container_answers_on_loopback(runs):
+    folder, _, _ = runs
+    port = _free_port()
+    started = _docker(
+        "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:3000", "-v", f"{folder}:{folder}",
+        "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG,
+        "mlrig", "serve", "--config", str(folder / "mlrig.yaml"), "--host", "0.0.0.0",
+        "--port", "3000",
+    )  # fmt: skip
+    container = started.stdout.strip()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        else:
+            pytest.fail(
+                "serving container not ready: "
+                + _docker("logs", container, check=False).stdout[-2000:]
+            )
+        answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
+        assert answer.status_code == 200, answer.text
+        assert 0 <= answer.json()["probability"] <= 1
+        bad = httpx.post(f"{base}/predict", json={**GOOD, "carrier": 3}, timeout=10)
+        assert bad.status_code == 400 and "carrier" in json.dumps(bad.json()["detail"])
+    finally:
+        _docker("rm", "-f", container, check=False)
