@@ -1,0 +1,119 @@
+"""Real PostgreSQL, Redis and MLflow servers on loopback for the cluster-profile tier.
+
+Each starts on a free port in its own folder and is stopped by PID (never by name)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def missing() -> list[str]:
+    """Binaries this tier needs that are not installed."""
+    need = {"redis-server": shutil.which("redis-server"), "initdb": (PG_BIN / "initdb").exists()}
+    return [name for name, ok in need.items() if not ok]
+
+
+def _wait(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} did not start in {timeout:.0f} s")
+
+
+@contextmanager
+def postgres(password: str, databases: list[str]) -> Iterator[int]:
+    """PostgreSQL 15 with a role 'mlrig' owning the given databases; yields the port."""
+    folder = Path(tempfile.mkdtemp(prefix="mlrig-pg-"))
+    folder.chmod(0o755)
+    shutil.chown(folder, "postgres", "postgres")
+    data, port = folder / "data", free_port()
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
+         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        sql = [f"CREATE ROLE mlrig LOGIN PASSWORD '{password}'"]
+        sql += [f"CREATE DATABASE {db} OWNER mlrig" for db in databases]
+        for statement in sql:
+            subprocess.run([*as_pg, "psql", "-h", str(folder), "-p", str(port), "-U", "postgres",
+                            "-c", statement], check=True, capture_output=True)  # fmt: skip
+        yield port
+    finally:
+        subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def redis() -> Iterator[int]:
+    folder = Path(tempfile.mkdtemp(prefix="mlrig-redis-"))
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        def ready() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        _wait(ready, "redis")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def mlflow_server(backend_uri: str, artifacts: Path) -> Iterator[str]:
+    """`mlflow server` as in the cluster: SQL backend, artifacts served by the server."""
+    port = free_port()
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--backend-store-uri", backend_uri,
+         "--artifacts-destination", str(artifacts), "--serve-artifacts"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait(ready, "mlflow server", timeout=120)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)

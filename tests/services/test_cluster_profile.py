@@ -1,0 +1,146 @@
+"""The cluster profile against the real services it uses in Kubernetes, run here on loopback:
+MLflow tracking server on PostgreSQL, the Feast registry in PostgreSQL, Redis as online store,
+and the Feast feature server started from the manifests' own feature_store.yaml."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, write_demo
+from tests.services import servers
+
+pytestmark = pytest.mark.services
+PASSWORD = "test-only-password"
+GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
+        "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    absent = servers.missing()
+    if absent:
+        pytest.skip(
+            f"not installed: {', '.join(absent)} (.ci/run installs redis-server, postgresql)"
+        )
+    folder = tmp_path_factory.mktemp("cluster-profile")
+    with servers.postgres(PASSWORD, ["mlflow", "feast"]) as pg, servers.redis() as redis_port:
+        backend = f"postgresql+psycopg2://mlrig:{PASSWORD}@127.0.0.1:{pg}/mlflow"
+        with servers.mlflow_server(backend, folder / "artifacts") as mlflow_url:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+            env.update({
+                "MLRIG_PG_PASSWORD": PASSWORD,
+                "MLRIG__WORKDIR": str(folder / "data"),
+                "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
+                "MLRIG__STORES__FEAST_REDIS": f"127.0.0.1:{redis_port}",
+                "MLRIG__STORES__FEAST_REGISTRY":
+                    f"postgresql+psycopg2://mlrig:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
+                "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
+                "MLRIG__SERVING__HOST": "127.0.0.1",
+            })  # fmt: skip
+            config = write_demo(folder, sample_rows=5000, tuning_sample_rows=3000)
+            run = subprocess.run(
+                [sys.executable, "-m", "mlrig.pipelines.cli", "run", "-c", str(config), "-p", "cluster"],
+                cwd=folder, env=env, capture_output=True, text=True, timeout=900,
+            )  # fmt: skip
+            log = folder / "data/last-run.log"
+            assert run.returncode == 0, run.stdout[-2000:] + (
+                log.read_text()[-3000:] if log.exists() else ""
+            )
+            yield {"folder": folder, "config": config, "env": env, "pg": pg, "redis": redis_port,
+                   "mlflow": mlflow_url}  # fmt: skip
+
+
+def test_champion_is_registered_on_the_tracking_server(stack):
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=stack["mlflow"])
+    version = client.get_model_version_by_alias("flights-delay", "champion")
+    assert version.version == "1"
+    run = client.get_run(version.run_id)
+    assert run.data.metrics["holdout_roc_auc"] > 0.5
+    artifacts = {a.path for a in client.list_artifacts(version.run_id)}
+    assert "evaluation" in artifacts
+
+
+def test_online_features_were_materialized_into_redis(stack):
+    import redis
+
+    assert redis.Redis(host="127.0.0.1", port=stack["redis"]).dbsize() > 100
+
+
+@pytest.fixture
+def process():
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str], **kw) -> subprocess.Popen:
+        log = Path(tempfile.mkdtemp(prefix="mlrig-server-")) / "log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, **kw)  # fmt: skip
+        proc.log_path = log  # type: ignore[attr-defined]
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server for {url} exited:\n" + proc.log_path.read_text()[-3000:])
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(1)
+    pytest.fail(f"{url} did not answer in {timeout:.0f} s")
+
+
+def test_service_predicts_from_redis_and_the_tracking_server(stack, process):
+    port = servers.free_port()
+    proc = process([sys.executable, "-m", "mlrig.pipelines.cli", "serve", "-c", str(stack["config"]),
+                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
+    _wait_http(f"http://127.0.0.1:{port}/readyz", proc)
+    answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=GOOD, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model_version"] == 1 and answer.json()["inputs_present"] > 20
+
+
+def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process, tmp_path):
+    text = (REPO / "manifests/base/feature_store.yaml").read_text()
+    text = text.replace("@postgres:5432", f"@127.0.0.1:{stack['pg']}")
+    text = text.replace("redis:6379", f"127.0.0.1:{stack['redis']}")
+    (tmp_path / "feature_store.yaml").write_text(text)
+    port = servers.free_port()
+    (tmp_path / "metrics").mkdir()
+    env = {**stack["env"], "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    proc = process(["feast", "-c", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
+                    "--no-access-log"], env=env)  # fmt: skip
+    _wait_http(f"http://127.0.0.1:{port}/health", proc)
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/get-online-features",
+        json={"feature_service": "flight_delay_v1", "full_feature_names": True,
+              "entities": {"tailnum": ["N14228"], "origin": ["EWR"], "route": ["EWR-IAH"]}},
+        timeout=30,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    names = body["metadata"]["feature_names"]
+    assert "plane_attributes__seats" in names
+    seats = body["results"][names.index("plane_attributes__seats")]["values"][0]
+    assert seats and seats > 0
