@@ -13,7 +13,7 @@ from rich.table import Table
 
 from mlrig.components.common import events
 
-STAGES = ["ingest", "validate", "features", "train", "evaluate", "register", "materialize"]
+STAGES = ["ingest", "validate", "features", "eda", "train", "evaluate", "register", "materialize"]
 
 
 def _latest(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

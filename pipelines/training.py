@@ -2,6 +2,7 @@
 
 from kfp import dsl
 
+from mlrig.components.eda.component import eda
 from mlrig.components.evaluate.component import evaluate
 from mlrig.components.features.component import features, materialize
 from mlrig.components.ingest.component import ingest
@@ -13,7 +14,7 @@ from mlrig.pipelines.cluster import on_cluster
 
 @dsl.pipeline(
     name="mlrig-training",
-    description="ingest → validate → features → train → evaluate → register → materialize",
+    description="ingest → validate → features → eda + train → evaluate → register → materialize",
 )
 def training_pipeline(config: str) -> None:
     # Sources and registries are outside the pipeline: those steps never reuse a cached result.
@@ -24,6 +25,8 @@ def training_pipeline(config: str) -> None:
     feats = features(config=config, validated=checked.outputs["validated"])
     feats.set_retry(2).set_caching_options(False)
     feats.set_cpu_request("1").set_memory_request("4G").set_memory_limit("8G")
+    profiled = eda(config=config, training_set=feats.outputs["training_set"])
+    profiled.set_cpu_request("500m").set_memory_request("2G").set_memory_limit("6G")
     fitted = train(config=config, training_set=feats.outputs["training_set"])
     fitted.set_caching_options(False)
     fitted.set_cpu_request("1").set_memory_request("4G").set_memory_limit("12G")
@@ -42,5 +45,5 @@ def training_pipeline(config: str) -> None:
     published = materialize(config=config, champion_version=registered.output)
     published.set_retry(2).set_caching_options(False)
     published.set_cpu_request("500m").set_memory_request("2G").set_memory_limit("4G")
-    for task in (raw, checked, feats, fitted, scored, registered, published):
+    for task in (raw, checked, feats, profiled, fitted, scored, registered, published):
         on_cluster(task)

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from mlrig.components.common import events, tables, tracking
+from mlrig.components.common import html_report as report
 from mlrig.components.config.loader import from_json
-from mlrig.components.evaluate import report
 from mlrig.components.evaluate.metrics import cv_metrics, holdout_metrics, scores
 from mlrig.components.train.io import HOLDOUT, read_run
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlrig.components.common.html_report import classification_plots, render
 from mlrig.components.config.schema import Model
 from mlrig.components.evaluate.metrics import cv_metrics, holdout_metrics, scores
-from mlrig.components.evaluate.report import classification_plots, render
 from mlrig.components.register.core import gate
 from mlrig.components.train.core import fit_candidates, time_split
 

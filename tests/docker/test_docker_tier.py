@@ -75,7 +75,7 @@ def runs(image, tmp_path_factory):
 
 def test_each_stage_ran_in_the_mlrig_image(runs):
     _, docker, _ = runs
-    assert docker["log"].count(f"Found image '{DEFAULT_TAG}'") == 7
+    assert docker["log"].count(f"Found image '{DEFAULT_TAG}'") == 8
 
 
 def test_docker_runner_gives_the_same_results_as_the_subprocess_runner(runs):

@@ -14,6 +14,7 @@ import pytest
 
 from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
+from mlrig.pipelines.progress import STAGES
 from tests.conftest import write_demo
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +44,7 @@ def trained(tmp_path_factory):
 
 def test_run_prints_every_stage_and_the_holdout_auc(trained):
     _, _, stdout = trained
-    for stage in ("ingest", "validate", "features", "train", "evaluate", "register", "materialize"):
+    for stage in STAGES:
         assert stage in stdout
     assert "holdout roc_auc: 0." in stdout
 
@@ -59,6 +60,11 @@ def test_run_registers_a_champion_with_lineage(trained):
     assert len(run.data.tags["mlrig.dataset_hash"]) == 64
     assert 0.5 < run.data.metrics["holdout_roc_auc"] <= 1.0
     assert "cv_roc_auc_mean" in run.data.metrics
+    eda_runs = mlflow.search_runs(filter_string="tags.`mlrig.stage` = 'eda'", output_format="list")
+    assert (
+        eda_runs
+        and eda_runs[0].data.tags["mlrig.dataset_hash"] == run.data.tags["mlrig.dataset_hash"]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def test_training_tasks_have_retries_caching_and_resources(compiled):
     spec, platform = _docs(compiled["training"])
     tasks = spec["root"]["dag"]["tasks"]
     assert set(tasks) == {
-        "ingest", "validate", "features", "train", "evaluate", "register", "materialize"
+        "ingest", "validate", "features", "eda", "train", "evaluate", "register", "materialize"
     }  # fmt: skip
     for io_stage in ("ingest", "features", "register", "materialize"):
         assert tasks[io_stage]["retryPolicy"]["maxRetryCount"] == 2
@@ -66,7 +66,7 @@ def test_training_tasks_have_retries_caching_and_resources(compiled):
         assert "pip install" not in " ".join(container["command"]), name
         assert container["resources"]["memoryRequest"] > 0, name
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    assert len(executors) == 7
+    assert len(executors) == 8
     for executor in executors.values():
         assert executor["pvcMount"][0]["mountPath"] == "/data"
         assert executor["secretAsVolume"][0]["secretName"] == "mlrig-postgres"

@@ -1,4 +1,4 @@
-"""The evaluation report: one self-contained HTML page with metrics and plots."""
+"""Self-contained HTML reports (evaluation, EDA): metric tables and inline PNG plots."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from sklearn.calibration import calibration_curve  # noqa: E402
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve  # noqa: E402
 
 
-def _png(fig: Any) -> str:
+def png(fig: Any) -> str:
+    """A matplotlib figure as base64 PNG (the figure is closed)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -31,18 +32,18 @@ def classification_plots(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, s
     ax.plot(fpr, tpr)
     ax.plot([0, 1], [0, 1], "--", color="grey")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    plots["roc"] = _png(fig)
+    plots["roc"] = png(fig)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     prec, rec, _ = precision_recall_curve(y_true, y_score)
     ax.plot(rec, prec)
     ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
-    plots["pr"] = _png(fig)
+    plots["pr"] = png(fig)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     frac, mean_pred = calibration_curve(y_true, y_score, n_bins=10, strategy="quantile")
     ax.plot(mean_pred, frac, marker="o")
     ax.plot([0, 1], [0, 1], "--", color="grey")
     ax.set(xlabel="predicted probability", ylabel="observed rate", title="Calibration")
-    plots["calibration"] = _png(fig)
+    plots["calibration"] = png(fig)
     fig, ax = plt.subplots(figsize=(4, 4))
     cm = confusion_matrix(y_true, (y_score >= 0.5).astype(int))
     ax.imshow(cm, cmap="Blues")
@@ -51,7 +52,7 @@ def classification_plots(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, s
     ax.set(xlabel="predicted", ylabel="actual", title="Confusion matrix (t=0.5)")
     ax.set_xticks([0, 1])
     ax.set_yticks([0, 1])
-    plots["confusion"] = _png(fig)
+    plots["confusion"] = png(fig)
     return plots
 
 
@@ -60,11 +61,11 @@ def regression_plots(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, str]:
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.scatter(y_true, y_pred, s=3, alpha=0.3)
     ax.set(xlabel="actual", ylabel="predicted", title="Predicted vs actual")
-    scatter = _png(fig)
+    scatter = png(fig)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.hist(y_pred - y_true, bins=50)
     ax.set(xlabel="residual", title="Residuals")
-    return {"scatter": scatter, "residuals": _png(fig)}
+    return {"scatter": scatter, "residuals": png(fig)}
 
 
 def render(title: str, sections: dict[str, dict[str, Any]], plots: dict[str, str]) -> str:

@@ -1,0 +1,14 @@
+"""KFP wrapper of the EDA stage."""
+
+from kfp import dsl
+from kfp.dsl import HTML, Dataset, Input, Output
+
+from mlrig.components.common.image import MLRIG_IMAGE
+
+
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
+def eda(config: str, training_set: Input[Dataset], report: Output[HTML]) -> None:
+    """Profile the training set: missing values, distributions, relationships with the target."""
+    from mlrig.components.eda.io import run
+
+    run(config, training_set.path, report.path)

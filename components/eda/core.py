@@ -1,0 +1,82 @@
+"""EDA: a profile of the training set (missing values, distributions, target relationships)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mlrig.components.common.html_report import png  # noqa: E402
+
+MAX_HISTOGRAMS = 16
+MAX_CATEGORICAL = 6
+
+
+def summary(frame: pd.DataFrame, target: str) -> dict[str, Any]:
+    """Headline numbers: rows, columns, target mean, columns with missing values."""
+    missing = frame.isna().mean()
+    return {
+        "rows": len(frame),
+        "columns": frame.shape[1],
+        f"{target} mean": float(frame[target].mean()),
+        "columns with missing values": int((missing > 0).sum()),
+        "most missing": f"{missing.idxmax()} ({missing.max():.1%})" if len(missing) else "-",
+    }
+
+
+def numeric_table(frame: pd.DataFrame, inputs: list[str]) -> dict[str, str]:
+    """min / median / max / missing share of each numeric input."""
+    out = {}
+    for col in inputs:
+        if frame[col].dtype == object:
+            continue
+        s = frame[col]
+        out[col] = (f"min {s.min():.4g} · median {s.median():.4g} · max {s.max():.4g} · "
+                    f"missing {s.isna().mean():.1%}")  # fmt: skip
+    return out
+
+
+def plots(frame: pd.DataFrame, inputs: list[str], target: str, task: str) -> dict[str, str]:
+    """Missing-value bars, histograms, top categories, and each numeric input's correlation
+    with the target; all as base64 PNGs."""
+    out: dict[str, str] = {}
+    missing = frame[inputs].isna().mean().sort_values()
+    fig, ax = plt.subplots(figsize=(7, max(3, len(inputs) * 0.22)))
+    ax.barh(missing.index, missing.values)
+    ax.set(title="Missing share per input", xlabel="share of rows")
+    out["missing"] = png(fig)
+
+    numeric = [c for c in inputs if frame[c].dtype != object][:MAX_HISTOGRAMS]
+    if numeric:
+        cols = 4
+        rows = int(np.ceil(len(numeric) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(14, 2.6 * rows), squeeze=False)
+        for ax, col in zip(axes.flat, numeric, strict=False):
+            values = frame[col].dropna()
+            ax.hist(values.clip(values.quantile(0.01), values.quantile(0.99)), bins=40)
+            ax.set_title(col, fontsize=8)
+        for ax in list(axes.flat)[len(numeric) :]:
+            ax.axis("off")
+        fig.tight_layout()
+        out["histograms"] = png(fig)
+
+        corr = frame[numeric].corrwith(frame[target].astype(float)).dropna().sort_values()
+        fig, ax = plt.subplots(figsize=(7, max(3, len(corr) * 0.22)))
+        ax.barh(corr.index, corr.values)
+        ax.set(title=f"Correlation with {target}", xlabel="Pearson r")
+        out["target_correlation"] = png(fig)
+
+    for col in [c for c in inputs if frame[c].dtype == object][:MAX_CATEGORICAL]:
+        grouped = frame.groupby(col, dropna=False)[target].agg(["mean", "size"])
+        top = grouped.sort_values("size", ascending=False).head(12)
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.bar([str(i) for i in top.index], top["mean"])
+        ax.set(title=f"{target} {'rate' if task == 'classification' else 'mean'} by {col}")
+        ax.tick_params(axis="x", rotation=60, labelsize=7)
+        out[f"target_by_{col}"] = png(fig)
+    return out
