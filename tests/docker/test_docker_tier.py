@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
 from mlrig.pipelines.images import DEFAULT_TAG, docker_env
 from tests.conftest import REPO, write_demo
+from tests.helpers import free_port, wait_http
 
 pytestmark = pytest.mark.docker
 BASE = os.environ.get("MLRIG_TEST_BASE_IMAGE", "local/python:3.11-bookworm")
@@ -86,15 +85,9 @@ def test_docker_runner_gives_the_same_results_as_the_subprocess_runner(runs):
         assert docker["metrics"][key] == pytest.approx(local["metrics"][key], abs=1e-6), key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serving_container_answers_on_loopback(runs):
     folder, _, _ = runs
-    port = _free_port()
+    port = free_port()
     started = _docker(
         "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:3000", "-v", f"{folder}:{folder}",
         "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG,
@@ -104,18 +97,8 @@ def test_serving_container_answers_on_loopback(runs):
     container = started.stdout.strip()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail(
-                "serving container not ready: "
-                + _docker("logs", container, check=False).stdout[-2000:]
-            )
+        wait_http(f"{base}/readyz", died=lambda: _docker("inspect", container, check=False).returncode
+                  and _docker("logs", container, check=False).stdout[-2000:])  # fmt: skip
         answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
         assert answer.status_code == 200, answer.text
         assert 0 <= answer.json()["probability"] <= 1

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -16,17 +14,12 @@ from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
 from mlrig.pipelines.progress import STAGES
 from tests.conftest import write_demo
+from tests.helpers import free_port, wait_http
 
 pytestmark = pytest.mark.e2e
 
 GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +63,7 @@ def test_run_registers_a_champion_with_lineage(trained):
 @pytest.fixture(scope="module")
 def server(trained):
     folder, config, _ = trained
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--config", str(config),
@@ -80,17 +73,7 @@ def server(trained):
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "mlrig serve exited early"
-            time.sleep(1)
-        else:
-            pytest.fail("service not ready in 120 s")
+        wait_http(f"{base}/readyz", died=lambda: proc.poll() is not None and "mlrig serve exited")
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -17,13 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def missing() -> list[str]:

@@ -10,13 +10,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import REPO, write_demo
+from tests.helpers import free_port, wait_http
 from tests.services import servers
 
 pytestmark = pytest.mark.services
@@ -98,24 +98,15 @@ def process():
         proc.wait(timeout=30)
 
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server for {url} exited:\n" + proc.log_path.read_text()[-3000:])
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(1)
-    pytest.fail(f"{url} did not answer in {timeout:.0f} s")
+def _died(proc: subprocess.Popen) -> str | None:
+    return proc.log_path.read_text()[-3000:] if proc.poll() is not None else None
 
 
 def test_service_predicts_from_redis_and_the_tracking_server(stack, process):
-    port = servers.free_port()
+    port = free_port()
     proc = process([sys.executable, "-m", "mlrig.pipelines.cli", "serve", "-c", str(stack["config"]),
                     "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
-    _wait_http(f"http://127.0.0.1:{port}/readyz", proc)
+    wait_http(f"http://127.0.0.1:{port}/readyz", died=lambda: _died(proc))
     answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=GOOD, timeout=10)
     assert answer.status_code == 200, answer.text
     assert answer.json()["model_version"] == 1 and answer.json()["inputs_present"] > 20
@@ -126,12 +117,12 @@ def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process,
     text = text.replace("@postgres:5432", f"@127.0.0.1:{stack['pg']}")
     text = text.replace("redis:6379", f"127.0.0.1:{stack['redis']}")
     (tmp_path / "feature_store.yaml").write_text(text)
-    port = servers.free_port()
+    port = free_port()
     (tmp_path / "metrics").mkdir()
     env = {**stack["env"], "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     proc = process(["feast", "-c", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
                     "--no-access-log"], env=env)  # fmt: skip
-    _wait_http(f"http://127.0.0.1:{port}/health", proc)
+    wait_http(f"http://127.0.0.1:{port}/health", died=lambda: _died(proc))
     answer = httpx.post(
         f"http://127.0.0.1:{port}/get-online-features",
         json={"feature_service": "flight_delay_v1", "full_feature_names": True,
