@@ -12,6 +12,7 @@ import pytest
 
 from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
+from mlrig.components.register.io import run as register_run
 from mlrig.pipelines.progress import STAGES
 from tests.conftest import write_demo
 from tests.helpers import free_port, wait_http
@@ -58,6 +59,30 @@ def test_run_registers_a_champion_with_lineage(trained):
         eda_runs
         and eda_runs[0].data.tags["mlrig.dataset_hash"] == run.data.tags["mlrig.dataset_hash"]
     )
+
+
+def test_a_challenger_that_does_not_beat_the_champion_is_not_promoted(trained):
+    folder, config, _ = trained
+    loaded = load(config)
+    runs = sorted((folder / ".mlrig/pipeline_root").glob("mlrig-training-*"))
+    stage = runs[-1]
+    again = register_run(
+        loaded.to_json(), str(stage / "train/model"), str(stage / "train/holdout"),
+        str(stage / "evaluate/evaluation"),
+    )  # fmt: skip
+    assert again["version"] == 2 and again["promoted"] is False
+    assert again["champion_version"] == 1 and "does not beat" in again["reason"]
+
+
+def test_run_with_a_bad_config_names_the_key(tmp_path):
+    config = write_demo(tmp_path)
+    config.write_text(config.read_text().replace("cv_folds: 3", "cv_folds: lots"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and "model.cv_folds" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
