@@ -40,9 +40,8 @@ class Predictor:
             entity_rows=[{k: frame.at[0, k] for k in keys}],
             full_feature_names=True,
         ).to_dict()
-        for column, vals in values.items():
-            if column not in keys:
-                frame[column] = vals[0]
+        online = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
+        frame = pd.concat([frame, online], axis=1)
         if cfg.dataset.date_parts:
             frame = add_date_parts(frame, cfg.dataset.date_parts)
         return as_model_frame(frame, self.inputs)

@@ -20,7 +20,7 @@ LOADED = load()
 PredictRequest = request_model(LOADED.config.serving.request_fields)
 
 
-@bentoml.service(name="mlrig", traffic={"timeout": 30})
+@bentoml.service(name="mlrig", traffic={"timeout": 30}, logging={"access": {"enabled": False}})
 class PredictionService:
     def __init__(self) -> None:
         self.predictor = Predictor(LOADED)

@@ -37,7 +37,8 @@ def prepare_requests(cfg: Config, frame: pd.DataFrame) -> pd.DataFrame:
 def as_model_frame(frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
     """Exactly the model's columns, numeric ones as float (missing features become NaN)."""
     row = frame.reindex(columns=inputs)
-    for column in row.columns:
-        if row[column].dtype != object or not row[column].map(type).eq(str).any():
-            row[column] = pd.to_numeric(row[column], errors="coerce").astype("float64")
-    return row
+    text = {c for c in inputs if row[c].dtype == object and row[c].map(type).eq(str).any()}
+    mixed = [c for c in inputs if c not in text and row[c].dtype == object]
+    for column in mixed:  # None/NaN-only or numbers held as objects
+        row[column] = pd.to_numeric(row[column], errors="coerce")
+    return row.astype({c: "float64" for c in inputs if c not in text})
