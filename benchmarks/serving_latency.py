@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -42,7 +43,7 @@ def wait_ready(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} did not answer in {timeout:.0f} s")
 
 
-def measure(call, n: int, warmup: int = 50) -> list[float]:
+def measure(call: Callable[[], object], n: int, warmup: int = 50) -> list[float]:
     for _ in range(warmup):
         call()
     times = []
@@ -89,8 +90,8 @@ def main() -> None:
             [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--port", str(bento_port)],
         ]  # fmt: skip
         for argv in commands:
-            procs.append(subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))  # fmt: skip
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            procs.append(subprocess.Popen(argv, env=env, start_new_session=True, **quiet))
         targets = {
             "FastAPI baseline": f"http://127.0.0.1:{base_port}/predict",
             "mlrig serve (BentoML)": f"http://127.0.0.1:{bento_port}/predict",

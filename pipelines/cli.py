@@ -14,6 +14,7 @@ import typer
 import yaml
 
 from mlrig.components.config import env
+from mlrig.components.config.loader import LoadedConfig
 from mlrig.pipelines import progress
 from mlrig.pipelines.cli_cluster import cluster_app, deploy, image_app, pipeline_app
 from mlrig.pipelines.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
@@ -38,6 +39,43 @@ def config_show(config: Path | None = ConfigOpt, profile: str | None = ProfileOp
     console.print(yaml.safe_dump(data, sort_keys=False), highlight=False, markup=False)
 
 
+def _run_pipeline(
+    loaded: LoadedConfig,
+    config: Path | None,
+    pipeline: str,
+    runner: str,
+    stages: list[str],
+    extra_env: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> dict[str, dict]:
+    """Run a pipeline with kfp.local in a child process, showing its stages; exit 1 on failure."""
+    workdir = loaded.path(loaded.config.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    events_file = Path(tempfile.mkstemp(prefix="events-", suffix=".jsonl", dir=workdir)[1])
+    log_file = workdir / "last-run.log"
+    child_env = {**os.environ, env.EVENTS_FILE: str(events_file), **(extra_env or {})}
+    cmd = [sys.executable, "-m", "mlrig.pipelines.local_run", "--runner", runner]
+    cmd += ["--config", str(config or env.get(env.CONFIG_PATH) or "mlrig.yaml")]
+    cmd += ["--profile", loaded.config.profile, "--pipeline", pipeline]
+    cmd += [f"--param={k}={v}" for k, v in (params or {}).items()]
+    console.print(
+        f"[bold]mlrig {pipeline}[/] · profile {loaded.config.profile} · runner {runner} · "
+        f"log {log_file}"
+    )
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
+        state = progress.follow(proc, events_file, console, stages)
+    events_file.unlink(missing_ok=True)
+    console.print(progress.summary_table(state, stages, pipeline))
+    if proc.returncode != 0:
+        console.print(
+            f"[red]pipeline failed[/] (exit {proc.returncode}); last lines of {log_file}:"
+        )
+        console.print("\n".join(log_file.read_text().splitlines()[-25:]), markup=False)
+        raise typer.Exit(1)
+    return state
+
+
 @app.command()
 def run(
     config: Path | None = ConfigOpt,
@@ -47,30 +85,8 @@ def run(
 ) -> None:
     """Run the training pipeline locally (kfp.local): ingest → ... → register → materialize."""
     loaded = load_or_exit(config, profile)
-    workdir = loaded.path(loaded.config.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    events_file = Path(tempfile.mkstemp(prefix="events-", suffix=".jsonl", dir=workdir)[1])
-    log_file = workdir / "last-run.log"
-    child_env = {**os.environ, env.EVENTS_FILE: str(events_file)}
-    if sample:
-        child_env["MLRIG__DATASET__SAMPLE_ROWS"] = str(sample)
-    cmd = [sys.executable, "-m", "mlrig.pipelines.local_run", "--runner", runner]
-    cmd += ["--config", str(config or env.get(env.CONFIG_PATH) or "mlrig.yaml")]
-    cmd += ["--profile", loaded.config.profile]
-    console.print(
-        f"[bold]mlrig run[/] · profile {loaded.config.profile} · runner {runner} · log {log_file}"
-    )
-    with log_file.open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
-        state = progress.follow(proc, events_file, console)
-    events_file.unlink(missing_ok=True)
-    console.print(progress.summary_table(state))
-    if proc.returncode != 0:
-        console.print(
-            f"[red]pipeline failed[/] (exit {proc.returncode}); last lines of {log_file}:"
-        )
-        console.print("\n".join(log_file.read_text().splitlines()[-25:]), markup=False)
-        raise typer.Exit(1)
+    extra = {"MLRIG__DATASET__SAMPLE_ROWS": str(sample)} if sample else {}
+    state = _run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
     ev = state.get("evaluate", {}).get("outputs", {})
     metric = f"holdout_{loaded.config.model.primary_metric}"
     reg = state.get("register", {}).get("outputs", {})
@@ -81,6 +97,26 @@ def run(
     )
     console.print(f"report: {ev.get('report')}")
     console.print("next: [bold]mlrig serve[/] · [bold]mlflow ui[/] (runs and the registered model)")
+
+
+@app.command()
+def score(
+    input_path: Path = typer.Argument(..., help="CSV or parquet of request-shaped rows"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),
+) -> None:
+    """Batch-score a file with the champion (features joined as of each row's time)."""
+    loaded = load_or_exit(config, profile)
+    if not input_path.is_file():
+        console.print(f"[red]input_path: no such file {input_path}[/]")
+        raise typer.Exit(2)
+    params = {"input_path": str(input_path.resolve())}
+    state = _run_pipeline(loaded, config, "scoring", runner, ["score"], params=params)
+    out = state.get("score", {}).get("outputs", {})
+    console.print(f"[green]scored {out.get('scored')} rows, rejected {out.get('rejected')}[/]; "
+                  f"predictions in {loaded.path(loaded.config.workdir)}/pipeline_root/"
+                  "mlrig-batch-scoring-*/batch-score/predictions/")  # fmt: skip
 
 
 def _holdout_from(state: dict) -> str:

@@ -23,7 +23,9 @@ def _latest(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return state
 
 
-def follow(proc: subprocess.Popen, events_file: Path, console: Console) -> dict[str, dict]:
+def follow(
+    proc: subprocess.Popen, events_file: Path, console: Console, stages: list[str] = STAGES
+) -> dict[str, dict]:
     """Show progress until the process exits; return the last event of each stage."""
     with Progress(
         SpinnerColumn(),
@@ -34,7 +36,7 @@ def follow(proc: subprocess.Popen, events_file: Path, console: Console) -> dict[
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("starting", total=len(STAGES))
+        task = bar.add_task("starting", total=len(stages))
         while True:
             state = _latest(events.read(events_file))
             done = sum(1 for s in state.values() if s["status"] == "done")
@@ -57,15 +59,17 @@ def _short(outputs: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def summary_table(state: dict[str, dict[str, Any]]) -> Table:
+def summary_table(
+    state: dict[str, dict[str, Any]], stages: list[str] = STAGES, title: str = "training"
+) -> Table:
     """One row a stage: status, wall time, key outputs."""
-    table = Table(title="mlrig training pipeline")
+    table = Table(title=f"mlrig {title} pipeline")
     table.add_column("stage")
     table.add_column("status")
     table.add_column("wall s", justify="right")
     table.add_column("key outputs", overflow="fold")
     colours = {"done": "green", "failed": "red", "running": "yellow"}
-    for name in STAGES:
+    for name in stages:
         rec = state.get(name, {"status": "not run"})
         status = rec["status"]
         detail = rec.get("error") or _short(rec.get("outputs", {}))

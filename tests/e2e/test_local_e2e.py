@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pandas as pd
 import pytest
 
 from mlrig.components.common import tracking
@@ -139,3 +140,27 @@ def test_nan_and_broken_json_are_rejected_and_the_service_survives(server):
     assert broken.status_code == 400
     assert httpx.post(f"{server}/predict", json=GOOD, timeout=10).status_code == 200
     assert "bentoml_service_request_total" in httpx.get(f"{server}/metrics", timeout=10).text
+
+
+def test_batch_scoring_scores_valid_rows_and_keeps_bad_ones_aside(trained):
+    folder, config, _ = trained
+    batch = folder / "batch.csv"
+    batch.write_text(
+        "tailnum,origin,dest,carrier,sched_dep\n"
+        "N14228,EWR,IAH,UA,2013-12-30T08:15:00\n"
+        "N1,EWR,,UA,2013-12-30T09:00:00\n"
+        "N24211,LGA,ATL,DL,2013-06-30 17:05\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "score", str(batch), "--config", str(config)],
+        cwd=folder, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    out = sorted(
+        (folder / ".mlrig/pipeline_root").glob("mlrig-batch-scoring-*/batch-score/predictions")
+    )[-1]
+    predictions = pd.read_parquet(out / "predictions.parquet")
+    rejected = pd.read_parquet(out / "rejected.parquet")
+    assert predictions.tailnum.tolist() == ["N14228", "N24211"]
+    assert predictions.score.between(0, 1).all() and set(predictions.prediction) <= {0, 1}
+    assert rejected["_reason"].tolist() == ["dest: missing (not nullable)"]
