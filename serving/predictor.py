@@ -15,6 +15,10 @@ from mlrig.components.register.io import CHAMPION
 from mlrig.components.score.core import as_model_frame, prepare_requests
 
 
+class NotReady(RuntimeError):
+    """Nothing to serve yet (no champion, no registered features); the message says what to run."""
+
+
 class Predictor:
     """Loads the champion once; turns one request into one model row and scores it."""
 
@@ -23,12 +27,23 @@ class Predictor:
         cfg = loaded.config
         mlflow = tracking.configure(loaded)
         client = mlflow.MlflowClient()
-        version = client.get_model_version_by_alias(cfg.model.name, CHAMPION)
+        try:
+            version = client.get_model_version_by_alias(cfg.model.name, CHAMPION)
+        except mlflow.exceptions.MlflowException as exc:
+            raise NotReady(
+                f"no '{CHAMPION}' version of model '{cfg.model.name}' in "
+                f"{tracking.tracking_uri(loaded)} yet: run the training pipeline first ({exc})"
+            ) from None
         self.model_version = int(version.version)
         self.model = mlflow.sklearn.load_model(f"models:/{cfg.model.name}@{CHAMPION}")
         self.inputs = list(self.model.feature_names_in_)
         self.store = feast_store.open_store(loaded)
-        self.service = self.store.get_feature_service(cfg.features.service)
+        try:
+            self.service = self.store.get_feature_service(cfg.features.service)
+        except Exception as exc:  # Feast raises its own not-found types per registry backend
+            raise NotReady(
+                f"feature service '{cfg.features.service}' is not registered: {exc}"
+            ) from None
         self.task = cfg.dataset.task
 
     def _row(self, request: dict[str, Any]) -> pd.DataFrame:

@@ -41,3 +41,11 @@ def test_pipeline_runner_cannot_touch_secrets(apps):
             capture_output=True, text=True,
         )  # fmt: skip
         assert answer.stdout.strip() == "no", verb
+
+
+def test_deploy_rolls_serving_onto_the_champion(apps):
+    rows = {r["name"]: r for r in k8s.status(apps)}
+    serving = rows.get("deployment/mlrig-serving")
+    if not serving or serving["ready"] == 0:
+        pytest.skip("mlrig-serving has no ready pods yet: submit the training pipeline first")
+    assert k8s.deploy(apps, "champion", on_tick=lambda _s: None, timeout_s=600) == "rolled out"

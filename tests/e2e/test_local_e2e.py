@@ -164,3 +164,24 @@ def test_batch_scoring_scores_valid_rows_and_keeps_bad_ones_aside(trained):
     assert predictions.tailnum.tolist() == ["N14228", "N24211"]
     assert predictions.score.between(0, 1).all() and set(predictions.prediction) <= {0, 1}
     assert rejected["_reason"].tolist() == ["dest: missing (not nullable)"]
+
+
+def test_service_without_a_champion_is_alive_but_not_ready(tmp_path):
+    config = write_demo(tmp_path)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--config", str(config),
+         "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/livez", died=lambda: proc.poll() is not None and "mlrig serve exited")
+        assert httpx.get(f"{base}/readyz", timeout=10).status_code == 503
+        answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
+        assert answer.status_code == 503 and "run the training pipeline first" in answer.text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
