@@ -102,14 +102,16 @@ def model_inputs(cfg: Config) -> list[str]:
 
 
 def assert_no_leakage(cfg: Config, inputs: list[str]) -> None:
-    """Fail if a column known only after the event would reach the model as-is."""
-    bare = {c.split(SEP)[-1] for c in inputs if SEP not in c} | {
-        c.split(SEP)[-1] for c in inputs if c.split(SEP)[0] not in _rolling_views(cfg)
-    }
-    leaks = sorted(bare & set(cfg.dataset.forbidden_features))
+    """Fail if a column known only after the event would reach the model as-is.
+
+    Features of rolling views are exempt: they summarize outcomes stamped when they became known.
+    """
+    rolling = {v.name for v in cfg.features.views if v.kind == "rolling"}
+    checked = set()
+    for column in inputs:
+        view, _, name = column.rpartition(SEP)
+        if view not in rolling:
+            checked.add(name)
+    leaks = sorted(checked & set(cfg.dataset.forbidden_features))
     if leaks:
         raise ValueError(f"model inputs include forbidden columns {leaks}")
-
-
-def _rolling_views(cfg: Config) -> set[str]:
-    return {v.name for v in cfg.features.views if v.kind == "rolling"}

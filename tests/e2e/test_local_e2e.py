@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -86,9 +87,9 @@ def test_run_with_a_bad_config_names_the_key(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def server(trained):
-    folder, config, _ = trained
+@contextlib.contextmanager
+def serving(config, folder, ready_path: str = "/readyz"):
+    """`mlrig serve` on a free port until ready_path answers; stopped by its process group."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     proc = subprocess.Popen(
@@ -99,11 +100,18 @@ def server(trained):
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{base}/readyz", died=lambda: proc.poll() is not None and "mlrig serve exited")
+        wait_http(base + ready_path, died=lambda: proc.poll() is not None and "mlrig serve exited")
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    folder, config, _ = trained
+    with serving(config, folder) as base:
+        yield base
 
 
 def test_service_predicts_with_online_features(server):
@@ -167,21 +175,7 @@ def test_batch_scoring_scores_valid_rows_and_keeps_bad_ones_aside(trained):
 
 
 def test_service_without_a_champion_is_alive_but_not_ready(tmp_path):
-    config = write_demo(tmp_path)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--config", str(config),
-         "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/livez", died=lambda: proc.poll() is not None and "mlrig serve exited")
+    with serving(write_demo(tmp_path), tmp_path, ready_path="/livez") as base:
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 503
         answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
         assert answer.status_code == 503 and "run the training pipeline first" in answer.text
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
