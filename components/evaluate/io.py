@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -62,9 +63,11 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         dest.mkdir(parents=True, exist_ok=True)
         (dest / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
         (dest / REPORT_FILE).write_text(page)
+        for name, encoded in plots.items():  # also as images, which the MLflow UI previews
+            (dest / f"{name}.png").write_bytes(base64.b64decode(encoded))
         with mlflow.start_run(run_id=info["run_id"]):
             mlflow.log_metrics(metrics)
-            mlflow.log_artifact(str(dest / REPORT_FILE), "evaluation")
+            mlflow.log_artifacts(str(dest), "evaluation")
         key = f"holdout_{cfg.model.primary_metric}"
         out.update(
             {key: round(metrics.get(key, float("nan")), 4), "report": str(dest / REPORT_FILE)}

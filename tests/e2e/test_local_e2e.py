@@ -56,6 +56,8 @@ def test_run_registers_a_champion_with_lineage(trained):
     assert len(run.data.tags["mlrig.dataset_hash"]) == 64
     assert 0.5 < run.data.metrics["holdout_roc_auc"] <= 1.0
     assert "cv_roc_auc_mean" in run.data.metrics
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "evaluation")}
+    assert {"evaluation/evaluation.html", "evaluation/roc.png", "evaluation/metrics.json"} <= logged
     eda_runs = mlflow.search_runs(filter_string="tags.`mlrig.stage` = 'eda'", output_format="list")
     assert (
         eda_runs
