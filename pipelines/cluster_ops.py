@@ -52,9 +52,8 @@ def check_tools(provider: str) -> None:
         "kubectl": "install kubectl: https://kubernetes.io/docs/tasks/tools/",
         "docker": "install Docker (Debian: apt-get install -y docker.io) and start it",
     }
-    missing = [
-        t for t in required_tools(provider) if not shutil.which(t, path=docker_env()["PATH"])
-    ]
+    path = docker_env()["PATH"]
+    missing = [t for t in required_tools(provider) if not shutil.which(t, path=path)]
     if missing:
         raise ClusterError("missing: " + "; ".join(hints[t] for t in missing))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -16,19 +17,20 @@ class ImageError(RuntimeError):
     """The image could not be built; the message says why."""
 
 
+@functools.cache
+def _has_buildx(path: str) -> bool:
+    if not shutil.which("docker", path=path):
+        return False
+    probe = subprocess.run(["docker", "buildx", "version"], env={**os.environ, "PATH": path},
+                           capture_output=True, check=False)  # fmt: skip
+    return probe.returncode == 0
+
+
 def docker_env() -> dict[str, str]:
     """Prefer the distribution's docker client, and the classic builder where buildx is absent."""
     child = dict(os.environ)
     child["PATH"] = "/usr/bin:" + child.get("PATH", "")
-    has_buildx = (
-        subprocess.run(
-            ["docker", "buildx", "version"], env=child, capture_output=True, check=False
-        ).returncode
-        == 0
-        if shutil.which("docker", path=child["PATH"])
-        else False
-    )
-    if not has_buildx:
+    if not _has_buildx(child["PATH"]):
         child["DOCKER_BUILDKIT"] = "0"
     return child
 

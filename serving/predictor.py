@@ -50,11 +50,7 @@ class Predictor:
         cfg = self.loaded.config
         frame = prepare_requests(cfg, pd.DataFrame([request]))
         keys = entity_keys_in_main(cfg, list(frame.columns))
-        values = self.store.get_online_features(
-            features=self.service,
-            entity_rows=[{k: frame.at[0, k] for k in keys}],
-            full_feature_names=True,
-        ).to_dict()
+        values = feast_store.online(self.store, self.service, [{k: frame.at[0, k] for k in keys}])
         online = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
         frame = pd.concat([frame, online], axis=1)
         if cfg.dataset.date_parts:

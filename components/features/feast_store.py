@@ -150,10 +150,10 @@ def materialize(loaded: LoadedConfig, end: datetime | None = None) -> dict[str, 
     return {"online_store": loaded.config.stores.feast_online_type, "until": end.isoformat()}
 
 
-def online(store: Any, service: str, entity_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Online features for entity rows, with full feature names."""
+def online(store: Any, service: Any, entity_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Online features of a FeatureService for entity rows, with full feature names."""
     return store.get_online_features(
-        features=store.get_feature_service(service),
+        features=service,
         entity_rows=entity_rows,
         full_feature_names=True,
     ).to_dict()

@@ -14,7 +14,7 @@ from mlrig.components.common import events, tracking
 from mlrig.components.config.loader import from_json
 from mlrig.components.evaluate.metrics import scores
 from mlrig.components.features import feast_store
-from mlrig.components.features.core import EVENT_TS, add_date_parts, entity_keys_in_main
+from mlrig.components.features.core import EVENT_TS, add_date_parts
 from mlrig.components.ingest.sources import resolve_file
 from mlrig.components.register.io import CHAMPION
 from mlrig.components.score.core import as_model_frame, prepare_requests, request_columns
@@ -43,7 +43,6 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         ts_col = cfg.dataset.event_timestamp or next(
             n for n, k in cfg.serving.request_fields.items() if k == "datetime"
         )
-        keys = entity_keys_in_main(cfg, list(prepared.columns))
         entity_df = prepared.assign(**{EVENT_TS: prepared[ts_col]})
         joined = feast_store.historical(
             feast_store.open_store(loaded), cfg.features.service, entity_df
@@ -62,7 +61,7 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         result.to_parquet(dest / PREDICTIONS, index=False)
         rejected.astype("string").to_parquet(dest / REJECTED, index=False)
         summary = {"scored": len(result), "rejected": len(rejected), "reasons": report.reasons,
-                   "model_version": int(version.version), "keys": keys}  # fmt: skip
+                   "model_version": int(version.version)}  # fmt: skip
         (dest / "summary.json").write_text(json.dumps(summary, indent=2))
-        out.update({k: v for k, v in summary.items() if k != "keys"})
+        out.update(summary)
     return summary

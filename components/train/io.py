@@ -41,6 +41,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
     with events.stage("train") as out:
         split = time_split(frame, EVENT_TS, cfg.model.holdout_fraction)
         mlflow = tracking.configure(loaded)
+        commit = tracking.git_commit(loaded.root)
         with mlflow.start_run(run_name=f"{cfg.project}-train") as active:
             result = fit_candidates(
                 split.train, inputs, categorical, target, cfg.dataset.task, cfg.model
@@ -49,9 +50,9 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 {
                     "mlrig.dataset_hash": meta["dataset_hash"],
                     "mlrig.feature_service": meta["feature_service"],
-                    "mlrig.git_commit": tracking.git_commit(loaded.root),
+                    "mlrig.git_commit": commit,
                     "mlrig.profile": cfg.profile,
-                    "mlflow.source.git.commit": tracking.git_commit(loaded.root),
+                    "mlflow.source.git.commit": commit,
                 }
             )
             mlflow.log_params(

@@ -35,7 +35,7 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
         for name, spec in ds.tables.items():
             ok, rejected, rep = validate_table(name, raw[name], spec.columns)
             ok = apply_derivations(ok, spec.derive)
-            extra_rejects = []
+            extra_rejects: list[pd.DataFrame] = []
             if name == ds.main:
                 if ds.event_timestamp is None:
                     ok[INGESTED_AT] = pd.Timestamp(manifest["ingested_at"])
@@ -49,8 +49,8 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
                     rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
                 rep.rows_rejected += len(rej)
                 rep.rows_ok -= len(rej)
-                rejected = pd.concat([_as_text(rejected), _as_text(rej)], ignore_index=True)
-            _as_text(rejected).to_parquet(qdir / f"{name}.parquet", index=False)
+            parts = [_as_text(part) for part in (rejected, *extra_rejects)]
+            pd.concat(parts, ignore_index=True).to_parquet(qdir / f"{name}.parquet", index=False)
             accepted[name] = ok
             report[name] = asdict(rep)
             out[name] = f"{rep.rows_ok} ok, {rep.rows_rejected} quarantined"
