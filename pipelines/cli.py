@@ -36,7 +36,8 @@ def config_show(config: Path | None = ConfigOpt, profile: str | None = ProfileOp
     loaded = load_or_exit(config, profile)
     data = loaded.config.model_dump(mode="json", exclude={"profiles"})
     console.print(f"# root: {loaded.root}")
-    console.print(yaml.safe_dump(data, sort_keys=False), highlight=False, markup=False)
+    shown = env.mask(yaml.safe_dump(data, sort_keys=False))  # ${VAR} stay references
+    console.print(shown, highlight=False, markup=False)
 
 
 def _run_pipeline(
@@ -88,12 +89,17 @@ def run(
     extra = {"MLRIG__DATASET__SAMPLE_ROWS": str(sample)} if sample else {}
     state = _run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
     ev = state.get("evaluate", {}).get("outputs", {})
-    metric = f"holdout_{loaded.config.model.primary_metric}"
+    name = loaded.config.model.primary_metric
     reg = state.get("register", {}).get("outputs", {})
     console.print(
-        f"[bold green]holdout {loaded.config.model.primary_metric}: {ev.get(metric)}[/] "
-        f"(events after {_holdout_from(state)}) · model {reg.get('model')} v{reg.get('version')} "
-        f"· champion v{reg.get('champion_version')}"
+        f"[bold green]holdout {name}: {ev.get(f'holdout_{name}')}[/] ({ev.get('holdout')}) · "
+        f"[bold]CV {name}: {ev.get(f'cv_{name}')}[/] ({ev.get('cv')})"
+    )
+    if ev.get("warning"):
+        console.print(f"[yellow]warning: {ev['warning']}[/]")
+    console.print(
+        f"model {reg.get('model')} v{reg.get('version')} · champion v{reg.get('champion_version')}"
+        f" · gate: {reg.get('reason')}"
     )
     console.print(f"report: {ev.get('report')}")
     console.print("next: [bold]mlrig serve[/] · [bold]mlflow ui[/] (runs and the registered model)")
@@ -117,10 +123,6 @@ def score(
     console.print(f"[green]scored {out.get('scored')} rows, rejected {out.get('rejected')}[/]; "
                   f"predictions in {loaded.path(loaded.config.workdir)}/pipeline_root/"
                   "mlrig-batch-scoring-*/batch-score/predictions/")  # fmt: skip
-
-
-def _holdout_from(state: dict) -> str:
-    return str(state.get("train", {}).get("outputs", {}).get("holdout_from", "the cutoff"))
 
 
 @app.command()
@@ -153,7 +155,7 @@ def serve(
 @features_app.command("materialize")
 def features_materialize(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
     """Load the latest feature values into the online store (the cluster's CronJob runs this)."""
-    from mlrig.components.features.feast_store import materialize
+    from mlrig.components.common.feast_store import materialize
 
     loaded = load_or_exit(config, profile)
     with console.status("materializing features into the online store"):
@@ -164,7 +166,7 @@ def features_materialize(config: Path | None = ConfigOpt, profile: str | None = 
 @features_app.command("env")
 def features_env(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
     """Print shell exports that fill feature_repo/feature_store.yaml for the feast CLI."""
-    from mlrig.components.features.feast_store import feast_env
+    from mlrig.components.common.feast_store import feast_env
 
     for key, value in feast_env(load_or_exit(config, profile)).items():
         print(f"export {key}={shlex.quote(value)}")

@@ -1,81 +1,105 @@
-"""The model behind the service: champion from MLflow, features from Feast's online store."""
+"""The model behind the service: one pinned model version (its contract included) and features
+from Feast's online store, assembled by the same step as training and batch scoring."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import tracking
+from mlrig.components.common import feast_store, tracking
+from mlrig.components.common.assemble import assemble
+from mlrig.components.common.catalog import CHAMPION, SEP
+from mlrig.components.common.contract import Contract
+from mlrig.components.common.predict import as_response, predict_frame
+from mlrig.components.common.registry import NoVersion, Pinned, load_version, resolve
+from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.components.features import feast_store
-from mlrig.components.features.core import add_date_parts, entity_keys_in_main
-from mlrig.components.register.io import CHAMPION
-from mlrig.components.score.core import as_model_frame, prepare_requests
 
 
 class NotReady(RuntimeError):
     """Nothing to serve yet (no champion, no registered features); the message says what to run."""
 
 
+class RequestError(ValueError):
+    """A request that passed the schema but cannot be used (e.g. a time out of range)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def pinned_version(loaded: LoadedConfig) -> int:
+    """MLRIG_MODEL_VERSION (set by `mlrig deploy` on the cluster) or the champion, resolved once."""
+    mlflow = tracking.configure(loaded)
+    chosen = env.get(env.MODEL_VERSION)
+    if chosen:
+        return int(chosen)
+    try:
+        return resolve(mlflow, loaded.config.model.name, CHAMPION)
+    except NoVersion as exc:
+        raise NotReady(
+            f"{exc} in {tracking.tracking_uri(loaded)} yet: run the training pipeline first"
+        ) from None
+
+
 class Predictor:
-    """Loads the champion once; turns one request into one model row and scores it."""
+    """Loads one model version once; turns one request into one model row and scores it."""
 
-    def __init__(self, loaded: LoadedConfig) -> None:
+    def __init__(self, loaded: LoadedConfig, version: int | None = None) -> None:
         self.loaded = loaded
-        cfg = loaded.config
         mlflow = tracking.configure(loaded)
-        client = mlflow.MlflowClient()
+        version = version or pinned_version(loaded)
         try:
-            version = client.get_model_version_by_alias(cfg.model.name, CHAMPION)
-        except mlflow.exceptions.MlflowException as exc:
-            raise NotReady(
-                f"no '{CHAMPION}' version of model '{cfg.model.name}' in "
-                f"{tracking.tracking_uri(loaded)} yet: run the training pipeline first ({exc})"
-            ) from None
-        self.model_version = int(version.version)
-        self.model = mlflow.sklearn.load_model(f"models:/{cfg.model.name}@{CHAMPION}")
-        self.inputs = list(self.model.feature_names_in_)
-        self.store = feast_store.open_store(loaded)
-        try:
-            self.service = self.store.get_feature_service(cfg.features.service)
-        except Exception as exc:  # Feast raises its own not-found types per registry backend
-            raise NotReady(
-                f"feature service '{cfg.features.service}' is not registered: {exc}"
-            ) from None
-        self.task = cfg.dataset.task
+            self.pinned: Pinned = load_version(mlflow, loaded.config.model.name, version)
+        except NoVersion as exc:
+            raise NotReady(str(exc)) from None
+        self.contract = self.pinned.contract
+        self.features = feast_store.OnlineFeatures(feast_store.open_store(loaded))
+        fs = self.contract.features
+        if fs is not None and fs.views:
+            try:
+                self.features.service(fs.service)
+            except Exception as exc:  # Feast raises its own not-found types per registry backend
+                raise NotReady(f"feature service '{fs.service}' is not registered: {exc}") from None
 
-    def _row(self, request: dict[str, Any]) -> pd.DataFrame:
-        cfg = self.loaded.config
-        frame = prepare_requests(cfg, pd.DataFrame([request]))
-        keys = entity_keys_in_main(cfg, list(frame.columns))
-        values = feast_store.online(self.store, self.service, [{k: frame.at[0, k] for k in keys}])
-        online = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
-        frame = pd.concat([frame, online], axis=1)
-        if cfg.dataset.date_parts:
-            frame = add_date_parts(frame, cfg.dataset.date_parts)
-        return as_model_frame(frame, self.inputs)
+    @property
+    def model_version(self) -> int:
+        return self.pinned.version
 
     def predict(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Score one request; returns probability and class (or the value) and the model version."""
-        row = self._row(request)
-        found = int(row.notna().sum(axis=1).iloc[0])
-        if self.task == "classification":
-            probability = float(self.model.predict_proba(row)[0, 1])
-            result: dict[str, Any] = {
-                "probability": round(probability, 6),
-                "prediction": int(probability >= 0.5),
-            }
-        else:
-            value = float(self.model.predict(row)[0])
-            result = {"prediction": value if math.isfinite(value) else None}
+        """Score one request: the prediction, the model version, and which features the online
+        store had no value for (an unknown entity shows up there, never silently)."""
+        built = assemble(self.contract, pd.DataFrame([request]), self.features)
+        for name, spec in self.contract.request_fields.items():
+            if spec["type"] == "datetime" and request.get(name) is not None:
+                if pd.isna(built.rows.at[0, name]):
+                    raise RequestError(name, "not a time pandas can represent (1677-2262)")
+        row = predict_frame(self.pinned.model, self.contract, built.frame).iloc[0]
+        result = as_response(self.contract, row)
+        missing = [str(c) for c in built.missing.columns[built.missing.iloc[0].to_numpy()]]
         result.update(
             {
-                "model": self.loaded.config.model.name,
-                "model_version": self.model_version,
-                "inputs_present": found,
-                "inputs_total": len(self.inputs),
+                "model": self.pinned.name,
+                "model_version": self.pinned.version,
+                "inputs_present": int(built.frame.notna().sum(axis=1).iloc[0]),
+                "inputs_total": len(self.contract.inputs),
+                "missing_features": missing,
             }
         )
+        unknown = unknown_views(self.contract, built.missing.iloc[0])
+        if unknown:
+            result["unknown_entities"] = unknown
         return result
+
+
+def unknown_views(contract: Contract, missing: pd.Series) -> list[str]:
+    """Views of which every stored feature was missing: their entity is unknown to the store."""
+    if contract.features is None:
+        return []
+    out = []
+    for view in contract.features.views.values():
+        cols = [c for c in missing.index if str(c).startswith(view + SEP)]
+        if cols and bool(missing[cols].all()):
+            out.append(view)
+    return out

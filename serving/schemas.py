@@ -1,4 +1,4 @@
-"""Strict request schema, built from the config's serving.request_fields."""
+"""Strict request schema, built from a model contract's request fields."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ class _StrictBase(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def request_model(fields: dict[str, str]) -> type[BaseModel]:
-    """A pydantic model: every field required, no unknown fields, no NaN/inf, no type coercion
-    from numbers to strings."""
-    spec: dict[str, Any] = {name: (_TYPES[kind], ...) for name, kind in fields.items()}
+def request_model(fields: dict[str, Any]) -> type[BaseModel]:
+    """A pydantic model: no unknown fields, no NaN/inf, no type coercion from numbers to strings.
+
+    fields: name -> type, or name -> {"type": t, "required": bool}. A field that is not required
+    (nullable in training) may be null or absent."""
+    spec: dict[str, Any] = {}
+    for name, value in fields.items():
+        kind, required = (value, True) if isinstance(value, str) else (value["type"],
+                                                                       value["required"])  # fmt: skip
+        spec[name] = (_TYPES[kind], ...) if required else (_TYPES[kind] | None, None)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)

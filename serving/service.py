@@ -1,9 +1,10 @@
 """The BentoML service: POST /predict with the entity keys and request-time fields.
 
-Started by `mlrig serve` (MLRIG_CONFIG names the config). It loads the champion model once,
-reads online features from Feast per request, and exposes /metrics, /livez and /readyz.
-Until a champion exists it stays alive but not ready (/readyz 503, /predict 503 saying why),
-and picks the champion up as soon as one is registered.
+Started by `mlrig serve` (MLRIG_CONFIG names the config). It pins one model version at start
+(MLRIG_MODEL_VERSION, or the champion alias resolved once), takes its request schema from that
+version's contract, reads online features from Feast per request, and exposes /metrics, /livez
+and /readyz. Until a champion exists it stays alive but not ready (/readyz 503, /predict 503
+saying why), and picks the champion up as soon as one is registered.
 """
 
 from __future__ import annotations
@@ -15,15 +16,30 @@ from typing import Any
 import bentoml
 from starlette.responses import JSONResponse
 
+from mlrig.components.common import tracking
+from mlrig.components.common.contract import draft
+from mlrig.components.common.registry import NoVersion, load_version
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
-from mlrig.serving.predictor import NotReady, Predictor
+from mlrig.serving.predictor import NotReady, Predictor, RequestError, pinned_version
 from mlrig.serving.schemas import request_model
 
 env.quiet_telemetry()
 LOADED = load()
-PredictRequest = request_model(LOADED.config.serving.request_fields)
 RETRY_SECONDS = 10.0
+
+
+def _schema_fields() -> dict[str, Any]:
+    """The pinned version's request fields; the config's until a version exists."""
+    try:
+        version = pinned_version(LOADED)
+        mlflow = tracking.configure(LOADED)
+        return load_version(mlflow, LOADED.config.model.name, version).contract.request_fields
+    except (NotReady, NoVersion):
+        return draft(LOADED.config, None).request_fields
+
+
+PredictRequest = request_model(_schema_fields())
 
 
 @bentoml.service(name="mlrig", traffic={"timeout": 30}, logging={"access": {"enabled": False}})
@@ -36,7 +52,7 @@ class PredictionService:
         self._load()
 
     def _load(self) -> Predictor | None:
-        """Load the champion, at most once per RETRY_SECONDS while there is none."""
+        """Load the pinned version, at most once per RETRY_SECONDS while there is none."""
         with self._lock:
             if self.predictor is None and time.monotonic() - self._last_try >= RETRY_SECONDS:
                 self._last_try = time.monotonic()
@@ -51,8 +67,12 @@ class PredictionService:
 
     @bentoml.api(route="/predict", input_spec=PredictRequest)
     def predict(self, **request: Any) -> dict[str, Any]:
-        """Probability of the positive class (or the predicted value) and the model version."""
+        """The prediction (label, probability or value), the model version, missing features."""
         predictor = self._load()
         if predictor is None:  # BentoML hides the text of 5xx errors: answer it ourselves
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
-        return predictor.predict(request)
+        try:
+            return predictor.predict(request)
+        except RequestError as exc:
+            body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
+            return JSONResponse(body, status_code=400)  # type: ignore[return-value]

@@ -89,3 +89,25 @@ def render(title: str, sections: dict[str, dict[str, Any]], plots: dict[str, str
     parts += [f"<img alt='{k}' src='data:image/png;base64,{v}'>" for k, v in plots.items()]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def multiclass_plots(y_true: np.ndarray, proba: np.ndarray, classes: list[Any]) -> dict[str, str]:
+    """Confusion matrix over all classes and per-class predicted-probability histograms."""
+    k = len(classes)
+    fig, ax = plt.subplots(figsize=(1.2 * k + 2.5, 1.2 * k + 2))
+    cm = confusion_matrix(y_true, np.argmax(proba, axis=1), labels=list(range(k)))
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center")
+    names = [str(c) for c in classes]
+    ax.set_xticks(range(k), names, rotation=45)
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="predicted", ylabel="actual", title="Confusion matrix")
+    plots = {"confusion": png(fig)}
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for i, name in enumerate(names):
+        ax.hist(proba[y_true == i, i], bins=20, alpha=0.5, label=name)
+    ax.set(xlabel="probability of the true class", title="Confidence in the true class")
+    ax.legend(fontsize=7)
+    plots["true_class_probability"] = png(fig)
+    return plots

@@ -32,3 +32,16 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     return json.loads((Path(folder) / MANIFEST).read_text())
+
+
+def write_json(folder: str | Path, name: str, data: Any) -> None:
+    """A JSON file in an artifact folder, written atomically (temp file, then rename)."""
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.replace(path)
+
+
+def read_json(folder: str | Path, name: str) -> Any:
+    return json.loads((Path(folder) / name).read_text())

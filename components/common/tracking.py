@@ -14,7 +14,7 @@ SQLITE_PREFIX = "sqlite:///"
 
 def tracking_uri(loaded: LoadedConfig) -> str:
     """The tracking URI with a relative SQLite path made absolute against the config folder."""
-    uri = loaded.config.stores.mlflow_tracking_uri
+    uri = env.resolve(loaded.config.stores.mlflow_tracking_uri)
     if uri.startswith(SQLITE_PREFIX) and not uri.startswith(SQLITE_PREFIX + "/"):
         return SQLITE_PREFIX + str(loaded.path(uri[len(SQLITE_PREFIX) :]))
     return uri

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 # Path of the project config file (default: ./mlrig.yaml).
 CONFIG_PATH = "MLRIG_CONFIG"
@@ -24,6 +25,9 @@ PG_PASSWORD = "MLRIG_PG_PASSWORD"
 SECRET_FILE_SUFFIX = "_FILE"
 # Where a secret is read from when neither NAME nor NAME_FILE is set (the cluster's mounted Secret).
 SECRET_DEFAULT_FILES = {PG_PASSWORD: "/run/secrets/postgres/password"}
+# A model version to serve instead of resolving the champion alias (set by `mlrig deploy` through
+# the serving pods' template annotation, so a rollback really returns to the previous version).
+MODEL_VERSION = "MLRIG_MODEL_VERSION"
 # KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
 KFP_HOST = "MLRIG_KFP_HOST"
 
@@ -75,3 +79,34 @@ def quiet_telemetry() -> None:
     """Turn off phone-home telemetry of MLflow and BentoML in this process and its children."""
     for key, value in QUIET_TELEMETRY.items():
         os.environ.setdefault(key, value)
+
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+
+class SecretMissing(RuntimeError):
+    """A ${VAR} reference whose variable is set nowhere (environment, NAME_FILE, mounted file)."""
+
+
+def resolve(value: str) -> str:
+    """Expand ${VAR} references at the point of use, reading secret files first."""
+    if "${" not in value:
+        return value
+    load_secret_files()
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SecretMissing(f"${{{name}}} is not set (set {name} or {name}_FILE)")
+        return os.environ[name]
+
+    return _REFERENCE.sub(sub, value)
+
+
+def mask(value: str) -> str:
+    """A URL's literal password replaced by ***; ${VAR} references are kept (they hold no value)."""
+    return _URL_PASSWORD.sub(
+        lambda m: m.group(0) if m.group(2).startswith("${") else f"{m.group(1)}***{m.group(3)}",
+        value,
+    )

@@ -32,7 +32,8 @@ class LoadedConfig:
         return p if p.is_absolute() else self.root / p
 
     def to_json(self) -> str:
-        """Serialise for handing to pipeline components."""
+        """Serialise for handing to pipeline components. ${VAR} references stay unexpanded: the
+        process that needs a secret resolves it (env.resolve), so no value reaches KFP."""
         return json.dumps({"root": str(self.root), "config": self.config.model_dump(mode="json")})
 
 
@@ -93,9 +94,8 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
     file = Path(path) if path else default_path()
     if not file.exists():
         raise ConfigError(f"config file not found: {file} (set {env.CONFIG_PATH} or pass --config)")
-    env.load_secret_files()
     try:
-        data = yaml.safe_load(os.path.expandvars(file.read_text()))
+        data = yaml.safe_load(file.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML: {exc}") from None
     return build(data, file.parent.resolve(), profile)
@@ -103,6 +103,5 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
 
 def from_json(text: str) -> LoadedConfig:
     """Inverse of LoadedConfig.to_json, used inside pipeline components."""
-    env.load_secret_files()
-    payload = json.loads(os.path.expandvars(text))
+    payload = json.loads(text)
     return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

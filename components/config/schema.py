@@ -1,4 +1,7 @@
-"""The typed mlrig config: one dataset, its features, stores, model and serving settings."""
+"""The typed mlrig config: one dataset, its features, stores, model and serving settings.
+
+Every cross-field rule is checked here, at load, before any stage runs, with the key named.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ColumnType = Literal["int", "float", "str", "bool", "datetime"]
+Label = str | int | float | bool
+
+# Metric names by task; multiclass uses macro averages under the same names.
+CLASSIFICATION_METRICS = {"roc_auc", "accuracy", "precision", "recall", "f1", "log_loss"}
+REGRESSION_METRICS = {"rmse", "mae", "r2"}
+LOWER_IS_BETTER = {"rmse", "mae", "log_loss"}
+DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
+CANDIDATE_TASKS = {
+    "logistic_regression": {"classification"},
+    "ridge": {"regression"},
+    "hist_gradient_boosting": {"classification", "regression"},
+    "random_forest": {"classification", "regression"},
+}
+AGGREGATIONS = ("count", "sum", "mean", "min", "max")
 
 
 class Strict(BaseModel):
@@ -14,7 +31,9 @@ class Strict(BaseModel):
 
 
 class ColumnSpec(Strict):
-    """What a column must look like; rows that break it are quarantined with a reason."""
+    """What a column must look like; rows that break it are quarantined with a reason.
+
+    type str is categorical (numbers stored as text, such as codes, stay text)."""
 
     type: ColumnType
     nullable: bool = True
@@ -64,11 +83,18 @@ class Derivation(Strict):
         assert self.greater_than is not None
         return [self.greater_than.column]
 
+    def output_type(self) -> ColumnType:
+        if self.add_minutes:
+            return "datetime"
+        if self.concat:
+            return "str"
+        return "int"
+
 
 class FileSource(Strict):
     kind: Literal["file"]
     path: str = Field(description="local path, or package://<package>/<path inside it>")
-    format: Literal["csv", "parquet", "auto"] = "auto"
+    format: Literal["csv", "parquet", "json", "auto"] = "auto"
 
 
 class SqlSource(Strict):
@@ -95,10 +121,16 @@ class Table(Strict):
     columns: dict[str, ColumnSpec]
     derive: list[Derivation] = Field(default_factory=list)
 
+    def all_columns(self) -> dict[str, ColumnType]:
+        """Configured plus derived columns with their types."""
+        out: dict[str, ColumnType] = {n: c.type for n, c in self.columns.items()}
+        out.update({d.name: d.output_type() for d in self.derive})
+        return out
+
 
 class DateParts(Strict):
     column: str
-    timezone: str = "UTC"
+    timezone: str | None = Field(None, description="default: dataset.timezone")
     parts: list[Literal["hour", "dayofweek", "month", "day", "dayofyear", "weekofyear"]]
 
 
@@ -106,12 +138,19 @@ class Dataset(Strict):
     tables: dict[str, Table]
     main: str = Field(description="the table whose rows are the events to predict")
     event_timestamp: str | None = Field(
-        None, description="column of the main table; null means the ingestion time is used"
+        None,
+        description="column of the main table; null: no event time (random holdout, shuffled CV)",
     )
+    timezone: str = Field("UTC", description="zone of naive datetimes, in data and requests")
     target: str
     task: Literal["classification", "regression"]
-    request_features: list[str] = Field(
-        default_factory=list, description="main-table columns the caller sends at request time"
+    positive_label: Label | None = Field(
+        None, description="binary classification: the class whose probability is reported"
+    )
+    request_features: list[str] | None = Field(
+        None,
+        description="main-table columns the caller sends as model inputs; default: none when "
+        "there are feature views, else every column that is not the target, a key or forbidden",
     )
     date_parts: DateParts | None = None
     forbidden_features: list[str] = Field(
@@ -123,7 +162,7 @@ class Dataset(Strict):
     def _main_exists(self) -> Dataset:
         if self.main not in self.tables:
             raise ValueError(f"main table '{self.main}' is not one of tables {sorted(self.tables)}")
-        leaks = set(self.request_features) & set(self.forbidden_features)
+        leaks = set(self.request_features or []) & set(self.forbidden_features)
         if leaks:
             raise ValueError(f"request_features lists forbidden columns {sorted(leaks)}")
         return self
@@ -135,42 +174,68 @@ class Entity(Strict):
     description: str = ""
 
 
+class Aggregation(Strict):
+    """Aggregates of one column of an event table, over time windows and/or all history."""
+
+    column: str | None = Field(None, description="null: count events only")
+    functions: list[Literal["count", "sum", "mean", "min", "max"]] = Field(min_length=1)
+    window_days: list[float] = Field(
+        default_factory=list, description="trailing windows; empty means all history"
+    )
+    lifetime: bool = Field(True, description="also aggregate over all history")
+
+
 class FeatureView(Strict):
     """static: latest row per key, never expires. timeseries: rows by their own timestamp.
-    rolling: means over the last N outcomes per key, stamped when each outcome became known."""
+    rolling: means over the last N outcomes per key, stamped when each outcome became known.
+    aggregate: count/sum/mean/min/max over time windows, and time since the first and last
+    event, point-in-time correct (each event counts only strictly after it happened)."""
 
     name: str
-    kind: Literal["static", "timeseries", "rolling"]
+    kind: Literal["static", "timeseries", "rolling", "aggregate"]
     table: str
-    entity: str
+    entity: str | list[str] = Field(description="entity name, or a list for a composite key")
     features: list[str] = Field(default_factory=list)
     timestamp: str | None = None
     ttl_hours: float = 0
     windows: list[int] = Field(default_factory=list)
+    aggregations: list[Aggregation] = Field(default_factory=list)
+    recency: bool = Field(False, description="aggregate: days since the first and last event")
+
+    @property
+    def entities(self) -> list[str]:
+        return [self.entity] if isinstance(self.entity, str) else list(self.entity)
 
     @model_validator(mode="after")
     def _shape(self) -> FeatureView:
+        where = f"features.views.{self.name}"
         if self.kind != "static" and not self.timestamp:
-            raise ValueError(f"feature view '{self.name}' of kind {self.kind} needs a timestamp")
+            raise ValueError(f"{where}.timestamp: kind {self.kind} needs a timestamp")
         if self.kind == "rolling" and not self.windows:
-            raise ValueError(f"rolling feature view '{self.name}' needs windows")
-        if not self.features:
-            raise ValueError(f"feature view '{self.name}' has no features")
+            raise ValueError(f"{where}.windows: a rolling view needs windows")
+        if self.kind == "aggregate":
+            if not self.aggregations and not self.recency:
+                raise ValueError(f"{where}.aggregations: an aggregate view needs aggregations")
+            for agg in self.aggregations:
+                if agg.column is None and set(agg.functions) != {"count"}:
+                    raise ValueError(f"{where}.aggregations: only count works without a column")
+        elif not self.features:
+            raise ValueError(f"{where}.features: the view has no features")
         return self
 
 
 class Features(Strict):
-    entities: list[Entity]
-    views: list[FeatureView]
-    service: str
+    entities: list[Entity] = Field(default_factory=list)
+    views: list[FeatureView] = Field(default_factory=list)
+    service: str = Field("", description="feature service name; default: <project>_features")
 
 
 class Stores(Strict):
     mlflow_tracking_uri: str = "sqlite:///mlflow.db"
     mlflow_artifact_root: str = "mlartifacts"
-    experiment: str
+    experiment: str = ""
     feast_repo: str = "feature_repo"
-    feast_project: str
+    feast_project: str = ""
     feast_online_type: Literal["sqlite", "redis"] = "sqlite"
     feast_online_path: str = ".mlrig/feast/online.db"
     feast_redis: str = "localhost:6379"
@@ -179,15 +244,18 @@ class Stores(Strict):
 
 
 class Model(Strict):
-    name: str
+    name: str = ""
     candidates: dict[
         Literal["logistic_regression", "hist_gradient_boosting", "random_forest", "ridge"],
         dict[str, list[float | int | str]],
-    ]
+    ] = Field(default_factory=lambda: {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}})
     holdout_fraction: float = Field(0.2, gt=0, lt=0.9)
     cv_folds: int = Field(3, ge=2, le=20)
+    cv_holdout_margin: float = Field(
+        0.05, ge=0, description="flag the run when CV and holdout differ by more than this"
+    )
     tuning_sample_rows: int = Field(50_000, gt=100)
-    primary_metric: str = "roc_auc"
+    primary_metric: str | None = Field(None, description="default: roc_auc or rmse by task")
     promotion_min_delta: float = 0.0
     random_state: int = 42
 
@@ -195,8 +263,10 @@ class Model(Strict):
 class Serving(Strict):
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
-    request_fields: dict[str, ColumnType]
-    timezone: str = Field("UTC", description="zone of naive datetimes in requests")
+    request_fields: dict[str, ColumnType] | None = Field(
+        None, description="default: derived from the tables (keys, event time, request features)"
+    )
+    timezone: str | None = Field(None, description="deprecated: use dataset.timezone")
 
 
 class Config(Strict):
@@ -204,23 +274,16 @@ class Config(Strict):
     workdir: str = ".mlrig"
     profile: str = "local"
     dataset: Dataset
-    features: Features
-    stores: Stores
-    model: Model
-    serving: Serving
+    features: Features = Field(default_factory=Features)
+    stores: Stores = Field(default_factory=Stores)
+    model: Model = Field(default_factory=Model)
+    serving: Serving = Field(default_factory=Serving)
     profiles: dict[str, dict] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _references(self) -> Config:
-        entities = {e.name: e for e in self.features.entities}
-        for view in self.features.views:
-            if view.table not in self.dataset.tables:
-                raise ValueError(f"features.views.{view.name}.table: no table '{view.table}'")
-            if view.entity not in entities:
-                raise ValueError(f"features.views.{view.name}.entity: no entity '{view.entity}'")
-            leaks = set(view.features) & set(self.dataset.forbidden_features)
-            if leaks and view.kind != "rolling":
-                raise ValueError(
-                    f"features.views.{view.name}.features: forbidden columns {sorted(leaks)}"
-                )
+    def _defaults_and_references(self) -> Config:
+        from mlrig.components.config.checks import check, fill_defaults
+
+        fill_defaults(self)
+        check(self)
         return self

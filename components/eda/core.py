@@ -17,13 +17,31 @@ MAX_HISTOGRAMS = 16
 MAX_CATEGORICAL = 6
 
 
-def summary(frame: pd.DataFrame, target: str) -> dict[str, Any]:
-    """Headline numbers: rows, columns, target mean, columns with missing values."""
+def target_numbers(frame: pd.DataFrame, target: str, task: str) -> pd.Series | None:
+    """The target as numbers where that means something: values (regression), 0/1 of the
+    positive class (binary); None for multiclass."""
+    if task == "regression":
+        return pd.to_numeric(frame[target], errors="coerce")
+    labels = frame[target].map(str)
+    classes = sorted(labels.unique())
+    if len(classes) != 2:
+        return None
+    return (labels == classes[1]).astype(float)
+
+
+def summary(frame: pd.DataFrame, target: str, task: str = "regression") -> dict[str, Any]:
+    """Headline numbers: rows, columns, the target's distribution, columns with missing values."""
     missing = frame.isna().mean()
+    if task == "regression":
+        described = pd.to_numeric(frame[target], errors="coerce").describe()
+        shown = f"mean {described['mean']:.4g} · std {described['std']:.4g}"
+    else:
+        counts = frame[target].map(str).value_counts()
+        shown = " · ".join(f"{k}: {v} ({v / len(frame):.1%})" for k, v in counts.head(10).items())
     return {
         "rows": len(frame),
         "columns": frame.shape[1],
-        f"{target} mean": float(frame[target].mean()),
+        f"{target} ({task})": shown,
         "columns with missing values": int((missing > 0).sum()),
         "most missing": f"{missing.idxmax()} ({missing.max():.1%})" if len(missing) else "-",
     }
@@ -65,18 +83,28 @@ def plots(frame: pd.DataFrame, inputs: list[str], target: str, task: str) -> dic
         fig.tight_layout()
         out["histograms"] = png(fig)
 
-        corr = frame[numeric].corrwith(frame[target].astype(float)).dropna().sort_values()
-        fig, ax = plt.subplots(figsize=(7, max(3, len(corr) * 0.22)))
-        ax.barh(corr.index, corr.values)
-        ax.set(title=f"Correlation with {target}", xlabel="Pearson r")
-        out["target_correlation"] = png(fig)
+        y = target_numbers(frame, target, task)
+        if y is not None:
+            corr = frame[numeric].corrwith(y).dropna().sort_values()
+            fig, ax = plt.subplots(figsize=(7, max(3, len(corr) * 0.22)))
+            ax.barh(corr.index, corr.values)
+            ax.set(title=f"Correlation with {target}", xlabel="Pearson r")
+            out["target_correlation"] = png(fig)
 
+    y = target_numbers(frame, target, task)
+    if y is None:  # multiclass: the class balance instead of per-category rates
+        counts = frame[target].map(str).value_counts()
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.bar(counts.index, counts.values)
+        ax.set(title=f"{target}: rows per class")
+        out["class_balance"] = png(fig)
+        return out
     for col in [c for c in inputs if frame[c].dtype == object][:MAX_CATEGORICAL]:
-        grouped = frame.groupby(col, dropna=False)[target].agg(["mean", "size"])
+        grouped = y.groupby(frame[col].fillna("(missing)")).agg(["mean", "size"])
         top = grouped.sort_values("size", ascending=False).head(12)
         fig, ax = plt.subplots(figsize=(7, 3.2))
         ax.bar([str(i) for i in top.index], top["mean"])
-        ax.set(title=f"{target} {'rate' if task == 'classification' else 'mean'} by {col}")
+        ax.set(title=f"{target} {'mean' if task == 'regression' else 'rate'} by {col}")
         ax.tick_params(axis="x", rotation=60, labelsize=7)
         out[f"target_by_{col}"] = png(fig)
     return out

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlrig.components.common import events, tables, tracking
+from mlrig.components.common.catalog import TRAINING_SET
+from mlrig.components.common.contract import Contract
 from mlrig.components.common.html_report import render
 from mlrig.components.config.loader import from_json
 from mlrig.components.eda.core import numeric_table, plots, summary
-from mlrig.components.features.io import TRAINING_SET
-
-REPORT_FILE = "eda.html"
 
 
 def run(config_json: str, training_dir: str, report_path: str) -> dict:
@@ -18,13 +17,14 @@ def run(config_json: str, training_dir: str, report_path: str) -> dict:
     loaded = from_json(config_json)
     meta = tables.read_manifest(training_dir)
     frame = tables.read_tables(training_dir)[TRAINING_SET]
-    inputs, target = meta["inputs"], meta["target"]
+    contract = Contract.load(training_dir)
+    inputs, target, task = contract.inputs, contract.target, loaded.config.dataset.task
     with events.stage("eda") as out:
-        head = summary(frame, target)
+        head = summary(frame, target, task)
         page = render(
             f"{loaded.config.project}: training set profile",
             {"Overview": head, "Numeric inputs": numeric_table(frame, inputs)},
-            plots(frame, inputs, target, meta["task"]),
+            plots(frame, inputs, target, task),
         )
         path = Path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,79 +1,107 @@
-"""Evaluate stage I/O: holdout + k-fold CV metrics and an HTML report, logged to the run."""
+"""Evaluate stage I/O: holdout metrics beside the CV that training ran (nothing is refitted),
+an HTML report with plots, all logged to the training run."""
 
 from __future__ import annotations
 
 import base64
-import json
+import math
 from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import classification_report
 
 from mlrig.components.common import events, tables, tracking
 from mlrig.components.common import html_report as report
+from mlrig.components.common.catalog import EVAL_REPORT_FILE, HOLDOUT, METRICS_FILE, RUN_FILE
+from mlrig.components.common.contract import Contract
+from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.loader import from_json
-from mlrig.components.evaluate.metrics import cv_metrics, holdout_metrics, scores
-from mlrig.components.train.io import HOLDOUT, read_run
 
-METRICS_FILE = "metrics.json"
-REPORT_FILE = "evaluation.html"
+
+def disagreement(cv: dict[str, float], holdout: dict[str, float], metric: str, margin: float) -> str:
+    """A note when CV and holdout disagree by more than the margin (else empty)."""
+    cv_mean, value = cv.get(f"cv_{metric}_mean"), holdout.get(metric)
+    if cv_mean is None or value is None or not (math.isfinite(cv_mean) and math.isfinite(value)):
+        return ""
+    gap = value - cv_mean
+    if abs(gap) <= margin:
+        return ""
+    return (f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
+            f"(gap {gap:+.4f} > margin {margin}); trust the holdout, check for drift or leakage")  # fmt: skip
+
+
+def _plots(contract: Contract, y_true: Any, y_score: Any) -> dict[str, str]:
+    if contract.task == "binary":
+        return report.classification_plots(y_true, y_score[:, 1])
+    if contract.task == "multiclass":
+        return report.multiclass_plots(y_true, y_score, contract.classes)
+    return report.regression_plots(y_true, y_score)
 
 
 def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> dict:
-    """Score the holdout (later events than training) and cross-validate on the training sample."""
+    """Score the holdout once; put it beside training's CV (mean ± std)."""
     loaded = from_json(config_json)
     cfg = loaded.config
-    info = read_run(model_dir)
-    data = tables.read_tables(holdout_dir)
-    holdout, train_sample = data[HOLDOUT], data["train_sample"]
-    inputs, target, task = info["inputs"], info["target"], info["task"]
+    info = tables.read_json(model_dir, RUN_FILE)
+    contract = Contract.load(model_dir)
+    holdout = tables.read_tables(holdout_dir)[HOLDOUT]
+    metric = cfg.model.primary_metric or ""
     with events.stage("evaluate") as out:
         mlflow = tracking.configure(loaded)
         model = mlflow.sklearn.load_model(info["model_uri"])
-        y_score = scores(model, holdout, inputs, target, task)
-        y_true = holdout[target].to_numpy()
-        metrics = {f"holdout_{k}": v for k, v in holdout_metrics(y_true, y_score, task).items()}
-        metrics.update(
-            cv_metrics(
-                model,
-                train_sample,
-                inputs,
-                target,
-                task,
-                cfg.model.cv_folds,
-                cfg.model.random_state,
-            )
-        )
-        plots = (
-            report.classification_plots(y_true, y_score)
-            if task == "classification"
-            else report.regression_plots(y_true, y_score)
-        )
-        page = report.render(
-            f"{cfg.project}: evaluation of {info['candidate']}",
-            {
-                "Model": {"candidate": info["candidate"], **info["params"], "run": info["run_id"]},
-                f"Holdout (events from {info['holdout_from']})": {
-                    k[8:]: v for k, v in metrics.items() if k.startswith("holdout_")
-                },
-                f"{cfg.model.cv_folds}-fold CV on the training sample": {
-                    k[3:]: v for k, v in metrics.items() if k.startswith("cv_")
-                },
+        y_score = scores(model, holdout[contract.inputs], contract.task)
+        y_true = contract.targets(holdout)
+        values = holdout_metrics(y_true, y_score, contract.task, contract.threshold)
+        metrics = {f"holdout_{k}": v for k, v in values.items()}
+        metrics.update(info["cv"])
+        note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin)
+        sections: dict[str, dict[str, Any]] = {
+            "Model": {"candidate": info["candidate"], **info["params"], "task": contract.task,
+                      "run": info["run_id"]},  # fmt: skip
+            f"Holdout ({info['holdout']}) beside {info['cv_scheme']} CV": {
+                k: f"{v:.4f}  ·  CV {info['cv'].get(f'cv_{k}_mean', float('nan')):.4f} ± "
+                f"{info['cv'].get(f'cv_{k}_std', float('nan')):.4f}"
+                for k, v in values.items()
+                if f"cv_{k}_mean" in info["cv"]
             },
-            plots,
-        )
+        }
+        if note:
+            sections["Warning"] = {"CV vs holdout": note}
+        if contract.task == "multiclass":
+            per_class = classification_report(
+                y_true, y_score.argmax(axis=1), labels=list(range(len(contract.classes))),
+                target_names=[str(c) for c in contract.classes], output_dict=True,
+                zero_division=0,
+            )  # fmt: skip
+            sections["Per class"] = {
+                name: f"precision {r['precision']:.3f} · recall {r['recall']:.3f} · "
+                f"F1 {r['f1-score']:.3f} · n {int(r['support'])}"
+                for name, r in per_class.items()
+                if isinstance(r, dict) and name in map(str, contract.classes)
+            }
+        plots = _plots(contract, y_true, y_score)
+        page = report.render(f"{cfg.project}: evaluation of {info['candidate']}", sections, plots)
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
-        (dest / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
-        (dest / REPORT_FILE).write_text(page)
+        tables.write_json(dest, METRICS_FILE, {**metrics, "note": note})
+        (dest / EVAL_REPORT_FILE).write_text(page)
         for name, encoded in plots.items():  # also as images, which the MLflow UI previews
             (dest / f"{name}.png").write_bytes(base64.b64decode(encoded))
         with mlflow.start_run(run_id=info["run_id"]):
-            mlflow.log_metrics(metrics)
+            mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
             mlflow.log_artifacts(str(dest), "evaluation")
-        key = f"holdout_{cfg.model.primary_metric}"
+            if note:
+                mlflow.set_tag("mlrig.cv_holdout_warning", note)
         out.update(
-            {key: round(metrics.get(key, float("nan")), 4), "report": str(dest / REPORT_FILE)}
+            {
+                f"holdout_{metric}": round(values.get(metric, float("nan")), 4),
+                f"cv_{metric}": f"{info['cv'][f'cv_{metric}_mean']:.4f} ± "
+                f"{info['cv'][f'cv_{metric}_std']:.4f}",
+                "holdout": info["holdout"],
+                "cv": info["cv_scheme"],
+                "report": str(dest / EVAL_REPORT_FILE),
+            }
         )
+        if note:
+            out["warning"] = note
     return metrics
-
-
-def read_metrics(evaluation_dir: str) -> dict:
-    return json.loads((Path(evaluation_dir) / METRICS_FILE).read_text())

@@ -16,7 +16,7 @@ def features(config: str, validated: Input[Dataset], training_set: Output[Datase
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def materialize(config: str, champion_version: int) -> str:
-    """Load the latest feature values into the online store (after the model is registered)."""
+    """Make the champion's feature set live in the online store (after the gate decided)."""
     from mlrig.components.features.io import publish
 
-    return publish(config)["until"]
+    return str(publish(config, champion_version).get("feature_set", ""))

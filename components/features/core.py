@@ -1,116 +1,199 @@
-"""Feature tables from validated data: static attributes, time series, and rolling outcome history.
-
-Pure pandas; Feast registration and retrieval live in feast_store.py.
-"""
+"""Feature tables from validated data: static attributes, time series, rolling outcome history
+and aggregates over an event table. Pure pandas; Feast lives in common/feast_store.py."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.config.schema import Config, DateParts, FeatureView
+from mlrig.components.common.catalog import EVENT_TS, SEP
+from mlrig.components.common.feast_store import STATIC_TS
+from mlrig.components.common.timeutil import epoch_seconds
+from mlrig.components.config.schema import Aggregation, Config, FeatureView
 
-EVENT_TS = "event_timestamp"
-STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
-SEP = "__"
+FIRST_EPOCH, LAST_EPOCH = "first_event_epoch", "last_event_epoch"
+DAYS_SINCE = {FIRST_EPOCH: "days_since_first", LAST_EPOCH: "days_since_last"}
+JUST_AFTER = pd.Timedelta(microseconds=1)  # an event counts only strictly after it happened
 
 
-def feature_names(view: FeatureView) -> list[str]:
-    """The names a view's features get in its Feast table."""
+def _window_name(days: float | None) -> str:
+    return "all" if days is None else f"{days:g}d"
+
+
+def _agg_names(agg: Aggregation) -> list[tuple[str, str, float | None]]:
+    """(feature name, function, window in days or None for all history)."""
+    windows: list[float | None] = list(agg.window_days)
+    if agg.lifetime or not windows:
+        windows.append(None)
+    prefix = f"{agg.column}_" if agg.column else ""
+    return [(f"{prefix}{fn}_{_window_name(w)}", fn, w) for fn in agg.functions for w in windows]
+
+
+def feature_columns(cfg: Config, view: FeatureView) -> dict[str, str]:
+    """The stored features of a view with their kind: 'str' (categorical) or 'float'."""
     if view.kind == "rolling":
-        return [f"{col}_mean_last{w}" for col in view.features for w in view.windows]
-    return list(view.features)
+        return {f"{c}_mean_last{w}": "float" for c in view.features for w in view.windows}
+    if view.kind == "aggregate":
+        out = {name: "float" for agg in view.aggregations for name, _, _ in _agg_names(agg)}
+        if view.recency:
+            out.update({FIRST_EPOCH: "float", LAST_EPOCH: "float"})
+        return out
+    types = cfg.dataset.tables[view.table].all_columns()
+    return {c: "str" if types[c] == "str" else "float" for c in view.features}
 
 
-def qualified(view: FeatureView) -> list[str]:
-    """Column names as Feast returns them with full_feature_names=True."""
-    return [f"{view.name}{SEP}{name}" for name in feature_names(view)]
+def view_inputs(cfg: Config, view: FeatureView) -> tuple[dict[str, str], dict[str, str]]:
+    """(model inputs of a view with their kind, recency inputs -> the stored epoch column)."""
+    inputs, recency = {}, {}
+    for name, kind in feature_columns(cfg, view).items():
+        if name in DAYS_SINCE:
+            recency[f"{view.name}{SEP}{DAYS_SINCE[name]}"] = f"{view.name}{SEP}{name}"
+            inputs[f"{view.name}{SEP}{DAYS_SINCE[name]}"] = "float"
+        else:
+            inputs[f"{view.name}{SEP}{name}"] = kind
+    return inputs, recency
 
 
-def _static(view: FeatureView, frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    out = frame[[key, *view.features]].dropna(subset=[key]).drop_duplicates(key, keep="last")
+def _keys(cfg: Config, view: FeatureView) -> list[str]:
+    joins = {e.name: e.join_key for e in cfg.features.entities}
+    return [joins[e] for e in view.entities]
+
+
+def _static(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = frame[[*keys, *view.features]].dropna(subset=keys).drop_duplicates(keys, keep="last")
     return out.assign(**{EVENT_TS: STATIC_TS})
 
 
-def _timeseries(view: FeatureView, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+def _timeseries(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     assert view.timestamp is not None
-    out = frame[[key, view.timestamp, *view.features]].rename(columns={view.timestamp: EVENT_TS})
-    out = out.dropna(subset=[key, EVENT_TS])
-    return out.drop_duplicates([key, EVENT_TS], keep="last")
+    out = frame[[*keys, view.timestamp, *view.features]].rename(columns={view.timestamp: EVENT_TS})
+    out = out.dropna(subset=[*keys, EVENT_TS])
+    return out.drop_duplicates([*keys, EVENT_TS], keep="last")
 
 
-def _rolling(view: FeatureView, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+def _rolling(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean of each feature over the last N known outcomes per key, stamped when the Nth
     became known, so a point-in-time join only ever sees outcomes from before the event."""
     assert view.timestamp is not None
-    base = frame[[key, view.timestamp, *view.features]].rename(columns={view.timestamp: EVENT_TS})
-    base = base.dropna(subset=[key, EVENT_TS, *view.features])
-    base = base.sort_values([key, EVENT_TS], kind="stable").reset_index(drop=True)
-    grouped = base.groupby(key, sort=False)
-    out = base[[key, EVENT_TS]].copy()
+    base = frame[[*keys, view.timestamp, *view.features]].rename(
+        columns={view.timestamp: EVENT_TS}
+    )
+    base = base.dropna(subset=[*keys, EVENT_TS, *view.features])
+    base = base.sort_values([*keys, EVENT_TS], kind="stable").reset_index(drop=True)
+    grouped = base.groupby(keys, sort=False)
+    out = base[[*keys, EVENT_TS]].copy()
     for col in view.features:
         for window in view.windows:
             rolled = grouped[col].rolling(window, min_periods=1).mean()
-            out[f"{col}_mean_last{window}"] = rolled.reset_index(level=0, drop=True)
-    return out.drop_duplicates([key, EVENT_TS], keep="last").reset_index(drop=True)
+            out[f"{col}_mean_last{window}"] = rolled.reset_index(level=list(range(len(keys))),
+                                                                 drop=True)  # fmt: skip
+    return out.drop_duplicates([*keys, EVENT_TS], keep="last").reset_index(drop=True)
 
 
-def build_view_frame(view: FeatureView, frame: pd.DataFrame, join_key: str) -> pd.DataFrame:
-    """The offline table of one feature view: join key, event_timestamp, features."""
-    builder = {"static": _static, "timeseries": _timeseries, "rolling": _rolling}[view.kind]
-    out = builder(view, frame, join_key)
-    for name in feature_names(view):
-        if out[name].dtype != object:
-            out[name] = out[name].astype("float64")
+def _aggregate(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Aggregates per key as they change over time. Rows are emitted when an event happens and
+    when it leaves each window, so a point-in-time lookup at any moment sees exactly the events
+    of the trailing window (strictly before that moment)."""
+    assert view.timestamp is not None
+    value_cols = sorted({a.column for a in view.aggregations if a.column})
+    base = frame[[*keys, view.timestamp, *value_cols]].rename(columns={view.timestamp: EVENT_TS})
+    base = base.dropna(subset=[*keys, EVENT_TS]).assign(_n=1.0)
+    base[value_cols] = base[value_cols].apply(pd.to_numeric, errors="coerce")
+    windows = sorted({w for a in view.aggregations for w in a.window_days})
+    expiries = [
+        base[keys].assign(**{EVENT_TS: base[EVENT_TS] + pd.Timedelta(days=w)}) for w in windows
+    ]
+    rows = pd.concat([base, *expiries], ignore_index=True)  # expiry rows: values NaN
+    rows = rows.sort_values([*keys, EVENT_TS], kind="stable").reset_index(drop=True)
+    grouped = rows.groupby(keys, sort=False)
+    out = rows[[*keys, EVENT_TS]].copy()
+    drop_keys = list(range(len(keys)))
+    for agg in view.aggregations:
+        col = agg.column or "_n"
+        for name, fn, days in _agg_names(agg):
+            source = "_n" if fn == "count" else col
+            if days is None:
+                values = _expanding(rows, grouped, source, fn, keys)
+            else:
+                rolled = grouped.rolling(pd.Timedelta(days=days), on=EVENT_TS)[source]
+                how = "sum" if fn == "count" else fn
+                values = getattr(rolled, how)() if how != "sum" else rolled.sum()
+                values = values.reset_index(level=drop_keys, drop=True)
+                if fn in ("count", "sum"):
+                    values = values.fillna(0.0)
+            out[name] = values
+    if view.recency:
+        epoch = epoch_seconds(rows[EVENT_TS]).where(rows["_n"].notna())
+        out[FIRST_EPOCH] = epoch.groupby([rows[k] for k in keys]).cummin()
+        out[LAST_EPOCH] = epoch.groupby([rows[k] for k in keys]).cummax()
+        out[[FIRST_EPOCH, LAST_EPOCH]] = out.groupby(keys)[[FIRST_EPOCH, LAST_EPOCH]].ffill()
+    out[EVENT_TS] = out[EVENT_TS] + JUST_AFTER
+    return out.drop_duplicates([*keys, EVENT_TS], keep="last").reset_index(drop=True)
+
+
+def _expanding(
+    rows: pd.DataFrame, grouped: object, source: str, fn: str, keys: list[str]
+) -> pd.Series:
+    by = [rows[k] for k in keys]
+    present = rows[source].notna().astype("float64")
+    if fn == "count":
+        return present.groupby(by).cumsum()
+    total = rows[source].fillna(0.0).groupby(by).cumsum()
+    if fn == "sum":
+        return total
+    if fn == "mean":
+        return total / present.groupby(by).cumsum().where(lambda s: s > 0)
+    running = getattr(rows[source].groupby(by), f"cum{fn}")()
+    return running.groupby(by).ffill()
+
+
+def build_view_frame(cfg: Config, view: FeatureView, frame: pd.DataFrame) -> pd.DataFrame:
+    """The offline table of one feature view: join keys, event_timestamp, stored features."""
+    builder = {
+        "static": _static,
+        "timeseries": _timeseries,
+        "rolling": _rolling,
+        "aggregate": _aggregate,
+    }[view.kind]
+    out = builder(view, frame, _keys(cfg, view))
+    for name, kind in feature_columns(cfg, view).items():
+        if kind == "str":
+            out[name] = out[name].astype(object).where(out[name].notna(), None)
+        else:
+            out[name] = pd.to_numeric(out[name], errors="coerce").astype("float64")
     return out.reset_index(drop=True)
 
 
-def add_date_parts(frame: pd.DataFrame, spec: DateParts) -> pd.DataFrame:
-    """Calendar parts of a timestamp in the dataset's own time zone (hour, dayofweek, ...)."""
-    local = pd.to_datetime(frame[spec.column], utc=True).dt.tz_convert(spec.timezone)
-    out = frame.copy()
-    for part in spec.parts:
-        values = local.dt.isocalendar().week if part == "weekofyear" else getattr(local.dt, part)
-        out[f"{spec.column}_{part}"] = values.astype("float64")
-    return out
-
-
-def date_part_columns(cfg: Config) -> list[str]:
+def date_part_inputs(cfg: Config) -> list[str]:
     spec = cfg.dataset.date_parts
     return [f"{spec.column}_{p}" for p in spec.parts] if spec else []
 
 
-def entity_keys_in_main(cfg: Config, main_columns: list[str]) -> list[str]:
-    """Join keys of the entities the event table carries."""
-    return [e.join_key for e in cfg.features.entities if e.join_key in main_columns]
-
-
-def entity_frame(cfg: Config, main: pd.DataFrame, event_ts: str) -> pd.DataFrame:
-    """The entity dataframe for a point-in-time join: keys, event time, request fields, target."""
-    keys = entity_keys_in_main(cfg, list(main.columns))
-    cols = [*keys, *cfg.dataset.request_features, cfg.dataset.target]
-    if cfg.dataset.date_parts:
-        cols.append(cfg.dataset.date_parts.column)
-    out = main[list(dict.fromkeys(cols))].copy()
-    out[EVENT_TS] = pd.to_datetime(main[event_ts], utc=True)
-    return out
-
-
-def model_inputs(cfg: Config) -> list[str]:
-    """Every column the model sees, in a fixed order: Feast features, request fields, date parts."""
-    feast_cols = [c for v in cfg.features.views for c in qualified(v)]
-    return [*feast_cols, *cfg.dataset.request_features, *date_part_columns(cfg)]
+def model_inputs(cfg: Config) -> tuple[list[str], list[str], dict[str, str]]:
+    """(every model input in a fixed order, the categorical ones, recency inputs): Feast
+    features, request features, date parts."""
+    kinds: dict[str, str] = {}
+    recency: dict[str, str] = {}
+    for view in cfg.features.views:
+        inputs, rec = view_inputs(cfg, view)
+        kinds.update(inputs)
+        recency.update(rec)
+    types = cfg.dataset.tables[cfg.dataset.main].all_columns()
+    for col in cfg.dataset.request_features or []:
+        kinds[col] = "str" if types[col] == "str" else "float"
+    kinds.update({c: "float" for c in date_part_inputs(cfg)})
+    return list(kinds), [c for c, k in kinds.items() if k == "str"], recency
 
 
 def assert_no_leakage(cfg: Config, inputs: list[str]) -> None:
     """Fail if a column known only after the event would reach the model as-is.
 
-    Features of rolling views are exempt: they summarize outcomes stamped when they became known.
+    Rolling and aggregate views are exempt: they summarize events stamped when they became known.
     """
-    rolling = {v.name for v in cfg.features.views if v.kind == "rolling"}
+    summaries = {v.name for v in cfg.features.views if v.kind in ("rolling", "aggregate")}
     checked = set()
     for column in inputs:
         view, _, name = column.rpartition(SEP)
-        if view not in rolling:
+        if view not in summaries:
             checked.add(name)
     leaks = sorted(checked & set(cfg.dataset.forbidden_features))
     if leaks:

@@ -1,58 +1,59 @@
-"""Features stage I/O: build the offline feature tables, register them in Feast, and retrieve
-the point-in-time training set; and the closing step that materializes the online store."""
+"""Features stage I/O: build the offline feature tables, register them in Feast as a new
+feature-set version, and assemble the point-in-time training set through the model's contract."""
 
 from __future__ import annotations
 
-from mlrig.components.common import events, tables
+from mlrig.components.common import events, tables, tracking
+from mlrig.components.common.assemble import assemble, prepare
+from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
+from mlrig.components.common.contract import draft
+from mlrig.components.common.feast_store import OfflineFeatures, apply_feature_set, materialize
+from mlrig.components.common.registry import load_version
 from mlrig.components.config.loader import from_json
-from mlrig.components.features import feast_store
 from mlrig.components.features.core import (
-    EVENT_TS,
-    add_date_parts,
     assert_no_leakage,
     build_view_frame,
-    entity_frame,
+    feature_columns,
     model_inputs,
 )
-from mlrig.components.validate.io import INGESTED_AT
-
-TRAINING_SET = "training_set"
 
 
 def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
-    """Register features and write the training set (point-in-time joined) to output_dir."""
+    """Register features and write the training set (point-in-time joined) plus the drafted
+    contract to output_dir."""
     loaded = from_json(config_json)
     cfg = loaded.config
     data = tables.read_tables(validated_dir)
     meta = tables.read_manifest(validated_dir)
-    keys = {e.name: e.join_key for e in cfg.features.entities}
     with events.stage("features") as out:
-        frames = {
-            v.name: build_view_frame(v, data[v.table], keys[v.entity]) for v in cfg.features.views
-        }
-        store = feast_store.write_and_apply(loaded, frames)
-        event_col = cfg.dataset.event_timestamp or INGESTED_AT
-        entities = entity_frame(cfg, data[cfg.dataset.main], event_col)
-        joined = feast_store.historical(store, cfg.features.service, entities)
-        if cfg.dataset.date_parts:
-            joined = add_date_parts(joined, cfg.dataset.date_parts)
-        inputs = model_inputs(cfg)
+        frames = {v.name: build_view_frame(cfg, v, data[v.table]) for v in cfg.features.views}
+        inputs, categorical, recency = model_inputs(cfg)
         assert_no_leakage(cfg, inputs)
-        training = joined[[EVENT_TS, *inputs, cfg.dataset.target]]
+        store, feature_set = apply_feature_set(
+            loaded, frames, {v.name: feature_columns(cfg, v) for v in cfg.features.views}, recency
+        )
+        contract = draft(cfg, feature_set)
+        contract.inputs, contract.categorical = inputs, categorical
+        rows = prepare(contract, data[cfg.dataset.main])
+        built = assemble(contract, rows, OfflineFeatures(store), prepared=True)
+        request_cols = [c for c in contract.request_fields if c in rows]
+        training = built.frame.copy()
+        for col in dict.fromkeys([*request_cols, EVENT_TS, cfg.dataset.target]):
+            if col not in training:
+                training[col] = rows[col].to_numpy()
         tables.write_tables(
             output_dir,
             {TRAINING_SET: training},
             {
                 "dataset_hash": meta["dataset_hash"],
-                "feature_service": cfg.features.service,
-                "inputs": inputs,
-                "categorical": [c for c in inputs if training[c].dtype == object],
-                "target": cfg.dataset.target,
-                "task": cfg.dataset.task,
+                "feature_set": feature_set.version,
+                "sampled": bool(cfg.dataset.sample_rows),
             },
         )
+        contract.save(output_dir)
         out.update(
             {
+                "feature_set": feature_set.version,
                 "views": {n: len(f) for n, f in frames.items()},
                 "training_rows": len(training),
                 "inputs": len(inputs),
@@ -61,9 +62,20 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     return {"rows": len(training), "inputs": inputs}
 
 
-def publish(config_json: str) -> dict:
-    """Materialize the latest feature values into the online store."""
+
+def publish(config_json: str, champion_version: int) -> dict:
+    """Make the champion's feature set live in the online store. The set of a version that was
+    not promoted is never materialized, so the serving champion's online values stay as they
+    are; rematerializing the live set only brings it up to now."""
     loaded = from_json(config_json)
+    cfg = loaded.config
     with events.stage("materialize") as out:
-        out.update(feast_store.materialize(loaded))
-    return out
+        mlflow = tracking.configure(loaded)
+        champ = load_version(mlflow, cfg.model.name, champion_version)
+        fs = champ.contract.features
+        if fs is None or not fs.views:
+            out["feature_set"] = "none (no feature views)"
+            return dict(out)
+        out.update(materialize(loaded, fs))
+        out["champion_version"] = champion_version
+    return dict(out)

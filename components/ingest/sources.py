@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
+from mlrig.components.config import env
 from mlrig.components.config.schema import FileSource, HttpSource, SourceLocation, SqlSource
 
 PACKAGE_SCHEME = "package://"
@@ -37,16 +38,18 @@ def _read_file(src: FileSource, root: Path) -> pd.DataFrame:
         raise SourceError(f"file not found: {path}")
     fmt = src.format
     if fmt == "auto":
-        fmt = "parquet" if path.suffix == ".parquet" else "csv"
+        fmt = {".parquet": "parquet", ".json": "json"}.get(path.suffix, "csv")
     if fmt == "parquet":
         return pd.read_parquet(path)
+    if fmt == "json":  # a list of records
+        return pd.read_json(path, orient="records", convert_dates=False)
     return pd.read_csv(path, low_memory=False)
 
 
 def _read_sql(src: SqlSource) -> pd.DataFrame:
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(src.url)
+    engine = sqlalchemy.create_engine(env.resolve(src.url))
     try:
         with engine.connect() as conn:
             return pd.read_sql_query(sqlalchemy.text(src.query), conn)

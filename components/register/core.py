@@ -1,10 +1,10 @@
-"""The promotion gate: does the challenger beat the champion on the same holdout?"""
+"""The promotion gate: does the challenger beat the champion on the same rows?"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-LOWER_IS_BETTER = {"rmse", "mae"}
+from mlrig.components.common.metrics import better
 
 
 @dataclass
@@ -14,12 +14,29 @@ class Decision:
 
 
 def gate(
-    metric: str, challenger: float, champion: float | None, min_delta: float = 0.0
+    metric: str,
+    challenger: float,
+    champion: float | None,
+    min_delta: float = 0.0,
+    *,
+    has_champion: bool | None = None,
+    sampled: bool = False,
+    incomparable: str = "",
 ) -> Decision:
-    """Promote when there is no champion, or the challenger is better by at least min_delta."""
-    if champion is None:
-        return Decision(True, "no champion yet")
-    gain = champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
+    """Promote when there is no champion, or when the challenger, on the same rows, is better by
+    more than min_delta. A sampled run, or a champion that cannot be scored on these rows, never
+    leads to an automatic promotion."""
+    has_champion = champion is not None if has_champion is None else has_champion
+    if not has_champion:
+        return Decision(True, "no champion yet" + (" (sampled run)" if sampled else ""))
+    if sampled:
+        return Decision(False, "a sampled run (--sample) never replaces a champion "
+                               "automatically; promote it by hand if you mean to")  # fmt: skip
+    if incomparable or champion is None:
+        return Decision(False, f"not compared, champion kept: {incomparable}")
+    gain = better(metric, challenger, champion)
     if gain > min_delta:
-        return Decision(True, f"{metric} {challenger:.4f} beats champion {champion:.4f}")
-    return Decision(False, f"{metric} {challenger:.4f} does not beat champion {champion:.4f}")
+        return Decision(True, f"{metric} {challenger:.4f} beats champion {champion:.4f} "
+                              "on the same rows")  # fmt: skip
+    return Decision(False, f"{metric} {challenger:.4f} does not beat champion {champion:.4f} "
+                           f"by more than {min_delta} on the same rows")  # fmt: skip

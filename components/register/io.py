@@ -1,62 +1,104 @@
-"""Register stage I/O: a new model version as 'challenger', promoted to 'champion' by the gate."""
+"""Register stage I/O: a new model version as 'challenger', promoted to 'champion' by the gate.
+
+The gate scores the champion on this run's holdout rows through the champion's own contract
+(its request fields, derivations and feature set), so both models are judged on the same rows.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from mlrig.components.common import events, tables, tracking
-from mlrig.components.config.loader import from_json
-from mlrig.components.evaluate.io import read_metrics
-from mlrig.components.evaluate.metrics import holdout_metrics, scores
+import pandas as pd
+
+from mlrig.components.common import events, feast_store, tables, tracking
+from mlrig.components.common.assemble import assemble
+from mlrig.components.common.catalog import (
+    CHALLENGER,
+    CHAMPION,
+    EVENT_TS,
+    HOLDOUT,
+    METRICS_FILE,
+    RUN_FILE,
+)
+from mlrig.components.common.contract import Contract
+from mlrig.components.common.metrics import holdout_metrics, scores
+from mlrig.components.common.registry import NoVersion, Pinned, load_alias
+from mlrig.components.config.loader import LoadedConfig, from_json
 from mlrig.components.register.core import gate
-from mlrig.components.train.io import HOLDOUT, read_run
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 
 
-def _champion_score(mlflow: Any, name: str, holdout: Any, info: dict, metric: str) -> tuple:
-    """(version, metric on this holdout) of the current champion, or (None, None)."""
-    client = mlflow.MlflowClient()
-    try:
-        current = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None, None
-    champion = mlflow.sklearn.load_model(f"models:/{name}@{CHAMPION}")
-    needed = list(getattr(champion, "feature_names_in_", info["inputs"]))
-    if any(c not in holdout.columns for c in needed):
-        return current.version, None
-    y_score = scores(champion, holdout, needed, info["target"], info["task"])
-    value = holdout_metrics(holdout[info["target"]].to_numpy(), y_score, info["task"])[metric]
-    return current.version, value
+def champion_on(
+    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, metric: str, classes: list
+) -> tuple[float | None, str]:
+    """(the champion's metric on these rows, '') or (None, why it cannot be compared)."""
+    contract = champ.contract
+    lacking = [f for f in contract.required_fields() if f not in holdout]
+    if lacking:
+        return None, f"the champion needs request fields {lacking} that this data lacks"
+    if contract.is_classifier and [str(c) for c in contract.classes] != [str(c) for c in classes]:
+        return None, f"the champion's classes {contract.classes} differ from {classes}"
+    cols = [c for c in contract.request_fields if c in holdout]
+    rows = holdout[dict.fromkeys([*cols, EVENT_TS, contract.target])]
+    store = feast_store.open_store(loaded)
+    built = assemble(contract, rows, feast_store.OfflineFeatures(store))
+    y_score = scores(champ.model, built.frame, contract.task)
+    value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)
+    return value[metric], ""
 
 
 def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str) -> dict:
     """Register the trained model; move the champion alias if the gate says so."""
     loaded = from_json(config_json)
     cfg = loaded.config
-    info = read_run(model_dir)
+    info = tables.read_json(model_dir, RUN_FILE)
+    contract = Contract.load(model_dir)
     holdout = tables.read_tables(holdout_dir)[HOLDOUT]
-    metric = cfg.model.primary_metric
-    challenger_value = read_metrics(evaluation_dir)[f"holdout_{metric}"]
+    metric = cfg.model.primary_metric or ""
+    challenger_value = tables.read_json(evaluation_dir, METRICS_FILE)[f"holdout_{metric}"]
     with events.stage("register") as out:
         mlflow = tracking.configure(loaded)
-        champ_version, champ_value = _champion_score(mlflow, cfg.model.name, holdout, info, metric)
+        champ: Pinned | None
+        try:
+            champ = load_alias(mlflow, cfg.model.name, CHAMPION)
+        except NoVersion:
+            champ = None
+        champ_value, why = (None, "")
+        if champ is not None and not info["sampled"]:
+            champ_value, why = champion_on(loaded, champ, holdout, metric, contract.classes)
         version = mlflow.register_model(info["model_uri"], cfg.model.name)
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
-        decision = gate(metric, challenger_value, champ_value, cfg.model.promotion_min_delta)
-        if champ_version is not None and champ_value is None:
-            decision.promote, decision.reason = True, "champion cannot score the current inputs"
+        decision = gate(
+            metric,
+            challenger_value,
+            champ_value,
+            cfg.model.promotion_min_delta,
+            has_champion=champ is not None,
+            sampled=info["sampled"],
+            incomparable=why,
+        )
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
-        client.set_model_version_tag(cfg.model.name, version.version, "mlrig.gate", decision.reason)
+        tags: dict[str, Any] = {
+            "mlrig.gate": decision.reason,
+            "mlrig.gate.metric": metric,
+            "mlrig.gate.challenger": challenger_value,
+            "mlrig.gate.champion": champ_value if champ_value is not None else "",
+            "mlrig.gate.champion_version": champ.version if champ else "",
+            "mlrig.feature_set": contract.features.version if contract.features else "",
+        }
+        for key, value in tags.items():
+            client.set_model_version_tag(cfg.model.name, version.version, key, str(value))
+        champion_version = int(version.version) if decision.promote else champ.version  # type: ignore[union-attr]
         result = {
             "model": cfg.model.name,
             "version": int(version.version),
             "promoted": decision.promote,
             "reason": decision.reason,
-            "champion_version": int(version.version) if decision.promote else champ_version,
+            "challenger": round(challenger_value, 4) if math.isfinite(challenger_value) else None,
+            "champion": round(champ_value, 4) if champ_value is not None else None,
+            "champion_version": champion_version,
         }
         out.update(result)
     return result

@@ -1,44 +1,36 @@
-"""Turning request-shaped rows (entity keys + request-time fields) into model rows.
-
-Shared by the REST service (one row, online features) and batch scoring (many rows,
-point-in-time features), so both prepare inputs the same way.
-"""
+"""Batch input rules, from the model's contract: the request fields with their types; a field
+the model can do without (nullable in training) may be null or absent, exactly as in training."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.config.schema import ColumnSpec, Config
-from mlrig.components.validate.derive import apply_derivations
+from mlrig.components.common.contract import Contract
+from mlrig.components.config.schema import ColumnSpec
 
 
-def request_columns(cfg: Config) -> dict[str, ColumnSpec]:
-    """Validation rules of a batch input: every request field present and of its type."""
+class BatchError(ValueError):
+    """The batch file cannot be scored as a whole (unknown columns); the message names them."""
+
+
+def request_columns(contract: Contract) -> dict[str, ColumnSpec]:
+    """Validation rules of a batch input: each request field of its type, required ones set."""
     return {
-        name: ColumnSpec(type=kind, nullable=False)
-        for name, kind in cfg.serving.request_fields.items()
+        name: ColumnSpec(type=spec["type"], nullable=not spec["required"])
+        for name, spec in contract.request_fields.items()
     }
 
 
-def prepare_requests(cfg: Config, frame: pd.DataFrame) -> pd.DataFrame:
-    """Localize naive datetimes in serving.timezone, convert to UTC, add derived columns."""
+def conform(contract: Contract, frame: pd.DataFrame, passthrough: list[str]) -> pd.DataFrame:
+    """Refuse unknown columns (naming them); add absent optional fields as nulls."""
+    known = set(contract.request_fields) | set(passthrough)
+    unknown = [c for c in frame.columns if c not in known]
+    if unknown:
+        raise BatchError(
+            f"unknown columns {unknown}: the model takes {list(contract.request_fields)}"
+        )
     out = frame.copy()
-    for name, kind in cfg.serving.request_fields.items():
-        if kind != "datetime":
-            continue
-        values = pd.to_datetime(out[name])
-        if values.dt.tz is None:
-            values = values.dt.tz_localize(cfg.serving.timezone)
-        out[name] = values.dt.tz_convert("UTC")
-    derive = cfg.dataset.tables[cfg.dataset.main].derive
-    return apply_derivations(out, derive, skip_unavailable=True)
-
-
-def as_model_frame(frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
-    """Exactly the model's columns, numeric ones as float (missing features become NaN)."""
-    row = frame.reindex(columns=inputs)
-    text = {c for c in inputs if row[c].dtype == object and row[c].map(type).eq(str).any()}
-    mixed = [c for c in inputs if c not in text and row[c].dtype == object]
-    for column in mixed:  # None/NaN-only or numbers held as objects
-        row[column] = pd.to_numeric(row[column], errors="coerce")
-    return row.astype({c: "float64" for c in inputs if c not in text})
+    for name in contract.request_fields:
+        if name not in out:
+            out[name] = None
+    return out

@@ -1,27 +1,29 @@
-"""Batch scoring: a file of request-shaped rows in, predictions by the champion out.
+"""Batch scoring: a file of request-shaped rows in, predictions by the pinned champion out.
 
-Features are joined point-in-time as of each row's event time from Feast's offline store.
+The champion alias is resolved once; that version's contract validates the rows and assembles
+their features point-in-time (as of each row's event time) from Feast's offline store.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from mlrig.components.common import events, tracking
+from mlrig.components.common import events, feast_store, tables, tracking
+from mlrig.components.common.assemble import assemble
+from mlrig.components.common.catalog import (
+    CHAMPION,
+    PREDICTIONS_FILE,
+    REJECTED_FILE,
+    SUMMARY_FILE,
+)
+from mlrig.components.common.predict import predict_frame
+from mlrig.components.common.registry import load_alias
 from mlrig.components.config.loader import from_json
-from mlrig.components.evaluate.metrics import scores
-from mlrig.components.features import feast_store
-from mlrig.components.features.core import EVENT_TS, add_date_parts
 from mlrig.components.ingest.sources import resolve_file
-from mlrig.components.register.io import CHAMPION
-from mlrig.components.score.core import as_model_frame, prepare_requests, request_columns
+from mlrig.components.score.core import conform, request_columns
 from mlrig.components.validate.core import validate_table
-
-PREDICTIONS = "predictions.parquet"
-REJECTED = "rejected.parquet"
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -33,35 +35,26 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
     loaded = from_json(config_json)
     cfg = loaded.config
     with events.stage("score") as out:
-        raw = _read(resolve_file(input_path, loaded.root))
-        ok, rejected, report = validate_table("input", raw, request_columns(cfg))
         mlflow = tracking.configure(loaded)
-        version = mlflow.MlflowClient().get_model_version_by_alias(cfg.model.name, CHAMPION)
-        model = mlflow.sklearn.load_model(f"models:/{cfg.model.name}@{CHAMPION}")
-        inputs = list(model.feature_names_in_)
-        prepared = prepare_requests(cfg, ok)
-        ts_col = cfg.dataset.event_timestamp or next(
-            n for n, k in cfg.serving.request_fields.items() if k == "datetime"
+        champ = load_alias(mlflow, cfg.model.name, CHAMPION)
+        contract = champ.contract
+        raw = conform(contract, _read(resolve_file(input_path, loaded.root)), [])
+        ok, rejected, report = validate_table(
+            "input", raw, request_columns(contract), contract.timezone
         )
-        entity_df = prepared.assign(**{EVENT_TS: prepared[ts_col]})
-        joined = feast_store.historical(
-            feast_store.open_store(loaded), cfg.features.service, entity_df
-        )
-        if cfg.dataset.date_parts:
-            joined = add_date_parts(joined, cfg.dataset.date_parts)
-        result = prepared[[*cfg.serving.request_fields]].copy()
-        result["score"] = scores(
-            model, as_model_frame(joined, inputs), inputs, "", cfg.dataset.task
-        )
-        if cfg.dataset.task == "classification":
-            result["prediction"] = (result["score"] >= 0.5).astype(int)
-        result["model_version"] = int(version.version)
+        store = feast_store.open_store(loaded)
+        built = assemble(contract, ok, feast_store.OfflineFeatures(store))
+        result = ok[list(contract.request_fields)].copy()
+        predicted = predict_frame(champ.model, contract, built.frame)
+        result = pd.concat([result, predicted], axis=1)
+        result["missing_features"] = built.missing.sum(axis=1).astype(int).to_numpy()
+        result["model_version"] = champ.version
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
-        result.to_parquet(dest / PREDICTIONS, index=False)
-        rejected.astype("string").to_parquet(dest / REJECTED, index=False)
+        result.to_parquet(dest / PREDICTIONS_FILE, index=False)
+        rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
         summary = {"scored": len(result), "rejected": len(rejected), "reasons": report.reasons,
-                   "model_version": int(version.version)}  # fmt: skip
-        (dest / "summary.json").write_text(json.dumps(summary, indent=2))
+                   "model_version": champ.version}  # fmt: skip
+        tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
     return summary

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mlrig.components.common.catalog import REASON
+from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.schema import ColumnSpec
-
-REASON = "_reason"
 
 
 @dataclass
@@ -24,9 +24,12 @@ class SchemaError(ValueError):
     """The table lacks configured columns: nothing row-level can fix that."""
 
 
-def _cast(series: pd.Series, kind: str) -> pd.Series:
+def _cast(series: pd.Series, kind: str, timezone: str) -> pd.Series:
     if kind in ("int", "float"):
-        return pd.to_numeric(series, errors="coerce").astype("float64")
+        values = pd.to_numeric(series, errors="coerce").astype("float64")
+        if kind == "int":  # 3.5 is not an int; 3.0 is
+            values = values.where(values.isna() | (values == values.round()))
+        return values
     if kind == "bool":
         mapped = series.map(
             lambda v: (
@@ -36,12 +39,8 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
             )
         )
         return mapped.astype("float64")
-    if kind == "datetime":
-        # Naive values stay naive (the reader decides their zone); mixed zones are made UTC.
-        try:
-            return pd.to_datetime(series, errors="coerce", format="ISO8601")
-        except (ValueError, TypeError):
-            return pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)
+    if kind == "datetime":  # zoned values to UTC, naive ones read in the dataset's zone
+        return to_utc(series, timezone)
     return (
         series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
     )
@@ -53,7 +52,7 @@ def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
 
 
 def validate_table(
-    name: str, frame: pd.DataFrame, columns: dict[str, ColumnSpec]
+    name: str, frame: pd.DataFrame, columns: dict[str, ColumnSpec], timezone: str = "UTC"
 ) -> tuple[pd.DataFrame, pd.DataFrame, TableReport]:
     """Return (accepted rows, rejected rows with a _reason column, report).
 
@@ -66,7 +65,7 @@ def validate_table(
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for col, spec in columns.items():
         raw = frame[col]
-        values = _cast(raw, spec.type)
+        values = _cast(raw, spec.type, timezone)
         _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
         if not spec.nullable:
             _flag(reasons, values.isna(), f"{col}: missing (not nullable)")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from mlrig.components.common import events, tables
+from mlrig.components.common.catalog import INGESTED_AT, QUARANTINE_REPORT, REASON
+from mlrig.components.common.contract import label_classes
+from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.loader import from_json
 from mlrig.components.validate.core import require_present, validate_table
-from mlrig.components.validate.derive import apply_derivations
-
-INGESTED_AT = "_ingested_at"
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
     qdir.mkdir(parents=True, exist_ok=True)
     with events.stage("validate") as out:
         for name, spec in ds.tables.items():
-            ok, rejected, rep = validate_table(name, raw[name], spec.columns)
+            ok, rejected, rep = validate_table(name, raw[name], spec.columns, ds.timezone)
             ok = apply_derivations(ok, spec.derive)
             extra_rejects: list[pd.DataFrame] = []
             if name == ds.main:
@@ -45,7 +45,7 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
                 ok, rej = require_present(ok, ds.target, "target")
                 extra_rejects.append(rej)
             for rej in extra_rejects:
-                for reason, n in rej["_reason"].value_counts().items():
+                for reason, n in rej[REASON].value_counts().items():
                     rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
                 rep.rows_rejected += len(rej)
                 rep.rows_ok -= len(rej)
@@ -54,7 +54,11 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
             accepted[name] = ok
             report[name] = asdict(rep)
             out[name] = f"{rep.rows_ok} ok, {rep.rows_rejected} quarantined"
-        (qdir / "report.json").write_text(json.dumps(report, indent=2))
+        (qdir / QUARANTINE_REPORT).write_text(json.dumps(report, indent=2))
+        if ds.task == "classification":  # a positive label absent from the data stops here
+            task, classes, _ = label_classes(accepted[ds.main][ds.target], ds.task,
+                                             ds.positive_label)  # fmt: skip
+            out["classes"] = f"{task}: {', '.join(map(str, classes))}"
         tables.write_tables(
             output_dir,
             accepted,

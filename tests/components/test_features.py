@@ -14,7 +14,7 @@ from mlrig.components.features.core import (
     model_inputs,
     qualified,
 )
-from mlrig.components.features.feast_store import view_data_path
+from mlrig.components.common.feast_store import view_data_path
 from mlrig.components.features.io import TRAINING_SET
 from mlrig.components.features.io import run as features_run
 from mlrig.components.ingest.io import run as ingest_run

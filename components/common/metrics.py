@@ -1,0 +1,109 @@
+"""Metrics by task (binary, multiclass with macro averages, regression), for holdout and CV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    precision_score,
+    r2_score,
+    recall_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
+
+from mlrig.components.config.schema import LOWER_IS_BETTER
+
+# Names mlrig reports -> scikit-learn scorer names, per task.
+CV_SCORING = {
+    "binary": {
+        "roc_auc": "roc_auc",
+        "accuracy": "accuracy",
+        "precision": "precision",
+        "recall": "recall",
+        "f1": "f1",
+        "log_loss": "neg_log_loss",
+    },
+    "multiclass": {
+        "roc_auc": "roc_auc_ovr",
+        "accuracy": "accuracy",
+        "precision": "precision_macro",
+        "recall": "recall_macro",
+        "f1": "f1_macro",
+        "log_loss": "neg_log_loss",
+    },
+    "regression": {
+        "rmse": "neg_root_mean_squared_error",
+        "mae": "neg_mean_absolute_error",
+        "r2": "r2",
+    },
+}
+
+
+def scores(model: Any, x: Any, task: str) -> np.ndarray:
+    """Class probabilities (n × k) for classifiers, predictions for regression."""
+    return model.predict_proba(x) if task != "regression" else model.predict(x)
+
+
+def predict_codes(proba: np.ndarray, task: str, threshold: float = 0.5) -> np.ndarray:
+    """Encoded classes: binary by the threshold on the positive column, multiclass by argmax."""
+    if task == "binary":
+        return (proba[:, 1] >= threshold).astype(int)
+    return np.argmax(proba, axis=1)
+
+
+def holdout_metrics(
+    y_true: np.ndarray, y_score: np.ndarray, task: str, threshold: float = 0.5
+) -> dict[str, float]:
+    """accuracy/precision/recall/F1/ROC-AUC/log loss (binary at the threshold, multiclass macro),
+    or RMSE/MAE/R². y_true holds encoded classes for classifiers."""
+    if task == "regression":
+        return {
+            "rmse": float(root_mean_squared_error(y_true, y_score)),
+            "mae": float(mean_absolute_error(y_true, y_score)),
+            "r2": float(r2_score(y_true, y_score)),
+        }
+    k = y_score.shape[1]
+    y_pred = predict_codes(y_score, task, threshold)
+    avg = "binary" if task == "binary" else "macro"
+    out = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "precision": float(precision_score(y_true, y_pred, average=avg, zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, average=avg, zero_division=0)),
+        "f1": float(f1_score(y_true, y_pred, average=avg, zero_division=0)),
+        "log_loss": float(log_loss(y_true, y_score, labels=list(range(k)))),
+    }
+    try:
+        if task == "binary":
+            out["roc_auc"] = float(roc_auc_score(y_true, y_score[:, 1]))
+        else:
+            out["roc_auc"] = float(
+                roc_auc_score(y_true, y_score, multi_class="ovr", labels=list(range(k)))
+            )
+    except ValueError:  # a class absent from the holdout
+        out["roc_auc"] = float("nan")
+    if task == "binary":
+        out["positive_rate"] = float(np.mean(y_true))
+    return out
+
+
+def better(metric: str, challenger: float, champion: float) -> float:
+    """How much better the challenger is (positive = better), whatever the metric's direction."""
+    return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
+
+
+def summarize_cv(result: dict[str, np.ndarray], task: str) -> dict[str, float]:
+    """cross_validate output -> cv_<metric>_mean / _std in mlrig's names and directions."""
+    out: dict[str, float] = {}
+    for name, scorer in CV_SCORING[task].items():
+        values = np.asarray(result[f"test_{name}"], dtype=float)
+        values = -values if scorer.startswith("neg_") else values
+        finite = values[np.isfinite(values)]
+        out[f"cv_{name}_mean"] = float(np.mean(finite)) if finite.size else float("nan")
+        out[f"cv_{name}_std"] = float(np.std(finite)) if finite.size else float("nan")
+    return out

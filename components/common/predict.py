@@ -1,0 +1,49 @@
+"""Model outputs in the user's terms, the same for batch scoring and serving: the label (decoded),
+the positive-class probability (binary, cut at the contract's threshold) or one probability per
+class (multiclass), or the value (regression)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlrig.components.common.contract import Contract, plain
+from mlrig.components.common.metrics import predict_codes, scores
+
+
+def predict_frame(model: Any, contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per input row: prediction (+ probability / probability_<class>)."""
+    raw = scores(model, frame, contract.task)
+    out = pd.DataFrame(index=frame.index)
+    if contract.task == "regression":
+        out["prediction"] = np.asarray(raw, dtype=float)
+        return out
+    codes = predict_codes(raw, contract.task, contract.threshold)
+    out["prediction"] = [plain(v) for v in contract.decode(codes)]
+    if contract.task == "binary":
+        out["probability"] = raw[:, 1]
+    else:
+        for i, label in enumerate(contract.classes):
+            out[f"probability_{label}"] = raw[:, i]
+    return out
+
+
+def as_response(contract: Contract, row: pd.Series) -> dict[str, Any]:
+    """One predicted row as JSON-ready values."""
+    out: dict[str, Any] = {}
+    value = row["prediction"]
+    if contract.task == "regression":
+        out["prediction"] = float(value) if math.isfinite(value) else None
+        return out
+    out["prediction"] = plain(value)
+    if contract.task == "binary":
+        out["probability"] = round(float(row["probability"]), 6)
+        out["threshold"] = contract.threshold
+    else:
+        out["probabilities"] = {
+            str(c): round(float(row[f"probability_{c}"]), 6) for c in contract.classes
+        }
+    return out

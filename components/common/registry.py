@@ -1,0 +1,50 @@
+"""Model versions in the MLflow registry: resolve an alias once, load a pinned version together
+with the contract it was logged with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlrig.components.common.catalog import CONTRACT_METADATA_KEY
+from mlrig.components.common.contract import Contract
+
+
+class NoVersion(LookupError):
+    """The alias points nowhere (nothing registered or promoted yet)."""
+
+
+@dataclass
+class Pinned:
+    """One model version, loaded once: the model, its contract, and where it came from."""
+
+    name: str
+    version: int
+    run_id: str
+    model: Any
+    contract: Contract
+
+
+def resolve(mlflow: Any, name: str, alias: str) -> int:
+    """The version an alias points to now."""
+    try:
+        return int(mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
+    except mlflow.exceptions.MlflowException as exc:
+        raise NoVersion(f"no '{alias}' version of model '{name}' ({exc})") from None
+
+
+def load_version(mlflow: Any, name: str, version: int) -> Pinned:
+    """Load models:/name/version and its contract (never 'whatever the alias says now')."""
+    uri = f"models:/{name}/{version}"
+    info = mlflow.models.get_model_info(uri)
+    meta = (info.metadata or {}).get(CONTRACT_METADATA_KEY)
+    if meta is None:
+        raise NoVersion(f"model '{name}' v{version} carries no mlrig contract: retrain it")
+    model = mlflow.sklearn.load_model(uri)
+    run_id = mlflow.MlflowClient().get_model_version(name, str(version)).run_id
+    return Pinned(name, int(version), run_id, model, Contract.from_dict(meta))
+
+
+def load_alias(mlflow: Any, name: str, alias: str) -> Pinned:
+    """Resolve the alias once, then load that version."""
+    return load_version(mlflow, name, resolve(mlflow, name, alias))

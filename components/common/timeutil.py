@@ -1,0 +1,70 @@
+"""One rule for times everywhere (validation, training, batch scoring, serving).
+
+Zoned values are converted to UTC. Naive values are read in the dataset's time zone: a time in
+a DST gap is moved forward by the gap, an ambiguous (repeated) hour is taken as the later,
+standard-time instance. Values that are not times, or outside pandas' range (years 1677-2262),
+become NaT, which validation reports.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+_OFFSET = re.compile(r"(Z|[+-]\d\d(:?\d\d)?)$", re.IGNORECASE)
+
+
+def _aware(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(_OFFSET.search(value.strip()))
+    if isinstance(value, datetime):
+        return value.tzinfo is not None
+    return False
+
+
+def _parse(values: pd.Series, utc: bool) -> pd.Series:
+    out = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
+    retry = out.isna() & values.notna()
+    if retry.any():  # other spellings (2012/01/01, 01/02/2012 10:00)
+        out = out.astype(object)
+        out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc)
+        out = pd.to_datetime(out, utc=utc)
+    return out
+
+
+def localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive datetimes read in tz, returned in UTC (DST rule in the module docstring)."""
+    local = naive.dt.tz_localize(
+        tz, nonexistent="shift_forward", ambiguous=np.zeros(len(naive), dtype=bool)
+    )
+    return local.dt.tz_convert("UTC")
+
+
+def to_utc(values: pd.Series, tz: str) -> pd.Series:
+    """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC]."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return localize(values, tz)
+    values = values.astype(object).where(values.notna(), None)
+    aware = values.map(_aware).astype(bool)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if aware.any():
+        out[aware] = _parse(values[aware], utc=True)
+    naive = ~aware & values.notna()
+    if naive.any():
+        parsed = _parse(values[naive], utc=False)
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):  # values like "now" parse zoned
+            parsed = parsed.dt.tz_localize(None)
+        out[naive] = localize(pd.Series(parsed, index=values[naive].index), tz)
+    return out
+
+
+def epoch_seconds(values: pd.Series) -> pd.Series:
+    """UTC datetimes as float seconds since 1970 (NaN for NaT)."""
+    utc = pd.to_datetime(values, utc=True)
+    seconds = (utc - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+    return seconds.astype("float64")
