@@ -106,6 +106,41 @@ def run(
 
 
 @app.command()
+def init(
+    data_file: Path = typer.Argument(..., help="CSV, parquet or JSON records of the table"),
+    target: str = typer.Option(..., help="the column to predict"),
+    entity: list[str] = typer.Option([], help="an entity key column (repeatable)"),
+    timestamp: str | None = typer.Option(None, help="the event-time column, if there is one"),
+    out: Path = typer.Option(Path("mlrig.yaml"), help="where to write the config"),
+    force: bool = typer.Option(False, help="overwrite an existing config"),
+) -> None:
+    """Write a working mlrig.yaml for a new table: types, categoricals and task inferred."""
+    from mlrig.components.config.loader import ConfigError, build
+    from mlrig.components.config.schema import FileSource
+    from mlrig.components.ingest.sources import SourceError, read_source
+    from mlrig.init import InitError, build_config
+
+    if out.exists() and not force:
+        console.print(f"[red]{out} exists[/] (pass --force to overwrite)")
+        raise typer.Exit(2)
+    folder = out.resolve().parent
+    try:
+        file = data_file.resolve()
+        path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
+        frame = read_source("main", FileSource(kind="file", path=path), folder)
+        data = build_config(frame, path, target, entity, timestamp)
+        build(data, folder)  # the written config must load
+    except (SourceError, InitError, ConfigError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    header = f"# mlrig config for {data_file.name}, written by `mlrig init`; edit freely.\n"
+    out.write_text(header + yaml.safe_dump(data, sort_keys=False))
+    ds = data["dataset"]
+    console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
+                  f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
+
+
+@app.command()
 def score(
     input_path: Path = typer.Argument(..., help="CSV or parquet of request-shaped rows"),
     config: Path | None = ConfigOpt,
@@ -120,7 +155,8 @@ def score(
     params = {"input_path": str(input_path.resolve())}
     state = _run_pipeline(loaded, config, "scoring", runner, ["score"], params=params)
     out = state.get("score", {}).get("outputs", {})
-    console.print(f"[green]scored {out.get('scored')} rows, rejected {out.get('rejected')}[/]; "
+    console.print(f"[green]scored {out.get('scored')} rows with v{out.get('model_version')}, "
+                  f"rejected {out.get('rejected')}[/]; "
                   f"predictions in {loaded.path(loaded.config.workdir)}/pipeline_root/"
                   "mlrig-batch-scoring-*/batch-score/predictions/")  # fmt: skip
 

@@ -30,7 +30,7 @@ CV_SCORING = {
         "log_loss": "neg_log_loss",
     },
     "multiclass": {
-        "roc_auc": "roc_auc_ovr",
+        "roc_auc": "mlrig_roc_auc_ovr",
         "accuracy": "accuracy",
         "precision": "precision_macro",
         "recall": "recall_macro",
@@ -45,9 +45,41 @@ CV_SCORING = {
 }
 
 
-def scores(model: Any, x: Any, task: str) -> np.ndarray:
-    """Class probabilities (n × k) for classifiers, predictions for regression."""
-    return model.predict_proba(x) if task != "regression" else model.predict(x)
+def scores(model: Any, x: Any, task: str, n_classes: int | None = None) -> np.ndarray:
+    """Class probabilities (n × k, one column per encoded class even when the model never saw
+    some class) for classifiers, predictions for regression."""
+    if task == "regression":
+        return model.predict(x)
+    proba = model.predict_proba(x)
+    seen = [int(c) for c in model.classes_]
+    k = max(n_classes or 0, max(seen) + 1)
+    if seen == list(range(k)):
+        return proba
+    full = np.zeros((proba.shape[0], k))
+    full[:, seen] = proba
+    return full
+
+
+def ovr_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Macro one-vs-rest ROC-AUC over the classes that occur (both sides) in y_true."""
+    values = []
+    for c in range(proba.shape[1]):
+        positive = y_true == c
+        if 0 < positive.sum() < len(y_true):
+            values.append(roc_auc_score(positive, proba[:, c]))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _ovr_auc_scorer(estimator: Any, x: Any, y: np.ndarray) -> float:
+    return ovr_auc(np.asarray(y), scores(estimator, x, "multiclass", int(np.max(y)) + 1))
+
+
+def scorers(task: str) -> dict[str, Any]:
+    """scikit-learn scoring for cross_validate, in mlrig's metric names."""
+    return {
+        name: _ovr_auc_scorer if scorer == "mlrig_roc_auc_ovr" else scorer
+        for name, scorer in CV_SCORING[task].items()
+    }
 
 
 def predict_codes(proba: np.ndarray, task: str, threshold: float = 0.5) -> np.ndarray:
@@ -78,15 +110,11 @@ def holdout_metrics(
         "f1": float(f1_score(y_true, y_pred, average=avg, zero_division=0)),
         "log_loss": float(log_loss(y_true, y_score, labels=list(range(k)))),
     }
-    try:
-        if task == "binary":
-            out["roc_auc"] = float(roc_auc_score(y_true, y_score[:, 1]))
-        else:
-            out["roc_auc"] = float(
-                roc_auc_score(y_true, y_score, multi_class="ovr", labels=list(range(k)))
-            )
-    except ValueError:  # a class absent from the holdout
-        out["roc_auc"] = float("nan")
+    if task == "binary":
+        both = 0 < int(np.sum(y_true)) < len(y_true)
+        out["roc_auc"] = float(roc_auc_score(y_true, y_score[:, 1])) if both else float("nan")
+    else:
+        out["roc_auc"] = ovr_auc(y_true, y_score)
     if task == "binary":
         out["positive_rate"] = float(np.mean(y_true))
     return out

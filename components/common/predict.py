@@ -16,7 +16,7 @@ from mlrig.components.common.metrics import predict_codes, scores
 
 def predict_frame(model: Any, contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per input row: prediction (+ probability / probability_<class>)."""
-    raw = scores(model, frame, contract.task)
+    raw = scores(model, frame, contract.task, len(contract.classes))
     out = pd.DataFrame(index=frame.index)
     if contract.task == "regression":
         out["prediction"] = np.asarray(raw, dtype=float)

@@ -49,7 +49,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     with events.stage("evaluate") as out:
         mlflow = tracking.configure(loaded)
         model = mlflow.sklearn.load_model(info["model_uri"])
-        y_score = scores(model, holdout[contract.inputs], contract.task)
+        y_score = scores(model, holdout[contract.inputs], contract.task, len(contract.classes))
         y_true = contract.targets(holdout)
         values = holdout_metrics(y_true, y_score, contract.task, contract.threshold)
         metrics = {f"holdout_{k}": v for k, v in values.items()}

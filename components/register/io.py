@@ -42,7 +42,7 @@ def champion_on(
     rows = holdout[dict.fromkeys([*cols, EVENT_TS, contract.target])]
     store = feast_store.open_store(loaded)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
-    y_score = scores(champ.model, built.frame, contract.task)
+    y_score = scores(champ.model, built.frame, contract.task, len(contract.classes))
     value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)
     return value[metric], ""
 

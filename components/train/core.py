@@ -28,7 +28,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_validate, trai
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from mlrig.components.common.metrics import CV_SCORING, better, summarize_cv
+from mlrig.components.common.metrics import better, scorers, summarize_cv
 from mlrig.components.config.schema import Model as ModelSpec
 
 
@@ -185,7 +185,7 @@ def fit_candidates(
         for params in _grid(space):
             candidate = clone(base).set_params(**{f"model__{k}": v for k, v in params.items()})
             result = cross_validate(
-                candidate, x_tune, y_tune, cv=splitter, scoring=CV_SCORING[task],
+                candidate, x_tune, y_tune, cv=splitter, scoring=scorers(task),
                 error_score=np.nan,
             )  # fmt: skip
             cv = summarize_cv(result, task)

@@ -6,20 +6,28 @@ import pandas as pd
 import pytest
 
 from mlrig.components.common import tables
+from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
+from mlrig.components.common.contract import Contract
+from mlrig.components.common.feast_store import view_data_path
 from mlrig.components.config.schema import FeatureView
 from mlrig.components.features.core import (
-    EVENT_TS,
     assert_no_leakage,
     build_view_frame,
+    feature_columns,
     model_inputs,
-    qualified,
 )
-from mlrig.components.common.feast_store import view_data_path
-from mlrig.components.features.io import TRAINING_SET
 from mlrig.components.features.io import run as features_run
 from mlrig.components.ingest.io import run as ingest_run
 from mlrig.components.validate.io import run as validate_run
 from tests.conftest import load_demo
+
+
+def _cfg(views: list[FeatureView], entities: dict[str, str]):
+    """A minimal config whose entities map name -> join key (for view builders)."""
+    from types import SimpleNamespace
+
+    ents = [SimpleNamespace(name=n, join_key=k) for n, k in entities.items()]
+    return SimpleNamespace(features=SimpleNamespace(entities=ents, views=views), dataset=None)
 
 
 def test_rolling_view_sees_only_outcomes_known_before_each_stamp():
@@ -35,7 +43,7 @@ def test_rolling_view_sees_only_outcomes_known_before_each_stamp():
             "delay": [30.0, 10.0, 20.0, 99.0],
         }
     )  # fmt: skip
-    out = build_view_frame(view, frame, "plane")
+    out = build_view_frame(_cfg([view], {"p": "plane"}), view, frame)
     a = out[out.plane == "A"].sort_values(EVENT_TS)
     assert a.delay_mean_last2.tolist() == [10.0, 15.0, 25.0]
     assert out[out.plane == "B"].delay_mean_last2.tolist() == [99.0]
@@ -43,13 +51,16 @@ def test_rolling_view_sees_only_outcomes_known_before_each_stamp():
 
 def test_static_view_keeps_latest_row_per_key():
     view = FeatureView(name="s", kind="static", table="t", entity="e", features=["v"])
-    out = build_view_frame(view, pd.DataFrame({"k": ["a", "a", "b"], "v": [1, 2, 3]}), "k")
+    cfg = _cfg([view], {"e": "k"})
+    cfg.dataset = type("D", (), {"tables": {"t": type("T", (), {"all_columns": lambda self: {
+        "k": "str", "v": "float"}})()}})()  # fmt: skip
+    out = build_view_frame(cfg, view, pd.DataFrame({"k": ["a", "a", "b"], "v": [1, 2, 3]}))
     assert dict(zip(out.k, out.v, strict=True)) == {"a": 2.0, "b": 3.0}
 
 
 def test_demo_model_inputs_hold_nothing_known_only_after_departure(demo_dir):
     cfg = load_demo(demo_dir).config
-    inputs = model_inputs(cfg)
+    inputs, _, _ = model_inputs(cfg)
     assert_no_leakage(cfg, inputs)
     for leaky in ("dep_time", "dep_delay", "arr_time", "air_time", "arr_delay"):
         assert leaky not in inputs
@@ -69,9 +80,9 @@ def built(tmp_path_factory):
     return loaded, tables.read_tables(folder / "train")[TRAINING_SET], folder
 
 
-def _oracle(loaded, view, entity_df: pd.DataFrame) -> pd.DataFrame:
+def _oracle(loaded, version, view, entity_df: pd.DataFrame) -> pd.DataFrame:
     key = {e.name: e.join_key for e in loaded.config.features.entities}[view.entity]
-    feats = pd.read_parquet(view_data_path(loaded, view)).sort_values(EVENT_TS)
+    feats = pd.read_parquet(view_data_path(loaded, version, view)).sort_values(EVENT_TS)
     feats = feats.rename(columns={EVENT_TS: "_feature_ts"})
     feats["_feature_ts"] = feats["_feature_ts"].astype("datetime64[ns, UTC]")
     left = entity_df[[key, EVENT_TS]].reset_index().sort_values(EVENT_TS)
@@ -90,15 +101,15 @@ def test_training_set_matches_merge_asof_oracle_and_never_looks_ahead(built):
     assert len(training) == len(validated)
     entity_df = validated.assign(**{EVENT_TS: training[EVENT_TS]})
     assert (pd.to_datetime(validated.sched_dep, utc=True) == training[EVENT_TS]).all()
+    version = Contract.load(folder / "train").features.version
     for view in loaded.config.features.views:
-        oracle = _oracle(loaded, view, entity_df)
+        oracle = _oracle(loaded, version, view, entity_df)
         if view.kind != "static":
             stamped = oracle["_feature_ts"].dropna()
             event = entity_df.loc[stamped.index, EVENT_TS].astype("datetime64[ns, UTC]")
             assert (stamped <= event).all(), view.name
-        for qual in qualified(view):
-            bare = qual.split("__", 1)[1]
-            got, want = training[qual], oracle[bare]
+        for bare in feature_columns(loaded.config, view):
+            got, want = training[f"{view.name}__{bare}"], oracle[bare]
             if got.dtype == object:
                 pd.testing.assert_series_equal(
                     got.fillna("<NA>"), want.fillna("<NA>").astype(object),

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from mlrig.components.common.html_report import classification_plots, render
+from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import Model
-from mlrig.components.evaluate.metrics import cv_metrics, holdout_metrics, scores
 from mlrig.components.register.core import gate
-from mlrig.components.train.core import fit_candidates, time_split
+from mlrig.components.train.core import ForwardChaining, fit_candidates, random_split, time_split
 
 
 @pytest.fixture
@@ -39,17 +39,45 @@ def test_candidates_are_tuned_and_the_best_beats_chance(synthetic):
             "learning_rate": [0.1]}},
         cv_folds=3,
         tuning_sample_rows=1000,
+        primary_metric="roc_auc",
     )  # fmt: skip
     split = time_split(synthetic, "event_timestamp", 0.2)
-    result = fit_candidates(split.train, ["x", "cat"], ["cat"], "y", "classification", spec)
-    assert len(result.search) == 3
+    y = split.train.y.to_numpy(dtype=int)
+    result = fit_candidates(split.train, y, ["x", "cat"], ["cat"], "binary", spec,
+                            split.train.event_timestamp)  # fmt: skip
+    assert len(result.search) == 3 and result.cv_scheme.endswith("forward-chaining (time)")
     assert result.name in {"logistic_regression", "hist_gradient_boosting"}
-    y_score = scores(result.model, split.holdout, ["x", "cat"], "y", "classification")
-    metrics = holdout_metrics(split.holdout.y.to_numpy(), y_score, "classification")
+    y_score = scores(result.model, split.holdout[["x", "cat"]], "binary")
+    metrics = holdout_metrics(split.holdout.y.to_numpy(dtype=int), y_score, "binary")
     assert metrics["roc_auc"] > 0.75
-    assert set(metrics) >= {"accuracy", "precision", "recall", "f1", "roc_auc"}
-    cv = cv_metrics(result.model, split.train, ["x", "cat"], "y", "classification", 3, 0)
+    assert set(metrics) >= {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    cv = result.cv  # the chosen configuration's CV, reused by evaluation (no refit)
     assert 0.75 < cv["cv_roc_auc_mean"] <= 1 and cv["cv_roc_auc_std"] >= 0
+
+
+def test_forward_chaining_folds_train_only_on_the_past():
+    times = pd.Series(pd.date_range("2013-01-01", periods=40, freq="D", tz="UTC").repeat(3))
+    shuffled = times.sample(frac=1, random_state=0).reset_index(drop=True)
+    folds = list(ForwardChaining(shuffled, 3).split())
+    assert len(folds) == 3
+    for train, test in folds:
+        assert shuffled[train].max() < shuffled[test].min()  # never a future row in training
+        assert not set(shuffled[train]) & set(shuffled[test])  # one timestamp, one side
+
+
+def test_random_split_is_seeded_and_stratified():
+    frame = pd.DataFrame({"y": [0] * 80 + [1] * 20, "x": range(100)})
+    a = random_split(frame, frame.y.to_numpy(), 0.2, seed=7)
+    b = random_split(frame, frame.y.to_numpy(), 0.2, seed=7)
+    assert a.holdout.x.tolist() == b.holdout.x.tolist()
+    assert a.holdout.y.sum() == 4 and "stratified" in a.how
+
+
+def test_multiclass_metrics_are_macro_and_survive_an_absent_class():
+    y = np.array([0, 1, 1, 0])  # class 2 never occurs in this window
+    proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])
+    m = holdout_metrics(y, proba, "multiclass")
+    assert m["accuracy"] == 1.0 and m["roc_auc"] == 1.0 and np.isfinite(m["log_loss"])
 
 
 def test_regression_metrics():
@@ -67,6 +95,10 @@ def test_report_is_html_with_plots():
 
 def test_gate_promotes_only_a_better_challenger():
     assert gate("roc_auc", 0.70, None).promote
+    assert not gate("roc_auc", 0.99, 0.70, sampled=True).promote  # --sample never replaces
+    assert gate("roc_auc", 0.7, None, sampled=True, has_champion=False).promote
+    assert not gate("roc_auc", 0.9, None, has_champion=True, incomparable="x").promote
+    assert gate("log_loss", 0.3, 0.4).promote
     assert gate("roc_auc", 0.71, 0.70).promote
     assert not gate("roc_auc", 0.70, 0.70).promote
     assert not gate("roc_auc", 0.705, 0.70, min_delta=0.01).promote

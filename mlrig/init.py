@@ -1,0 +1,109 @@
+"""`mlrig init`: a working mlrig.yaml for a table mlrig has never seen.
+
+Column types are inferred from the data, text columns become categoricals, the task follows from
+the target (numbers with many distinct values: regression; otherwise classification), and a
+binary target's positive label is its rarer class. Nothing else needs editing for a first run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlrig.components.common.contract import plain
+from mlrig.components.common.timeutil import to_utc
+
+REGRESSION_MIN_DISTINCT = 20
+DATETIME_SHARE = 0.95
+_DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}")
+
+
+class InitError(ValueError):
+    """The table cannot be described as asked (e.g. the target is not a column)."""
+
+
+def column_type(values: pd.Series) -> str:
+    """int, float, bool, datetime or str, from what the column holds."""
+    if pd.api.types.is_bool_dtype(values):
+        return "bool"
+    if pd.api.types.is_integer_dtype(values):
+        return "int"
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        integral = len(present) > 0 and bool((present == present.round()).all())
+        return "int" if integral else "float"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    present = values.dropna().astype(str)
+    if len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE:
+        if to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
+            return "datetime"
+    return "str"
+
+
+def infer_task(target: pd.Series, kind: str) -> str:
+    if kind in ("int", "float") and target.nunique() > REGRESSION_MIN_DISTINCT:
+        return "regression"
+    return "classification"
+
+
+def build_config(
+    frame: pd.DataFrame,
+    source_path: str,
+    target: str,
+    entities: list[str] | None = None,
+    timestamp: str | None = None,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """The config of a flat table (all features come with the request)."""
+    for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
+                      ("--timestamp", timestamp)]:  # fmt: skip
+        if col is not None and col not in frame.columns:
+            raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})")
+    columns: dict[str, dict[str, Any]] = {}
+    for name in frame.columns:
+        kind = column_type(frame[name])
+        spec: dict[str, Any] = {"type": kind}
+        if frame[name].notna().all():
+            spec["nullable"] = False
+        columns[str(name)] = spec
+    if timestamp and columns[timestamp]["type"] != "datetime":
+        raise InitError(f"--timestamp: column '{timestamp}' does not hold times")
+    task = infer_task(frame[target], columns[target]["type"])
+    name = project or re.sub(r"[^a-z0-9]+", "-", Path(source_path).stem.lower()).strip("-")
+    dataset: dict[str, Any] = {
+        "main": "main",
+        "target": target,
+        "task": task,
+        "event_timestamp": timestamp,
+    }
+    if task == "classification":
+        counts = frame[target].dropna().value_counts()
+        if len(counts) < 2:
+            raise InitError(f"--target: '{target}' has a single value; nothing to predict")
+        if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
+            dataset["positive_label"] = plain(counts.index[-1])  # the rarer class
+    if timestamp:
+        parts = ["month", "dayofweek", "dayofyear"]
+        times = to_utc(frame[timestamp], "UTC")
+        if (times.dt.hour != 0).any():
+            parts.insert(0, "hour")
+        dataset["date_parts"] = {"column": timestamp, "parts": parts}
+    dataset["tables"] = {"main": {"source": {"kind": "file", "path": source_path},
+                                  "columns": columns}}  # fmt: skip
+    candidates: dict[str, Any] = {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
+    if task == "classification":
+        candidates["logistic_regression"] = {"C": [0.1, 1.0]}
+    else:
+        candidates["ridge"] = {"alpha": [0.1, 1.0, 10.0]}
+    config: dict[str, Any] = {"project": name, "dataset": dataset}
+    if entities:
+        config["features"] = {
+            "entities": [{"name": e, "join_key": e} for e in entities],
+            "views": [],
+        }
+    config["model"] = {"candidates": candidates}
+    return config
