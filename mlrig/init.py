@@ -38,9 +38,9 @@ def column_type(values: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
     present = values.dropna().astype(str)
-    if len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE:
-        if to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
-            return "datetime"
+    dated = len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE
+    if dated and to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
+        return "datetime"
     return "str"
 
 

@@ -171,6 +171,19 @@ def cluster_down(kind: bool = KindOpt, minikube: bool = MinikubeOpt) -> None:
     _run_steps(provider, cluster_ops.down_steps(provider))
 
 
+def _champion_version(loaded: object) -> int:
+    from mlrig.components.common import tracking
+    from mlrig.components.common.catalog import CHAMPION
+    from mlrig.components.common.registry import NoVersion, resolve
+
+    try:
+        mlflow = tracking.configure(loaded)  # type: ignore[arg-type]
+        return resolve(mlflow, loaded.config.model.name, CHAMPION)  # type: ignore[attr-defined]
+    except NoVersion as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
 @cluster_app.command("status")
 def cluster_status() -> None:
     """Ready replicas of every mlrig workload in the current kubectl context."""
@@ -193,13 +206,24 @@ def cluster_status() -> None:
 
 def deploy(
     model_version: str = typer.Option(
-        "champion", help="the champion's version, recorded on the pods (default: 'champion')"
+        "champion", help="a version number, or 'champion' to resolve the alias now"
+    ),
+    config: Path | None = ConfigOpt,
+    profile: str = typer.Option(
+        "local",
+        "--profile",
+        "-p",
+        help="profile whose MLflow resolves 'champion' (local: a "
+        "port-forward of svc/mlflow to the tracking URI)",
     ),
     timeout: float = typer.Option(600, help="seconds to wait for the new pods"),
 ) -> None:
-    """Roll the serving Deployment onto the current champion; roll back if it does not get ready."""
+    """Pin the serving Deployment to a model version; roll back to the previous one if the new
+    pods do not get ready."""
     from mlrig.pipelines import k8s
 
+    if model_version == "champion":
+        model_version = str(_champion_version(load_or_exit(config, profile)))
     try:
         _, apps = k8s.api_clients()
         with console.status("rolling out mlrig-serving") as status:

@@ -83,7 +83,9 @@ def deploy(
     timeout_s: float = 600,
     namespace: str = NAMESPACE,
 ) -> str:
-    """Restart the serving pods onto the champion; roll back to the previous template on failure."""
+    """Restart the serving pods onto a model version (pods read the annotation as
+    MLRIG_MODEL_VERSION and pin it); on failure restore the previous annotation, so the pods
+    serve the previous version again."""
     previous = apps.read_namespaced_deployment(SERVING_DEPLOYMENT, namespace)
     old_annotations = dict(previous.spec.template.metadata.annotations or {})
     patch = {

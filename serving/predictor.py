@@ -72,9 +72,9 @@ class Predictor:
         store had no value for (an unknown entity shows up there, never silently)."""
         built = assemble(self.contract, pd.DataFrame([request]), self.features)
         for name, spec in self.contract.request_fields.items():
-            if spec["type"] == "datetime" and request.get(name) is not None:
-                if pd.isna(built.rows.at[0, name]):
-                    raise RequestError(name, "not a time pandas can represent (1677-2262)")
+            given = spec["type"] == "datetime" and request.get(name) is not None
+            if given and pd.isna(built.rows.at[0, name]):
+                raise RequestError(name, "not a time pandas can represent (1677-2262)")
         row = predict_frame(self.pinned.model, self.contract, built.frame).iloc[0]
         result = as_response(self.contract, row)
         missing = [str(c) for c in built.missing.columns[built.missing.iloc[0].to_numpy()]]

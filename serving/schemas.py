@@ -27,7 +27,9 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
     (nullable in training) may be null or absent."""
     spec: dict[str, Any] = {}
     for name, value in fields.items():
-        kind, required = (value, True) if isinstance(value, str) else (value["type"],
-                                                                       value["required"])  # fmt: skip
+        if isinstance(value, str):
+            kind, required = value, True
+        else:
+            kind, required = value["type"], value["required"]
         spec[name] = (_TYPES[kind], ...) if required else (_TYPES[kind] | None, None)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)

@@ -112,9 +112,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def label_classes(
-    labels: pd.Series, task: str, positive: Any = None
-) -> tuple[str, list[Any], Any]:
+def label_classes(labels: pd.Series, task: str, positive: Any = None) -> tuple[str, list[Any], Any]:
     """(task, classes, positive label) for a target column. Binary: [negative, positive], the
     positive label from the config or else the larger of the two; multiclass: sorted."""
     if task == "regression":

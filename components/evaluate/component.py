@@ -18,7 +18,8 @@ def evaluate(
     """Holdout and k-fold CV metrics plus the HTML report."""
     import shutil
 
-    from mlrig.components.evaluate.io import REPORT_FILE, run
+    from mlrig.components.common.catalog import EVAL_REPORT_FILE as REPORT_FILE
+    from mlrig.components.evaluate.io import run
 
     values = run(config, model.path, holdout.path, evaluation.path)
     for key, value in values.items():

@@ -18,7 +18,9 @@ from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.loader import from_json
 
 
-def disagreement(cv: dict[str, float], holdout: dict[str, float], metric: str, margin: float) -> str:
+def disagreement(
+    cv: dict[str, float], holdout: dict[str, float], metric: str, margin: float
+) -> str:
     """A note when CV and holdout disagree by more than the margin (else empty)."""
     cv_mean, value = cv.get(f"cv_{metric}_mean"), holdout.get(metric)
     if cv_mean is None or value is None or not (math.isfinite(cv_mean) and math.isfinite(value)):
@@ -26,8 +28,10 @@ def disagreement(cv: dict[str, float], holdout: dict[str, float], metric: str, m
     gap = value - cv_mean
     if abs(gap) <= margin:
         return ""
-    return (f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
-            f"(gap {gap:+.4f} > margin {margin}); trust the holdout, check for drift or leakage")  # fmt: skip
+    return (
+        f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
+        f"(gap {gap:+.4f} > margin {margin}); trust the holdout, check for drift or leakage"
+    )
 
 
 def _plots(contract: Contract, y_true: Any, y_score: Any) -> dict[str, str]:
@@ -56,8 +60,12 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         metrics.update(info["cv"])
         note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin)
         sections: dict[str, dict[str, Any]] = {
-            "Model": {"candidate": info["candidate"], **info["params"], "task": contract.task,
-                      "run": info["run_id"]},  # fmt: skip
+            "Model": {
+                "candidate": info["candidate"],
+                **info["params"],
+                "task": contract.task,
+                "run": info["run_id"],
+            },  # fmt: skip
             f"Holdout ({info['holdout']}) beside {info['cv_scheme']} CV": {
                 k: f"{v:.4f}  ·  CV {info['cv'].get(f'cv_{k}_mean', float('nan')):.4f} ± "
                 f"{info['cv'].get(f'cv_{k}_std', float('nan')):.4f}"

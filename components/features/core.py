@@ -3,6 +3,7 @@ and aggregates over an event table. Pure pandas; Feast lives in common/feast_sto
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mlrig.components.common.catalog import EVENT_TS, SEP
@@ -74,9 +75,7 @@ def _rolling(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.Data
     """Mean of each feature over the last N known outcomes per key, stamped when the Nth
     became known, so a point-in-time join only ever sees outcomes from before the event."""
     assert view.timestamp is not None
-    base = frame[[*keys, view.timestamp, *view.features]].rename(
-        columns={view.timestamp: EVENT_TS}
-    )
+    base = frame[[*keys, view.timestamp, *view.features]].rename(columns={view.timestamp: EVENT_TS})
     base = base.dropna(subset=[*keys, EVENT_TS, *view.features])
     base = base.sort_values([*keys, EVENT_TS], kind="stable").reset_index(drop=True)
     grouped = base.groupby(keys, sort=False)
@@ -104,23 +103,19 @@ def _aggregate(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.Da
     ]
     rows = pd.concat([base, *expiries], ignore_index=True)  # expiry rows: values NaN
     rows = rows.sort_values([*keys, EVENT_TS], kind="stable").reset_index(drop=True)
-    grouped = rows.groupby(keys, sort=False)
+    # rows are sorted by key then time, and groupby(sort=False) keeps that order, so results
+    # line up with rows position by position
+    timed = rows.set_index(EVENT_TS).groupby(keys, sort=False)
     out = rows[[*keys, EVENT_TS]].copy()
-    drop_keys = list(range(len(keys)))
     for agg in view.aggregations:
-        col = agg.column or "_n"
         for name, fn, days in _agg_names(agg):
-            source = "_n" if fn == "count" else col
+            source = "_n" if fn == "count" else (agg.column or "_n")
             if days is None:
-                values = _expanding(rows, grouped, source, fn, keys)
-            else:
-                rolled = grouped.rolling(pd.Timedelta(days=days), on=EVENT_TS)[source]
-                how = "sum" if fn == "count" else fn
-                values = getattr(rolled, how)() if how != "sum" else rolled.sum()
-                values = values.reset_index(level=drop_keys, drop=True)
-                if fn in ("count", "sum"):
-                    values = values.fillna(0.0)
-            out[name] = values
+                out[name] = _expanding(rows, source, fn, keys).to_numpy()
+                continue
+            rolled = timed[source].rolling(pd.Timedelta(days=days))
+            values = (rolled.sum() if fn == "count" else getattr(rolled, fn)()).to_numpy()
+            out[name] = np.nan_to_num(values) if fn in ("count", "sum") else values
     if view.recency:
         epoch = epoch_seconds(rows[EVENT_TS]).where(rows["_n"].notna())
         out[FIRST_EPOCH] = epoch.groupby([rows[k] for k in keys]).cummin()
@@ -130,9 +125,7 @@ def _aggregate(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.Da
     return out.drop_duplicates([*keys, EVENT_TS], keep="last").reset_index(drop=True)
 
 
-def _expanding(
-    rows: pd.DataFrame, grouped: object, source: str, fn: str, keys: list[str]
-) -> pd.Series:
+def _expanding(rows: pd.DataFrame, source: str, fn: str, keys: list[str]) -> pd.Series:
     by = [rows[k] for k in keys]
     present = rows[source].notna().astype("float64")
     if fn == "count":

@@ -62,7 +62,6 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     return {"rows": len(training), "inputs": inputs}
 
 
-
 def publish(config_json: str, champion_version: int) -> dict:
     """Make the champion's feature set live in the online store. The set of a version that was
     not promoted is never materialized, so the serving champion's online values stay as they

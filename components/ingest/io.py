@@ -17,7 +17,8 @@ def run(config_json: str, output_dir: str) -> dict:
     with events.stage("ingest") as out:
         frames = {}
         for name, table in ds.tables.items():
-            frame = read_source(name, table.source, loaded.root)
+            text = [c for c, spec in table.columns.items() if spec.type == "str"]
+            frame = read_source(name, table.source, loaded.root, text)
             if name == ds.main:
                 frame = sample(frame, ds.sample_rows, loaded.config.model.random_state)
             frames[name] = frame

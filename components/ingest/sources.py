@@ -32,7 +32,7 @@ def resolve_file(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def _read_file(src: FileSource, root: Path) -> pd.DataFrame:
+def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
         raise SourceError(f"file not found: {path}")
@@ -42,8 +42,11 @@ def _read_file(src: FileSource, root: Path) -> pd.DataFrame:
     if fmt == "parquet":
         return pd.read_parquet(path)
     if fmt == "json":  # a list of records
-        return pd.read_json(path, orient="records", convert_dates=False)
-    return pd.read_csv(path, low_memory=False)
+        return pd.read_json(
+            path, orient="records", convert_dates=False, dtype=dict.fromkeys(text, str)
+        )
+    # columns declared str are read as text: codes such as zip "02139" keep their zeros
+    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
 
 
 def _read_sql(src: SqlSource) -> pd.DataFrame:
@@ -57,11 +60,13 @@ def _read_sql(src: SqlSource) -> pd.DataFrame:
         engine.dispose()
 
 
-def _read_http(src: HttpSource) -> pd.DataFrame:
+def _read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
     response = httpx.get(src.url, timeout=src.timeout_s, follow_redirects=True)
     response.raise_for_status()
     if src.format == "csv":
-        return pd.read_csv(io.StringIO(response.text), low_memory=False)
+        return pd.read_csv(
+            io.StringIO(response.text), low_memory=False, dtype=dict.fromkeys(text, str)
+        )
     payload = response.json()
     for key in (src.records_path or "").split(".") if src.records_path else []:
         if not isinstance(payload, dict) or key not in payload:
@@ -72,14 +77,17 @@ def _read_http(src: HttpSource) -> pd.DataFrame:
     return pd.DataFrame.from_records(payload)
 
 
-def read_source(name: str, src: SourceLocation, root: Path) -> pd.DataFrame:
-    """Read one table; any failure becomes a SourceError naming the table."""
+def read_source(
+    name: str, src: SourceLocation, root: Path, text: list[str] | None = None
+) -> pd.DataFrame:
+    """Read one table (columns named in text are read as text); any failure becomes a
+    SourceError naming the table."""
     try:
         if isinstance(src, FileSource):
-            return _read_file(src, root)
+            return _read_file(src, root, text or [])
         if isinstance(src, SqlSource):
             return _read_sql(src)
-        return _read_http(src)
+        return _read_http(src, text or [])
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None
     except Exception as exc:  # driver, network and parser errors all surface the same way

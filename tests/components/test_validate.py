@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
+from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.schema import ColumnSpec, Derivation
 from mlrig.components.validate.core import SchemaError, require_present, validate_table
-from mlrig.components.common.derive import apply_derivations
 
 SPEC = {
     "id": ColumnSpec(type="str", nullable=False),
