@@ -39,7 +39,7 @@ def champion_on(
     if contract.is_classifier and [str(c) for c in contract.classes] != [str(c) for c in classes]:
         return None, f"the champion's classes {contract.classes} differ from {classes}"
     cols = [c for c in contract.request_fields if c in holdout]
-    rows = holdout[dict.fromkeys([*cols, EVENT_TS, contract.target])]
+    rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]
     store = feast_store.open_store(loaded)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
     y_score = scores(champ.model, built.frame, contract.task, len(contract.classes))

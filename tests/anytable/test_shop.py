@@ -1,0 +1,190 @@
+"""A customer table with a transactions table, trained in process on real Feast and MLflow stores:
+aggregates through config alone, int and composite keys, nulls, one assemble path for training,
+batch and online, and a champion that later runs cannot change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from mlrig.components.common import tables, tracking
+from mlrig.components.common.catalog import CHAMPION, TRAINING_SET
+from mlrig.components.common.registry import resolve
+from mlrig.components.config.loader import load
+from mlrig.components.score.io import run as score_run
+from mlrig.serving.predictor import Predictor
+from tests.anytable.shop import write_shop
+from tests.stages import run_stages
+
+REQUESTS = [
+    {"customer_id": 3, "region": "north", "plan": "plus", "as_of": "2024-11-03T01:30:00",
+     "zip": "01003", "age": 41.0},
+    {"customer_id": 7, "region": "south", "plan": "basic", "as_of": "2024-10-01T09:00:00",
+     "zip": None, "age": None},  # nullable features may be null ...
+    {"customer_id": 9, "region": "south", "plan": "plus", "as_of": "2024-09-01T12:00:00"},  # absent
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shop")
+    config = write_shop(folder)
+    result = run_stages(load(config), folder / "run1", eda_report=True)
+    return folder, config, result
+
+
+def _predict_all(config: Path) -> list[dict]:
+    predictor = Predictor(load(config))
+    return [predictor.predict(dict(r)) for r in REQUESTS]
+
+
+def _score(config: Path, folder: Path, name: str) -> pd.DataFrame:
+    batch = folder / f"{name}.csv"
+    pd.DataFrame(REQUESTS).to_csv(batch, index=False)
+    out = folder / f"scored-{name}"
+    score_run(load(config).to_json(), str(batch), str(out))
+    return pd.read_parquet(out / "predictions.parquet")
+
+
+def _new_york(values: pd.Series) -> pd.Series:
+    """The documented rule: DST gaps shift forward, repeated hours are the later instance."""
+    naive = pd.to_datetime(values)
+    return naive.dt.tz_localize(
+        "America/New_York", nonexistent="shift_forward", ambiguous=np.zeros(len(naive), bool)
+    ).dt.tz_convert("UTC")
+
+
+def test_aggregates_match_a_brute_force_oracle_and_never_see_the_event_itself(shop):
+    folder, _, _ = shop
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET]
+    tx = pd.read_csv(folder / "transactions.csv")
+    tx["ts"] = _new_york(tx.ts)
+    for _, row in training.sample(25, random_state=0).iterrows():
+        mine = tx[(tx.customer_id == row.customer_id) & (tx.ts < row.as_of)]
+        window = mine[mine.ts > row.as_of - pd.Timedelta(days=30)]
+        assert row["spend__amount_count_all"] == len(mine)
+        assert row["spend__amount_count_30d"] == len(window)
+        assert row["spend__amount_sum_30d"] == pytest.approx(window.amount.sum())
+        if len(mine):
+            since = (row.as_of - mine.ts.max()).total_seconds() / 86400
+            assert row["spend__days_since_last"] == pytest.approx(since, abs=1e-6)
+        else:
+            assert np.isnan(row["spend__days_since_last"])
+
+
+def test_composite_key_view_and_text_codes(shop):
+    folder, _, _ = shop
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET]
+    prices = {("north", "basic"): 10.0, ("north", "plus"): 12.0, ("south", "basic"): 15.0,
+              ("south", "plus"): 17.0}  # fmt: skip
+    got = [prices[(r, p)] for r, p in zip(training.region, training.plan, strict=True)]
+    assert training["plan_price__price"].tolist() == got
+    assert training.zip.dropna().str.startswith("0").all()  # "01003" stays a code
+
+
+def test_int_keys_online_nulls_accepted_and_unknown_entity_named(shop):
+    _, config, result = shop
+    answers = _predict_all(config)
+    for answer in answers:
+        assert answer["prediction"] in ("yes", "no") and 0 <= answer["probability"] <= 1
+        assert answer["model_version"] == result["champion_version"]
+    assert not answers[0]["missing_features"] or "spend" not in answers[0].get(
+        "unknown_entities", []
+    )
+    unknown = Predictor(load(config)).predict({**REQUESTS[0], "customer_id": 99_999})
+    assert "spend" in unknown["unknown_entities"]
+    assert "spend__amount_count_all" in unknown["missing_features"]
+
+
+def test_batch_scores_rows_with_null_and_absent_nullable_features(shop):
+    folder, config, _ = shop
+    scored = _score(config, folder, "nulls")
+    assert len(scored) == 3 and set(scored.prediction) <= {"yes", "no"}
+
+
+def test_offline_and_online_features_equal_the_training_row_across_time_zones(shop):
+    """One assemble step: a training row, the same row batch-scored, and the same row served
+    online (naive New York time in the request) see the same features, when nothing changed
+    for that customer between the row's time and now."""
+    folder, config, _ = shop
+    from mlrig.components.common import feast_store
+    from mlrig.components.common.assemble import assemble
+    from mlrig.components.common.registry import load_version
+
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    pinned = load_version(mlflow, "shop", resolve(mlflow, "shop", CHAMPION))
+    contract = pinned.contract
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET]
+    tx = pd.read_csv(folder / "transactions.csv")
+    last = _new_york(tx.groupby("customer_id").ts.max())
+    late = training[
+        training.customer_id.map(last).lt(training.as_of - pd.Timedelta(days=31))
+    ].head(5)
+    assert len(late) >= 3
+    store = feast_store.open_store(loaded)
+    naive = late.as_of.dt.tz_convert("America/New_York").dt.tz_localize(None)
+    requests = late[list(contract.request_fields)].assign(
+        as_of=naive.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    )
+    offline = assemble(contract, requests, feast_store.OfflineFeatures(store)).frame
+    online = assemble(contract, requests, feast_store.OnlineFeatures(store)).frame
+    expected = late[contract.inputs].reset_index(drop=True)
+    pd.testing.assert_frame_equal(offline, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(online, expected, check_dtype=False)
+
+
+def test_later_runs_never_change_what_the_champion_serves(shop, tmp_path):
+    """A run whose challenger loses, a sampled run and a run that fails mid-way leave the
+    champion's answers (online and batch) byte for byte as they were."""
+    folder, config, first = shop
+    before_online = _predict_all(config)
+    before_batch = _score(config, folder, "before")
+
+    # new data (a different feature set), a challenger that cannot win by the margin
+    write_shop(folder, seed=1)
+    data = yaml.safe_load(config.read_text())
+    data["model"]["promotion_min_delta"] = 1.0
+    config.write_text(yaml.safe_dump(data))
+    lost = run_stages(load(config), folder / "run2")
+    assert not lost["promoted"] and lost["champion_version"] == first["champion_version"]
+    assert "on the same rows" in lost["reason"]
+
+    # a sampled run with the margin gone never replaces the champion either
+    data["model"]["promotion_min_delta"] = 0.0
+    data["dataset"]["sample_rows"] = 120
+    config.write_text(yaml.safe_dump(data))
+    sampled = run_stages(load(config), folder / "run3")
+    assert not sampled["promoted"] and "sampled" in sampled["reason"]
+
+    # a run that fails in training, after writing new feature data
+    write_shop(folder, seed=2)
+    data["dataset"]["sample_rows"] = None
+    data["model"]["candidates"] = {"logistic_regression": {"C": ["not-a-number"]}}
+    config.write_text(yaml.safe_dump(data))
+    with pytest.raises(Exception):  # noqa: B017 (any failure inside fitting)
+        run_stages(load(config), folder / "run4")
+
+    assert _predict_all(config) == before_online
+    pd.testing.assert_frame_equal(_score(config, folder, "after"), before_batch)
+    shutil.rmtree(folder / "run4", ignore_errors=True)
+
+
+def test_pinned_version_is_served_instead_of_the_alias(shop, monkeypatch):
+    """What `mlrig deploy` sets on the pods: MLRIG_MODEL_VERSION pins a version, so a rollback
+    to the previous annotation serves the previous version again."""
+    _, config, _ = shop
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    versions = [int(v.version) for v in mlflow.MlflowClient().search_model_versions("name='shop'")]
+    assert len(versions) >= 2
+    oldest = min(versions)
+    monkeypatch.setenv("MLRIG_MODEL_VERSION", str(max(versions)))
+    assert Predictor(loaded).predict(dict(REQUESTS[0]))["model_version"] == max(versions)
+    monkeypatch.setenv("MLRIG_MODEL_VERSION", str(oldest))
+    assert Predictor(loaded).predict(dict(REQUESTS[0]))["model_version"] == oldest
