@@ -54,3 +54,66 @@ def test_env_override_and_profile(demo_dir, monkeypatch):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["model"].update(primary_metric="rmse"), r"model\.primary_metric: 'rmse'"),
+        (lambda d: d["model"]["candidates"].update(ridge={"alpha": [1.0]}),
+         r"model\.candidates\.ridge: not a classification model"),
+        (lambda d: d["dataset"].update(target="nope"), r"dataset\.target: 'nope'"),
+        (lambda d: d["dataset"].update(event_timestamp="carrier"), r"dataset\.event_timestamp"),
+        (lambda d: d["serving"].update(request_fields={"tailnum": "str", "sched_dep": "datetime"}),
+         r"serving\.request_fields: must contain .*carrier"),
+        (lambda d: d["features"]["entities"][0].update(join_key="plane_id"),
+         r"features\.views\.plane_attributes\.entity: join key 'plane_id'"),
+        (lambda d: d["dataset"].update(positive_label="yes", task="regression"),
+         r"primary_metric|positive_label"),
+    ],
+)  # fmt: skip
+def test_cross_field_rules_fail_at_load_naming_the_key(tmp_path, mutate, message):
+    with pytest.raises(ConfigError, match=message):
+        load(_write(tmp_path, mutate))
+
+
+def test_flat_table_declares_its_columns_once(tmp_path):
+    def flat(d):
+        d["features"] = {"entities": [], "views": []}
+        d["dataset"].pop("request_features")
+        d["dataset"]["forbidden_features"] += ["time_hour", "year", "month", "day"]
+
+    cfg = load(_write(tmp_path, flat)).config
+    from mlrig.components.common.contract import draft
+
+    fields = draft(cfg, None).request_fields
+    assert {"carrier", "origin", "dest", "distance", "sched_dep"} <= set(fields)
+    assert "late" not in fields and "arr_delay" not in fields  # target and its inputs
+    assert fields["carrier"] == {"type": "str", "required": True}
+
+
+SECRET = "s3cr3t-Pa55"
+
+
+def test_secrets_stay_references_in_config_show_and_pipeline_arguments(demo_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mlrig.pipelines.cli import app
+
+    monkeypatch.setenv("MLRIG_PG_PASSWORD", SECRET)
+    data = yaml.safe_load((demo_dir / "mlrig.yaml").read_text())
+    uri = "postgresql://mlflow:literal-pw@db:5432/mlflow"
+    data["profiles"]["cluster"]["stores"]["mlflow_tracking_uri"] = uri
+    (demo_dir / "mlrig.yaml").write_text(yaml.safe_dump(data))
+    loaded = load(demo_dir / "mlrig.yaml", profile="cluster")
+    assert "${MLRIG_PG_PASSWORD}" in loaded.config.stores.feast_registry
+    assert SECRET not in loaded.to_json()  # what `mlrig pipeline submit` passes to KFP
+    shown = CliRunner().invoke(app, ["config", "show", "-c", str(demo_dir / "mlrig.yaml"),
+                                     "-p", "cluster"]).output  # fmt: skip
+    assert SECRET not in shown and "literal-pw" not in shown and "mlflow:***@db" in shown
+    from mlrig.components.config import env
+
+    assert SECRET in env.resolve(loaded.config.stores.feast_registry)  # where it is used
+    monkeypatch.delenv("MLRIG_PG_PASSWORD")
+    with pytest.raises(env.SecretMissing, match="MLRIG_PG_PASSWORD"):
+        env.resolve(loaded.config.stores.feast_registry)
