@@ -87,7 +87,7 @@ def main() -> None:
         commands = [
             [sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(base_port),
              "--no-access-log", "--app-dir", str(here)],
-            [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--port", str(bento_port)],
+            [sys.executable, "-m", "mlrig.cli", "serve", "--port", str(bento_port)],
         ]  # fmt: skip
         for argv in commands:
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}

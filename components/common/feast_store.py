@@ -248,10 +248,21 @@ def materialize(loaded: LoadedConfig, fs: FeatureSet, end: datetime | None = Non
         store.materialize(
             start_date=STATIC_TS.to_pydatetime(), end_date=end, feature_views=list(fs.views)
         )
+        publish_live_service(loaded, store, fs)
     root = loaded.path(loaded.config.stores.feature_data_dir)
     root.mkdir(parents=True, exist_ok=True)
     (root / LIVE_FILE).write_text(fs.version)
     return {"feature_set": fs.version, "until": end.isoformat()}
+
+
+def publish_live_service(loaded: LoadedConfig, store: Any, fs: FeatureSet) -> None:
+    """The config's unversioned feature service, pointing at the live set's views under their
+    unversioned names: apps that read features (feast serve) ask for a stable name and get what
+    the champion uses, as plane_attributes__seats and so on."""
+    from feast import FeatureService
+
+    views = [store.get_feature_view(name).with_name(logical) for name, logical in fs.views.items()]
+    store.apply([FeatureService(name=loaded.config.features.service, features=views)])
 
 
 def live_feature_set(loaded: LoadedConfig) -> FeatureSet | None:

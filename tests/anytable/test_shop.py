@@ -123,9 +123,9 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
     training = tables.read_tables(folder / "run1/ts")[TRAINING_SET]
     tx = pd.read_csv(folder / "transactions.csv")
     last = _new_york(tx.groupby("customer_id").ts.max())
-    late = training[
-        training.customer_id.map(last).lt(training.as_of - pd.Timedelta(days=31))
-    ].head(5)
+    late = training[training.customer_id.map(last).lt(training.as_of - pd.Timedelta(days=31))].head(
+        5
+    )
     assert len(late) >= 3
     store = feast_store.open_store(loaded)
     naive = late.as_of.dt.tz_convert("America/New_York").dt.tz_localize(None)

@@ -98,7 +98,7 @@ SECRET = "s3cr3t-Pa55"
 def test_secrets_stay_references_in_config_show_and_pipeline_arguments(demo_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from mlrig.pipelines.cli import app
+    from mlrig.cli import app
 
     monkeypatch.setenv("MLRIG_PG_PASSWORD", SECRET)
     data = yaml.safe_load((demo_dir / "mlrig.yaml").read_text())

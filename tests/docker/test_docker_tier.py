@@ -14,7 +14,7 @@ import pytest
 
 from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
-from mlrig.pipelines.images import DEFAULT_TAG, docker_env
+from mlrig.images import DEFAULT_TAG, docker_env
 from tests.conftest import REPO, write_demo
 from tests.helpers import free_port, wait_http
 
@@ -40,7 +40,7 @@ def image():
         subprocess.run([str(REPO / "tools/build-local-base.sh"), BASE], check=True,
                        env=docker_env(), timeout=900)  # fmt: skip
     built = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "image", "build", "--base-image", BASE,
+        [sys.executable, "-m", "mlrig.cli", "image", "build", "--base-image", BASE,
          "--context", str(REPO)],
         capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
@@ -52,7 +52,7 @@ def _run(folder: Path, runner: str) -> dict:
     config = write_demo(folder, sample_rows=3000, tuning_sample_rows=2000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     result = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config),
+        [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config),
          "--runner", runner],
         cwd=folder, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip

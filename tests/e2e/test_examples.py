@@ -32,7 +32,7 @@ EXAMPLES = {
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", *args], cwd=cwd, capture_output=True,
+        [sys.executable, "-m", "mlrig.cli", *args], cwd=cwd, capture_output=True,
         text=True, timeout=600,
     )  # fmt: skip
 

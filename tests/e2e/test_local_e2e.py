@@ -15,7 +15,7 @@ import pytest
 from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
 from mlrig.components.register.io import run as register_run
-from mlrig.pipelines.progress import STAGES
+from mlrig.progress import STAGES
 from tests.conftest import write_demo
 from tests.helpers import free_port, wait_http
 
@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
     config = write_demo(folder, sample_rows=8000, tuning_sample_rows=4000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     result = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config)],
         cwd=folder, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -84,7 +84,7 @@ def test_run_with_a_bad_config_names_the_key(tmp_path):
     config = write_demo(tmp_path)
     config.write_text(config.read_text().replace("cv_folds: 3", "cv_folds: lots"))
     result = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2 and "model.cv_folds" in result.stdout
@@ -97,7 +97,7 @@ def serving(config, folder, ready_path: str = "/readyz"):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "serve", "--config", str(config),
+        [sys.executable, "-m", "mlrig.cli", "serve", "--config", str(config),
          "--port", str(port)],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -164,7 +164,7 @@ def test_batch_scoring_scores_valid_rows_and_keeps_bad_ones_aside(trained):
         "N24211,LGA,ATL,DL,2013-06-30 17:05\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "score", str(batch), "--config", str(config)],
+        [sys.executable, "-m", "mlrig.cli", "score", str(batch), "--config", str(config)],
         cwd=folder, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]

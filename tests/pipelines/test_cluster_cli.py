@@ -12,7 +12,7 @@ from tests.conftest import REPO
 
 def _mlrig(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", *args],
+        [sys.executable, "-m", "mlrig.cli", *args],
         cwd=REPO, capture_output=True, text=True, env=env or dict(os.environ), timeout=120,
     )  # fmt: skip
 
@@ -37,7 +37,7 @@ def test_minikube_steps_use_minikube():
 def test_missing_kind_is_named_not_a_traceback():
     env = {**os.environ, "PATH": "/nonexistent"}
     result = subprocess.run(
-        [sys.executable, "-m", "mlrig.pipelines.cli", "cluster", "up"],
+        [sys.executable, "-m", "mlrig.cli", "cluster", "up"],
         cwd=REPO, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1

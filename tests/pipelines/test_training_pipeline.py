@@ -11,7 +11,7 @@ import pytest
 import yaml
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from mlrig.pipelines.kfp_ops import compile_pipeline
+from mlrig.kfp_ops import compile_pipeline
 from mlrig.pipelines.registry import PIPELINES
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -49,7 +49,7 @@ def stack(tmp_path_factory):
             })  # fmt: skip
             config = write_demo(folder, sample_rows=5000, tuning_sample_rows=3000)
             run = subprocess.run(
-                [sys.executable, "-m", "mlrig.pipelines.cli", "run", "-c", str(config), "-p", "cluster"],
+                [sys.executable, "-m", "mlrig.cli", "run", "-c", str(config), "-p", "cluster"],
                 cwd=folder, env=env, capture_output=True, text=True, timeout=900,
             )  # fmt: skip
             log = folder / "data/last-run.log"
@@ -104,7 +104,7 @@ def _died(proc: subprocess.Popen) -> str | None:
 
 def test_service_predicts_from_redis_and_the_tracking_server(stack, process):
     port = free_port()
-    proc = process([sys.executable, "-m", "mlrig.pipelines.cli", "serve", "-c", str(stack["config"]),
+    proc = process([sys.executable, "-m", "mlrig.cli", "serve", "-c", str(stack["config"]),
                     "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
     wait_http(f"http://127.0.0.1:{port}/readyz", died=lambda: _died(proc))
     answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=GOOD, timeout=10)

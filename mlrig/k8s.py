@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from mlrig.pipelines.cluster_ops import NAMESPACE, ClusterError
+from mlrig.cluster_ops import NAMESPACE, ClusterError
 
 SERVING_DEPLOYMENT = "mlrig-serving"
 CHAMPION_ANNOTATION = "mlrig.io/champion-version"

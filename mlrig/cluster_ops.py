@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlrig.pipelines.images import DEFAULT_TAG, build_command, docker_env
+from mlrig.images import DEFAULT_TAG, build_command, docker_env
 
 CLUSTER = "mlrig"
 NAMESPACE = "mlrig"

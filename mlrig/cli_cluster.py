@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from mlrig import cluster_ops, images, kfp_ops
+from mlrig.cli_common import ConfigOpt, console, load_or_exit
 from mlrig.components.config import env
-from mlrig.pipelines import cluster_ops, images, kfp_ops
-from mlrig.pipelines.cli_common import ConfigOpt, console, load_or_exit
 from mlrig.pipelines.registry import PIPELINES
 
 image_app = typer.Typer(help="Container images.")
@@ -187,7 +187,7 @@ def _champion_version(loaded: object) -> int:
 @cluster_app.command("status")
 def cluster_status() -> None:
     """Ready replicas of every mlrig workload in the current kubectl context."""
-    from mlrig.pipelines import k8s
+    from mlrig import k8s
 
     try:
         _, apps = k8s.api_clients()
@@ -220,7 +220,7 @@ def deploy(
 ) -> None:
     """Pin the serving Deployment to a model version; roll back to the previous one if the new
     pods do not get ready."""
-    from mlrig.pipelines import k8s
+    from mlrig import k8s
 
     if model_version == "champion":
         model_version = str(_champion_version(load_or_exit(config, profile)))

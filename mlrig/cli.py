@@ -13,11 +13,11 @@ from pathlib import Path
 import typer
 import yaml
 
+from mlrig import progress
+from mlrig.cli_cluster import cluster_app, deploy, image_app, pipeline_app
+from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.pipelines import progress
-from mlrig.pipelines.cli_cluster import cluster_app, deploy, image_app, pipeline_app
-from mlrig.pipelines.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 
 app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective config.")
