@@ -12,7 +12,6 @@ from rich.table import Table
 from mlrig import cluster_ops, images, kfp_ops
 from mlrig.cli_common import ConfigOpt, console, load_or_exit
 from mlrig.components.config import env
-from mlrig.pipelines.registry import PIPELINES
 
 image_app = typer.Typer(help="Container images.")
 pipeline_app = typer.Typer(help="KFP: compile, submit to a cluster, list runs.")
@@ -47,7 +46,7 @@ def image_build(
 @pipeline_app.command("compile")
 def pipeline_compile(
     out: Path = typer.Option(Path("build/pipelines"), help="output folder"),
-    name: list[str] = typer.Option(list(PIPELINES), help="pipeline(s) to compile"),
+    name: list[str] = typer.Option(list(kfp_ops.PIPELINE_NAMES), help="pipeline(s) to compile"),
 ) -> None:
     """Compile the pipelines to KFP IR YAML (pipeline spec + Kubernetes platform spec)."""
     for pipeline in name:

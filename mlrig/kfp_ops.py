@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.pipelines.registry import PIPELINES
+
+# The pipelines by name; importing them (kfp) costs seconds, so it happens only when compiling.
+PIPELINE_NAMES = ("training", "scoring")
 
 TERMINAL = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELLED"}
 RUNNER_SERVICE_ACCOUNT = "mlrig-pipeline-runner"
@@ -21,6 +23,8 @@ class KfpError(RuntimeError):
 def compile_pipeline(name: str, out_dir: Path) -> Path:
     """Write <name>.yaml (pipeline spec + Kubernetes platform spec) and return its path."""
     from kfp import compiler
+
+    from mlrig.pipelines.registry import PIPELINES
 
     if name not in PIPELINES:
         raise KfpError(f"unknown pipeline '{name}' (have: {', '.join(PIPELINES)})")

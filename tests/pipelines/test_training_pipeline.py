@@ -71,3 +71,9 @@ def test_training_tasks_have_retries_caching_and_resources(compiled):
         assert executor["pvcMount"][0]["mountPath"] == "/data"
         assert executor["secretAsVolume"][0]["secretName"] == "mlrig-postgres"
         assert executor["podMetadata"]["labels"]["mlrig.io/pipeline"] == "true"
+
+
+def test_the_cli_knows_every_pipeline_without_importing_them():
+    from mlrig.kfp_ops import PIPELINE_NAMES
+
+    assert tuple(PIPELINES) == PIPELINE_NAMES
