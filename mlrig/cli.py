@@ -127,7 +127,9 @@ def init(
     try:
         file = data_file.resolve()
         path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
-        frame = read_source("main", FileSource(kind="file", path=path), folder)
+        source = FileSource(kind="file", path=path)
+        header = read_source("main", source, folder).columns
+        frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
         data = build_config(frame, path, target, entity, timestamp)
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:

@@ -37,7 +37,14 @@ def column_type(values: pd.Series) -> str:
         return "int" if integral else "float"
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
-    present = values.dropna().astype(str)
+    present = values.dropna().astype(str).str.strip()
+    if len(present) and present.str.lower().isin(["true", "false"]).all():
+        return "bool"
+    numbers = pd.to_numeric(present, errors="coerce")
+    if len(present) and numbers.notna().all():
+        if present.str.match(r"^[+-]?0\d").any():  # leading zeros: codes, not numbers
+            return "str"
+        return "int" if bool((numbers == numbers.round()).all()) else "float"
     dated = len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE
     if dated and to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
         return "datetime"
@@ -45,7 +52,7 @@ def column_type(values: pd.Series) -> str:
 
 
 def infer_task(target: pd.Series, kind: str) -> str:
-    if kind in ("int", "float") and target.nunique() > REGRESSION_MIN_DISTINCT:
+    if kind in ("int", "float") and target.dropna().nunique() > REGRESSION_MIN_DISTINCT:
         return "regression"
     return "classification"
 
@@ -81,7 +88,10 @@ def build_config(
         "event_timestamp": timestamp,
     }
     if task == "classification":
-        counts = frame[target].dropna().value_counts()
+        labels = frame[target].dropna()
+        if columns[target]["type"] in ("int", "float"):
+            labels = pd.to_numeric(labels)
+        counts = labels.value_counts()
         if len(counts) < 2:
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
         if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:

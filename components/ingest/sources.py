@@ -42,9 +42,7 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     if fmt == "parquet":
         return pd.read_parquet(path)
     if fmt == "json":  # a list of records
-        return pd.read_json(
-            path, orient="records", convert_dates=False, dtype=dict.fromkeys(text, str)
-        )
+        return pd.read_json(path, orient="records", convert_dates=False)  # strings stay strings
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
     return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
 

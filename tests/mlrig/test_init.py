@@ -1,0 +1,61 @@
+"""`mlrig init` writes a config that loads and needs no edit: types, categoricals, task,
+positive label and date parts inferred from the table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+from typer.testing import CliRunner
+
+from mlrig.cli import app
+from mlrig.components.config.loader import load
+
+
+def _table(folder):
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4, 5, 6],
+            "signup": ["2024-01-0%d 10:30" % d for d in range(1, 7)],
+            "zip": ["02139", "02140", None, "02139", "10001", "10001"],
+            "spend": [1.5, None, 3.25, 4.0, 2.0, 8.5],
+            "visits": [3, 4, 1, 0, 2, 9],
+            "churned": ["no", "no", "yes", "no", "no", "yes"],
+        }
+    )
+    path = folder / "customers.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_init_writes_a_config_that_loads(tmp_path):
+    data = _table(tmp_path)
+    out = tmp_path / "mlrig.yaml"
+    args = ["init", str(data), "--target", "churned", "--entity", "customer_id",
+            "--timestamp", "signup", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cfg = load(out).config
+    columns = cfg.dataset.tables["main"].columns
+    assert columns["zip"].type == "str" and columns["zip"].nullable  # a code, not a number
+    assert columns["spend"].type == "float" and columns["visits"].type == "int"
+    assert columns["signup"].type == "datetime" and cfg.dataset.event_timestamp == "signup"
+    assert cfg.dataset.task == "classification" and cfg.dataset.positive_label == "yes"
+    assert "hour" in cfg.dataset.date_parts.parts
+    assert cfg.dataset.request_features == ["zip", "spend", "visits"]  # key and time excluded
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_init_names_a_missing_target_and_infers_regression(tmp_path):
+    data = _table(tmp_path)
+    bad = CliRunner().invoke(app, ["init", str(data), "--target", "nope",
+                                   "--out", str(tmp_path / "a.yaml")])  # fmt: skip
+    assert bad.exit_code == 2 and "--target: no column 'nope'" in bad.output
+    frame = pd.DataFrame({"x": range(60), "y": [i * 1.5 + 0.1 for i in range(60)]})
+    frame.to_csv(tmp_path / "reg.csv", index=False)
+    ok = CliRunner().invoke(app, ["init", str(tmp_path / "reg.csv"), "--target", "y",
+                                  "--out", str(tmp_path / "b.yaml")])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    written = yaml.safe_load((tmp_path / "b.yaml").read_text())
+    assert written["dataset"]["task"] == "regression"
+    assert load(tmp_path / "b.yaml").config.model.primary_metric == "rmse"
