@@ -5,11 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    create_model,
+)
+
+
+def _integral(value: int | float) -> int:
+    """JSON has one number type: 4000.0 is the integer 4000, 4000.5 is not an integer."""
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("Input should be a valid integer")
+    return int(value)
+
 
 _TYPES: dict[str, Any] = {
     "str": Annotated[StrictStr, Field(min_length=1, max_length=256)],
-    "int": StrictInt,
+    "int": Annotated[StrictInt | StrictFloat, AfterValidator(_integral)],
     "float": Annotated[float, Field(allow_inf_nan=False)],
     "bool": StrictBool,
     "datetime": datetime,

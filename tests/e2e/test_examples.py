@@ -62,6 +62,9 @@ def test_example_trains_serves_and_scores(name, tmp_path):
 
     request = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[-1].to_dict().items()}
     request = {k: (v.item() if hasattr(v, "item") else v) for k, v in request.items()}
+    for key, kind in fields.items():  # requests carry ISO 8601 times
+        if kind["type"] == "datetime" and request.get(key) is not None:
+            request[key] = pd.Timestamp(request[key]).isoformat()
     with serving(tmp_path / "mlrig.yaml", tmp_path) as base:
         answer = httpx.post(f"{base}/predict", json=request, timeout=30)
         assert answer.status_code == 200, answer.text

@@ -28,6 +28,8 @@ def test_good_request_parses():
         ({"seats": math.nan}, "seats"),
         ({"seats": math.inf}, "seats"),
         ({"n": "2"}, "n"),
+        ({"n": 2.5}, "n"),
+        ({"n": math.inf}, "n"),
         ({"sched_dep": "yesterday"}, "sched_dep"),
         ({"extra": 1}, "extra"),
     ],
@@ -44,3 +46,10 @@ def test_missing_field_is_named():
     with pytest.raises(ValidationError) as info:
         Model.model_validate(body)
     assert _fields(info.value) == {"seats"}
+
+
+def test_integral_float_is_an_int_and_nullable_fields_may_be_null_or_absent():
+    model = request_model({"n": "int", "note": {"type": "str", "required": False}})
+    assert model.model_validate({"n": 4000.0}).n == 4000
+    assert model.model_validate({"n": 1, "note": None}).note is None
+    assert model.model_validate({"n": 1}).note is None
