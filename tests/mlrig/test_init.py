@@ -15,7 +15,7 @@ def _table(folder):
     frame = pd.DataFrame(
         {
             "customer_id": [1, 2, 3, 4, 5, 6],
-            "signup": ["2024-01-0%d 10:30" % d for d in range(1, 7)],
+            "signup": [f"2024-01-0{d} 10:30" for d in range(1, 7)],
             "zip": ["02139", "02140", None, "02139", "10001", "10001"],
             "spend": [1.5, None, 3.25, 4.0, 2.0, 8.5],
             "visits": [3, 4, 1, 0, 2, 9],
