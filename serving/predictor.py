@@ -77,7 +77,7 @@ class Predictor:
                 raise RequestError(name, "not a time pandas can represent (1677-2262)")
         row = predict_frame(self.pinned.model, self.contract, built.frame).iloc[0]
         result = as_response(self.contract, row)
-        missing = [str(c) for c in built.missing.columns[built.missing.iloc[0].to_numpy()]]
+        missing = [str(c) for c, gone in built.missing.iloc[0].items() if gone]
         result.update(
             {
                 "model": self.pinned.name,
