@@ -121,6 +121,9 @@ def assemble(
     fetched = _features(contract, rows, source)
     stored = list(fetched.columns)
     combined = pd.concat([rows, fetched], axis=1)
+    if contract.features:  # an entity with no events has a count and a sum of 0
+        zeros = [c for c in contract.features.zero_if_missing if c in combined]
+        combined[zeros] = combined[zeros].fillna(0.0)
     if contract.date_parts:
         combined = add_date_parts(combined, contract.date_parts)
     if contract.features:

@@ -32,6 +32,7 @@ class FeatureSet:
     views: dict[str, str]  # Feast view name -> the config's view name
     project: str
     recency: dict[str, str] = field(default_factory=dict)  # input -> stored epoch column
+    zero_if_missing: list[str] = field(default_factory=list)  # counts/sums: no events means 0
 
 
 @dataclass

@@ -160,6 +160,7 @@ def apply_feature_set(
     frames: dict[str, pd.DataFrame],
     columns: dict[str, dict[str, str]],
     recency: dict[str, str],
+    zero_if_missing: list[str],
 ) -> tuple[Any, FeatureSet]:
     """Write each view's offline parquet under its version and register the versioned objects.
     A version that already exists (same definitions, same data) is reused as it is."""
@@ -179,6 +180,7 @@ def apply_feature_set(
         views={versioned(v.name, version): v.name for v in cfg.features.views},
         project=cfg.stores.feast_project,
         recency=recency,
+        zero_if_missing=zero_if_missing,
     )
     store = open_store(loaded)
     if cfg.features.views:

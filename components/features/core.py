@@ -42,6 +42,17 @@ def feature_columns(cfg: Config, view: FeatureView) -> dict[str, str]:
     return {c: "str" if types[c] == "str" else "float" for c in view.features}
 
 
+def zero_if_missing(cfg: Config) -> list[str]:
+    """Inputs of aggregate views that are 0 for an entity without events (counts and sums)."""
+    out = []
+    for view in cfg.features.views:
+        for agg in view.aggregations:
+            out += [
+                f"{view.name}{SEP}{n}" for n, fn, _ in _agg_names(agg) if fn in ("count", "sum")
+            ]
+    return out
+
+
 def view_inputs(cfg: Config, view: FeatureView) -> tuple[dict[str, str], dict[str, str]]:
     """(model inputs of a view with their kind, recency inputs -> the stored epoch column)."""
     inputs, recency = {}, {}

@@ -15,6 +15,7 @@ from mlrig.components.features.core import (
     build_view_frame,
     feature_columns,
     model_inputs,
+    zero_if_missing,
 )
 
 
@@ -30,7 +31,11 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         inputs, categorical, recency = model_inputs(cfg)
         assert_no_leakage(cfg, inputs)
         store, feature_set = apply_feature_set(
-            loaded, frames, {v.name: feature_columns(cfg, v) for v in cfg.features.views}, recency
+            loaded,
+            frames,
+            {v.name: feature_columns(cfg, v) for v in cfg.features.views},
+            recency,
+            zero_if_missing(cfg),
         )
         contract = draft(cfg, feature_set)
         contract.inputs, contract.categorical = inputs, categorical

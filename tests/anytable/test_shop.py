@@ -188,3 +188,19 @@ def test_pinned_version_is_served_instead_of_the_alias(shop, monkeypatch):
     assert Predictor(loaded).predict(dict(REQUESTS[0]))["model_version"] == max(versions)
     monkeypatch.setenv("MLRIG_MODEL_VERSION", str(oldest))
     assert Predictor(loaded).predict(dict(REQUESTS[0]))["model_version"] == oldest
+
+
+def test_without_an_event_time_features_are_joined_as_of_ingestion(tmp_path):
+    config = write_shop(tmp_path, event_timestamp=None, date_parts=None)
+    result = run_stages(load(config), tmp_path / "run")
+    assert result["promoted"]
+    runs = tables.read_json(tmp_path / "run/model", "run.json")
+    assert runs["holdout"].startswith("random 20%") and "shuffled" in runs["cv_scheme"]
+    training = tables.read_tables(tmp_path / "run/ts")[TRAINING_SET]
+    tx = pd.read_csv(tmp_path / "transactions.csv")
+    counts = tx.groupby("customer_id").size()
+    expected = training.customer_id.map(counts).fillna(0)
+    assert training["spend__amount_count_all"].tolist() == expected.tolist()  # all history
+    request = {k: v for k, v in REQUESTS[0].items() if k != "as_of"}
+    answer = Predictor(load(config)).predict(request)
+    assert answer["prediction"] in ("yes", "no")
