@@ -27,5 +27,5 @@ def run_stages(loaded: LoadedConfig, out: Path, eda_report: bool = False) -> dic
     train(js, str(out / "ts"), str(out / "model"), str(out / "hold"))
     evaluate(js, str(out / "model"), str(out / "hold"), str(out / "eval"))
     result = register(js, str(out / "model"), str(out / "hold"), str(out / "eval"))
-    publish(js, result["champion_version"])
+    publish(js, result["champion_version"] or 0)
     return result

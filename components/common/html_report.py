@@ -111,3 +111,20 @@ def multiclass_plots(y_true: np.ndarray, proba: np.ndarray, classes: list[Any]) 
     ax.legend(fontsize=7)
     plots["true_class_probability"] = png(fig)
     return plots
+
+
+def residual_plots(y_true: np.ndarray, y_pred: np.ndarray, times: Any = None) -> dict[str, str]:
+    """Residuals by predicted value and, when the rows have times, over time."""
+    residual = y_true - y_pred
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.scatter(y_pred, residual, s=4, alpha=0.4)
+    ax.axhline(0, color="grey", linestyle="--")
+    ax.set(xlabel="predicted", ylabel="actual − predicted", title="Residuals by prediction")
+    plots = {"residuals_by_prediction": png(fig)}
+    if times is not None:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.scatter(times, residual, s=4, alpha=0.4)
+        ax.axhline(0, color="grey", linestyle="--")
+        ax.set(xlabel="event time", ylabel="actual − predicted", title="Residuals over time")
+        plots["residuals_over_time"] = png(fig)
+    return plots

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mlrig.components.config.schema import (
     CANDIDATE_TASKS,
     CLASSIFICATION_METRICS,
+    DEFAULT_CANDIDATES,
     DEFAULT_METRIC,
     REGRESSION_METRICS,
     ColumnType,
@@ -25,6 +26,11 @@ def fill_defaults(cfg: Config) -> None:
     cfg.stores.feast_project = cfg.stores.feast_project or cfg.project.replace("-", "_")
     cfg.model.name = cfg.model.name or cfg.project
     cfg.model.primary_metric = cfg.model.primary_metric or DEFAULT_METRIC[ds.task]
+    if not cfg.model.candidates:
+        cfg.model.candidates = {name: {} for name in DEFAULT_CANDIDATES[ds.task]}  # type: ignore[misc]
+    if cfg.model.promotion_min_delta is not None:
+        cfg.model.gate.margin = cfg.model.promotion_min_delta
+        cfg.model.promotion_min_delta = None
     if cfg.serving.timezone and ds.timezone == "UTC":
         ds.timezone = cfg.serving.timezone
     cfg.serving.timezone = None
@@ -81,6 +87,10 @@ def default_request_fields(cfg: Config) -> dict[str, ColumnType]:
     return {c: types[c] for c in dict.fromkeys(fields)}
 
 
+def _expand_all(cfg: Config) -> list[str]:
+    return [c for col in needed_columns(cfg) for c in _expand(cfg, col)]
+
+
 def request_fields(cfg: Config) -> dict[str, ColumnType]:
     return dict(cfg.serving.request_fields or default_request_fields(cfg))
 
@@ -125,6 +135,13 @@ def check(cfg: Config) -> None:
             f"dataset.date_parts.column: '{ds.date_parts.column}' is not a datetime column of "
             f"table '{ds.main}'"
         )
+    for col in cfg.model.slices:
+        if col not in columns:
+            raise ValueError(f"model.slices: no column '{col}' in table '{ds.main}'")
+        if columns[col] not in ("str", "bool", "int"):
+            raise ValueError(f"model.slices: '{col}' is {columns[col]}, not categorical")
+        if col not in needed_columns(cfg) and col not in _expand_all(cfg):
+            raise ValueError(f"model.slices: '{col}' is not a request field, so rows lack it")
     for col in ds.request_features or []:
         if col not in columns:
             raise ValueError(f"dataset.request_features: no column '{col}' in table '{ds.main}'")

@@ -8,14 +8,23 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sklearn.metrics import classification_report
+from sklearn.metrics import brier_score_loss, classification_report
 
 from mlrig.components.common import events, tables, tracking
 from mlrig.components.common import html_report as report
-from mlrig.components.common.catalog import EVAL_REPORT_FILE, HOLDOUT, METRICS_FILE, RUN_FILE
+from mlrig.components.common.catalog import (
+    EVAL_REPORT_FILE,
+    EVENT_TS,
+    HOLDOUT,
+    METRICS_FILE,
+    RUN_FILE,
+)
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.loader import from_json
+from mlrig.components.evaluate import depth
+
+AT_THRESHOLD = ("accuracy", "precision", "recall", "f1")
 
 
 def disagreement(
@@ -52,11 +61,19 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     metric = cfg.model.primary_metric or ""
     with events.stage("evaluate") as out:
         mlflow = tracking.configure(loaded)
-        model = mlflow.sklearn.load_model(info["model_uri"])
+        model = mlflow.sklearn.load_model(info["holdout_model_uri"])  # fitted without the holdout
         y_score = scores(model, holdout[contract.inputs], contract.task, len(contract.classes))
         y_true = contract.targets(holdout)
         values = holdout_metrics(y_true, y_score, contract.task, contract.threshold)
         metrics = {f"holdout_{k}": v for k, v in values.items()}
+        if contract.task == "binary":
+            at_half = holdout_metrics(y_true, y_score, contract.task, 0.5)
+            metrics.update({f"holdout_{k}_at_0.5": at_half[k] for k in AT_THRESHOLD})
+            metrics["holdout_brier"] = float(brier_score_loss(y_true, y_score[:, 1]))
+        slices = depth.slice_table(holdout, y_true, y_score, contract, cfg.model.slices,
+                                   metric, cfg.model.min_slice_rows)  # fmt: skip
+        importance = depth.permutation(model, holdout, y_true, contract, metric,
+                                       cfg.model.random_state)  # fmt: skip
         metrics.update(info["cv"])
         note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin)
         sections: dict[str, dict[str, Any]] = {
@@ -73,6 +90,19 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
                 if f"cv_{k}_mean" in info["cv"]
             },
         }
+        if contract.task == "binary":
+            sections["Decision threshold"] = {
+                "threshold": contract.threshold, "chosen by": info.get("threshold_rule", ""),
+                **{f"{k} at 0.5": metrics[f"holdout_{k}_at_0.5"] for k in AT_THRESHOLD},
+                "Brier score": metrics["holdout_brier"],
+            }  # fmt: skip
+        sections["Released model"] = {
+            "refit on train + holdout": info.get("refit_on_all", False),
+            "note": "holdout metrics are those of the model fitted without the holdout",
+        }
+        for column, rows in slices.items():
+            sections[f"By {column}"] = rows
+        sections["Permutation importance (holdout)"] = importance
         if note:
             sections["Warning"] = {"CV vs holdout": note}
         if contract.task == "multiclass":
@@ -88,6 +118,8 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
                 if isinstance(r, dict) and name in map(str, contract.classes)
             }
         plots = _plots(contract, y_true, y_score)
+        if contract.task == "regression":
+            plots.update(report.residual_plots(y_true, y_score, holdout.get(EVENT_TS)))
         page = report.render(f"{cfg.project}: evaluation of {info['candidate']}", sections, plots)
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,9 @@ def publish(config_json: str, champion_version: int) -> dict:
     loaded = from_json(config_json)
     cfg = loaded.config
     with events.stage("materialize") as out:
+        if not champion_version:
+            out["feature_set"] = "none (no champion yet)"
+            return dict(out)
         mlflow = tracking.configure(loaded)
         champ = load_version(mlflow, cfg.model.name, champion_version)
         fs = champ.contract.features

@@ -13,4 +13,4 @@ def register(
     """Register the model version and apply the promotion gate; returns the champion's version."""
     from mlrig.components.register.io import run
 
-    return int(run(config, model.path, holdout.path, evaluation.path)["champion_version"])
+    return int(run(config, model.path, holdout.path, evaluation.path)["champion_version"] or 0)

@@ -22,11 +22,19 @@ def gate(
     has_champion: bool | None = None,
     sampled: bool = False,
     incomparable: str = "",
+    min_metric: float | None = None,
+    auto_promote: bool = True,
 ) -> Decision:
     """Promote when there is no champion, or when the challenger, on the same rows, is better by
     more than min_delta. A sampled run, or a champion that cannot be scored on these rows, never
-    leads to an automatic promotion."""
+    leads to an automatic promotion; nor does a challenger below min_metric, nor any challenger
+    when auto_promote is off."""
     has_champion = champion is not None if has_champion is None else has_champion
+    if not auto_promote:
+        return Decision(False, "automatic promotion is off (model.gate.auto_promote); "
+                               "promote with mlrig model promote")  # fmt: skip
+    if min_metric is not None and better(metric, challenger, min_metric) < 0:
+        return Decision(False, f"{metric} {challenger:.4f} misses the minimum {min_metric}")
     if not has_champion:
         return Decision(True, "no champion yet" + (" (sampled run)" if sampled else ""))
     if sampled:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import events, feast_store, tables, tracking
+from mlrig.components.common import events, feast_store, history, tables, tracking
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.catalog import (
     CHALLENGER,
@@ -69,17 +69,32 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         version = mlflow.register_model(info["model_uri"], cfg.model.name)
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
+        policy = cfg.model.gate
         decision = gate(
             metric,
             challenger_value,
             champ_value,
-            cfg.model.promotion_min_delta,
+            policy.margin,
             has_champion=champ is not None,
             sampled=info["sampled"],
             incomparable=why,
+            min_metric=policy.min_metric,
+            auto_promote=policy.auto_promote,
         )
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
+        history.record(
+            client,
+            cfg.model.name,
+            alias=CHAMPION,
+            from_version=champ.version if champ else None,
+            to_version=int(version.version) if decision.promote else None,
+            by=f"gate (run {info['run_id'][:8]}, v{version.version})",
+            reason=decision.reason,
+            numbers={"metric": metric, "challenger": challenger_value, "champion": champ_value,
+                     "challenger_version": int(version.version)},
+            moved=decision.promote,
+        )  # fmt: skip
         tags: dict[str, Any] = {
             "mlrig.gate": decision.reason,
             "mlrig.gate.metric": metric,
@@ -90,7 +105,9 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         }
         for key, value in tags.items():
             client.set_model_version_tag(cfg.model.name, version.version, key, str(value))
-        champion_version = int(version.version) if decision.promote else champ.version  # type: ignore[union-attr]
+        champion_version = (
+            int(version.version) if decision.promote else (champ.version if champ else None)
+        )
         result = {
             "model": cfg.model.name,
             "version": int(version.version),

@@ -1,5 +1,5 @@
-"""Training: a holdout split (time or seeded random), candidate sklearn pipelines, a search scored
-by cross-validation that respects time, the best refit.
+"""Training: a holdout split (time or seeded random), cross-validation that respects time, and the
+candidate pipelines with their default search spaces (the search itself is in search.py).
 
 Preprocessing (imputation, scaling, encoding) lives inside the pipeline, so the logged model
 takes the raw feature columns and serving cannot skew from training.
@@ -8,13 +8,12 @@ takes the raw feature columns and serving cannot skew from training.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from itertools import product
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -24,12 +23,11 @@ from sklearn.ensemble import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from mlrig.components.common.metrics import better, scorers, summarize_cv
-from mlrig.components.config.schema import Model as ModelSpec
+from mlrig.components.config.schema import Range
 
 
 @dataclass
@@ -37,16 +35,6 @@ class Split:
     train: pd.DataFrame
     holdout: pd.DataFrame
     how: str  # "events from <cutoff>" or "random 20 % (seed 42)"
-
-
-@dataclass
-class TrainResult:
-    model: Pipeline
-    name: str
-    params: dict[str, Any]
-    cv: dict[str, float]  # cv_<metric>_mean / _std of the chosen configuration
-    cv_scheme: str
-    search: list[dict[str, Any]] = field(default_factory=list)
 
 
 def time_split(frame: pd.DataFrame, ts_col: str, holdout_fraction: float) -> Split:
@@ -108,23 +96,51 @@ def cv_scheme(folds: int, timed: bool) -> str:
     return f"{folds}-fold forward-chaining (time)" if timed else f"{folds}-fold shuffled"
 
 
-def _preprocessor(numeric: list[str], categorical: list[str], dense_linear: bool) -> Any:
-    if dense_linear:
-        cat = make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="__missing__"),
-            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20),
-        )
-        num = make_pipeline(
+class CategoryCodes(BaseEstimator, TransformerMixin):
+    """Ordinal codes of the categorical columns as pandas categoricals, which LightGBM splits on
+    natively; codes unseen in training become missing."""
+
+    def __init__(self, columns: list[str] | None = None) -> None:
+        self.columns = columns
+
+    def fit(self, x: pd.DataFrame, y: Any = None) -> CategoryCodes:
+        self.categories_ = {c: sorted(pd.unique(x[c].dropna())) for c in self.columns or []}
+        return self
+
+    def transform(self, x: pd.DataFrame) -> pd.DataFrame:
+        out = x.copy()
+        for column, categories in self.categories_.items():
+            out[column] = pd.Categorical(out[column], categories=categories)
+        return out
+
+
+def _encoders(categorical: list[str], kind: str) -> Any:
+    impute = SimpleImputer(strategy="constant", fill_value="__missing__")
+    if kind == "onehot":
+        return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                                   min_frequency=20))  # fmt: skip
+    return make_pipeline(
+        impute, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
+    )
+
+
+def _preprocessor(numeric: list[str], categorical: list[str], name: str) -> Any:
+    if name in ("logistic_regression", "ridge"):
+        num: Any = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             StandardScaler(),
         )
-    else:
-        cat = make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="__missing__"),
-            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        return ColumnTransformer(
+            [("num", num, numeric), ("cat", _encoders(categorical, "onehot"), categorical)]
         )
-        num = "passthrough"
-    return ColumnTransformer([("num", num, numeric), ("cat", cat, categorical)])
+    prep = ColumnTransformer(
+        [("num", "passthrough", numeric), ("cat", _encoders(categorical, "ordinal"), categorical)],
+        verbose_feature_names_out=False,
+    )
+    if name == "lightgbm":
+        prep.set_output(transform="pandas")
+        return make_pipeline(prep, CategoryCodes(categorical))
+    return prep
 
 
 def _estimator(name: str, task: str, seed: int) -> Any:
@@ -138,72 +154,54 @@ def _estimator(name: str, task: str, seed: int) -> Any:
         return cls(random_state=seed)
     if name == "random_forest":
         cls = RandomForestClassifier if classification else RandomForestRegressor
-        return cls(n_estimators=200, n_jobs=-1, random_state=seed, min_samples_leaf=5)
+        return cls(n_estimators=150, n_jobs=-1, random_state=seed, min_samples_leaf=5)
+    if name == "lightgbm":
+        import lightgbm
+
+        cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
+        return cls(n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1)
     raise ValueError(f"model.candidates: unknown candidate '{name}'")
 
 
 def build_pipeline(
-    name: str, task: str, numeric: list[str], categorical: list[str], seed: int
+    name: str,
+    task: str,
+    numeric: list[str],
+    categorical: list[str],
+    seed: int,
+    params: dict[str, Any] | None = None,
 ) -> Pipeline:
-    """Preprocessing + estimator for one candidate."""
-    linear = name in ("logistic_regression", "ridge")
-    return Pipeline(
+    """Preprocessing + estimator for one candidate, with estimator parameters set."""
+    pipe = Pipeline(
         [
-            ("prep", _preprocessor(numeric, categorical, linear)),
+            ("prep", _preprocessor(numeric, categorical, name)),
             ("model", _estimator(name, task, seed)),
         ]
     )
+    return pipe.set_params(**{f"model__{k}": v for k, v in (params or {}).items()})
 
 
-def _grid(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    keys = list(space)
-    return [dict(zip(keys, combo, strict=True)) for combo in product(*(space[k] for k in keys))]
+def _r(low: float, high: float, log: bool = False, integer: bool = False) -> Range:
+    return Range(low=low, high=high, log=log, int=integer)
 
 
-def fit_candidates(
-    train: pd.DataFrame,
-    y: np.ndarray,
-    inputs: list[str],
-    categorical: list[str],
-    task: str,
-    spec: ModelSpec,
-    times: pd.Series | None,
-) -> TrainResult:
-    """Grid-search every candidate with CV on a sample of train (time-ordered folds when times
-    are given); refit the best on all of train. y holds encoded classes or values."""
-    numeric = [c for c in inputs if c not in categorical]
-    n = min(spec.tuning_sample_rows, len(train))
-    rng = np.random.default_rng(spec.random_state)
-    pick = np.sort(rng.choice(len(train), size=n, replace=False))
-    x_tune, y_tune = train.iloc[pick][inputs], y[pick]
-    tune_times = times.iloc[pick] if times is not None else None
-    splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
-    metric = spec.primary_metric or ""
-    trials: list[dict[str, Any]] = []
-    for name, space in spec.candidates.items():
-        base = build_pipeline(name, task, numeric, categorical, spec.random_state)
-        for params in _grid(space):
-            candidate = clone(base).set_params(**{f"model__{k}": v for k, v in params.items()})
-            result = cross_validate(
-                candidate, x_tune, y_tune, cv=splitter, scoring=scorers(task),
-                error_score=np.nan,
-            )  # fmt: skip
-            cv = summarize_cv(result, task)
-            trials.append({"candidate": name, "params": params, "cv": cv,
-                           "cv_score": cv[f"cv_{metric}_mean"]})  # fmt: skip
-    scored = [t for t in trials if np.isfinite(t["cv_score"])] or trials
-    best = scored[0]
-    for trial in scored[1:]:
-        if better(metric, trial["cv_score"], best["cv_score"]) > 0:
-            best = trial
-    model = build_pipeline(best["candidate"], task, numeric, categorical, spec.random_state)
-    model.set_params(**{f"model__{k}": v for k, v in best["params"].items()})
-    model.fit(train[inputs], y)
-    return TrainResult(
-        model=model,
-        name=best["candidate"],
-        params=best["params"],
-        cv=best["cv"],
-        cv_scheme=cv_scheme(spec.cv_folds, times is not None),
-        search=trials,
-    )
+# Search spaces used when the config names a candidate with {} (or names none).
+DEFAULT_SPACES: dict[str, dict[str, Any]] = {
+    "logistic_regression": {"C": _r(1e-3, 10, log=True)},
+    "ridge": {"alpha": _r(1e-3, 100, log=True)},
+    "random_forest": {"min_samples_leaf": _r(1, 50, log=True, integer=True),
+                      "max_features": _r(0.2, 1.0)},
+    "hist_gradient_boosting": {"learning_rate": _r(0.02, 0.3, log=True),
+                               "max_leaf_nodes": _r(15, 127, log=True, integer=True),
+                               "l2_regularization": _r(1e-3, 10, log=True)},
+    "lightgbm": {"learning_rate": _r(0.02, 0.2, log=True),
+                 "num_leaves": _r(15, 127, log=True, integer=True),
+                 "min_child_samples": _r(5, 100, log=True, integer=True),
+                 "colsample_bytree": _r(0.5, 1.0), "subsample": _r(0.6, 1.0),
+                 "reg_lambda": _r(1e-3, 10, log=True)},
+}  # fmt: skip
+
+
+def space_of(name: str, configured: dict[str, Any]) -> dict[str, Any]:
+    """The configured space of a candidate, or its default when none is given."""
+    return dict(configured) if configured else dict(DEFAULT_SPACES[name])

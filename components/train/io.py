@@ -3,6 +3,8 @@ one MLflow run."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import sklearn
@@ -18,7 +20,9 @@ from mlrig.components.common.catalog import (
 )
 from mlrig.components.common.contract import Contract, label_classes
 from mlrig.components.config.loader import from_json
-from mlrig.components.train.core import fit_candidates, random_split, time_split
+from mlrig.components.train.core import build_pipeline, random_split, time_split
+from mlrig.components.train.search import SearchResult, tune
+from mlrig.components.train.threshold import choose
 
 
 def pip_requirements() -> list[str]:
@@ -51,15 +55,35 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             y_all = contract.targets(frame) if contract.is_classifier else None
             split = random_split(frame, y_all, cfg.model.holdout_fraction, cfg.model.random_state)
         y_train = contract.targets(split.train)
-        result = fit_candidates(
+        result = tune(
             split.train,
             y_train,
             contract.inputs,
             contract.categorical,
             contract.task,
+            len(contract.classes),
             cfg.model,
             split.train[EVENT_TS] if timed else None,
+            on_trial=lambda t: out.update(trials=t["trial"] + 1),
         )
+        threshold_note = ""
+        if contract.task == "binary":
+            contract.threshold, threshold_note = choose(
+                y_train[result.oof.oof_index], result.oof.oof_score[:, 1], cfg.model.threshold
+            )
+        numeric = [c for c in contract.inputs if c not in contract.categorical]
+
+        def fit(frame: pd.DataFrame) -> object:
+            pipe = build_pipeline(result.name, contract.task, numeric, contract.categorical,
+                                  cfg.model.random_state, result.params)  # fmt: skip
+            pipe.fit(frame[contract.inputs], contract.targets(frame))
+            if result.name == "lightgbm":  # one row at a time in serving: one thread
+                pipe.set_params(model__n_jobs=1)
+            return pipe
+
+        evaluated = fit(split.train)  # what the holdout judges, once, in the evaluate stage
+        both = pd.concat([split.train, split.holdout], ignore_index=True)
+        released = fit(both) if cfg.model.refit_on_all else evaluated
         mlflow = tracking.configure(loaded)
         commit = tracking.git_commit(loaded.root)
         service = contract.features.service if contract.features else ""
@@ -90,25 +114,35 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 }
             )
             mlflow.log_metrics(result.cv)
-            for i, trial in enumerate(result.search):
-                if np.isfinite(trial["cv_score"]):
-                    mlflow.log_metric("search_cv_score", trial["cv_score"], step=i)
-            mlflow.log_dict({"trials": result.search}, "search.json")
+            mlflow.log_params({"threshold": contract.threshold, "threshold_rule": threshold_note,
+                               "refit_on_all": cfg.model.refit_on_all,
+                               "released_rows": len(both) if cfg.model.refit_on_all
+                               else len(split.train)})  # fmt: skip
+            log_trials(mlflow, result)
             mlflow.log_dict(contract.to_dict(), "contract.json")
             example = split.train[contract.inputs].head(5)
-            signature = mlflow.models.infer_signature(example, result.model.predict(example))
-            info = mlflow.sklearn.log_model(
-                sk_model=result.model,
-                name=MODEL_ARTIFACT,
-                signature=signature,
-                input_example=example,
-                pip_requirements=pip_requirements(),
-                serialization_format="cloudpickle",
-                metadata={CONTRACT_METADATA_KEY: contract.to_dict()},
+            signature = mlflow.models.infer_signature(example, released.predict(example))
+            common = {
+                "signature": signature,
+                "input_example": example,
+                "pip_requirements": pip_requirements(),
+                "serialization_format": "cloudpickle",
+                "metadata": {CONTRACT_METADATA_KEY: contract.to_dict()},
+            }
+            info = mlflow.sklearn.log_model(sk_model=released, name=MODEL_ARTIFACT, **common)
+            holdout_info = (
+                mlflow.sklearn.log_model(sk_model=evaluated, name=HOLDOUT_MODEL, **common)
+                if cfg.model.refit_on_all
+                else info
             )
             run_info = {
                 "run_id": active.info.run_id,
                 "model_uri": info.model_uri,
+                "holdout_model_uri": holdout_info.model_uri,
+                "refit_on_all": cfg.model.refit_on_all,
+                "threshold": contract.threshold,
+                "threshold_rule": threshold_note,
+                "trials": len(result.trials),
                 "candidate": result.name,
                 "params": result.params,
                 "task": contract.task,
@@ -124,6 +158,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
         metric = cfg.model.primary_metric
         out.update(
             {
+                "trials": len(result.trials),
                 "best": result.name,
                 "params": result.params,
                 "task": contract.task,
@@ -135,6 +170,23 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             }
         )
     return run_info
+
+
+HOLDOUT_MODEL = "model_without_holdout"
+
+
+def log_trials(mlflow: Any, result: SearchResult) -> None:
+    """Every tuning trial as a child run of the training run; the chosen one tagged best."""
+    for record in result.trials:
+        with mlflow.start_run(run_name=f"trial-{record['trial']:03d}", nested=True):
+            params = {f"model.{k}": v for k, v in record["params"].items()}
+            mlflow.log_params({"candidate": record["candidate"], **params})
+            cv = record.get("cv") or {}
+            mlflow.log_metrics({k: v for k, v in cv.items() if np.isfinite(v)})
+            if np.isfinite(record["cv_score"]):
+                mlflow.log_metric("cv_score", record["cv_score"])
+            best = str(record["trial"] == result.best_trial).lower()
+            mlflow.set_tags({"mlrig.trial_state": record["state"], "mlrig.best": best})
 
 
 def _mean_std(cv: dict[str, float], metric: str) -> str:

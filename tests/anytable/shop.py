@@ -127,6 +127,7 @@ def write_shop(folder: Path, seed: int = 0, customers: int = 300, **dataset: obj
         },
         "model": {
             "candidates": {"logistic_regression": {"C": [1.0]}},
+            "tuning": {"trials": 1},
             "cv_folds": 3,
         },
     }

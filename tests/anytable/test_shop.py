@@ -149,14 +149,14 @@ def test_later_runs_never_change_what_the_champion_serves(shop, tmp_path):
     # new data (a different feature set), a challenger that cannot win by the margin
     write_shop(folder, seed=1)
     data = yaml.safe_load(config.read_text())
-    data["model"]["promotion_min_delta"] = 1.0
+    data["model"]["gate"] = {"margin": 1.0}
     config.write_text(yaml.safe_dump(data))
     lost = run_stages(load(config), folder / "run2")
     assert not lost["promoted"] and lost["champion_version"] == first["champion_version"]
     assert "on the same rows" in lost["reason"]
 
     # a sampled run with the margin gone never replaces the champion either
-    data["model"]["promotion_min_delta"] = 0.0
+    data["model"]["gate"] = {"margin": 0.0}
     data["dataset"]["sample_rows"] = 120
     config.write_text(yaml.safe_dump(data))
     sampled = run_stages(load(config), folder / "run3")

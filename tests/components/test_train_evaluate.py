@@ -10,7 +10,9 @@ from mlrig.components.common.html_report import classification_plots, render
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import Model
 from mlrig.components.register.core import gate
-from mlrig.components.train.core import ForwardChaining, fit_candidates, random_split, time_split
+from mlrig.components.train.core import ForwardChaining, random_split, time_split
+from mlrig.components.train.search import TrainingError, tune
+from mlrig.components.train.threshold import choose
 
 
 @pytest.fixture
@@ -32,27 +34,75 @@ def test_time_split_puts_later_events_in_holdout(synthetic):
     assert len(split.holdout) == pytest.approx(300, abs=2)
 
 
-def test_candidates_are_tuned_and_the_best_beats_chance(synthetic):
-    spec = Model(
+def _spec(**over):
+    base = dict(
         name="m",
-        candidates={"logistic_regression": {"C": [0.1, 1.0]}, "hist_gradient_boosting": {
-            "learning_rate": [0.1]}},
+        candidates={"logistic_regression": {}, "lightgbm": {"num_leaves": [7, 15]}},
+        tuning={"trials": 6},
         cv_folds=3,
         tuning_sample_rows=1000,
         primary_metric="roc_auc",
-    )  # fmt: skip
+    )
+    return Model(**{**base, **over})
+
+
+def test_budgeted_search_is_deterministic_and_the_best_beats_chance(synthetic):
     split = time_split(synthetic, "event_timestamp", 0.2)
     y = split.train.y.to_numpy(dtype=int)
-    result = fit_candidates(split.train, y, ["x", "cat"], ["cat"], "binary", spec,
-                            split.train.event_timestamp)  # fmt: skip
-    assert len(result.search) == 3 and result.cv_scheme.endswith("forward-chaining (time)")
-    assert result.name in {"logistic_regression", "hist_gradient_boosting"}
-    y_score = scores(result.model, split.holdout[["x", "cat"]], "binary")
+    args = (split.train, y, ["x", "cat"], ["cat"], "binary", 2, _spec(),
+            split.train.event_timestamp)  # fmt: skip
+    result = tune(*args)
+    again = tune(*args)
+    assert (result.name, result.params) == (again.name, again.params)  # same seed, same pick
+    assert len(result.trials) == 6 and result.cv_scheme.endswith("forward-chaining (time)")
+    assert {t["candidate"] for t in result.trials} <= {"logistic_regression", "lightgbm"}
+    from mlrig.components.train.core import build_pipeline
+
+    model = build_pipeline(result.name, "binary", ["x"], ["cat"], 0, result.params)
+    model.fit(split.train[["x", "cat"]], y)
+    y_score = scores(model, split.holdout[["x", "cat"]], "binary")
     metrics = holdout_metrics(split.holdout.y.to_numpy(dtype=int), y_score, "binary")
     assert metrics["roc_auc"] > 0.75
     assert set(metrics) >= {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
     cv = result.cv  # the chosen configuration's CV, reused by evaluation (no refit)
     assert 0.75 < cv["cv_roc_auc_mean"] <= 1 and cv["cv_roc_auc_std"] >= 0
+    assert len(result.oof.oof_index) == len(result.oof.oof_score) > 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"cv_folds": 5}, "model.cv_folds"), ({}, "single class")],
+)
+def test_bad_training_input_is_named_before_any_fit(synthetic, change, message):
+    frame = synthetic.head(5) if change else synthetic
+    y = np.zeros(len(frame), dtype=int)
+    with pytest.raises(TrainingError, match=message):
+        tune(frame, y, ["x", "cat"], ["cat"], "binary", 2, _spec(**change), None)
+
+
+def test_zero_budget_is_a_config_error():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="trials"):
+        _spec(tuning={"trials": 0})
+
+
+def test_threshold_rules_on_out_of_fold_predictions():
+    from mlrig.components.config.schema import Threshold
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 2000)
+    p = np.clip(y * 0.3 + rng.random(2000) * 0.7, 0, 1)
+    t_f1, why = choose(y, p, Threshold(rule="max_f1"))
+    assert 0 < t_f1 < 1 and "F1" in why
+    t_prec, _ = choose(y, p, Threshold(rule="precision", value=0.9))
+    assert ((p >= t_prec) & (y == 1)).sum() / (p >= t_prec).sum() >= 0.9
+    t_rec, _ = choose(y, p, Threshold(rule="recall", value=0.95))
+    assert ((p >= t_rec) & (y == 1)).sum() / (y == 1).sum() >= 0.95
+    cheap_fn, _ = choose(y, p, Threshold(rule="cost", cost_fp=10, cost_fn=1))
+    dear_fn, _ = choose(y, p, Threshold(rule="cost", cost_fp=1, cost_fn=10))
+    assert dear_fn < cheap_fn  # missing a positive costs more: flag more rows
+    assert choose(y, p, Threshold(rule="fixed", value=0.3))[0] == 0.3
 
 
 def test_forward_chaining_folds_train_only_on_the_past():
@@ -99,6 +149,8 @@ def test_gate_promotes_only_a_better_challenger():
     assert gate("roc_auc", 0.7, None, sampled=True, has_champion=False).promote
     assert not gate("roc_auc", 0.9, None, has_champion=True, incomparable="x").promote
     assert gate("log_loss", 0.3, 0.4).promote
+    assert not gate("roc_auc", 0.6, None, min_metric=0.7).promote
+    assert not gate("roc_auc", 0.9, None, auto_promote=False).promote
     assert gate("roc_auc", 0.71, 0.70).promote
     assert not gate("roc_auc", 0.70, 0.70).promote
     assert not gate("roc_auc", 0.705, 0.70, min_delta=0.01).promote

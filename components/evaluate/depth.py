@@ -1,0 +1,67 @@
+"""Evaluation in depth: metrics per slice of configured columns, permutation importance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlrig.components.common.contract import Contract
+from mlrig.components.common.metrics import better, holdout_metrics, scores
+
+IMPORTANCE_ROWS = 3000
+IMPORTANCE_REPEATS = 3
+
+
+def slice_table(
+    holdout: pd.DataFrame,
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    contract: Contract,
+    columns: list[str],
+    metric: str,
+    min_rows: int,
+) -> dict[str, dict[str, str]]:
+    """Per column, per value: rows and the primary metric; slices under min_rows flagged."""
+    out: dict[str, dict[str, str]] = {}
+    for column in columns:
+        rows: dict[str, str] = {}
+        values = holdout[column].astype(object).where(holdout[column].notna(), "(missing)")
+        for value, idx in values.groupby(values).groups.items():
+            pos = holdout.index.get_indexer(idx)
+            m = holdout_metrics(y_true[pos], y_score[pos], contract.task, contract.threshold)
+            flag = "  (small slice)" if len(pos) < min_rows else ""
+            rows[str(value)] = f"{metric} {m[metric]:.4f} · n {len(pos)}{flag}"
+        out[column] = rows
+    return out
+
+
+def permutation(
+    model: Any, holdout: pd.DataFrame, y_true: np.ndarray, contract: Contract, metric: str,
+    seed: int,
+) -> dict[str, str]:  # fmt: skip
+    """How much the primary metric drops when each input is shuffled (mean over repeats),
+    on a sample of the holdout; the largest drops first."""
+    rng = np.random.default_rng(seed)
+    n = min(IMPORTANCE_ROWS, len(holdout))
+    pick = rng.choice(len(holdout), size=n, replace=False)
+    x = holdout.iloc[pick][contract.inputs].reset_index(drop=True)
+    y = y_true[pick]
+    k = len(contract.classes)
+
+    def value(frame: pd.DataFrame) -> float:
+        pred = scores(model, frame, contract.task, k)
+        return holdout_metrics(y, pred, contract.task, contract.threshold)[metric]
+
+    base = value(x)
+    drops = {}
+    for column in contract.inputs:
+        losses = []
+        for _ in range(IMPORTANCE_REPEATS):
+            shuffled = x.copy()
+            shuffled[column] = shuffled[column].to_numpy()[rng.permutation(n)]
+            losses.append(better(metric, base, value(shuffled)))
+        drops[column] = float(np.nanmean(losses))
+    ranked = sorted(drops.items(), key=lambda kv: -kv[1] if np.isfinite(kv[1]) else 0)
+    return {c: f"{d:+.4f}" for c, d in ranked}

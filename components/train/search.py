@@ -1,0 +1,188 @@
+"""Budgeted tuning with Optuna: one study over every candidate and its search space, scored by the
+cross-validation of core.cv_splitter on the training part only, pruned after weak first folds,
+deterministic under the seed (trials run one after another)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from mlrig.components.common.metrics import holdout_metrics, scores
+from mlrig.components.config.schema import LOWER_IS_BETTER, Range
+from mlrig.components.config.schema import Model as ModelSpec
+from mlrig.components.train.core import build_pipeline, cv_scheme, cv_splitter, space_of
+
+
+class TrainingError(ValueError):
+    """Training cannot start as configured; the message names the problem."""
+
+
+@dataclass
+class CvResult:
+    folds: list[dict[str, float]]
+    oof_index: np.ndarray  # rows that were validated
+    oof_score: np.ndarray  # their predictions (probabilities or values)
+
+    def summary(self) -> dict[str, float]:
+        """cv_<metric>_mean / _std over the folds (NaN folds ignored)."""
+        out: dict[str, float] = {}
+        for name in self.folds[0] if self.folds else []:
+            values = np.array([f[name] for f in self.folds], dtype=float)
+            finite = values[np.isfinite(values)]
+            out[f"cv_{name}_mean"] = float(finite.mean()) if finite.size else float("nan")
+            out[f"cv_{name}_std"] = float(finite.std()) if finite.size else float("nan")
+        return out
+
+
+@dataclass
+class SearchResult:
+    name: str
+    params: dict[str, Any]
+    cv: dict[str, float]
+    cv_scheme: str
+    oof: CvResult
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    best_trial: int = 0
+
+
+def cross_validate(
+    pipe: Any,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    splitter: Any,
+    task: str,
+    n_classes: int,
+    on_fold: Callable[[int, list[dict[str, float]]], None] | None = None,
+) -> CvResult:
+    """Fit and score fold by fold; every metric of the task per fold, and the out-of-fold
+    predictions. on_fold may raise to stop early (pruning)."""
+    folds: list[dict[str, float]] = []
+    index, preds = [], []
+    for i, (train_idx, test_idx) in enumerate(splitter.split(x, y)):
+        model = clone(pipe).fit(x.iloc[train_idx], y[train_idx])
+        pred = scores(model, x.iloc[test_idx], task, n_classes)
+        folds.append(holdout_metrics(y[test_idx], pred, task))
+        index.append(test_idx)
+        preds.append(pred)
+        if on_fold:
+            on_fold(i, folds)
+    return CvResult(folds, np.concatenate(index), np.concatenate(preds))
+
+
+def _suggest(trial: Any, name: str, space: dict[str, Any]) -> dict[str, Any]:
+    params = {}
+    for key, spec in space.items():
+        label = f"{name}.{key}"
+        if isinstance(spec, Range):
+            if spec.int:
+                params[key] = trial.suggest_int(label, int(spec.low), int(spec.high), log=spec.log)
+            else:
+                params[key] = trial.suggest_float(label, spec.low, spec.high, log=spec.log)
+        else:
+            params[key] = trial.suggest_categorical(label, list(spec))
+    return params
+
+
+def check_budget(n_rows: int, y: np.ndarray, task: str, spec: ModelSpec) -> None:
+    """Bad inputs named before any fit."""
+    if n_rows < spec.cv_folds + 1:
+        raise TrainingError(
+            f"model.cv_folds: {spec.cv_folds} folds need more than {n_rows} training rows"
+        )
+    if task != "regression":
+        counts = np.bincount(y[y >= 0])
+        if (counts > 0).sum() < 2:
+            raise TrainingError("the training part has a single class: nothing to classify")
+
+
+def tune(
+    train: pd.DataFrame,
+    y: np.ndarray,
+    inputs: list[str],
+    categorical: list[str],
+    task: str,
+    n_classes: int,
+    spec: ModelSpec,
+    times: pd.Series | None,
+    on_trial: Callable[[dict[str, Any]], None] | None = None,
+) -> SearchResult:
+    """Search every candidate's space within the budget; the best trial's CV (all metrics) and
+    out-of-fold predictions come back with it."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    check_budget(len(train), y, task, spec)
+    numeric = [c for c in inputs if c not in categorical]
+    n = min(spec.tuning_sample_rows, len(train))
+    rng = np.random.default_rng(spec.random_state)
+    pick = np.sort(rng.choice(len(train), size=n, replace=False))
+    x_tune, y_tune = train.iloc[pick][inputs].reset_index(drop=True), y[pick]
+    tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
+    splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
+    metric = spec.primary_metric or ""
+    lower = metric in LOWER_IS_BETTER
+    spaces = {name: space_of(name, space) for name, space in spec.candidates.items()}
+    results: dict[int, CvResult] = {}
+    log: list[dict[str, Any]] = []
+
+    def objective(trial: Any) -> float:
+        name = trial.suggest_categorical("candidate", list(spaces))
+        params = _suggest(trial, name, spaces[name])
+        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params)
+        started = time.perf_counter()
+
+        def on_fold(i: int, folds: list[dict[str, float]]) -> None:
+            values = [f[metric] for f in folds if np.isfinite(f[metric])]
+            if spec.tuning.prune and values:
+                trial.report(float(np.mean(values)), i)
+                if trial.should_prune():
+                    record = {"trial": trial.number, "candidate": name, "params": params,
+                              "state": "pruned", "cv_score": float(np.mean(values)),
+                              "folds": i + 1, "seconds": time.perf_counter() - started}  # fmt: skip
+                    log.append(record)
+                    if on_trial:
+                        on_trial(record)
+                    raise optuna.TrialPruned()
+
+        result = cross_validate(pipe, x_tune, y_tune, splitter, task, n_classes, on_fold)
+        cv = result.summary()
+        value = cv[f"cv_{metric}_mean"]
+        record = {"trial": trial.number, "candidate": name, "params": params,
+                  "state": "complete", "cv_score": value, "cv": cv,
+                  "seconds": time.perf_counter() - started}  # fmt: skip
+        log.append(record)
+        if on_trial:
+            on_trial(record)
+        if not np.isfinite(value):
+            return float("inf") if lower else float("-inf")
+        results[trial.number] = result
+        return value
+
+    study = optuna.create_study(
+        direction="minimize" if lower else "maximize",
+        sampler=optuna.samplers.TPESampler(seed=spec.random_state, n_startup_trials=5),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0),
+    )
+    study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
+    finished = [t for t in study.trials if t.number in results]
+    if not finished:
+        raise TrainingError("no tuning trial finished within the budget (model.tuning)")
+    best = min(finished, key=lambda t: t.value) if lower else max(finished, key=lambda t: t.value)
+    name = best.params["candidate"]
+    params = {k.split(".", 1)[1]: v for k, v in best.params.items() if k.startswith(name + ".")}
+    oof = results[best.number]
+    return SearchResult(
+        name=name,
+        params=params,
+        cv=oof.summary(),
+        cv_scheme=cv_scheme(spec.cv_folds, times is not None),
+        oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score),
+        trials=log,
+        best_trial=best.number,
+    )
