@@ -1,6 +1,6 @@
 # The one mlrig image: every pipeline component, the BentoML service, the MLflow server and the Feast
 # feature server run from it. Users with a registry keep the default base; elsewhere build one locally
-# (tools/build-local-base.sh) and pass --build-arg BASE_IMAGE=local/python:3.11-bookworm.
+# (tools/build-local-base.sh) and pass --build-arg BASE_IMAGE=local/python:3.11-bookworm-omp.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
@@ -8,6 +8,9 @@ FROM ${BASE_IMAGE}
 # build --extra-ca FILE does that). Nothing is added when the folder holds only its README.
 COPY extra-ca/ /usr/local/share/ca-certificates/mlrig/
 RUN (command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null) || true
+# LightGBM needs the GNU OpenMP runtime (python:3.11-slim lacks it; the local base includes it).
+RUN ldconfig -p | grep -q libgomp.so.1 || (apt-get update -q \
+    && apt-get install -y -q --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*)
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \

@@ -4,7 +4,7 @@
 # then:  mlrig image build --base-image TAG
 # Extra CA certificates in /usr/local/share/ca-certificates/*.crt (TLS-intercepting proxies) are copied in.
 set -euo pipefail
-tag="${1:-local/python:3.11-bookworm}"
+tag="${1:-local/python:3.11-bookworm-omp}"
 sources="${APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}"
 [ -f "$sources" ] || sources=/etc/apt/sources.list
 if docker image inspect "$tag" >/dev/null 2>&1; then
@@ -12,7 +12,7 @@ if docker image inspect "$tag" >/dev/null 2>&1; then
 fi
 command -v mmdebstrap >/dev/null || { echo "mmdebstrap is missing: apt-get install -y --no-install-recommends mmdebstrap" >&2; exit 1; }
 mmdebstrap --variant=minbase --mode=root --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-  --include=python3,python3-venv,python3-pip,ca-certificates,git \
+  --include=python3,python3-venv,python3-pip,ca-certificates,git,libgomp1 \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --customize-hook='cp /usr/local/share/ca-certificates/*.crt "$1"/usr/local/share/ca-certificates/ 2>/dev/null || true; chroot "$1" update-ca-certificates' \

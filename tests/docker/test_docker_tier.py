@@ -19,7 +19,7 @@ from tests.conftest import REPO, write_demo
 from tests.helpers import free_port, wait_http
 
 pytestmark = pytest.mark.docker
-BASE = os.environ.get("MLRIG_TEST_BASE_IMAGE", "local/python:3.11-bookworm")
+BASE = os.environ.get("MLRIG_TEST_BASE_IMAGE", "local/python:3.11-bookworm-omp")
 GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 

@@ -1,0 +1,81 @@
+"""The registry as a user tool: two gate decisions and a promotion by hand in `mlrig model
+history`; the threshold in a model's contract is the one serving and batch scoring apply."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mlrig.cli import app
+from mlrig.components.common import tracking
+from mlrig.components.common.registry import load_version
+from mlrig.components.config.loader import load
+from mlrig.components.score.io import run as score_run
+from mlrig.serving.predictor import Predictor
+from tests.anytable.shop import write_shop
+from tests.anytable.test_shop import REQUESTS
+from tests.stages import run_stages
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("registry")
+    config = write_shop(folder)
+    data = yaml.safe_load(config.read_text())
+    data["model"]["threshold"] = {"rule": "max_f1"}
+    config.write_text(yaml.safe_dump(data))
+    first = run_stages(load(config), folder / "run1")
+    data["model"]["gate"] = {"margin": 1.0}
+    config.write_text(yaml.safe_dump(data))
+    second = run_stages(load(config), folder / "run2")
+    return folder, config, first, second
+
+
+def _cli(config, *args):
+    result = CliRunner().invoke(app, [*args, "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_history_shows_both_gate_decisions_and_a_promotion_by_hand(two_runs):
+    _, config, first, second = two_runs
+    assert first["promoted"] and not second["promoted"]
+    entries = [json.loads(line) for line in _cli(config, "model", "history", "--json").splitlines()]
+    assert [e["moved"] for e in entries] == [True, False]
+    assert (
+        entries[1]["numbers"]["challenger_version"] == 2 and "does not beat" in entries[1]["reason"]
+    )
+    refused = CliRunner().invoke(app, ["model", "promote", "1", "--reason", "x", "-c", str(config)])
+    assert refused.exit_code == 1 and "already the champion" in refused.output
+    _cli(config, "model", "promote", "2", "--reason", "reviewed by hand")
+    entries = [json.loads(line) for line in _cli(config, "model", "history", "--json").splitlines()]
+    assert entries[-1]["to"] == 2 and entries[-1]["from"] == 1
+    assert (
+        entries[-1]["reason"] == "reviewed by hand" and "mlrig model promote" in entries[-1]["by"]
+    )
+    listing = [json.loads(line) for line in _cli(config, "model", "list", "--json").splitlines()]
+    assert [r["aliases"] for r in listing] == ["", "challenger, champion"]
+    assert listing[0]["gate"] == "no champion yet" and listing[0]["holdout roc_auc"]
+    assert "model shop" in _cli(config, "model", "list")  # the table for people
+    assert Predictor(load(config)).predict(dict(REQUESTS[0]))["model_version"] == 2
+
+
+def test_the_contract_threshold_is_what_serving_and_batch_apply(two_runs):
+    folder, config, _, _ = two_runs
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    threshold = load_version(mlflow, "shop", 1).contract.threshold
+    assert threshold != 0.5  # chosen by max F1 on out-of-fold predictions
+    mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "1")
+    answers = [Predictor(loaded).predict(dict(r)) for r in REQUESTS]
+    for answer in answers:
+        assert answer["threshold"] == threshold
+        assert (answer["prediction"] == "yes") == (answer["probability"] >= threshold)
+    pd.DataFrame(REQUESTS).to_csv(folder / "batch.csv", index=False)
+    score_run(loaded.to_json(), str(folder / "batch.csv"), str(folder / "scored"))
+    scored = pd.read_parquet(folder / "scored/predictions.parquet")
+    assert ((scored.prediction == "yes") == (scored.probability >= threshold)).all()
