@@ -97,6 +97,11 @@ def run(
         f"[bold green]holdout {name}: {ev.get(f'holdout_{name}')}[/] ({ev.get('holdout')}) · "
         f"[bold]CV {name}: {ev.get(f'cv_{name}')}[/] ({ev.get('cv')})"
     )
+    best = state.get("train", {}).get("outputs", {}).get("best")
+    if f"baseline_{name}" in ev:
+        console.print(f"baseline (LightGBM, default parameters, same holdout): {name} "
+                      f"{ev[f'baseline_{name}']} · chosen ({best}): "
+                      f"{ev.get(f'holdout_{name}')}")  # fmt: skip
     if ev.get("warning"):
         console.print(f"[yellow]warning: {ev['warning']}[/]")
     console.print(

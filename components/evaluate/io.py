@@ -76,6 +76,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
                                        cfg.model.random_state)  # fmt: skip
         metrics.update(info["cv"])
         note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin)
+        baseline = info.get("baseline") or {}
         sections: dict[str, dict[str, Any]] = {
             "Model": {
                 "candidate": info["candidate"],
@@ -96,6 +97,12 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
                 **{f"{k} at 0.5": metrics[f"holdout_{k}_at_0.5"] for k in AT_THRESHOLD},
                 "Brier score": metrics["holdout_brier"],
             }  # fmt: skip
+        if baseline:
+            sections["Baseline on the same holdout"] = {
+                "baseline": baseline["model"],
+                f"baseline {metric}": baseline.get(metric, float("nan")),
+                f"chosen {metric}": values.get(metric, float("nan")),
+            }
         sections["Released model"] = {
             "refit on train + holdout": info.get("refit_on_all", False),
             "note": "holdout metrics are those of the model fitted without the holdout",
@@ -139,6 +146,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
                 f"{info['cv'][f'cv_{metric}_std']:.4f}",
                 "holdout": info["holdout"],
                 "cv": info["cv_scheme"],
+                f"baseline_{metric}": round(baseline.get(metric, float("nan")), 4),
                 "report": str(dest / EVAL_REPORT_FILE),
             }
         )

@@ -19,6 +19,7 @@ from mlrig.components.common.catalog import (
     TRAINING_SET,
 )
 from mlrig.components.common.contract import Contract, label_classes
+from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.loader import from_json
 from mlrig.components.train.core import build_pipeline, random_split, time_split
 from mlrig.components.train.search import SearchResult, tune
@@ -82,6 +83,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             return pipe
 
         evaluated = fit(split.train)  # what the holdout judges, once, in the evaluate stage
+        baseline = baseline_on_holdout(contract, split, numeric, cfg.model.random_state)
         both = pd.concat([split.train, split.holdout], ignore_index=True)
         released = fit(both) if cfg.model.refit_on_all else evaluated
         mlflow = tracking.configure(loaded)
@@ -143,6 +145,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 "threshold": contract.threshold,
                 "threshold_rule": threshold_note,
                 "trials": len(result.trials),
+                "baseline": baseline,
                 "candidate": result.name,
                 "params": result.params,
                 "task": contract.task,
@@ -173,6 +176,16 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
 
 
 HOLDOUT_MODEL = "model_without_holdout"
+
+
+def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:
+    """LightGBM with its default parameters, fitted on the same training part and scored on the
+    holdout: the bar the tuned model is shown against."""
+    pipe = build_pipeline("lightgbm", contract.task, numeric, contract.categorical, seed)
+    pipe.fit(split.train[contract.inputs], contract.targets(split.train))
+    pred = scores(pipe, split.holdout[contract.inputs], contract.task, len(contract.classes))
+    values = holdout_metrics(contract.targets(split.holdout), pred, contract.task, 0.5)
+    return {"model": "lightgbm, default parameters", **values}
 
 
 def log_trials(mlflow: Any, result: SearchResult) -> None:
