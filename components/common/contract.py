@@ -80,7 +80,8 @@ class Contract:
     def encode(self, labels: pd.Series) -> np.ndarray:
         """Original labels -> 0..k-1 (binary: the positive label is 1); unknown labels -> -1."""
         index = {_key(c): i for i, c in enumerate(self.classes)}
-        return labels.map(lambda v: index.get(_key(v), -1)).to_numpy(dtype=int)
+        codes = {v: index.get(_key(v), -1) for v in labels.dropna().unique()}  # per distinct label
+        return labels.map(codes).fillna(-1).to_numpy(dtype=int)
 
     def targets(self, frame: pd.DataFrame) -> np.ndarray:
         """The target as the model sees it: encoded classes, or float values (regression)."""

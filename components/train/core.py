@@ -63,7 +63,8 @@ class ForwardChaining:
     timestamp); fold i validates on block i+1 after training on every earlier block."""
 
     def __init__(self, times: pd.Series, folds: int) -> None:
-        self.times = pd.to_datetime(times, utc=True).to_numpy()
+        utc = pd.to_datetime(times, utc=True).dt.tz_localize(None)  # datetime64, not objects
+        self.times = utc.to_numpy(dtype="datetime64[ns]")
         self.folds = folds
 
     def get_n_splits(self, *_: Any, **__: Any) -> int:

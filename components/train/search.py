@@ -120,9 +120,14 @@ def tune(
     check_budget(len(train), y, task, spec)
     numeric = [c for c in inputs if c not in categorical]
     n = min(spec.tuning_sample_rows, len(train))
-    rng = np.random.default_rng(spec.random_state)
-    pick = np.sort(rng.choice(len(train), size=n, replace=False))
-    x_tune, y_tune = train.iloc[pick][inputs].reset_index(drop=True), y[pick]
+    if n < len(train):
+        rng = np.random.default_rng(spec.random_state)
+        pick = np.sort(rng.choice(len(train), size=n, replace=False))
+        x_tune = train.iloc[pick][inputs].reset_index(drop=True)
+    else:  # no sample: no copy
+        pick = np.arange(len(train))
+        x_tune = train[inputs]
+    y_tune = y[pick]
     tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
     splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
     metric = spec.primary_metric or ""
