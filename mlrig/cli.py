@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import typer
 import yaml
+from rich.markup import escape
 
-from mlrig import progress
+from mlrig import process, progress
 from mlrig.cli_cluster import cluster_app, deploy, image_app, pipeline_app
 from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.cli_model import model_app
@@ -65,16 +67,32 @@ def _run_pipeline(
         f"[bold]mlrig {pipeline}[/] · profile {loaded.config.profile} · runner {runner} · "
         f"log {log_file}"
     )
-    with log_file.open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
-        state = progress.follow(proc, events_file, console, stages)
-    events_file.unlink(missing_ok=True)
+    try:
+        with process.project_lock(workdir), log_file.open("w") as log:
+            proc = process.start(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env)
+            try:
+                state = progress.follow(proc, events_file, console, stages)
+            finally:  # Ctrl-C or an error here: the whole pipeline stops with us
+                if proc.poll() is None:
+                    process.stop_group(proc)
+    except process.Busy as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        events_file.unlink(missing_ok=True)
     console.print(progress.summary_table(state, stages, pipeline))
     if proc.returncode != 0:
-        console.print(
-            f"[red]pipeline failed[/] (exit {proc.returncode}); last lines of {log_file}:"
-        )
-        console.print("\n".join(log_file.read_text().splitlines()[-25:]), markup=False)
+        failed = [(n, s) for n, s in state.items() if s.get("status") == "failed"]
+        if failed:
+            name, rec = failed[-1]
+            console.print(f"[red]pipeline failed at stage {name}:[/] "
+                          f"{escape(str(rec.get('error')))}", highlight=False)  # fmt: skip
+        else:
+            lines = [ln for ln in log_file.read_text().splitlines() if ln.strip()]
+            last = escape(lines[-1]) if lines else "no output"
+            console.print(f"[red]pipeline failed[/] (exit {proc.returncode}): {last}",
+                          highlight=False)  # fmt: skip
+        console.print(f"the orchestrator's full log: {log_file}")
         raise typer.Exit(1)
     return state
 
@@ -193,8 +211,17 @@ def serve(
         "--host", host or loaded.config.serving.host,
         "--port", str(port or loaded.config.serving.port),
     ]  # fmt: skip
+    bind_host, bind_port = host or loaded.config.serving.host, port or loaded.config.serving.port
+    try:
+        with socket.socket() as probe:
+            probe.bind((bind_host, bind_port))
+    except OSError as exc:
+        console.print(f"[red]cannot serve on {bind_host}:{bind_port}:[/] {exc.strerror}")
+        raise typer.Exit(1) from None
     console.print(f"[bold]serving[/] {' '.join(cmd[3:])}")
-    raise typer.Exit(subprocess.call(cmd, env=child_env))
+    sys.stdout.flush()
+    # exec: the server takes this process's place, so SIGTERM reaches it directly and it drains
+    os.execve(sys.executable, cmd, child_env)
 
 
 @features_app.command("materialize")

@@ -165,6 +165,9 @@ class Dataset(Strict):
         default_factory=list, description="columns known only after the event; never model inputs"
     )
     sample_rows: int | None = Field(None, gt=0)
+    max_rejected_share: float = Field(
+        0.5, ge=0, le=1, description="stop at validate when more of a table's rows are rejected"
+    )
 
     @model_validator(mode="after")
     def _main_exists(self) -> Dataset:

@@ -20,6 +20,26 @@ class TableReport:
     missing_values: dict[str, int] = field(default_factory=dict)
 
 
+class ValidationStop(ValueError):
+    """Too many rows rejected (or none left): the run stops at validate, nothing downstream runs."""
+
+
+def check_rejections(name: str, report: TableReport, max_share: float) -> None:
+    """Raise ValidationStop naming the table and its top reasons when it cannot be used."""
+    top = ", ".join(
+        f"{r} ({n})" for r, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:3]
+    )
+    if report.rows_ok == 0:
+        why = f"; reasons: {top}" if top else " (the source is empty)"
+        raise ValidationStop(f"table '{name}': no rows left of {report.rows_in}{why}")
+    share = report.rows_rejected / max(report.rows_in, 1)
+    if share > max_share:
+        raise ValidationStop(
+            f"table '{name}': {share:.0%} of rows rejected (limit dataset.max_rejected_share "
+            f"{max_share:.0%}); reasons: {top}; the rows are in the quarantine folder"
+        )
+
+
 class SchemaError(ValueError):
     """The table lacks configured columns: nothing row-level can fix that."""
 

@@ -13,7 +13,12 @@ from mlrig.components.common.catalog import INGESTED_AT, QUARANTINE_REPORT, REAS
 from mlrig.components.common.contract import label_classes
 from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.loader import from_json
-from mlrig.components.validate.core import require_present, validate_table
+from mlrig.components.validate.core import (
+    TableReport,
+    check_rejections,
+    require_present,
+    validate_table,
+)
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,6 +60,8 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
             report[name] = asdict(rep)
             out[name] = f"{rep.rows_ok} ok, {rep.rows_rejected} quarantined"
         (qdir / QUARANTINE_REPORT).write_text(json.dumps(report, indent=2))
+        for name in ds.tables:
+            check_rejections(name, TableReport(**report[name]), ds.max_rejected_share)
         if ds.task == "classification":  # a positive label absent from the data stops here
             task, classes, _ = label_classes(accepted[ds.main][ds.target], ds.task,
                                              ds.positive_label)  # fmt: skip

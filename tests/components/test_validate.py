@@ -67,3 +67,16 @@ def test_serving_derivations_skip_what_the_request_lacks():
     ]
     out = apply_derivations(pd.DataFrame({"o": ["A"], "d": ["B"]}), specs, skip_unavailable=True)
     assert out.route.tolist() == ["A-B"] and "ts" not in out
+
+
+def test_a_table_with_too_many_rejects_or_no_rows_stops_the_run():
+    from mlrig.components.validate.core import TableReport, ValidationStop, check_rejections
+
+    fine = TableReport(rows_in=100, rows_ok=70, rows_rejected=30, reasons={"x: missing": 30})
+    check_rejections("t", fine, 0.5)
+    bad = TableReport(rows_in=100, rows_ok=30, rows_rejected=70, reasons={"x: missing": 70})
+    with pytest.raises(ValidationStop, match=r"table 't': 70% of rows rejected .*x: missing"):
+        check_rejections("t", bad, 0.5)
+    empty = TableReport(rows_in=0, rows_ok=0, rows_rejected=0)
+    with pytest.raises(ValidationStop, match="no rows left of 0 .the source is empty"):
+        check_rejections("t", empty, 0.5)

@@ -1,0 +1,81 @@
+"""Child processes that never outlive mlrig: a pipeline run holds the project's lock, runs in
+its own process group, dies with its parent (even after kill -9), and is stopped as a whole."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+LOCK_FILE = "run.lock"
+
+
+class Busy(RuntimeError):
+    """Another pipeline run holds the project's lock."""
+
+
+@contextlib.contextmanager
+def project_lock(workdir: Path) -> Iterator[None]:
+    """One pipeline run per project folder at a time; the lock goes with the process (kill -9
+    included), so a dead run never blocks the next one."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / LOCK_FILE
+    fh = path.open("a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise Busy(
+            f"another mlrig run is running in this project (pid {holder}); wait for it to end "
+            f"or stop it ({path})"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        fh.close()
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    os.setsid()
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start(cmd: list[str], **kwargs: Any) -> subprocess.Popen:
+    """Start a child in its own process group that gets SIGTERM when its parent dies."""
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs)  # noqa: PLW1509
+
+
+def stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the child's whole group, then SIGKILL what is left after grace_s."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def kill_own_group_on_term() -> None:
+    """In a pipeline runner: SIGTERM (the parent died or stopped us) takes down every stage
+    process of this group at once, so no stage goes on to register or promote."""
+
+    def handler(signum: int, frame: Any) -> None:
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, handler)
