@@ -19,6 +19,7 @@ from mlrig import process, progress
 from mlrig.cli_cluster import cluster_app, deploy, image_app, pipeline_app
 from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.cli_model import model_app
+from mlrig.cli_monitor import monitor_app
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 
@@ -32,6 +33,7 @@ app.add_typer(cluster_app, name="cluster")
 app.command("deploy")(deploy)
 app.add_typer(features_app, name="features")
 app.add_typer(model_app, name="model")
+app.add_typer(monitor_app, name="monitor")
 
 
 @config_app.command("show")

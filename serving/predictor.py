@@ -9,12 +9,20 @@ import pandas as pd
 
 from mlrig.components.common import feast_store, tracking
 from mlrig.components.common.assemble import assemble
-from mlrig.components.common.catalog import CHAMPION, SEP
+from mlrig.components.common.catalog import CHAMPION, EVENT_TS, SEP
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.predict import as_response, predict_frame
 from mlrig.components.common.registry import NoVersion, Pinned, load_version, resolve
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.monitor.predlog import PredictionLog
+
+
+def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
+    """The project's prediction log, when serving.log_predictions is on."""
+    if not loaded.config.serving.log_predictions:
+        return None
+    return PredictionLog(loaded.path(loaded.config.workdir) / "predictions" / "predictions.db")
 
 
 class NotReady(RuntimeError):
@@ -46,8 +54,11 @@ def pinned_version(loaded: LoadedConfig) -> int:
 class Predictor:
     """Loads one model version once; turns one request into one model row and scores it."""
 
-    def __init__(self, loaded: LoadedConfig, version: int | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedConfig, version: int | None = None, log: PredictionLog | None = None
+    ) -> None:
         self.loaded = loaded
+        self.log = log
         mlflow = tracking.configure(loaded)
         version = version or pinned_version(loaded)
         try:
@@ -90,6 +101,16 @@ class Predictor:
         unknown = unknown_views(self.contract, built.missing.iloc[0])
         if unknown:
             result["unknown_entities"] = unknown
+        if self.log is not None:
+            result["request_id"] = self.log.log(
+                model=self.pinned.name,
+                version=self.pinned.version,
+                keys={k: request.get(k) for k in self.contract.entity_keys},
+                request=request,
+                features=built.frame.iloc[0].to_dict(),
+                prediction={k: result[k] for k in ("prediction", "probability") if k in result},
+                event_time=built.rows.at[0, EVENT_TS],
+            )
         return result
 
 

@@ -21,7 +21,13 @@ from mlrig.components.common.contract import draft
 from mlrig.components.common.registry import NoVersion, load_version
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
-from mlrig.serving.predictor import NotReady, Predictor, RequestError, pinned_version
+from mlrig.serving.predictor import (
+    NotReady,
+    Predictor,
+    RequestError,
+    pinned_version,
+    prediction_log,
+)
 from mlrig.serving.schemas import request_model
 
 env.quiet_telemetry()
@@ -49,7 +55,27 @@ class PredictionService:
         self.reason = "not loaded yet"
         self._last_try = 0.0
         self._lock = threading.Lock()
+        self.log = prediction_log(LOADED)
         self._load()
+        every = LOADED.config.serving.reload_seconds
+        if every and not env.get(env.MODEL_VERSION):
+            threading.Thread(target=self._watch, args=(every,), daemon=True).start()
+
+    def _watch(self, every: float) -> None:
+        """Follow the champion alias: load a new champion beside the old one, then swap the
+        reference; requests in flight finish on the model they started with."""
+        while True:
+            time.sleep(every)
+            current = self.predictor
+            if current is None:
+                continue
+            try:
+                latest = pinned_version(LOADED)
+                if latest != current.model_version:
+                    self.predictor = Predictor(LOADED, latest, self.log)
+            except Exception as exc:  # keep serving the old model; say why in the log
+                print(f"mlrig: champion reload failed, still serving v{current.model_version}: "
+                      f"{exc}", flush=True)  # fmt: skip
 
     def _load(self) -> Predictor | None:
         """Load the pinned version, at most once per RETRY_SECONDS while there is none."""
@@ -57,7 +83,7 @@ class PredictionService:
             if self.predictor is None and time.monotonic() - self._last_try >= RETRY_SECONDS:
                 self._last_try = time.monotonic()
                 try:
-                    self.predictor = Predictor(LOADED)
+                    self.predictor = Predictor(LOADED, log=self.log)
                 except NotReady as exc:
                     self.reason = str(exc)
             return self.predictor

@@ -21,6 +21,7 @@ QUARANTINE_REPORT = "report.json"
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTED_FILE = "rejected.parquet"
 SUMMARY_FILE = "summary.json"
+REFERENCE_FILE = "reference.parquet"  # the monitor's reference sample, in the training run
 
 # MLflow
 CHAMPION = "champion"

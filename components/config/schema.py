@@ -333,6 +333,10 @@ class Serving(Strict):
         None, description="default: derived from the tables (keys, event time, request features)"
     )
     timezone: str | None = Field(None, description="deprecated: use dataset.timezone")
+    log_predictions: bool = Field(True, description="commit every prediction to the log")
+    reload_seconds: float = Field(
+        30.0, ge=0, description="how often the service checks the champion alias (0: never)"
+    )
 
 
 class Config(Strict):

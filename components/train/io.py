@@ -3,6 +3,7 @@ one MLflow run."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from mlrig.components.common.catalog import (
     EVENT_TS,
     HOLDOUT,
     MODEL_ARTIFACT,
+    REFERENCE_FILE,
     RUN_FILE,
     TRAINING_SET,
 )
@@ -122,6 +124,10 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                                else len(split.train)})  # fmt: skip
             log_trials(mlflow, result)
             mlflow.log_dict(contract.to_dict(), "contract.json")
+            reference = reference_sample(evaluated, contract, split.train, cfg.model.random_state)
+            Path(model_dir).mkdir(parents=True, exist_ok=True)
+            reference.to_parquet(Path(model_dir) / REFERENCE_FILE, index=False)
+            mlflow.log_artifact(str(Path(model_dir) / REFERENCE_FILE), "monitor")
             example = split.train[contract.inputs].head(5)
             signature = mlflow.models.infer_signature(example, released.predict(example))
             common = {
@@ -176,6 +182,26 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
 
 
 HOLDOUT_MODEL = "model_without_holdout"
+REFERENCE_ROWS = 20_000
+
+
+def score_column(model: Any, contract: Contract, x: pd.DataFrame) -> np.ndarray:
+    """One number a row to watch for drift: the positive-class probability (binary), the top
+    class's probability (multiclass) or the value (regression)."""
+    pred = scores(model, x, contract.task, len(contract.classes))
+    if contract.task == "binary":
+        return pred[:, 1]
+    return pred.max(axis=1) if contract.task == "multiclass" else np.asarray(pred, dtype=float)
+
+
+def reference_sample(
+    model: Any, contract: Contract, train: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """The monitor's reference: model inputs of up to REFERENCE_ROWS training rows and the score
+    the model gives them."""
+    n = min(REFERENCE_ROWS, len(train))
+    sample = train.sample(n=n, random_state=seed)[contract.inputs].reset_index(drop=True)
+    return sample.assign(score=score_column(model, contract, sample))
 
 
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:

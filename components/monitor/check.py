@@ -1,0 +1,135 @@
+"""A drift check of the pinned champion: its training reference against the predictions it served
+in a window, as an HTML report with plots and a JSON summary, logged to MLflow."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlrig.components.common import html_report, tracking
+from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE
+from mlrig.components.common.registry import load_version, resolve
+from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.monitor.drift import feature_drift, summary
+from mlrig.components.monitor.predlog import PredictionLog
+
+MAX_PLOTS = 12
+
+
+class NothingToCheck(RuntimeError):
+    """No logged predictions in the window."""
+
+
+def _histograms(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], cats: list[str]) -> str:
+    import matplotlib.pyplot as plt
+
+    cols = 3
+    rows = int(np.ceil(len(columns) / cols)) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(13, 2.8 * rows), squeeze=False)
+    for ax, column in zip(axes.flat, columns, strict=False):
+        if column in cats:
+            share = (
+                pd.DataFrame(
+                    {
+                        "reference": ref[column].astype(str).value_counts(normalize=True),
+                        "current": cur[column].astype(str).value_counts(normalize=True),
+                    }
+                )
+                .fillna(0)
+                .head(12)
+            )
+            share.plot.bar(ax=ax, legend=False)
+        else:
+            both = pd.concat([ref[column], cur[column]]).astype(float).dropna()
+            bins = np.histogram_bin_edges(both, bins=30) if len(both) else 10
+            ax.hist(ref[column].astype(float).dropna(), bins=bins, alpha=0.5, density=True)
+            ax.hist(cur[column].astype(float).dropna(), bins=bins, alpha=0.5, density=True)
+        ax.set_title(column, fontsize=8)
+    for ax in list(axes.flat)[len(columns) :]:
+        ax.axis("off")
+    axes.flat[0].legend(["reference", "current"], fontsize=7)
+    fig.tight_layout()
+    return html_report.png(fig)
+
+
+def drift_check(
+    loaded: LoadedConfig, since: str | None = None, out_dir: Path | None = None
+) -> dict:
+    """Compare the champion's reference with its logged predictions (since an ISO time)."""
+    cfg = loaded.config
+    mlflow = tracking.configure(loaded)
+    version = resolve(mlflow, cfg.model.name, CHAMPION)
+    pinned = load_version(mlflow, cfg.model.name, version)
+    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    current = log.read(since)
+    log.close()
+    current = current[current.version == version] if not current.empty else current
+    if current.empty:
+        raise NothingToCheck(
+            f"no logged predictions of v{version}" + (f" since {since}" if since else "")
+        )
+    local = mlflow.artifacts.download_artifacts(
+        run_id=pinned.run_id, artifact_path=f"monitor/{REFERENCE_FILE}"
+    )
+    reference = pd.read_parquet(local)
+    contract = pinned.contract
+    drifts = feature_drift(reference[contract.inputs], current, contract.categorical)
+    prediction = feature_drift(reference[["score"]], current[["score"]], [])[0]
+    result: dict[str, Any] = {
+        "model": cfg.model.name,
+        "version": version,
+        "since": since,
+        "reference_rows": len(reference),
+        "current_rows": len(current),
+        "prediction_drift": prediction.as_dict(),
+        **summary(drifts),
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    dest = out_dir or loaded.path(cfg.workdir) / "monitor" / stamp
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "drift.json").write_text(json.dumps(result, indent=2, default=str))
+    shown = [f["column"] for f in result["features"]][:MAX_PLOTS]
+    plots = {
+        "features": _histograms(reference, current, shown, contract.categorical),
+        "prediction": _histograms(reference, current, ["score"], []),
+    }
+    table = {
+        f["column"]: f"PSI {f['psi']:.3f} · stat {f['statistic']:.3f} · p {f['p_value']:.2g}"
+        + ("  DRIFT" if f["drifted"] else "")
+        for f in result["features"]
+    }
+    page = html_report.render(
+        f"{cfg.project}: drift of v{version}",
+        {
+            "Window": {
+                "current rows": len(current),
+                "reference rows": len(reference),
+                "since": since or "all logged",
+                "drifted": ", ".join(result["drifted"]) or "none",
+                "prediction PSI": prediction.psi,
+            },
+            "Per feature (decisions on effect sizes, thresholds in drift.json)": table,
+        },
+        plots,
+    )
+    (dest / "drift.html").write_text(page)
+    with mlflow.start_run(run_name=f"{cfg.project}-monitor"):
+        mlflow.set_tags(
+            {
+                "mlrig.stage": "monitor",
+                "mlrig.model_version": str(version),
+                "mlrig.drifted": ",".join(result["drifted"]),
+            }
+        )
+        mlflow.log_metrics(
+            {f"psi.{f['column']}": f["psi"] for f in result["features"] if np.isfinite(f["psi"])}
+            | {"psi.prediction": prediction.psi}
+        )
+        mlflow.log_artifacts(str(dest), "monitor")
+    result["report"] = str(dest / "drift.html")
+    return result

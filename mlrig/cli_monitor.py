@@ -1,0 +1,62 @@
+"""`mlrig monitor drift | labels`: the champion's served predictions against its training data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
+
+monitor_app = typer.Typer(help="Monitoring: drift of served predictions, labels that arrive later.")
+
+
+@monitor_app.command("drift")
+def monitor_drift(
+    since: str | None = typer.Option(None, help="only predictions logged at or after (ISO time)"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Per-feature and prediction drift of the champion; HTML report + JSON, logged to MLflow."""
+    from mlrig.components.monitor.check import NothingToCheck, drift_check
+
+    loaded = load_or_exit(config, profile)
+    try:
+        with console.status("comparing served predictions with the training reference"):
+            result = drift_check(loaded, since)
+    except NothingToCheck as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(1) from None
+    drifted = ", ".join(result["drifted"]) or "none"
+    console.print(
+        f"v{result['version']}: {result['current_rows']} served rows against "
+        f"{result['reference_rows']} reference rows; drifted: [bold]{drifted}[/]; "
+        f"prediction PSI {result['prediction_drift']['psi']:.3f}"
+    )
+    console.print(f"report: {result['report']}")
+
+
+@monitor_app.command("labels")
+def monitor_labels(
+    labels_file: Path = typer.Argument(
+        ..., help="CSV/parquet: request_id or the entity keys and event_time, and the target column"
+    ),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Attach true labels to logged predictions."""
+    import pandas as pd
+
+    from mlrig.components.monitor.predlog import PredictionLog
+
+    loaded = load_or_exit(config, profile)
+    cfg = loaded.config
+    read = pd.read_parquet if labels_file.suffix == ".parquet" else pd.read_csv
+    labels = read(labels_file)
+    if cfg.dataset.target not in labels:
+        console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
+        raise typer.Exit(2)
+    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    n = log.add_labels(labels, cfg.dataset.target)
+    log.close()
+    console.print(f"labelled {n} of {len(labels)} rows")

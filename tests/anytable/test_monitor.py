@@ -1,0 +1,88 @@
+"""The prediction log and drift of served predictions against the training reference, on the shop
+tables: no alarm for rows like the training data, the shifted column named when one shifts;
+labels that arrive later are joined by request id or by entity keys and event time."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mlrig.components.common import tables
+from mlrig.components.common.catalog import TRAINING_SET
+from mlrig.components.config.loader import load
+from mlrig.components.monitor.check import NothingToCheck, drift_check
+from mlrig.components.monitor.predlog import PredictionLog
+from mlrig.serving.predictor import Predictor, prediction_log
+from tests.anytable.shop import write_shop
+from tests.stages import run_stages
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("monitor")
+    config = write_shop(folder, customers=600)
+    loaded = load(config)
+    run_stages(loaded, folder / "run")
+    training = tables.read_tables(folder / "run/ts")[TRAINING_SET]
+    requests = training[["customer_id", "region", "plan", "as_of", "zip", "age"]].copy()
+    requests["as_of"] = requests.as_of.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return folder, loaded, requests, training
+
+
+def _serve(loaded, rows: pd.DataFrame) -> list[dict]:
+    predictor = Predictor(loaded, log=prediction_log(loaded))
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return [predictor.predict(r) for r in records]
+
+
+def _log_like_training(loaded, training: pd.DataFrame, contract_inputs: list[str]) -> None:
+    """Traffic like the training data: its model inputs, logged as the service logs them."""
+    from mlrig.components.common import tracking
+    from mlrig.components.common.registry import load_alias
+    from mlrig.components.train.io import score_column
+
+    mlflow = tracking.configure(loaded)
+    pinned = load_alias(mlflow, "shop", "champion")
+    x = training[contract_inputs]
+    score = score_column(pinned.model, pinned.contract, x)
+    log = prediction_log(loaded)
+    for row, s in zip(x.to_dict("records"), score, strict=True):
+        log.log(model="shop", version=pinned.version, keys={}, request={}, features=row,
+                prediction={"probability": float(s)})  # fmt: skip
+    log.close()
+
+
+def test_drift_check_is_quiet_for_training_like_rows_and_names_a_shift(served):
+    folder, loaded, _, training = served
+    with pytest.raises(NothingToCheck):
+        drift_check(loaded)
+    inputs = [c for c in training.columns if "__" in c or c in ("zip", "age")]
+    inputs += [c for c in training.columns if c.startswith("as_of_")]
+    start = pd.Timestamp.now(tz="UTC").isoformat()
+    early = training.sort_values("as_of").head(int(len(training) * 0.8))  # the training part
+    _log_like_training(loaded, early, inputs)
+    quiet = drift_check(loaded, since=start, out_dir=folder / "quiet")
+    assert quiet["current_rows"] == len(early) and quiet["drifted"] == []
+    assert (folder / "quiet/drift.html").read_text().count("data:image/png;base64,") == 2
+    shifted_start = pd.Timestamp.now(tz="UTC").isoformat()
+    _log_like_training(loaded, early.assign(age=early.age + 40), inputs)
+    loud = drift_check(loaded, since=shifted_start, out_dir=folder / "loud")
+    assert "age" in loud["drifted"]
+    assert json.loads((folder / "loud/drift.json").read_text())["drifted"] == loud["drifted"]
+
+
+def test_every_served_prediction_is_in_the_log_and_labels_join_later(served):
+    folder, loaded, requests, training = served
+    log = PredictionLog(loaded.path(".mlrig") / "predictions" / "predictions.db")
+    before = len(log.read())
+    answers = _serve(loaded, requests.head(20))
+    logged = log.read()
+    assert len(logged) == before + 20
+    mine = logged.set_index("request_id").loc[[a["request_id"] for a in answers]]
+    assert (mine.version == answers[0]["model_version"]).all()
+    by_id = pd.DataFrame({"request_id": [a["request_id"] for a in answers[:5]],
+                          "churned": training.churned.head(5).tolist()})  # fmt: skip
+    assert log.add_labels(by_id, "churned") == 5
+    log.close()

@@ -1,0 +1,52 @@
+"""A running service follows the champion alias: after a promotion it answers from the new
+version without a restart, with no failed request in between, and logs every answer."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+import yaml
+
+from mlrig.components.common import tracking
+from mlrig.components.config.loader import load
+from mlrig.components.features.io import publish
+from mlrig.components.monitor.predlog import PredictionLog
+from tests.anytable.shop import write_shop
+from tests.anytable.test_shop import REQUESTS
+from tests.e2e.test_local_e2e import serving
+from tests.stages import run_stages
+
+pytestmark = pytest.mark.e2e
+
+
+def test_service_swaps_to_a_new_champion_without_restart(tmp_path):
+    config = write_shop(tmp_path)
+    data = yaml.safe_load(config.read_text())
+    data["serving"] = {"reload_seconds": 1}
+    config.write_text(yaml.safe_dump(data))
+    run_stages(load(config), tmp_path / "run1")
+    with serving(config, tmp_path) as base:
+        first = httpx.post(f"{base}/predict", json=REQUESTS[0], timeout=30)
+        assert first.status_code == 200 and first.json()["model_version"] == 1
+        write_shop(tmp_path, seed=1)  # new data, a new feature set
+        config.write_text(yaml.safe_dump({**data, "model": {**data["model"],
+                                                             "gate": {"auto_promote": False}}}))  # fmt: skip
+        second = run_stages(load(config), tmp_path / "run2")
+        assert not second["promoted"]
+        loaded = load(config)
+        publish(loaded.to_json(), 2)  # what `mlrig model promote 2` does: features live, alias
+        mlflow = tracking.configure(loaded)
+        mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "2")
+        versions, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and 2 not in versions:
+            answer = httpx.post(f"{base}/predict", json=REQUESTS[0], timeout=30)
+            assert answer.status_code == 200, answer.text  # no failed request during the swap
+            versions.append(answer.json()["model_version"])
+            time.sleep(0.2)
+        assert versions[-1] == 2
+    log = PredictionLog(tmp_path / ".mlrig/predictions/predictions.db")
+    logged = log.read()
+    log.close()
+    assert set(logged.version) == {1, 2} and len(logged) == 1 + len(versions)
