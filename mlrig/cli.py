@@ -228,13 +228,19 @@ def serve(
 
 @features_app.command("materialize")
 def features_materialize(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
-    """Load the latest feature values into the online store (the cluster's CronJob runs this)."""
-    from mlrig.components.common.feast_store import materialize
+    """Bring the live feature set (the champion's) up to now in the online store (the cluster's
+    CronJob runs this)."""
+    from mlrig.components.common.feast_store import live_feature_set, materialize
 
     loaded = load_or_exit(config, profile)
-    with console.status("materializing features into the online store"):
-        result = materialize(loaded)
-    console.print(f"materialized into {result['online_store']} up to {result['until']}")
+    live = live_feature_set(loaded)
+    if live is None:
+        console.print("no live feature set yet: the first training run makes its champion's live")
+        raise typer.Exit(1)
+    with console.status(f"materializing feature set {live.version} into the online store"):
+        result = materialize(loaded, live)
+    console.print(f"materialized feature set {result['feature_set']} up to {result['until']} "
+                  f"into {loaded.config.stores.feast_online_type}")  # fmt: skip
 
 
 @features_app.command("env")

@@ -61,6 +61,7 @@ def test_history_shows_both_gate_decisions_and_a_promotion_by_hand(two_runs):
     assert [r["aliases"] for r in listing] == ["", "challenger, champion"]
     assert listing[0]["gate"] == "no champion yet" and listing[0]["holdout roc_auc"]
     assert "model shop" in _cli(config, "model", "list")  # the table for people
+    assert "materialized feature set" in _cli(config, "features", "materialize")  # the CronJob
     assert Predictor(load(config)).predict(dict(REQUESTS[0]))["model_version"] == 2
 
 
