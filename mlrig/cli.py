@@ -107,7 +107,17 @@ def run(
     runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),
 ) -> None:
     """Run the training pipeline locally (kfp.local): ingest → ... → register → materialize."""
-    loaded = load_or_exit(config, profile)
+    run_training(load_or_exit(config, profile), config, sample, runner)
+
+
+def run_training(
+    loaded: LoadedConfig,
+    config: Path | None,
+    sample: int | None = None,
+    runner: str = "subprocess",
+) -> None:
+    """The training pipeline with progress and the run summary (`mlrig run`, a triggered
+    `mlrig monitor check --retrain`)."""
     extra = {"MLRIG__DATASET__SAMPLE_ROWS": str(sample)} if sample else {}
     state = _run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
     ev = state.get("evaluate", {}).get("outputs", {})

@@ -36,7 +36,33 @@ def monitor_drift(
     console.print(f"report: {result['report']}")
 
 
-@monitor_app.command("labels")
+@monitor_app.command("check")
+def monitor_check(
+    since: str | None = typer.Option(None, help="drift window: predictions logged since (ISO)"),
+    retrain: bool = typer.Option(False, help="run the training pipeline when the policy says so"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Drift and labelled performance against the `monitor` policy; with --retrain, a triggered
+    check runs the training pipeline, whose gate decides and whose promotion the running service
+    picks up by itself."""
+    from mlrig.components.monitor.check import decide
+
+    loaded = load_or_exit(config, profile)
+    with console.status("checking drift and performance"):
+        decision = decide(loaded, since)
+    for window in decision["performance"]["windows"]:
+        console.print(f"  window {window}", highlight=False)
+    if not decision["retrain"]:
+        console.print("[green]keep the champion:[/] no drift or decay beyond the policy")
+        return
+    console.print("[yellow]retrain:[/] " + "; ".join(decision["reasons"]), highlight=False)
+    if retrain:
+        from mlrig.cli import run_training
+
+        run_training(loaded, config)
+
+
 def monitor_labels(
     labels_file: Path = typer.Argument(
         ..., help="CSV/parquet: request_id or the entity keys and event_time, and the target column"

@@ -3,6 +3,7 @@ from Feast's online store, assembled by the same step as training and batch scor
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pandas as pd
@@ -22,7 +23,12 @@ def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
     """The project's prediction log, when serving.log_predictions is on."""
     if not loaded.config.serving.log_predictions:
         return None
-    return PredictionLog(loaded.path(loaded.config.workdir) / "predictions" / "predictions.db")
+    path = loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
+    try:
+        return PredictionLog(path)
+    except (OSError, sqlite3.Error) as exc:  # a read-only or missing volume: say so, keep serving
+        print(f"mlrig: prediction log disabled, {path} is not writable: {exc}", flush=True)
+        return None
 
 
 class NotReady(RuntimeError):

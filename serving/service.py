@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import bentoml
+from prometheus_client import Counter, Histogram
 from starlette.responses import JSONResponse
 
 from mlrig.components.common import tracking
@@ -32,6 +33,12 @@ from mlrig.serving.schemas import request_model
 
 env.quiet_telemetry()
 LOADED = load()
+# Prometheus (BentoML's /metrics gathers them across workers): what was predicted and how.
+PREDICTIONS = Counter("mlrig_predictions", "answered predictions", ["model_version", "outcome"])
+SCORES = Histogram("mlrig_prediction_score", "positive-class or top-class probability",
+                   ["model_version"], buckets=[i / 10 for i in range(1, 11)])  # fmt: skip
+MISSING = Counter("mlrig_missing_features", "features the online store had no value for",
+                  ["model_version"])  # fmt: skip
 RETRY_SECONDS = 10.0
 
 
@@ -97,8 +104,18 @@ class PredictionService:
         predictor = self._load()
         if predictor is None:  # BentoML hides the text of 5xx errors: answer it ourselves
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
+        version = str(predictor.model_version)
         try:
-            return predictor.predict(request)
+            answer = predictor.predict(request)
         except RequestError as exc:
+            PREDICTIONS.labels(version, "request_error").inc()
             body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
+        outcome = "unknown_entity" if answer.get("unknown_entities") else "ok"
+        PREDICTIONS.labels(version, outcome).inc()
+        MISSING.labels(version).inc(len(answer.get("missing_features", [])))
+        score = answer.get("probability") or max((answer.get("probabilities") or {}).values(),
+                                                 default=None)  # fmt: skip
+        if score is not None:
+            SCORES.labels(version).observe(score)
+        return answer

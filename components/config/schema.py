@@ -339,6 +339,18 @@ class Serving(Strict):
     )
 
 
+class Monitor(Strict):
+    """When `mlrig monitor check` says retrain."""
+
+    max_drifted_features: int = Field(2, ge=0, description="retrain when more features drift")
+    prediction_psi: float = Field(0.2, gt=0, description="retrain when predictions drift more")
+    metric_tolerance: float = Field(
+        0.05, ge=0, description="retrain when a labelled window is worse than evaluation by more"
+    )
+    window: Literal["D", "W", "M"] = Field("W", description="performance windows: day/week/month")
+    min_window_rows: int = Field(50, ge=1, description="smaller windows are reported, not judged")
+
+
 class Config(Strict):
     project: str
     workdir: str = ".mlrig"
@@ -348,6 +360,7 @@ class Config(Strict):
     stores: Stores = Field(default_factory=Stores)
     model: Model = Field(default_factory=Model)
     serving: Serving = Field(default_factory=Serving)
+    monitor: Monitor = Field(default_factory=Monitor)
     profiles: dict[str, dict] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -133,3 +133,69 @@ def drift_check(
         mlflow.log_artifacts(str(dest), "monitor")
     result["report"] = str(dest / "drift.html")
     return result
+
+
+def performance_check(loaded: LoadedConfig) -> dict:
+    """The champion's labelled predictions per window against its evaluation metrics."""
+    from mlrig.components.monitor.performance import judge, window_metrics
+
+    cfg = loaded.config
+    mlflow = tracking.configure(loaded)
+    version = resolve(mlflow, cfg.model.name, CHAMPION)
+    pinned = load_version(mlflow, cfg.model.name, version)
+    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    logged = log.read()
+    log.close()
+    logged = logged[logged.version == version] if not logged.empty else logged
+    windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
+    evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics
+    worse = (
+        judge(
+            windows,
+            evaluation,
+            cfg.model.primary_metric or "",
+            cfg.monitor.metric_tolerance,
+            cfg.monitor.min_window_rows,
+        )
+        if windows is not None
+        else []
+    )
+    return {
+        "version": version,
+        "windows": [] if windows is None else windows.to_dict("records"),
+        "worse": worse,
+    }
+
+
+def decide(loaded: LoadedConfig, since: str | None = None) -> dict:
+    """Drift and performance against the policy in `monitor`; says whether to retrain and why,
+    with the numbers, and logs the decision as an MLflow run."""
+    policy = loaded.config.monitor
+    reasons: list[str] = []
+    try:
+        drift = drift_check(loaded, since)
+    except NothingToCheck as exc:
+        drift = {"drifted": [], "prediction_drift": {"psi": 0.0}, "note": str(exc)}
+    if len(drift["drifted"]) > policy.max_drifted_features:
+        reasons.append(
+            f"{len(drift['drifted'])} features drifted "
+            f"(> {policy.max_drifted_features}): {', '.join(drift['drifted'])}"
+        )
+    psi_pred = drift["prediction_drift"]["psi"]
+    if np.isfinite(psi_pred) and psi_pred > policy.prediction_psi:
+        reasons.append(f"prediction PSI {psi_pred:.3f} > {policy.prediction_psi}")
+    perf = performance_check(loaded)
+    reasons += [f"window {w}" for w in perf["worse"]]
+    decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
+    mlflow = tracking.configure(loaded)
+    with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):
+        mlflow.set_tags(
+            {
+                "mlrig.stage": "monitor",
+                "mlrig.decision": "retrain" if reasons else "keep",
+                "mlrig.reasons": "; ".join(reasons)[:4900],
+                "mlrig.model_version": str(perf["version"]),
+            }
+        )
+        mlflow.log_dict(decision, "decision.json")
+    return decision

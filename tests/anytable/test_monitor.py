@@ -86,3 +86,25 @@ def test_every_served_prediction_is_in_the_log_and_labels_join_later(served):
                           "churned": training.churned.head(5).tolist()})  # fmt: skip
     assert log.add_labels(by_id, "churned") == 5
     log.close()
+
+
+def test_check_says_retrain_with_the_numbers_when_labelled_windows_decay(served):
+    from mlrig.components.monitor.check import decide
+
+    folder, loaded, _, training = served
+    inputs = [c for c in training.columns if "__" in c or c in ("zip", "age")]
+    inputs += [c for c in training.columns if c.startswith("as_of_")]
+    start = pd.Timestamp.now(tz="UTC").isoformat()
+    rows = training.sort_values("as_of").head(300)
+    _log_like_training(loaded, rows, inputs)
+    log = prediction_log(loaded)
+    logged = log.read(since=start)
+    truth = rows.churned.tolist()
+    log.add_labels(pd.DataFrame({"request_id": logged.request_id, "churned": truth}), "churned")
+    keep = decide(loaded, since=start)
+    assert not keep["retrain"], keep["reasons"]
+    flipped = ["no" if t == "yes" else "yes" for t in truth]
+    log.add_labels(pd.DataFrame({"request_id": logged.request_id, "churned": flipped}), "churned")
+    log.close()
+    retrain = decide(loaded, since=start)
+    assert retrain["retrain"] and any("window" in r and "roc_auc" in r for r in retrain["reasons"])

@@ -46,6 +46,9 @@ def test_service_swaps_to_a_new_champion_without_restart(tmp_path):
             versions.append(answer.json()["model_version"])
             time.sleep(0.2)
         assert versions[-1] == 2
+        metrics = httpx.get(f"{base}/metrics", timeout=10).text
+        assert 'mlrig_predictions_total{model_version="2",outcome="ok"}' in metrics
+        assert "mlrig_prediction_score_bucket" in metrics
     log = PredictionLog(tmp_path / ".mlrig/predictions/predictions.db")
     logged = log.read()
     log.close()
