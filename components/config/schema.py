@@ -312,6 +312,9 @@ class Model(Strict):
         default_factory=list, description="categorical main-table columns to report metrics by"
     )
     min_slice_rows: int = Field(30, ge=1, description="smaller slices are flagged")
+    calibrate: Literal["none", "sigmoid"] = Field(
+        "none", description="binary: sigmoid calibration fitted on out-of-fold predictions"
+    )
     refit_on_all: bool = Field(
         True, description="release a model refitted on train + holdout after evaluation"
     )

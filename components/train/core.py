@@ -206,3 +206,38 @@ DEFAULT_SPACES: dict[str, dict[str, Any]] = {
 def space_of(name: str, configured: dict[str, Any]) -> dict[str, Any]:
     """The configured space of a candidate, or its default when none is given."""
     return dict(configured) if configured else dict(DEFAULT_SPACES[name])
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def fit_platt(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Sigmoid (Platt) calibration of positive-class probabilities, fitted on out-of-fold
+    predictions: calibrated = 1 / (1 + exp(-(a * logit(p) + b)))."""
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(p).reshape(-1, 1), y)
+    return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+
+
+class PlattCalibrated(BaseEstimator):
+    """A fitted binary classifier whose probabilities pass through a fitted sigmoid."""
+
+    def __init__(self, model: Any = None, a: float = 1.0, b: float = 0.0) -> None:
+        self.model = model
+        self.a = a
+        self.b = b
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.model.classes_
+
+    def calibrate(self, p: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(self.a * _logit(p) + self.b)))
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        q = self.calibrate(self.model.predict_proba(x)[:, 1])
+        return np.column_stack([1 - q, q])
+
+    def predict(self, x: Any) -> np.ndarray:
+        return self.classes_[(self.predict_proba(x)[:, 1] >= 0.5).astype(int)]

@@ -23,7 +23,13 @@ from mlrig.components.common.catalog import (
 from mlrig.components.common.contract import Contract, label_classes
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.loader import from_json
-from mlrig.components.train.core import build_pipeline, random_split, time_split
+from mlrig.components.train.core import (
+    PlattCalibrated,
+    build_pipeline,
+    fit_platt,
+    random_split,
+    time_split,
+)
 from mlrig.components.train.search import SearchResult, tune
 from mlrig.components.train.threshold import choose
 
@@ -69,11 +75,13 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             split.train[EVENT_TS] if timed else None,
             on_trial=lambda t: out.update(trials=t["trial"] + 1),
         )
-        threshold_note = ""
+        threshold_note, platt = "", None
         if contract.task == "binary":
-            contract.threshold, threshold_note = choose(
-                y_train[result.oof.oof_index], result.oof.oof_score[:, 1], cfg.model.threshold
-            )
+            y_oof, p_oof = y_train[result.oof.oof_index], result.oof.oof_score[:, 1]
+            if cfg.model.calibrate == "sigmoid":
+                platt = fit_platt(y_oof, p_oof)
+                p_oof = PlattCalibrated(None, *platt).calibrate(p_oof)
+            contract.threshold, threshold_note = choose(y_oof, p_oof, cfg.model.threshold)
         numeric = [c for c in contract.inputs if c not in contract.categorical]
 
         def fit(frame: pd.DataFrame) -> object:
@@ -82,7 +90,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             pipe.fit(frame[contract.inputs], contract.targets(frame))
             if result.name == "lightgbm":  # one row at a time in serving: one thread
                 pipe.set_params(model__n_jobs=1)
-            return pipe
+            return PlattCalibrated(pipe, *platt) if platt else pipe
 
         evaluated = fit(split.train)  # what the holdout judges, once, in the evaluate stage
         baseline = baseline_on_holdout(contract, split, numeric, cfg.model.random_state)
@@ -120,6 +128,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             mlflow.log_metrics(result.cv)
             mlflow.log_params({"threshold": contract.threshold, "threshold_rule": threshold_note,
                                "refit_on_all": cfg.model.refit_on_all,
+                               "calibrate": cfg.model.calibrate,
                                "released_rows": len(both) if cfg.model.refit_on_all
                                else len(split.train)})  # fmt: skip
             log_trials(mlflow, result)

@@ -17,10 +17,11 @@ PENGUIN = {"island": "Dream", "bill_length_mm": 46.5, "bill_depth_mm": 17.9,
            "flipper_length_mm": 192, "body_mass_g": 3500, "sex": "female", "year": 2007}  # fmt: skip
 
 
-def _penguins(folder, **dataset):
+def _penguins(folder, model=None, **dataset):
     shutil.copy(REPO / "examples/penguins/mlrig.yaml", folder / "mlrig.yaml")
     data = yaml.safe_load((folder / "mlrig.yaml").read_text())
     data["dataset"].update(dataset)
+    data["model"].update(model or {})
     (folder / "mlrig.yaml").write_text(yaml.safe_dump(data))
     return load(folder / "mlrig.yaml")
 
@@ -39,7 +40,7 @@ def test_multiclass_string_labels_with_nulls(tmp_path):
 
 
 def test_binary_string_label_reports_the_positive_class(tmp_path):
-    loaded = _penguins(tmp_path, target="sex", positive_label="female")
+    loaded = _penguins(tmp_path, {"calibrate": "sigmoid"}, target="sex", positive_label="female")
     assert "sex" not in loaded.config.dataset.request_features
     result = run_stages(loaded, tmp_path / "run")
     assert result["promoted"]

@@ -155,3 +155,25 @@ def test_gate_promotes_only_a_better_challenger():
     assert not gate("roc_auc", 0.70, 0.70).promote
     assert not gate("roc_auc", 0.705, 0.70, min_delta=0.01).promote
     assert gate("rmse", 1.0, 1.2).promote and not gate("rmse", 1.3, 1.2).promote
+
+
+def test_sigmoid_calibration_fixes_overconfident_probabilities():
+    from sklearn.metrics import brier_score_loss
+
+    from mlrig.components.train.core import PlattCalibrated, fit_platt
+
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=20_000)
+    y = (rng.random(20_000) < 1 / (1 + np.exp(-z))).astype(int)
+    overconfident = 1 / (1 + np.exp(-3 * z))  # right order, wrong scale
+
+    class Fixed:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, x):
+            return np.column_stack([1 - x, x])
+
+    a, b = fit_platt(y, overconfident)
+    assert 0.25 < a < 0.45  # undoes the factor 3
+    calibrated = PlattCalibrated(Fixed(), a, b).predict_proba(overconfident)[:, 1]
+    assert brier_score_loss(y, calibrated) < brier_score_loss(y, overconfident) - 0.01
