@@ -19,31 +19,6 @@ from sklearn.metrics import (
 
 from mlrig.components.config.schema import LOWER_IS_BETTER
 
-# Names mlrig reports -> scikit-learn scorer names, per task.
-CV_SCORING = {
-    "binary": {
-        "roc_auc": "roc_auc",
-        "accuracy": "accuracy",
-        "precision": "precision",
-        "recall": "recall",
-        "f1": "f1",
-        "log_loss": "neg_log_loss",
-    },
-    "multiclass": {
-        "roc_auc": "mlrig_roc_auc_ovr",
-        "accuracy": "accuracy",
-        "precision": "precision_macro",
-        "recall": "recall_macro",
-        "f1": "f1_macro",
-        "log_loss": "neg_log_loss",
-    },
-    "regression": {
-        "rmse": "neg_root_mean_squared_error",
-        "mae": "neg_mean_absolute_error",
-        "r2": "r2",
-    },
-}
-
 
 def scores(model: Any, x: Any, task: str, n_classes: int | None = None) -> np.ndarray:
     """Class probabilities (n × k, one column per encoded class even when the model never saw
@@ -68,18 +43,6 @@ def ovr_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
         if 0 < positive.sum() < len(y_true):
             values.append(roc_auc_score(positive, proba[:, c]))
     return float(np.mean(values)) if values else float("nan")
-
-
-def _ovr_auc_scorer(estimator: Any, x: Any, y: np.ndarray) -> float:
-    return ovr_auc(np.asarray(y), scores(estimator, x, "multiclass", int(np.max(y)) + 1))
-
-
-def scorers(task: str) -> dict[str, Any]:
-    """scikit-learn scoring for cross_validate, in mlrig's metric names."""
-    return {
-        name: _ovr_auc_scorer if scorer == "mlrig_roc_auc_ovr" else scorer
-        for name, scorer in CV_SCORING[task].items()
-    }
 
 
 def predict_codes(proba: np.ndarray, task: str, threshold: float = 0.5) -> np.ndarray:
@@ -123,15 +86,3 @@ def holdout_metrics(
 def better(metric: str, challenger: float, champion: float) -> float:
     """How much better the challenger is (positive = better), whatever the metric's direction."""
     return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
-
-
-def summarize_cv(result: dict[str, np.ndarray], task: str) -> dict[str, float]:
-    """cross_validate output -> cv_<metric>_mean / _std in mlrig's names and directions."""
-    out: dict[str, float] = {}
-    for name, scorer in CV_SCORING[task].items():
-        values = np.asarray(result[f"test_{name}"], dtype=float)
-        values = -values if scorer.startswith("neg_") else values
-        finite = values[np.isfinite(values)]
-        out[f"cv_{name}_mean"] = float(np.mean(finite)) if finite.size else float("nan")
-        out[f"cv_{name}_std"] = float(np.std(finite)) if finite.size else float("nan")
-    return out
