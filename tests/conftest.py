@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS/OpenMP thread in tests (and in the processes they start): the machines are shared and
+# small, and an oversubscribed pool only adds noise. Set before numpy or LightGBM load.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import shutil
 from pathlib import Path
 
