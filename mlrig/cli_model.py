@@ -79,8 +79,8 @@ def model_promote(
     becomes live in the online store; the history records who and why."""
     from mlrig.components.common import feast_store, history
     from mlrig.components.common.catalog import CHAMPION
+    from mlrig.components.common.metrics import better
     from mlrig.components.common.registry import NoVersion, load_version, resolve
-    from mlrig.components.config.schema import LOWER_IS_BETTER
 
     loaded, mlflow, client = _client(config, profile)
     cfg = loaded.config
@@ -102,10 +102,8 @@ def model_promote(
     if run.data.tags.get("mlrig.sampled") == "true":
         problems.append("it was trained on a sample (--sample)")
     floor = cfg.model.gate.min_metric
-    if floor is not None and value is not None:
-        low = value > floor if metric in LOWER_IS_BETTER else value < floor
-        if low:
-            problems.append(f"holdout {metric} {value:.4f} misses the minimum {floor}")
+    if floor is not None and value is not None and better(metric, value, floor) < 0:
+        problems.append(f"holdout {metric} {value:.4f} misses the minimum {floor}")
     if problems and not force:
         console.print(f"[red]not promoted:[/] {'; '.join(problems)} (--force to override)")
         raise typer.Exit(1)

@@ -73,7 +73,7 @@ def monitor_labels(
     """Attach true labels to logged predictions."""
     import pandas as pd
 
-    from mlrig.components.monitor.predlog import PredictionLog
+    from mlrig.components.monitor.predlog import PredictionLog, log_path
 
     loaded = load_or_exit(config, profile)
     cfg = loaded.config
@@ -82,7 +82,7 @@ def monitor_labels(
     if cfg.dataset.target not in labels:
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)
-    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    log = PredictionLog(log_path(loaded))
     n = log.add_labels(labels, cfg.dataset.target)
     log.close()
     console.print(f"labelled {n} of {len(labels)} rows")

@@ -16,14 +16,14 @@ from mlrig.components.common.predict import as_response, predict_frame
 from mlrig.components.common.registry import NoVersion, Pinned, load_version, resolve
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.components.monitor.predlog import PredictionLog
+from mlrig.components.monitor.predlog import PredictionLog, log_path
 
 
 def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
     """The project's prediction log, when serving.log_predictions is on."""
     if not loaded.config.serving.log_predictions:
         return None
-    path = loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
+    path = log_path(loaded)
     try:
         return PredictionLog(path)
     except (OSError, sqlite3.Error) as exc:  # a read-only or missing volume: say so, keep serving

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from mlrig.components.common import tracking
 from mlrig.components.common.contract import draft
-from mlrig.components.common.registry import NoVersion, load_version
+from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
 from mlrig.serving.predictor import (
@@ -47,7 +47,7 @@ def _schema_fields() -> dict[str, Any]:
     try:
         version = pinned_version(LOADED)
         mlflow = tracking.configure(LOADED)
-        return load_version(mlflow, LOADED.config.model.name, version).contract.request_fields
+        return load_contract(mlflow, LOADED.config.model.name, version).request_fields
     except (NotReady, NoVersion):
         return draft(LOADED.config, None).request_fields
 

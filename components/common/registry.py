@@ -33,16 +33,21 @@ def resolve(mlflow: Any, name: str, alias: str) -> int:
         raise NoVersion(f"no '{alias}' version of model '{name}' ({exc})") from None
 
 
-def load_version(mlflow: Any, name: str, version: int) -> Pinned:
-    """Load models:/name/version and its contract (never 'whatever the alias says now')."""
-    uri = f"models:/{name}/{version}"
-    info = mlflow.models.get_model_info(uri)
+def load_contract(mlflow: Any, name: str, version: int) -> Contract:
+    """The contract logged inside models:/name/version (reads the MLmodel file, not the model)."""
+    info = mlflow.models.get_model_info(f"models:/{name}/{version}")
     meta = (info.metadata or {}).get(CONTRACT_METADATA_KEY)
     if meta is None:
         raise NoVersion(f"model '{name}' v{version} carries no mlrig contract: retrain it")
-    model = mlflow.sklearn.load_model(uri)
+    return Contract.from_dict(meta)
+
+
+def load_version(mlflow: Any, name: str, version: int) -> Pinned:
+    """Load models:/name/version and its contract (never 'whatever the alias says now')."""
+    contract = load_contract(mlflow, name, version)
+    model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
     run_id = mlflow.MlflowClient().get_model_version(name, str(version)).run_id
-    return Pinned(name, int(version), run_id, model, Contract.from_dict(meta))
+    return Pinned(name, int(version), run_id, model, contract)
 
 
 def load_alias(mlflow: Any, name: str, alias: str) -> Pinned:

@@ -7,7 +7,12 @@ from mlrig.components.common import events, tables, tracking
 from mlrig.components.common.assemble import assemble, prepare
 from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
 from mlrig.components.common.contract import draft
-from mlrig.components.common.feast_store import OfflineFeatures, apply_feature_set, materialize
+from mlrig.components.common.feast_store import (
+    OfflineFeatures,
+    apply_feature_set,
+    live_feature_set,
+    materialize,
+)
 from mlrig.components.common.registry import load_version
 from mlrig.components.config.loader import from_json
 from mlrig.components.features.core import (
@@ -82,6 +87,10 @@ def publish(config_json: str, champion_version: int) -> dict:
         fs = champ.contract.features
         if fs is None or not fs.views:
             out["feature_set"] = "none (no feature views)"
+            return dict(out)
+        live = live_feature_set(loaded)
+        if live is not None and live.version == fs.version:  # the CronJob brings it up to now
+            out.update({"feature_set": fs.version, "already_live": True})
             return dict(out)
         out.update(materialize(loaded, fs))
         out["champion_version"] = champion_version

@@ -16,7 +16,7 @@ from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor.drift import feature_drift, summary
-from mlrig.components.monitor.predlog import PredictionLog
+from mlrig.components.monitor.predlog import PredictionLog, log_path
 
 MAX_PLOTS = 12
 
@@ -65,7 +65,7 @@ def drift_check(
     mlflow = tracking.configure(loaded)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    log = PredictionLog(log_path(loaded))
     current = log.read(since)
     log.close()
     current = current[current.version == version] if not current.empty else current
@@ -143,7 +143,7 @@ def performance_check(loaded: LoadedConfig) -> dict:
     mlflow = tracking.configure(loaded)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = PredictionLog(loaded.path(cfg.workdir) / "predictions" / "predictions.db")
+    log = PredictionLog(log_path(loaded))
     logged = log.read()
     log.close()
     logged = logged[logged.version == version] if not logged.empty else logged

@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from mlrig.components.config.loader import LoadedConfig
+
 SCHEMA = """
 create table if not exists predictions (
   request_id text primary key, logged_at text not null, event_time text, model text,
@@ -27,6 +29,11 @@ create table if not exists predictions (
 );
 create index if not exists predictions_logged_at on predictions (logged_at);
 """
+
+
+def log_path(loaded: LoadedConfig) -> Path:
+    """Where the project's prediction log lives (the data volume in the cluster profile)."""
+    return loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
 
 
 def _json(value: Any) -> str:
