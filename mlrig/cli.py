@@ -115,10 +115,13 @@ def run_training(
     config: Path | None,
     sample: int | None = None,
     runner: str = "subprocess",
-) -> None:
+    until: str | None = None,
+) -> dict:
     """The training pipeline with progress and the run summary (`mlrig run`, a triggered
-    `mlrig monitor check --retrain`)."""
+    `mlrig monitor check --retrain`, a replay); returns what the register stage reported."""
     extra = {"MLRIG__DATASET__SAMPLE_ROWS": str(sample)} if sample else {}
+    if until:
+        extra["MLRIG__DATASET__UNTIL"] = until
     state = _run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
     ev = state.get("evaluate", {}).get("outputs", {})
     name = loaded.config.model.primary_metric
@@ -140,6 +143,7 @@ def run_training(
     )
     console.print(f"report: {ev.get('report')}")
     console.print("next: [bold]mlrig serve[/] · [bold]mlflow ui[/] (runs and the registered model)")
+    return reg
 
 
 @app.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
+from mlrig.components.config.loader import LoadedConfig
 
 monitor_app = typer.Typer(help="Monitoring: drift of served predictions, labels that arrive later.")
 
@@ -63,6 +64,7 @@ def monitor_check(
         run_training(loaded, config)
 
 
+@monitor_app.command("labels")
 def monitor_labels(
     labels_file: Path = typer.Argument(
         ..., help="CSV/parquet: request_id or the entity keys and event_time, and the target column"
@@ -86,3 +88,52 @@ def monitor_labels(
     n = log.add_labels(labels, cfg.dataset.target)
     log.close()
     console.print(f"labelled {n} of {len(labels)} rows")
+
+
+@monitor_app.command("replay")
+def monitor_replay(
+    start: str = typer.Option(..., help="train on events before this time, replay from it (ISO)"),
+    end: str | None = typer.Option(None, help="replay events before this time (default: all)"),
+    rows_per_month: int | None = typer.Option(None, help="replay a seeded sample of each month"),
+    retrain: bool = typer.Option(True, help="run the training pipeline when the policy says so"),
+    train_first: bool = typer.Option(True, help="first train on the events before --start"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Backtest the closed loop: train before --start, then score the later events month by
+    month as the champion would have, log them with their true labels, check drift and
+    performance against the `monitor` policy, retrain when it triggers (the gate decides), and
+    write a timeline report."""
+    from mlrig.cli import run_training
+    from mlrig.components.monitor.replay import Step, replay
+
+    loaded = load_or_exit(config, profile)
+
+    def trainer(cut: LoadedConfig) -> dict:
+        until = cut.config.dataset.until
+        console.rule(f"training on events before {until}")
+        return run_training(loaded, config, until=until)
+
+    def show(step: Step) -> None:
+        metric = ", ".join(f"{k} {v:.4f}" for k, v in step.metrics.items())
+        console.print(
+            f"[bold]{step.month}[/] v{step.version} · {step.rows} rows · {metric or 'no labels'}"
+            f" · drifted: {', '.join(step.drifted) or 'none'}",
+            highlight=False,
+        )
+        if step.retrain:
+            console.print("  [yellow]retrain:[/] " + "; ".join(step.reasons), highlight=False)
+        if step.training:
+            t = step.training
+            console.print(f"  gate: {t.get('reason')} → champion v{t.get('champion_version')}",
+                          highlight=False)  # fmt: skip
+
+    try:
+        with console.status("replaying month by month"):
+            result = replay(loaded, start, end, trainer, retrain=retrain,
+                            train_first=train_first, rows_per_month=rows_per_month,
+                            on_step=show)  # fmt: skip
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"timeline: {result['report']}")

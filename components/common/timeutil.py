@@ -14,7 +14,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-_OFFSET = re.compile(r"(Z|[+-]\d\d(:?\d\d)?)$", re.IGNORECASE)
+# an offset after a time of day (a date alone, 2013-07-01, ends in "-01" but is naive)
+_OFFSET = re.compile(r"\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$", re.IGNORECASE)
 
 
 def _aware(value: object) -> bool:

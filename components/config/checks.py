@@ -3,6 +3,7 @@ defaults that follow from other keys (names, metric, request features and fields
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mlrig.components.config.schema import (
@@ -130,6 +131,13 @@ def check(cfg: Config) -> None:
             f"dataset.event_timestamp: '{ds.event_timestamp}' is not a datetime column of "
             f"table '{ds.main}'"
         )
+    if ds.until is not None:
+        if not ds.event_timestamp:
+            raise ValueError("dataset.until: needs dataset.event_timestamp (events before when?)")
+        try:
+            datetime.fromisoformat(ds.until)
+        except ValueError:
+            raise ValueError(f"dataset.until: '{ds.until}' is not an ISO time") from None
     if ds.date_parts and columns.get(ds.date_parts.column) != "datetime":
         raise ValueError(
             f"dataset.date_parts.column: '{ds.date_parts.column}' is not a datetime column of "

@@ -5,9 +5,10 @@ Every cross-field rule is checked here, at load, before any stage runs, with the
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ColumnType = Literal["int", "float", "str", "bool", "datetime"]
 Label = str | int | float | bool
@@ -165,9 +166,19 @@ class Dataset(Strict):
         default_factory=list, description="columns known only after the event; never model inputs"
     )
     sample_rows: int | None = Field(None, gt=0)
+    until: str | None = Field(
+        None,
+        description="train only on events before this time (ISO; naive in `timezone`): "
+        "backtests and `mlrig monitor replay`. Features still come point-in-time from all data",
+    )
     max_rejected_share: float = Field(
         0.5, ge=0, le=1, description="stop at validate when more of a table's rows are rejected"
     )
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _iso(cls, value: object) -> object:  # YAML reads 2013-07-01 as a date
+        return value.isoformat() if isinstance(value, date | datetime) else value
 
     @model_validator(mode="after")
     def _main_exists(self) -> Dataset:

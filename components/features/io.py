@@ -3,6 +3,8 @@ feature-set version, and assemble the point-in-time training set through the mod
 
 from __future__ import annotations
 
+import pandas as pd
+
 from mlrig.components.common import events, tables, tracking
 from mlrig.components.common.assemble import assemble, prepare
 from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
@@ -14,6 +16,7 @@ from mlrig.components.common.feast_store import (
     materialize,
 )
 from mlrig.components.common.registry import load_version
+from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.loader import from_json
 from mlrig.components.features.core import (
     assert_no_leakage,
@@ -45,6 +48,12 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         contract = draft(cfg, feature_set)
         contract.inputs, contract.categorical = inputs, categorical
         rows = prepare(contract, data[cfg.dataset.main])
+        if cfg.dataset.until:  # a backtest: only events before `until` are learned from
+            until = to_utc(pd.Series([cfg.dataset.until]), cfg.dataset.timezone).iloc[0]
+            rows = rows[rows[EVENT_TS] < until].reset_index(drop=True)
+            out["until"] = str(until)
+            if rows.empty:
+                raise ValueError(f"dataset.until: no event of '{cfg.dataset.main}' before {until}")
         built = assemble(contract, rows, OfflineFeatures(store), prepared=True)
         request_cols = [c for c in contract.request_fields if c in rows]
         training = built.frame.copy()

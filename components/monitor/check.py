@@ -135,8 +135,9 @@ def drift_check(
     return result
 
 
-def performance_check(loaded: LoadedConfig) -> dict:
-    """The champion's labelled predictions per window against its evaluation metrics."""
+def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
+    """The champion's labelled predictions (logged since an ISO time) per window against its
+    evaluation metrics."""
     from mlrig.components.monitor.performance import judge, window_metrics
 
     cfg = loaded.config
@@ -144,7 +145,7 @@ def performance_check(loaded: LoadedConfig) -> dict:
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     log = PredictionLog(log_path(loaded))
-    logged = log.read()
+    logged = log.read(since)
     log.close()
     logged = logged[logged.version == version] if not logged.empty else logged
     windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
@@ -164,16 +165,17 @@ def performance_check(loaded: LoadedConfig) -> dict:
         "version": version,
         "windows": [] if windows is None else windows.to_dict("records"),
         "worse": worse,
+        "evaluation": {k: v for k, v in evaluation.items() if k.startswith("holdout_")},
     }
 
 
-def decide(loaded: LoadedConfig, since: str | None = None) -> dict:
+def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None = None) -> dict:
     """Drift and performance against the policy in `monitor`; says whether to retrain and why,
     with the numbers, and logs the decision as an MLflow run."""
     policy = loaded.config.monitor
     reasons: list[str] = []
     try:
-        drift = drift_check(loaded, since)
+        drift = drift_check(loaded, since, out_dir)
     except NothingToCheck as exc:
         drift = {"drifted": [], "prediction_drift": {"psi": 0.0}, "note": str(exc)}
     if len(drift["drifted"]) > policy.max_drifted_features:
@@ -184,7 +186,7 @@ def decide(loaded: LoadedConfig, since: str | None = None) -> dict:
     psi_pred = drift["prediction_drift"]["psi"]
     if np.isfinite(psi_pred) and psi_pred > policy.prediction_psi:
         reasons.append(f"prediction PSI {psi_pred:.3f} > {policy.prediction_psi}")
-    perf = performance_check(loaded)
+    perf = performance_check(loaded, since)
     reasons += [f"window {w}" for w in perf["worse"]]
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     mlflow = tracking.configure(loaded)

@@ -3,8 +3,10 @@ the predictions.
 
 Numeric: PSI over the reference's deciles and the two-sample KS statistic; categorical: PSI over
 the reference's categories (plus 'other' and 'missing') and the chi-square statistic turned into
-Cramér's V. Decisions use effect sizes (PSI, KS distance, Cramér's V), never plain p-values, which
-flag any difference at all once samples reach 100k rows; p-values are reported beside them.
+Cramér's V. A column drifts when an effect size (PSI, KS distance, Cramér's V) passes its
+threshold and the test's p-value is below ALPHA: effect sizes alone, because plain p-values flag
+any difference at all once samples reach 100k rows; and significance too, because on a window of
+a few dozen rows PSI is large by chance alone.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ EPS = 1e-4
 PSI_ALARM = 0.2
 KS_ALARM = 0.1
 CRAMER_ALARM = 0.1
+ALPHA = 0.01
 OTHER, MISSING = "__other__", "__missing__"
 
 
@@ -59,7 +62,7 @@ def _numeric(column: str, ref: pd.Series, cur: pd.Series) -> FeatureDrift:
     cur_counts = np.bincount(np.searchsorted(edges, c_ok, side="right"), minlength=len(edges) + 1)
     value = psi(ref_counts / len(r_ok), cur_counts / len(c_ok))
     ks = stats.ks_2samp(r_ok, c_ok)
-    drifted = value > PSI_ALARM or ks.statistic > KS_ALARM
+    drifted = (value > PSI_ALARM or ks.statistic > KS_ALARM) and ks.pvalue < ALPHA
     return FeatureDrift(column, "numeric", value, float(ks.statistic), float(ks.pvalue),
                         1 - len(r_ok) / len(r), 1 - len(c_ok) / len(c), drifted)  # fmt: skip
 
@@ -81,7 +84,7 @@ def _categorical(column: str, ref: pd.Series, cur: pd.Series, top: int = 30) -> 
     else:
         chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
         v = float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
-    drifted = value > PSI_ALARM or v > CRAMER_ALARM
+    drifted = (value > PSI_ALARM or v > CRAMER_ALARM) and p < ALPHA
     return FeatureDrift(column, "categorical", value, v, float(p),
                         float((ref.isna()).mean()), float(cur.isna().mean()), drifted)  # fmt: skip
 
@@ -104,6 +107,11 @@ def summary(drifts: list[FeatureDrift]) -> dict:
     ranked = sorted(drifts, key=lambda d: (not d.drifted, -np.nan_to_num(d.psi)))
     return {
         "drifted": [d.column for d in ranked if d.drifted],
-        "thresholds": {"psi": PSI_ALARM, "ks": KS_ALARM, "cramers_v": CRAMER_ALARM},
+        "thresholds": {
+            "psi": PSI_ALARM,
+            "ks": KS_ALARM,
+            "cramers_v": CRAMER_ALARM,
+            "alpha": ALPHA,
+        },  # fmt: skip
         "features": [d.as_dict() for d in ranked],
     }

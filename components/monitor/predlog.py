@@ -79,6 +79,40 @@ class PredictionLog:
             )
         return rid
 
+    def log_many(
+        self,
+        *,
+        model: str,
+        version: int,
+        keys: pd.DataFrame,
+        requests: pd.DataFrame,
+        features: pd.DataFrame,
+        predictions: pd.DataFrame,
+        event_times: pd.Series,
+    ) -> list[str]:
+        """Commit a batch of predictions (batch scoring, a replay) in one transaction; frames
+        are row-aligned. Returns the request ids in row order."""
+        now = datetime.now(UTC).isoformat()
+        ids = [uuid.uuid4().hex for _ in range(len(predictions))]
+        score_col = "probability" if "probability" in predictions else "prediction"
+        rows = [
+            (rid, now, str(t), model, version, _json(k), _json(r), _json(f), _json(p),
+             float(p[score_col]) if isinstance(p.get(score_col), int | float) else None)
+            for rid, t, k, r, f, p in zip(
+                ids, event_times, keys.to_dict("records"), requests.to_dict("records"),
+                features.to_dict("records"), predictions.to_dict("records"), strict=True,
+            )
+        ]  # fmt: skip
+        with self._lock:
+            self._con.execute("begin")
+            self._con.executemany(
+                "insert into predictions (request_id, logged_at, event_time, model, version, keys,"
+                " request, features, prediction, score) values (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            self._con.execute("commit")
+        return ids
+
     def read(self, since: str | None = None) -> pd.DataFrame:
         """Logged predictions (optionally logged at or after an ISO time), features expanded."""
         query, args = "select * from predictions", ()

@@ -6,6 +6,7 @@ their features point-in-time (as of each row's event time) from Feast's offline 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,15 +20,48 @@ from mlrig.components.common.catalog import (
     SUMMARY_FILE,
 )
 from mlrig.components.common.predict import predict_frame
-from mlrig.components.common.registry import load_alias
-from mlrig.components.config.loader import from_json
+from mlrig.components.common.registry import Pinned, load_alias
+from mlrig.components.config.loader import LoadedConfig, from_json
 from mlrig.components.ingest.sources import resolve_file
-from mlrig.components.score.core import conform, request_columns
+from mlrig.components.score.core import BatchError, conform, request_columns
 from mlrig.components.validate.core import validate_table
 
 
 def _read(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+@dataclass
+class Scored:
+    result: pd.DataFrame  # request fields, predictions, missing_features, model_version
+    inputs: pd.DataFrame  # the model inputs the one assemble step produced, row for row
+    rejected: pd.DataFrame
+    reasons: dict
+
+
+def score_frame(
+    loaded: LoadedConfig, champ: Pinned, frame: pd.DataFrame, passthrough: list[str] | None = None
+) -> Scored:
+    """Validate request-shaped rows by the pinned version's contract and score the valid ones
+    with features as of each row's event time (Feast's offline store). Passthrough columns (a
+    row id) go to the output untouched, in front."""
+    contract = champ.contract
+    keep = [c for c in passthrough or [] if c not in contract.request_fields]
+    missing = [c for c in keep if c not in frame]
+    if missing:
+        raise BatchError(f"passthrough columns {missing} are not in the input")
+    raw = conform(contract, frame, keep)
+    ok, rejected, report = validate_table(
+        "input", raw, request_columns(contract), contract.timezone, keep
+    )
+    store = feast_store.open_store(loaded)
+    built = assemble(contract, ok, feast_store.OfflineFeatures(store))
+    result = ok[[*keep, *contract.request_fields]].reset_index(drop=True)
+    predicted = predict_frame(champ.model, contract, built.frame)
+    result = pd.concat([result, predicted.reset_index(drop=True)], axis=1)
+    result["missing_features"] = built.missing.sum(axis=1).astype(int).to_numpy()
+    result["model_version"] = champ.version
+    return Scored(result, built.frame.reset_index(drop=True), rejected, report.reasons)
 
 
 def run(config_json: str, input_path: str, output_dir: str) -> dict:
@@ -37,24 +71,13 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
     with events.stage("score") as out:
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
-        contract = champ.contract
-        raw = conform(contract, _read(resolve_file(input_path, loaded.root)), [])
-        ok, rejected, report = validate_table(
-            "input", raw, request_columns(contract), contract.timezone
-        )
-        store = feast_store.open_store(loaded)
-        built = assemble(contract, ok, feast_store.OfflineFeatures(store))
-        result = ok[list(contract.request_fields)].copy()
-        predicted = predict_frame(champ.model, contract, built.frame)
-        result = pd.concat([result, predicted], axis=1)
-        result["missing_features"] = built.missing.sum(axis=1).astype(int).to_numpy()
-        result["model_version"] = champ.version
+        scored = score_frame(loaded, champ, _read(resolve_file(input_path, loaded.root)))
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
-        result.to_parquet(dest / PREDICTIONS_FILE, index=False)
-        rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
-        summary = {"scored": len(result), "rejected": len(rejected), "reasons": report.reasons,
-                   "model_version": champ.version}  # fmt: skip
+        scored.result.to_parquet(dest / PREDICTIONS_FILE, index=False)
+        scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
+        summary = {"scored": len(scored.result), "rejected": len(scored.rejected),
+                   "reasons": scored.reasons, "model_version": champ.version}  # fmt: skip
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
     return summary

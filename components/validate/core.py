@@ -72,11 +72,16 @@ def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
 
 
 def validate_table(
-    name: str, frame: pd.DataFrame, columns: dict[str, ColumnSpec], timezone: str = "UTC"
+    name: str,
+    frame: pd.DataFrame,
+    columns: dict[str, ColumnSpec],
+    timezone: str = "UTC",
+    passthrough: tuple[str, ...] | list[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, TableReport]:
     """Return (accepted rows, rejected rows with a _reason column, report).
 
     Every row ends up in exactly one of the two frames; the first rule a row breaks is its reason.
+    Passthrough columns (a row id, a label) are copied to the accepted rows untouched.
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -96,6 +101,9 @@ def validate_table(
         if spec.allowed is not None:
             _flag(reasons, values.notna() & ~values.isin(spec.allowed), f"{col}: not allowed")
         typed[col] = values
+    for col in passthrough:
+        if col not in columns:
+            typed[col] = frame[col]
     bad = reasons.notna()
     accepted = typed[~bad].reset_index(drop=True)
     rejected = frame[bad].copy()

@@ -13,8 +13,16 @@ REGIONS = ["north", "south"]
 PLANS = ["basic", "plus"]
 
 
-def write_shop(folder: Path, seed: int = 0, customers: int = 300, **dataset: object) -> Path:
-    """customers.csv, transactions.csv, plans.csv and an mlrig.yaml; returns the config path."""
+def write_shop(
+    folder: Path,
+    seed: int = 0,
+    customers: int = 300,
+    drift_from: str | None = None,
+    **dataset: object,
+) -> Path:
+    """customers.csv, transactions.csv, plans.csv and an mlrig.yaml; returns the config path.
+    From `drift_from` on, customers are 30 years older and churn by age: a drift that a model
+    trained before it cannot follow."""
     rng = np.random.default_rng(seed)
     ids = np.arange(1, customers + 1)
     start = pd.Timestamp("2024-01-01")
@@ -33,14 +41,22 @@ def write_shop(folder: Path, seed: int = 0, customers: int = 300, **dataset: obj
         for c, t in zip(ids, as_of, strict=True)
     ]  # fmt: skip
     churn = rng.random(customers) < 1 / (1 + np.exp(np.array(recent) - 1.0))
+    region, plan = rng.choice(REGIONS, customers), rng.choice(PLANS, customers)
+    zips = [f"0{z}" for z in rng.integers(1000, 1010, customers)]  # codes, not numbers
+    age = np.where(rng.random(customers) < 0.2, np.nan, rng.integers(18, 80, customers))
+    if drift_from:
+        shifted = np.asarray(as_of >= pd.Timestamp(drift_from))
+        age = np.where(shifted, age + 30, age)
+        by_age = rng.random(customers) < 1 / (1 + np.exp(-(np.nan_to_num(age, nan=60) - 80) / 6))
+        churn = np.where(shifted, by_age, churn)
     customers_df = pd.DataFrame(
         {
             "customer_id": ids,
             "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%S"),
-            "region": rng.choice(REGIONS, customers),
-            "plan": rng.choice(PLANS, customers),
-            "zip": [f"0{z}" for z in rng.integers(1000, 1010, customers)],  # codes, not numbers
-            "age": np.where(rng.random(customers) < 0.2, np.nan, rng.integers(18, 80, customers)),
+            "region": region,
+            "plan": plan,
+            "zip": zips,
+            "age": age,
             "churned": np.where(churn, "yes", "no"),
         }
     )

@@ -35,3 +35,17 @@ def test_a_shifted_column_is_flagged_by_name():
     assert set(result["drifted"]) == {"delay", "carrier"}
     delay = next(f for f in result["features"] if f["column"] == "delay")
     assert delay["psi"] > 0.2 and delay["statistic"] > 0.1
+
+
+def test_a_small_window_of_the_same_distribution_raises_no_alarm():
+    """PSI on a few dozen rows is large by chance; significance keeps it quiet."""
+    alarms = 0
+    for seed in range(20):
+        result = summary(feature_drift(_sample(5_000, 1), _sample(60, 100 + seed), ["carrier"]))
+        alarms += len(result["drifted"])
+    assert alarms <= 1  # 60 column checks at alpha 0.01
+
+
+def test_a_large_shift_is_flagged_in_a_small_window():
+    result = summary(feature_drift(_sample(5_000, 1), _sample(60, 7, shift=30.0), ["carrier"]))
+    assert result["drifted"] == ["delay"]

@@ -1,0 +1,42 @@
+"""The one time rule: zoned values keep their instant, naive ones (a date alone included) are
+read in the dataset's zone; replay months start at local midnight."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mlrig.components.common.timeutil import to_utc
+from mlrig.components.monitor.replay import month_starts
+
+NY = "America/New_York"
+
+
+def test_a_date_alone_is_naive_and_read_in_the_zone():
+    got = to_utc(pd.Series(["2024-09-15", "2024-09-15T00:00:00", "2013/01/02"]), NY)
+    assert [str(t) for t in got] == [
+        "2024-09-15 04:00:00+00:00",
+        "2024-09-15 04:00:00+00:00",
+        "2013-01-02 05:00:00+00:00",
+    ]
+
+
+def test_offsets_after_a_time_of_day_are_zoned():
+    values = ["2024-09-15T00:00Z", "2024-09-15 00:00:00.5+01:00", "2024-09-15T00:00-05", None]
+    got = to_utc(pd.Series(values), NY)
+    assert [str(t) for t in got[:3]] == [
+        "2024-09-15 00:00:00+00:00",
+        "2024-09-14 23:00:00.500000+00:00",
+        "2024-09-15 05:00:00+00:00",
+    ]
+    assert pd.isna(got[3])
+
+
+def test_replay_months_start_at_local_midnight():
+    start = pd.Timestamp("2024-09-14 20:00", tz=NY)
+    end = pd.Timestamp("2024-11-26 20:00", tz=NY)
+    assert [str(t) for t in month_starts(start, end)] == [
+        "2024-09-14 20:00:00-04:00",
+        "2024-10-01 00:00:00-04:00",
+        "2024-11-01 00:00:00-04:00",
+        "2024-11-26 20:00:00-05:00",
+    ]
