@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import bentoml
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.responses import JSONResponse
 
 from mlrig.components.common import tracking
@@ -22,6 +22,7 @@ from mlrig.components.common.contract import draft
 from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
+from mlrig.components.monitor import gauges as monitor_gauges
 from mlrig.serving.predictor import (
     NotReady,
     Predictor,
@@ -39,7 +40,35 @@ SCORES = Histogram("mlrig_prediction_score", "positive-class or top-class probab
                    ["model_version"], buckets=[i / 10 for i in range(1, 11)])  # fmt: skip
 MISSING = Counter("mlrig_missing_features", "features the online store had no value for",
                   ["model_version"])  # fmt: skip
+# The monitor's latest check (components/monitor/gauges.py), re-read every GAUGE_SECONDS.
+DRIFT_PSI = Gauge("mlrig_monitor_feature_psi", "PSI of a model input, latest monitor check",
+                  ["model_version", "feature"], multiprocess_mode="mostrecent")  # fmt: skip
+MONITOR = Gauge("mlrig_monitor", "latest monitor check: retrain (0/1), drifted_features, "
+                "prediction_psi, checked_at (unix time)", ["model_version", "value"],
+                multiprocess_mode="mostrecent")  # fmt: skip
+WINDOW = Gauge("mlrig_monitor_window_metric", "a metric of the latest labelled window",
+               ["model_version", "window", "metric"], multiprocess_mode="mostrecent")  # fmt: skip
 RETRY_SECONDS = 10.0
+GAUGE_SECONDS = 15.0
+
+
+def _export_gauges() -> None:
+    """Copy the monitor's gauges file into the Prometheus gauges, forever (a daemon thread)."""
+    path = monitor_gauges.gauges_path(LOADED)
+    seen = None
+    while True:
+        values = monitor_gauges.read(path)
+        if values and values.get("checked_at") != seen:
+            seen = values["checked_at"]
+            version = str(values.get("model_version"))
+            for name in ("retrain", "drifted_features", "prediction_psi", "checked_at"):
+                if values.get(name) is not None:
+                    MONITOR.labels(version, name).set(values[name])
+            for feature, psi in values.get("feature_psi", {}).items():
+                DRIFT_PSI.labels(version, feature).set(psi)
+            for metric, value in values.get("window_metrics", {}).items():
+                WINDOW.labels(version, values.get("window", ""), metric).set(value)
+        time.sleep(GAUGE_SECONDS)
 
 
 def _schema_fields() -> dict[str, Any]:
@@ -64,6 +93,7 @@ class PredictionService:
         self._lock = threading.Lock()
         self.log = prediction_log(LOADED)
         self._load()
+        threading.Thread(target=_export_gauges, daemon=True).start()
         every = LOADED.config.serving.reload_seconds
         if every and not env.get(env.MODEL_VERSION):
             threading.Thread(target=self._watch, args=(every,), daemon=True).start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlrig.components.common import integrity
 from mlrig.components.common.catalog import CONTRACT_METADATA_KEY
 from mlrig.components.common.contract import Contract
 
@@ -45,7 +46,7 @@ def load_contract(mlflow: Any, name: str, version: int) -> Contract:
 def load_version(mlflow: Any, name: str, version: int) -> Pinned:
     """Load models:/name/version and its contract (never 'whatever the alias says now')."""
     contract = load_contract(mlflow, name, version)
-    model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    model = integrity.load_verified(mlflow, name, version)  # refuses changed files
     run_id = mlflow.MlflowClient().get_model_version(name, str(version)).run_id
     return Pinned(name, int(version), run_id, model, contract)
 

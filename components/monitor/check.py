@@ -15,6 +15,7 @@ from mlrig.components.common import html_report, tracking
 from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.monitor import gauges
 from mlrig.components.monitor.drift import feature_drift, summary
 from mlrig.components.monitor.predlog import PredictionLog, log_path
 
@@ -189,6 +190,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     perf = performance_check(loaded, since)
     reasons += [f"window {w}" for w in perf["worse"]]
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
+    gauges.write(loaded, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):
         mlflow.set_tags(

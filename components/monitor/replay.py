@@ -147,7 +147,8 @@ def replay(
     except NoVersion:
         raise ValueError("no champion to replay against: no training promoted one") from None
     times = prepare(contract, main[[c for c in main if c in contract.request_fields]])[EVENT_TS]
-    t_end = to_utc(pd.Series([end]), tz).iloc[0] if end else times.max() + pd.Timedelta("1ns")
+    last_day = times.max().tz_convert(tz).normalize() + pd.Timedelta(days=1)
+    t_end = to_utc(pd.Series([end]), tz).iloc[0] if end else last_day.tz_convert("UTC")
     local = [t.tz_convert(tz) for t in (t0, t_end)]
     bounds = [t.tz_convert("UTC") for t in month_starts(*local)]
     steps: list[Step] = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import events, feast_store, history, tables, tracking
+from mlrig.components.common import events, feast_store, history, integrity, tables, tracking
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.catalog import (
     CHALLENGER,
@@ -67,6 +67,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         if champ is not None and not info["sampled"]:
             champ_value, why = champion_on(loaded, champ, holdout, metric, contract.classes)
         version = mlflow.register_model(info["model_uri"], cfg.model.name)
+        integrity.record(mlflow, cfg.model.name, int(version.version))  # before any alias
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
         policy = cfg.model.gate

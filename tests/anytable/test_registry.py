@@ -80,3 +80,43 @@ def test_the_contract_threshold_is_what_serving_and_batch_apply(two_runs):
     score_run(loaded.to_json(), str(folder / "batch.csv"), str(folder / "scored"))
     scored = pd.read_parquet(folder / "scored/predictions.parquet")
     assert ((scored.prediction == "yes") == (scored.probability >= threshold)).all()
+
+
+class _Payload:
+    """Unpickling this runs code: it must never happen for a changed model file."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_replaced_model_file_is_refused_before_it_is_unpickled(two_runs, tmp_path):
+    import pickle
+
+    from mlrig.components.common.integrity import ArtifactMismatch
+
+    folder, config, _, second = two_runs
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    version = second["version"]
+    tags = mlflow.MlflowClient().get_model_version("shop", str(version)).tags
+    assert len(tags["mlrig.sha256"]) == 64  # recorded at registration
+    load_version(mlflow, "shop", version)  # untouched: loads
+    model_id = mlflow.MlflowClient().get_model_version("shop", str(version)).source
+    model_id = model_id.removeprefix("models:/")
+    stored = next((folder / "mlartifacts").rglob(f"{model_id}/artifacts/model.pkl"), None)
+    assert stored is not None
+    original = stored.read_bytes()
+    marker = tmp_path / "payload-ran"
+    stored.write_bytes(pickle.dumps(_Payload(str(marker))))  # what an unauthenticated PUT does
+    try:
+        with pytest.raises(ArtifactMismatch, match="not the .* recorded at registration"):
+            load_version(mlflow, "shop", version)
+        with pytest.raises(ArtifactMismatch):
+            Predictor(loaded, version)
+        assert not marker.exists()
+    finally:
+        stored.write_bytes(original)
+    load_version(mlflow, "shop", version)

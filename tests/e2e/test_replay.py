@@ -73,6 +73,12 @@ def test_replay_retrains_on_drift_and_the_running_service_follows(drifting):
             versions.append(answer.json()["model_version"])
             time.sleep(0.3)
         assert versions[-1] == new != before["model_version"]
+        metrics, deadline = "", time.monotonic() + 40  # the monitor's gauges, re-read every 15 s
+        while time.monotonic() < deadline and "mlrig_monitor_window_metric{" not in metrics:
+            time.sleep(1)
+            metrics = httpx.get(f"{base}/metrics", timeout=10).text
+        assert 'mlrig_monitor_feature_psi{feature="age"' in metrics
+        assert 'metric="roc_auc"' in metrics and 'value="retrain"' in metrics
     timeline = json.loads((folder / result["folder"] / "timeline.json").read_text())
     assert [s["version"] for s in timeline["steps"]] == [s["version"] for s in steps]
     page = (folder / result["report"]).read_text()

@@ -147,3 +147,21 @@ def test_every_pod_is_selected_by_a_network_policy(rendered):
 def test_kind_cluster_config_parses():
     config = yaml.safe_load((REPO / "manifests/kind/cluster.yaml").read_text())
     assert config["kind"] == "Cluster" and config["nodes"][0]["role"] == "control-plane"
+
+
+def test_every_dashboard_metric_is_exported_by_the_service():
+    """A panel over a metric nobody exports shows nothing: each mlrig_* name in a query is
+    defined in the service, and the monitor's gauges have their panels."""
+    import json
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    doc = yaml.safe_load((root / "manifests/base/grafana-dashboard.yaml").read_text())
+    dashboard = json.loads(doc["data"]["mlrig-serving.json"])
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {re.sub(r"_(total|bucket|count|sum)$", "", m)
+            for e in exprs for m in re.findall(r"\bmlrig_[a-z_]+", e)}  # fmt: skip
+    service = (root / "serving/service.py").read_text()
+    defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
+    assert used <= defined, used - defined
+    assert {"mlrig_monitor", "mlrig_monitor_feature_psi", "mlrig_monitor_window_metric"} <= used
