@@ -51,3 +51,9 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
             kind, required = value["type"], value["required"]
         spec[name] = (_TYPES[kind], ...) if required else (_TYPES[kind] | None, None)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)
+
+
+def batch_model(row: type[BaseModel], max_rows: int) -> type[BaseModel]:
+    """{"rows": [request, ...]}: 1 to max_rows requests of the single-row schema."""
+    rows = Annotated[list[row], Field(min_length=1, max_length=max_rows)]  # type: ignore[valid-type]
+    return create_model("PredictBatchRequest", __base__=_StrictBase, rows=(rows, ...))

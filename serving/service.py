@@ -23,6 +23,7 @@ from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
 from mlrig.components.monitor import gauges as monitor_gauges
+from mlrig.serving.limits import BodyLimit
 from mlrig.serving.predictor import (
     NotReady,
     Predictor,
@@ -30,7 +31,7 @@ from mlrig.serving.predictor import (
     pinned_version,
     prediction_log,
 )
-from mlrig.serving.schemas import request_model
+from mlrig.serving.schemas import batch_model, request_model
 
 env.quiet_telemetry()
 LOADED = load()
@@ -82,6 +83,7 @@ def _schema_fields() -> dict[str, Any]:
 
 
 PredictRequest = request_model(_schema_fields())
+BatchRequest = batch_model(PredictRequest, LOADED.config.serving.max_batch_rows)
 
 
 @bentoml.service(name="mlrig", traffic={"timeout": 30}, logging={"access": {"enabled": False}})
@@ -141,11 +143,37 @@ class PredictionService:
             PREDICTIONS.labels(version, "request_error").inc()
             body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
-        outcome = "unknown_entity" if answer.get("unknown_entities") else "ok"
-        PREDICTIONS.labels(version, outcome).inc()
-        MISSING.labels(version).inc(len(answer.get("missing_features", [])))
-        score = answer.get("probability") or max((answer.get("probabilities") or {}).values(),
-                                                 default=None)  # fmt: skip
-        if score is not None:
-            SCORES.labels(version).observe(score)
+        _count(version, answer)
         return answer
+
+    @bentoml.api(route="/predict_batch", input_spec=BatchRequest)
+    def predict_batch(self, rows: list[Any]) -> dict[str, Any]:
+        """Up to serving.max_batch_rows requests in one pass: {"predictions": [...]}, in order."""
+        predictor = self._load()
+        if predictor is None:
+            return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
+        version = str(predictor.model_version)
+        requests = [r.model_dump() if hasattr(r, "model_dump") else dict(r) for r in rows]
+        try:
+            answers = predictor.predict_many(requests)
+        except RequestError as exc:
+            PREDICTIONS.labels(version, "request_error").inc(len(requests))
+            body = {"detail": [{"loc": exc.field.split("."), "msg": str(exc),
+                                "type": "value_error"}]}  # fmt: skip
+            return JSONResponse(body, status_code=400)  # type: ignore[return-value]
+        for answer in answers:
+            _count(version, answer)
+        return {"predictions": answers}
+
+
+def _count(version: str, answer: dict[str, Any]) -> None:
+    outcome = "unknown_entity" if answer.get("unknown_entities") else "ok"
+    PREDICTIONS.labels(version, outcome).inc()
+    MISSING.labels(version).inc(len(answer.get("missing_features", [])))
+    score = answer.get("probability") or max((answer.get("probabilities") or {}).values(),
+                                             default=None)  # fmt: skip
+    if score is not None:
+        SCORES.labels(version).observe(score)
+
+
+PredictionService.add_asgi_middleware(BodyLimit, max_bytes=LOADED.config.serving.max_body_bytes)

@@ -351,6 +351,10 @@ class Serving(Strict):
     reload_seconds: float = Field(
         30.0, ge=0, description="how often the service checks the champion alias (0: never)"
     )
+    max_body_bytes: int = Field(
+        2_097_152, ge=1024, description="larger request bodies are answered 413, unread"
+    )
+    max_batch_rows: int = Field(1000, ge=1, description="rows per /predict_batch request")
 
 
 class Monitor(Strict):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 import pandas as pd
@@ -152,6 +153,43 @@ def test_nan_and_broken_json_are_rejected_and_the_service_survives(server):
     assert broken.status_code == 400
     assert httpx.post(f"{server}/predict", json=GOOD, timeout=10).status_code == 200
     assert "bentoml_service_request_total" in httpx.get(f"{server}/metrics", timeout=10).text
+
+
+def test_predict_batch_answers_as_predict_does_within_its_row_limit(server):
+    rows = [GOOD, {**GOOD, "tailnum": "N0NE", "sched_dep": "2013-12-30T11:00:00-05:00"}]
+    answer = httpx.post(f"{server}/predict_batch", json={"rows": rows}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    batch = answer.json()["predictions"]
+    singles = [httpx.post(f"{server}/predict", json=r, timeout=10).json() for r in rows]
+    for b, one in zip(batch, singles, strict=True):
+        assert b["probability"] == pytest.approx(one["probability"], abs=1e-6)
+        assert b["missing_features"] == one["missing_features"] and b["request_id"]
+    assert batch[1]["unknown_entities"] == ["plane_attributes", "plane_history"]
+    over = httpx.post(f"{server}/predict_batch", json={"rows": [GOOD] * 1001}, timeout=30)
+    assert over.status_code == 400 and "rows" in over.text  # serving.max_batch_rows: 1000
+    bad = httpx.post(f"{server}/predict_batch",
+                     json={"rows": [GOOD, {**GOOD, "carrier": 7}]}, timeout=10)  # fmt: skip
+    assert bad.status_code == 400 and "carrier" in bad.text
+
+
+def test_oversized_bodies_get_413_unread_and_the_service_stays_quick(server):
+    limit = 2_097_152  # serving.max_body_bytes
+    big = b'{"rows": [' + b" " * (limit + 10) + b"]}"
+    start = time.monotonic()
+    declared = httpx.post(f"{server}/predict_batch", content=big, timeout=30,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+    assert declared.status_code == 413 and "max_body_bytes" in declared.text
+
+    def chunks():
+        yield b'{"rows": ['
+        for _ in range(64):
+            yield b" " * 65_536
+
+    streamed = httpx.post(f"{server}/predict_batch", content=chunks(), timeout=30,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+    assert streamed.status_code == 413
+    assert time.monotonic() - start < 10
+    assert httpx.post(f"{server}/predict", json=GOOD, timeout=10).status_code == 200
 
 
 def test_batch_scoring_scores_valid_rows_and_keeps_bad_ones_aside(trained):
