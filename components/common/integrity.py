@@ -3,7 +3,8 @@
 At registration the model version's files get one SHA-256 (over each file's path and content),
 kept as a registry tag. Every load (serving, batch scoring, the gate, monitoring) downloads the
 files, hashes them, and refuses a mismatch before any of them is deserialized: a model file
-replaced in the artifact store never runs.
+replaced in the artifact store never runs. The files are read by modelfile.py (skops, with
+mlrig's own allow-list of types).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from mlrig.components.common import modelfile
 
 TAG = "mlrig.sha256"
 CHUNK = 1 << 20
@@ -62,4 +65,4 @@ def load_verified(mlflow: Any, name: str, version: int) -> Any:
                 f"model '{name}' v{version}: its files hash to {got[:16]}…, not the "
                 f"{want[:16]}… recorded at registration; refusing to load a changed model"
             )
-        return mlflow.sklearn.load_model(str(local))
+        return modelfile.load(local)

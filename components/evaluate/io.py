@@ -10,7 +10,7 @@ from typing import Any
 
 from sklearn.metrics import brier_score_loss, classification_report
 
-from mlrig.components.common import events, tables, tracking
+from mlrig.components.common import events, modelfile, tables, tracking
 from mlrig.components.common import html_report as report
 from mlrig.components.common.catalog import (
     EVAL_REPORT_FILE,
@@ -61,7 +61,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     metric = cfg.model.primary_metric or ""
     with events.stage("evaluate") as out:
         mlflow = tracking.configure(loaded)
-        model = mlflow.sklearn.load_model(info["holdout_model_uri"])  # fitted without the holdout
+        model = modelfile.load_uri(mlflow, info["holdout_model_uri"])  # fitted without the holdout
         y_score = scores(model, holdout[contract.inputs], contract.task, len(contract.classes))
         y_true = contract.targets(holdout)
         values = holdout_metrics(y_true, y_score, contract.task, contract.threshold)

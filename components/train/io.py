@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.common import events, tables, tracking
+from mlrig.components.common import events, modelfile, tables, tracking
 from mlrig.components.common.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
@@ -36,13 +36,13 @@ from mlrig.components.train.threshold import choose
 
 def pip_requirements() -> list[str]:
     """Explicit requirements (inferring them costs seconds per model)."""
-    import cloudpickle
+    import skops
 
     return [
         f"scikit-learn=={sklearn.__version__}",
         f"pandas=={pd.__version__}",
         f"numpy=={np.__version__}",
-        f"cloudpickle=={cloudpickle.__version__}",
+        f"skops=={skops.__version__}",
     ]
 
 
@@ -143,7 +143,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 "signature": signature,
                 "input_example": example,
                 "pip_requirements": pip_requirements(),
-                "serialization_format": "cloudpickle",
+                **modelfile.log_options(),
                 "metadata": {CONTRACT_METADATA_KEY: contract.to_dict()},
             }
             info = mlflow.sklearn.log_model(sk_model=released, name=MODEL_ARTIFACT, **common)

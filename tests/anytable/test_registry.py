@@ -106,7 +106,7 @@ def test_a_replaced_model_file_is_refused_before_it_is_unpickled(two_runs, tmp_p
     load_version(mlflow, "shop", version)  # untouched: loads
     model_id = mlflow.MlflowClient().get_model_version("shop", str(version)).source
     model_id = model_id.removeprefix("models:/")
-    stored = next((folder / "mlartifacts").rglob(f"{model_id}/artifacts/model.pkl"), None)
+    stored = next((folder / "mlartifacts").rglob(f"{model_id}/artifacts/model.skops"), None)
     assert stored is not None
     original = stored.read_bytes()
     marker = tmp_path / "payload-ran"

@@ -1,0 +1,68 @@
+"""How model files are written and read: skops, a format that does not run code on load.
+
+A skops file is a description of objects, not a program: loading builds only types on an
+allow-list. MLflow reads that allow-list from the model's own MLmodel file, so a crafted
+artifact could widen it; here the list is mlrig's (TRUSTED), whatever the artifact says. Every
+candidate mlrig trains (scikit-learn pipelines, LightGBM, the calibration wrapper) round-trips
+through it (tests/components/test_modelfile.py). Versions registered before skops were
+cloudpickle; those still load, but only after their SHA-256 matched (integrity.py).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SKOPS = "skops"
+# Types beyond skops' own safe defaults that mlrig's candidates contain. A new candidate whose
+# model holds another type fails at training (MLflow checks the round trip) until it is added.
+TRUSTED = (
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "mlrig.components.train.core.CategoryCodes",
+    "mlrig.components.train.core.PlattCalibrated",
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+)
+
+
+class UnsafeModelFile(RuntimeError):
+    """A model file holds a type mlrig does not trust, or is in an unknown format."""
+
+
+def log_options() -> dict[str, Any]:
+    """Keyword arguments for mlflow.sklearn.log_model."""
+    return {"serialization_format": SKOPS, "skops_trusted_types": list(TRUSTED)}
+
+
+def load(folder: Path) -> Any:
+    """The model in a downloaded MLflow sklearn model folder, read with mlrig's allow-list."""
+    meta = yaml.safe_load((folder / "MLmodel").read_text())
+    flavor = (meta.get("flavors") or {}).get("sklearn") or {}
+    fmt = flavor.get("serialization_format")
+    path = folder / str(flavor.get("pickled_model", ""))
+    if fmt == SKOPS:
+        import skops.io
+        from skops.io.exceptions import UntrustedTypesFoundException
+
+        try:
+            return skops.io.load(path, trusted=list(TRUSTED))
+        except UntrustedTypesFoundException as exc:
+            raise UnsafeModelFile(f"{path.name}: {exc}; refusing to load it") from None
+    if fmt in ("cloudpickle", "pickle"):  # registered before skops; its digest was checked
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(str(folder))
+    raise UnsafeModelFile(f"{folder}: unknown model serialization format {fmt!r}")
+
+
+def load_uri(mlflow: Any, uri: str) -> Any:
+    """Download a logged model (runs:/…, models:/…) and read it as load() does."""
+    with tempfile.TemporaryDirectory(prefix="mlrig-model-") as tmp:
+        return load(Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp)))

@@ -1,0 +1,69 @@
+"""Model files are skops: every candidate round-trips, and a file naming a type mlrig does not
+trust is refused before that type is built, whatever the artifact's own MLmodel allows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+
+from mlrig.components.common import modelfile
+from mlrig.components.train.core import PlattCalibrated, build_pipeline
+
+CANDIDATES = {
+    "binary": ["logistic_regression", "hist_gradient_boosting", "random_forest", "lightgbm"],
+    "multiclass": ["logistic_regression", "hist_gradient_boosting", "random_forest", "lightgbm"],
+    "regression": ["ridge", "hist_gradient_boosting", "random_forest", "lightgbm"],
+}
+
+
+def _data(task: str) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    n = 200
+    x = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.choice(["x", "y", None], n), "d": rng.choice(["p", "q"], n)})  # fmt: skip
+    if task == "binary":
+        return x, (x["a"] > 0).astype(int).to_numpy()
+    if task == "multiclass":
+        return x, np.array(["u", "v", "w"])[rng.integers(0, 3, n)]
+    return x, x["a"].to_numpy() * 2 + rng.normal(size=n)
+
+
+@pytest.mark.parametrize(("task", "name"), [(t, n) for t, ns in CANDIDATES.items() for n in ns])
+def test_every_candidate_round_trips_through_skops(task, name, tmp_path):
+    x, y = _data(task)
+    model = build_pipeline(name, task, ["a", "b"], ["c", "d"], 0).fit(x, y)
+    if task == "binary":
+        model = PlattCalibrated(model, 1.3, -0.2)
+    mlflow.sklearn.save_model(model, tmp_path / "m", pip_requirements=[], **modelfile.log_options())
+    assert (tmp_path / "m" / "model.skops").exists()
+    back = modelfile.load(tmp_path / "m")
+    method = "predict" if task == "regression" else "predict_proba"
+    np.testing.assert_allclose(getattr(back, method)(x), getattr(model, method)(x))
+
+
+class Sneaky:
+    """Stands for any type outside the allow-list: building it would run its __setstate__."""
+
+    marker = ""
+
+    def __setstate__(self, state: dict) -> None:
+        Path(state["marker"]).write_text("ran")
+
+
+def test_a_type_outside_the_allow_list_is_refused_even_if_the_artifact_trusts_it(tmp_path):
+    sneaky = Sneaky()
+    sneaky.__dict__["marker"] = str(tmp_path / "ran")
+    folder = tmp_path / "m"
+    own_list = [f"{__name__}.Sneaky"]  # what a crafted MLmodel file would declare
+    mlflow.sklearn.save_model(sneaky, folder, serialization_format="skops",
+                              skops_trusted_types=own_list, pip_requirements=[])  # fmt: skip
+    (tmp_path / "ran").unlink(missing_ok=True)  # MLflow's own check at save built it once
+    assert own_list[0] in skops.io.get_untrusted_types(file=folder / "model.skops")
+    with pytest.raises(modelfile.UnsafeModelFile, match="Sneaky"):
+        modelfile.load(folder)
+    assert not (tmp_path / "ran").exists()
