@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -25,12 +26,27 @@ def _integral(value: int | float) -> int:
     return int(value)
 
 
+def _iso_time(value: Any) -> datetime:
+    """Times are ISO 8601 strings; pydantic alone would also take 0 or "0" as Unix time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("Input should be an ISO 8601 date-time string")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            "Input should be an ISO 8601 date-time, e.g. 2013-12-30T08:15:00 or "
+            "2013-12-30T08:15:00-05:00"
+        ) from None
+
+
 _TYPES: dict[str, Any] = {
     "str": Annotated[StrictStr, Field(min_length=1, max_length=256)],
     "int": Annotated[StrictInt | StrictFloat, AfterValidator(_integral)],
     "float": Annotated[float, Field(allow_inf_nan=False)],
     "bool": StrictBool,
-    "datetime": datetime,
+    "datetime": Annotated[datetime, BeforeValidator(_iso_time)],
 }
 
 

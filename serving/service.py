@@ -19,10 +19,12 @@ from starlette.responses import JSONResponse
 
 from mlrig.components.common import tracking
 from mlrig.components.common.contract import draft
+from mlrig.components.common.feast_store import StoreUnavailable
 from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
 from mlrig.components.monitor import gauges as monitor_gauges
+from mlrig.serving.guard import JsonOnly, UserErrors
 from mlrig.serving.limits import BodyLimit
 from mlrig.serving.predictor import (
     NotReady,
@@ -143,6 +145,9 @@ class PredictionService:
             PREDICTIONS.labels(version, "request_error").inc()
             body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
+        except StoreUnavailable as exc:  # fast, says why; the next request tries the store again
+            PREDICTIONS.labels(version, "store_unavailable").inc()
+            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
         _count(version, answer)
         return answer
 
@@ -161,6 +166,9 @@ class PredictionService:
             body = {"detail": [{"loc": exc.field.split("."), "msg": str(exc),
                                 "type": "value_error"}]}  # fmt: skip
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
+        except StoreUnavailable as exc:
+            PREDICTIONS.labels(version, "store_unavailable").inc(len(requests))
+            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
         for answer in answers:
             _count(version, answer)
         return {"predictions": answers}
@@ -176,4 +184,7 @@ def _count(version: str, answer: dict[str, Any]) -> None:
         SCORES.labels(version).observe(score)
 
 
+# Outermost first: the size limit, then the media type, then BentoML's errors reworded.
 PredictionService.add_asgi_middleware(BodyLimit, max_bytes=LOADED.config.serving.max_body_bytes)
+PredictionService.add_asgi_middleware(JsonOnly)
+PredictionService.add_asgi_middleware(UserErrors)

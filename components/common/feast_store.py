@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,8 +218,26 @@ class OfflineFeatures:
         return _logical(out.drop(columns=list(entity_df.columns), errors="ignore"), fs)
 
 
+class StoreUnavailable(RuntimeError):
+    """The online store did not answer (Redis down, a locked or missing SQLite file)."""
+
+
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """The errors that mean "the store is not there", not "the request is bad"."""
+    errors: list[type[BaseException]] = [OSError, sqlite3.OperationalError]
+    try:
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
+
+        errors += [RedisDown, RedisSlow]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
 class OnlineFeatures:
-    """The latest features from the online store (the feature service is looked up once)."""
+    """The latest features from the online store (the feature service is looked up once).
+    A store that does not answer raises StoreUnavailable; the next call tries it again."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -235,9 +254,12 @@ class OnlineFeatures:
             {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
             for r in entity_df[keys].to_dict("records")
         ]
-        values = self.store.get_online_features(
-            features=self.service(fs.service), entity_rows=rows, full_feature_names=True
-        ).to_dict()
+        try:
+            values = self.store.get_online_features(
+                features=self.service(fs.service), entity_rows=rows, full_feature_names=True
+            ).to_dict()
+        except _unreachable() as exc:
+            raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
         out = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
         return _logical(out, fs)
 

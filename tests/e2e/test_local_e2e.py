@@ -26,19 +26,6 @@ GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e")
-    config = write_demo(folder, sample_rows=8000, tuning_sample_rows=4000)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
-    result = subprocess.run(
-        [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return folder, config, result.stdout
-
-
 def test_run_prints_every_stage_and_the_holdout_auc(trained):
     _, _, stdout = trained
     for stage in STAGES:

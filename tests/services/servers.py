@@ -4,6 +4,7 @@ Each starts on a free port in its own folder and is stopped by PID (never by nam
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,27 +66,54 @@ def postgres(password: str, databases: list[str]) -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextmanager
-def redis() -> Iterator[int]:
-    folder = Path(tempfile.mkdtemp(prefix="mlrig-redis-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+class RedisServer:
+    """redis-server on loopback with a password and protected mode on (as in the manifests);
+    stop() saves and shuts it down, start() brings it back with the same data on the same port."""
+
+    def __init__(self, password: str) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="mlrig-redis-"))
+        self.port = free_port()
+        self.password = password
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes",
+             "--requirepass", self.password],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
 
         def ready() -> bool:
             with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", port)) == 0
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
 
         _wait(ready, "redis")
-        yield port
+
+    def stop(self) -> None:
+        """SHUTDOWN SAVE: the data is written to dump.rdb, which start() loads again."""
+        import redis as client
+
+        with contextlib.suppress(client.exceptions.ConnectionError):
+            client.Redis(port=self.port, password=self.password).shutdown(save=True)
+        if self.proc is not None:
+            self.proc.wait(timeout=20)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def redis(password: str) -> Iterator[RedisServer]:
+    server = RedisServer(password)
+    try:
+        server.start()
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        shutil.rmtree(folder, ignore_errors=True)
+        server.close()
 
 
 @contextmanager

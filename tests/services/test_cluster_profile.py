@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -33,15 +34,17 @@ def stack(tmp_path_factory):
             f"not installed: {', '.join(absent)} (.ci/run installs redis-server, postgresql)"
         )
     folder = tmp_path_factory.mktemp("cluster-profile")
-    with servers.postgres(PASSWORD, ["mlflow", "feast"]) as pg, servers.redis() as redis_port:
+    with servers.postgres(PASSWORD, ["mlflow", "feast"]) as pg, servers.redis(PASSWORD) as redis:
         backend = f"postgresql+psycopg2://mlrig:{PASSWORD}@127.0.0.1:{pg}/mlflow"
         with servers.mlflow_server(backend, folder / "artifacts") as mlflow_url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
             env.update({
                 "MLRIG_PG_PASSWORD": PASSWORD,
+                "MLRIG_REDIS_PASSWORD": PASSWORD,
                 "MLRIG__WORKDIR": str(folder / "data"),
                 "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
-                "MLRIG__STORES__FEAST_REDIS": f"127.0.0.1:{redis_port}",
+                "MLRIG__STORES__FEAST_REDIS":
+                    f"127.0.0.1:{redis.port},password=${{MLRIG_REDIS_PASSWORD}}",
                 "MLRIG__STORES__FEAST_REGISTRY":
                     f"postgresql+psycopg2://mlrig:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
                 "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
@@ -56,8 +59,8 @@ def stack(tmp_path_factory):
             assert run.returncode == 0, run.stdout[-2000:] + (
                 log.read_text()[-3000:] if log.exists() else ""
             )
-            yield {"folder": folder, "config": config, "env": env, "pg": pg, "redis": redis_port,
-                   "mlflow": mlflow_url}  # fmt: skip
+            yield {"folder": folder, "config": config, "env": env, "pg": pg, "redis": redis.port,
+                   "redis_server": redis, "mlflow": mlflow_url}  # fmt: skip
 
 
 def test_champion_is_registered_on_the_tracking_server(stack):
@@ -75,7 +78,7 @@ def test_champion_is_registered_on_the_tracking_server(stack):
 def test_online_features_were_materialized_into_redis(stack):
     import redis
 
-    assert redis.Redis(host="127.0.0.1", port=stack["redis"]).dbsize() > 100
+    assert redis.Redis(host="127.0.0.1", port=stack["redis"], password=PASSWORD).dbsize() > 100
 
 
 @pytest.fixture
@@ -135,3 +138,32 @@ def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process,
     assert "plane_attributes__seats" in names
     seats = body["results"][names.index("plane_attributes__seats")]["values"][0]
     assert seats and seats > 0
+
+
+def test_redis_down_is_a_fast_503_naming_it_and_the_service_recovers(stack, process):
+    port = free_port()
+    proc = process([sys.executable, "-m", "mlrig.cli", "serve", "-c", str(stack["config"]),
+                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/readyz", died=lambda: _died(proc))
+    assert httpx.post(f"{base}/predict", json=GOOD, timeout=10).status_code == 200
+    redis = stack["redis_server"]
+    redis.stop()
+    try:
+        down = httpx.post(f"{base}/predict", json=GOOD, timeout=10)  # a hang fails here
+        assert down.status_code == 503, down.text
+        assert "online feature store unavailable" in down.json()["error"]
+        batch = httpx.post(f"{base}/predict_batch", json={"rows": [GOOD]}, timeout=10)
+        assert batch.status_code == 503
+    finally:
+        redis.start()
+    answers = []
+    for _ in range(20):  # no restart of the service: the next requests reconnect
+        answers.append(httpx.post(f"{base}/predict", json=GOOD, timeout=10))
+        if answers[-1].status_code == 200:
+            break
+        time.sleep(0.5)
+    assert answers[-1].status_code == 200, answers[-1].text
+    assert answers[-1].json()["inputs_present"] > 20  # the features came back with Redis
+    metrics = httpx.get(f"{base}/metrics", timeout=10).text
+    assert 'outcome="store_unavailable"' in metrics

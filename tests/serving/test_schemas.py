@@ -31,6 +31,9 @@ def test_good_request_parses():
         ({"n": 2.5}, "n"),
         ({"n": math.inf}, "n"),
         ({"sched_dep": "yesterday"}, "sched_dep"),
+        ({"sched_dep": "0"}, "sched_dep"),  # pydantic alone reads these as Unix time
+        ({"sched_dep": 0}, "sched_dep"),
+        ({"sched_dep": 1388400000.5}, "sched_dep"),
         ({"extra": 1}, "extra"),
     ],
 )
@@ -38,6 +41,13 @@ def test_bad_requests_name_the_field(change, field):
     with pytest.raises(ValidationError) as info:
         Model.model_validate({**GOOD, **change})
     assert field in _fields(info.value)
+
+
+def test_zoned_and_naive_iso_times_parse():
+    zoned = Model.model_validate({**GOOD, "sched_dep": "2013-12-30T09:00:00-05:00"}).sched_dep
+    assert zoned.utcoffset() is not None and zoned.hour == 9
+    utc = Model.model_validate({**GOOD, "sched_dep": "2013-12-30T14:00:00Z"}).sched_dep
+    assert utc == zoned
 
 
 def test_missing_field_is_named():
