@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlrig.images import DEFAULT_TAG, build_command, docker_env
@@ -34,11 +35,22 @@ class Step:
     argv: list[str]
     pipe_to: list[str] | None = None
     skip_if: list[str] | None = None  # a command whose success means the step is already done
-    secret_args: dict[int, str] = field(default_factory=dict)  # argv index -> real value
+    stdin: str | None = None  # given on standard input, never shown (a Secret's values)
+    stdin_note: str = ""  # what is shown in its place
 
     def shown(self) -> str:
         text = " ".join(self.argv)
+        if self.stdin_note:
+            text += f" < {self.stdin_note}"
         return f"{text} | {' '.join(self.pipe_to)}" if self.pipe_to else text
+
+
+def secret_manifest(passwords: dict[str, str]) -> str:
+    """The Secret mlrig-postgres as YAML, for `kubectl create -f -` (create, not apply: apply
+    would copy the values into the last-applied-configuration annotation)."""
+    data = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in passwords.items())
+    return (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: mlrig-postgres\n"
+            f"  namespace: {NAMESPACE}\ntype: Opaque\nstringData:\n{data}")  # fmt: skip
 
 
 def required_tools(provider: str) -> list[str]:
@@ -74,18 +86,18 @@ def up_steps(provider: str, repo: Path, config: Path, base_image: str) -> list[S
                       skip_if=["minikube", "status", "-p", CLUSTER])  # fmt: skip
         load = Step("load the image into the cluster",
                     ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER])  # fmt: skip
-    password = secrets.token_urlsafe(24)
+    passwords = {"password": secrets.token_urlsafe(24), "redis-password": secrets.token_urlsafe(24)}
     return [
         create,
         Step("build the mlrig image", build_command(repo, DEFAULT_TAG, base_image)),
         load,
         Step("create the namespace (Pod Security: restricted)",
              ["kubectl", "apply", "-f", str(manifests / "base/namespace.yaml")]),
-        Step("create the PostgreSQL password Secret (generated, never written to disk)",
-             ["kubectl", "-n", NAMESPACE, "create", "secret", "generic", "mlrig-postgres",
-              "--from-literal=password=<generated>"],
+        Step("create the PostgreSQL and Redis password Secret (generated, given on stdin, never "
+             "on a command line or disk)",
+             ["kubectl", "-n", NAMESPACE, "create", "-f", "-"],
              skip_if=["kubectl", "-n", NAMESPACE, "get", "secret", "mlrig-postgres"],
-             secret_args={6: f"--from-literal=password={password}"}),
+             stdin=secret_manifest(passwords), stdin_note="<generated Secret mlrig-postgres>"),
         Step("publish the project config as the ConfigMap mlrig-config",
              ["kubectl", "-n", NAMESPACE, "create", "configmap", "mlrig-config",
               f"--from-file=mlrig.yaml={config}", "--dry-run=client", "-o", "yaml"],
@@ -111,10 +123,7 @@ def run_step(step: Step) -> str:
     env = docker_env()
     if step.skip_if and subprocess.run(step.skip_if, env=env, capture_output=True).returncode == 0:
         return "skipped"
-    argv = list(step.argv)
-    for index, value in step.secret_args.items():
-        argv[index] = value
-    first = subprocess.run(argv, env=env, capture_output=True, text=True)
+    first = subprocess.run(step.argv, input=step.stdin, env=env, capture_output=True, text=True)
     if first.returncode != 0:
         raise ClusterError(f"{step.title} failed: {step.shown()}\n{first.stderr[-2000:]}")
     if step.pipe_to:

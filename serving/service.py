@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from typing import Any
 
 import bentoml
 from prometheus_client import Counter, Gauge, Histogram
+from pydantic.warnings import PydanticDeprecatedSince211
 from starlette.responses import JSONResponse
 
 from mlrig.components.common import tracking
@@ -36,6 +38,8 @@ from mlrig.serving.predictor import (
 from mlrig.serving.schemas import batch_model, request_model
 
 env.quiet_telemetry()
+# BentoML reads model_fields on the instance once per request: a warning per request in the log.
+warnings.filterwarnings("ignore", category=PydanticDeprecatedSince211)
 LOADED = load()
 # Prometheus (BentoML's /metrics gathers them across workers): what was predicted and how.
 PREDICTIONS = Counter("mlrig_predictions", "answered predictions", ["model_version", "outcome"])

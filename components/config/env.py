@@ -24,7 +24,12 @@ FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 PG_PASSWORD = "MLRIG_PG_PASSWORD"
 SECRET_FILE_SUFFIX = "_FILE"
 # Where a secret is read from when neither NAME nor NAME_FILE is set (the cluster's mounted Secret).
-SECRET_DEFAULT_FILES = {PG_PASSWORD: "/run/secrets/postgres/password"}
+REDIS_PASSWORD = "MLRIG_REDIS_PASSWORD"
+# Both live in the Secret mlrig-postgres (keys password, redis-password), mounted in every pod.
+SECRET_DEFAULT_FILES = {
+    PG_PASSWORD: "/run/secrets/postgres/password",
+    REDIS_PASSWORD: "/run/secrets/postgres/redis-password",
+}
 # A model version to serve instead of resolving the champion alias (set by `mlrig deploy` through
 # the serving pods' template annotation, so a rollback really returns to the previous version).
 MODEL_VERSION = "MLRIG_MODEL_VERSION"

@@ -1,6 +1,6 @@
 """Operating mlrig: a failed pipeline ends with the stage and the cause, validation stops a run
 that lost its rows, one run per project at a time, kill -9 of `mlrig run` stops its whole
-pipeline, and a port in use is one line."""
+pipeline, a port in use is one line, and SIGTERM to `mlrig serve` drains it."""
 
 from __future__ import annotations
 
@@ -89,3 +89,51 @@ def test_a_port_in_use_is_one_line(tmp_path):
                       timeout=60)  # fmt: skip
     assert result.returncode == 1 and "cannot serve on 127.0.0.1" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_sigterm_drains_requests_in_flight_and_leaves_nothing_behind(trained):
+    """What a pod deletion does after preStop: SIGTERM to `mlrig serve` (the container's
+    command). Requests already being served finish with 200; then every process of it exits."""
+    import threading
+
+    import httpx
+
+    from tests.e2e.test_local_e2e import GOOD
+    from tests.helpers import free_port, wait_http
+
+    folder, config, _ = trained
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlrig.cli", "serve", "--config", str(config), "--port", str(port)],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/readyz", died=lambda: proc.poll() is not None and "serve exited")
+        answers: list[object] = []
+
+        def big_batch() -> None:  # 1,000 rows take about a second here: long enough to be in flight
+            try:
+                rows = [{**GOOD, "tailnum": f"N{i:05d}"} for i in range(1000)]
+                answers.append(httpx.post(f"{base}/predict_batch", json={"rows": rows},
+                                          timeout=60).status_code)  # fmt: skip
+            except httpx.HTTPError as exc:
+                answers.append(repr(exc))
+
+        clients = [threading.Thread(target=big_batch) for _ in range(4)]
+        for client in clients:
+            client.start()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # the process a pod's kubelet signals
+        for client in clients:
+            client.join()
+        assert answers == [200, 200, 200, 200]
+        assert proc.wait(timeout=40) is not None  # inside the 45 s terminationGracePeriodSeconds
+        time.sleep(1)
+        with pytest.raises(ProcessLookupError):  # no worker left behind in its process group
+            os.killpg(proc.pid, 0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

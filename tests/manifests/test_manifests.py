@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -132,6 +133,36 @@ def test_no_secret_values_are_committed(rendered):
     assert not [d for d in docs if d["kind"] == "Secret"]
     text = yaml.safe_dump_all(docs)
     assert "password:" not in text.replace("POSTGRES_PASSWORD_FILE", "")
+
+
+def test_no_password_reaches_a_command_line(rendered):
+    """A secret file may be read into a variable, an environment assignment or a config file by
+    the shell, never expanded into a program's arguments (visible in ps and /proc)."""
+    _, docs = rendered
+    allowed = re.compile(r'(export \w+=|\w+=|printf [^|]*)"?(\S*)\$\(cat /run/secrets')
+    for name, spec in _pod_specs(docs):
+        for container in spec.get("containers", []):
+            line = " ".join(container.get("command", []) + container.get("args", []))
+            for statement in re.split(r"&&|;", line):
+                if "$(cat /run/secrets" in statement:
+                    assert allowed.search(statement), (name, statement.strip()[:120])
+                    if "printf" in statement:
+                        assert ">" in statement.split("$(cat", 1)[1], (name, statement)
+            probes = [container.get(k, {}).get("exec", {}).get("command", [])
+                      for k in ("readinessProbe", "livenessProbe")]  # fmt: skip
+            for probe in probes:
+                assert "-a" not in probe and "--pass" not in probe, (name, probe)
+
+
+def test_redis_requires_its_password_with_protected_mode_on(rendered):
+    _, docs = rendered
+    redis = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "redis")
+    line = " ".join(redis["spec"]["template"]["spec"]["containers"][0]["args"])
+    assert "requirepass" in line and "--protected-mode yes" in line
+    store = yaml.safe_load((REPO / "manifests/base/feature_store.yaml").read_text())
+    assert "password=${MLRIG_REDIS_PASSWORD}" in store["online_store"]["connection_string"]
+    profile = yaml.safe_load((REPO / "mlrig.yaml").read_text())["profiles"]["cluster"]
+    assert "password=${MLRIG_REDIS_PASSWORD}" in profile["stores"]["feast_redis"]
 
 
 def test_every_pod_is_selected_by_a_network_policy(rendered):
