@@ -20,6 +20,7 @@ from mlrig.cli_cluster import cluster_app, deploy, image_app, pipeline_app
 from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.cli_model import model_app
 from mlrig.cli_monitor import monitor_app
+from mlrig.components.common import cpus
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 
@@ -221,6 +222,7 @@ def serve(
         env.CONFIG_PATH: str(cfg_path),
         env.PROFILE: loaded.config.profile,
         "BENTOML_HOME": str(home),
+        **cpus.thread_env(1),  # one thread per request (see serving/service.py)
     }
     cmd = [
         sys.executable, "-m", "bentoml", "serve", "mlrig.serving.service:PredictionService",

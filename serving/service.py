@@ -19,7 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic.warnings import PydanticDeprecatedSince211
 from starlette.responses import JSONResponse
 
-from mlrig.components.common import tracking
+from mlrig.components.common import cpus, tracking
 from mlrig.components.common.contract import draft
 from mlrig.components.common.feast_store import StoreUnavailable
 from mlrig.components.common.registry import NoVersion, load_contract
@@ -40,6 +40,9 @@ from mlrig.serving.schemas import batch_model, request_model
 env.quiet_telemetry()
 # BentoML reads model_fields on the instance once per request: a warning per request in the log.
 warnings.filterwarnings("ignore", category=PydanticDeprecatedSince211)
+# One OpenMP/BLAS thread per request: a one-row predict gains nothing from more, and under a
+# CPU-bound neighbour (or a pod's CPU limit) a pool per core waits on itself (common/cpus.py).
+SERVING_THREADS = cpus.limit(1)
 LOADED = load()
 # Prometheus (BentoML's /metrics gathers them across workers): what was predicted and how.
 PREDICTIONS = Counter("mlrig_predictions", "answered predictions", ["model_version", "outcome"])

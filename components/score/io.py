@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlrig.components.common import events, feast_store, tables, tracking
+from mlrig.components.common import cpus, events, feast_store, tables, tracking
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.catalog import (
     CHAMPION,
@@ -69,6 +69,7 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
     loaded = from_json(config_json)
     cfg = loaded.config
     with events.stage("score") as out:
+        out["threads"] = cpus.limit(cpus.available())  # the CPUs this pod or process is given
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
         scored = score_frame(loaded, champ, _read(resolve_file(input_path, loaded.root)))

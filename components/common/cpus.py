@@ -1,0 +1,58 @@
+"""How many CPUs this process is given, and thread pools sized to it.
+
+OpenMP and BLAS size their pools from the CPUs the kernel lets a process run on (its affinity),
+not from its cgroup quota: in a pod limited to 1 CPU on a 32-core node, a gradient-boosting
+predict starts 32 threads that then wait for each other's time slices. available() reads both;
+limit() caps every loaded pool (threadpoolctl) and the pools of libraries loaded later (the
+OMP/BLAS variables, for child processes).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+CGROUP = Path("/sys/fs/cgroup")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def quota(root: Path = CGROUP) -> float | None:
+    """The cgroup CPU limit in CPUs (v2 cpu.max or v1 cfs quota/period), None when unlimited."""
+    try:
+        v2 = root / "cpu.max"
+        if v2.exists():
+            limit, period = v2.read_text().split()[:2]
+            return None if limit == "max" else int(limit) / int(period)
+        v1 = root / "cpu" / "cpu.cfs_quota_us"
+        if v1.exists():
+            limit = int(v1.read_text())
+            period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+            return None if limit <= 0 else limit / period
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def available(root: Path = CGROUP) -> int:
+    """CPUs this process may use: its affinity, capped by its cgroup quota (rounded up, >= 1)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    share = quota(root)
+    if share is not None:
+        count = min(count or 1, max(1, math.ceil(share)))
+    return max(1, count or 1)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """OMP/BLAS variables for a child process, keeping any the user set."""
+    return {name: os.environ.get(name, str(threads)) for name in THREAD_VARIABLES}
+
+
+def limit(threads: int) -> int:
+    """Cap the thread pools of this process at `threads`; returns the cap applied."""
+    from threadpoolctl import threadpool_limits
+
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))
+    threadpool_limits(limits=threads)
+    return threads
