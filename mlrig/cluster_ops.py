@@ -45,12 +45,27 @@ class Step:
         return f"{text} | {' '.join(self.pipe_to)}" if self.pipe_to else text
 
 
+# Which Secret holds which generated password: the superuser's and the roles' only where PostgreSQL
+# creates them, MLflow's only in MLflow, and what every feature reader needs (the Feast registry
+# role and Redis) in mlrig-postgres, the Secret the pipeline pods mount.
+SECRETS = {
+    "mlrig-db-admin": {"password": "admin", "mlflow-password": "mlflow", "feast-password": "feast"},
+    "mlrig-mlflow-db": {"password": "mlflow"},
+    "mlrig-postgres": {"password": "feast", "redis-password": "redis"},
+}
+
+
 def secret_manifest(passwords: dict[str, str]) -> str:
-    """The Secret mlrig-postgres as YAML, for `kubectl create -f -` (create, not apply: apply
-    would copy the values into the last-applied-configuration annotation)."""
-    data = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in passwords.items())
-    return (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: mlrig-postgres\n"
-            f"  namespace: {NAMESPACE}\ntype: Opaque\nstringData:\n{data}")  # fmt: skip
+    """The Secrets as YAML for `kubectl create -f -` (create, not apply: apply would copy the
+    values into the last-applied-configuration annotation).
+
+    passwords: admin, mlflow, feast, redis -> value."""
+    docs = []
+    for name, keys in SECRETS.items():
+        data = "".join(f"  {key}: {json.dumps(passwords[who])}\n" for key, who in keys.items())
+        docs.append(f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n"
+                    f"  namespace: {NAMESPACE}\ntype: Opaque\nstringData:\n{data}")  # fmt: skip
+    return "---\n".join(docs)
 
 
 def required_tools(provider: str) -> list[str]:
@@ -86,18 +101,18 @@ def up_steps(provider: str, repo: Path, config: Path, base_image: str) -> list[S
                       skip_if=["minikube", "status", "-p", CLUSTER])  # fmt: skip
         load = Step("load the image into the cluster",
                     ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER])  # fmt: skip
-    passwords = {"password": secrets.token_urlsafe(24), "redis-password": secrets.token_urlsafe(24)}
+    passwords = {who: secrets.token_urlsafe(24) for who in ("admin", "mlflow", "feast", "redis")}
     return [
         create,
         Step("build the mlrig image", build_command(repo, DEFAULT_TAG, base_image)),
         load,
         Step("create the namespace (Pod Security: restricted)",
              ["kubectl", "apply", "-f", str(manifests / "base/namespace.yaml")]),
-        Step("create the PostgreSQL and Redis password Secret (generated, given on stdin, never "
-             "on a command line or disk)",
+        Step("create the password Secrets, one per reader (generated, given on stdin, never on a "
+             "command line or disk)",
              ["kubectl", "-n", NAMESPACE, "create", "-f", "-"],
              skip_if=["kubectl", "-n", NAMESPACE, "get", "secret", "mlrig-postgres"],
-             stdin=secret_manifest(passwords), stdin_note="<generated Secret mlrig-postgres>"),
+             stdin=secret_manifest(passwords), stdin_note="<generated Secrets>"),
         Step("publish the project config as the ConfigMap mlrig-config",
              ["kubectl", "-n", NAMESPACE, "create", "configmap", "mlrig-config",
               f"--from-file=mlrig.yaml={config}", "--dry-run=client", "-o", "yaml"],

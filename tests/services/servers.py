@@ -39,26 +39,34 @@ def _wait(check, what: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def postgres(password: str, databases: list[str]) -> Iterator[int]:
-    """PostgreSQL 15 with a role 'mlrig' owning the given databases; yields the port."""
+def postgres(passwords: dict[str, str]) -> Iterator[int]:
+    """PostgreSQL 15 set up by the manifests' own init script (manifests/base/postgres-init.sh):
+    roles mlflow and feast, each owning its own database. passwords: mlflow, feast. Yields the port."""
     folder = Path(tempfile.mkdtemp(prefix="mlrig-pg-"))
     folder.chmod(0o755)
     shutil.chown(folder, "postgres", "postgres")
     data, port = folder / "data", free_port()
+    secrets = folder / "secrets"  # what the Secret mlrig-db-admin mounts in the pod
+    secrets.mkdir()
+    for who in ("mlflow", "feast"):
+        (secrets / f"{who}-password").write_text(passwords[who])
     as_pg = ["runuser", "-u", "postgres", "--"]
     subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
                    check=True, capture_output=True)  # fmt: skip
+    # Local socket connections are trusted (the superuser's), TCP ones need a password, as in the pod.
+    (data / "pg_hba.conf").write_text(
+        "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+    )
     subprocess.run(
         [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
          f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}", "start"],
         check=True, capture_output=True,
     )  # fmt: skip
     try:
-        sql = [f"CREATE ROLE mlrig LOGIN PASSWORD '{password}'"]
-        sql += [f"CREATE DATABASE {db} OWNER mlrig" for db in databases]
-        for statement in sql:
-            subprocess.run([*as_pg, "psql", "-h", str(folder), "-p", str(port), "-U", "postgres",
-                            "-c", statement], check=True, capture_output=True)  # fmt: skip
+        script = Path(__file__).resolve().parents[2] / "manifests/base/postgres-init.sh"
+        subprocess.run([*as_pg, "env", f"MLRIG_DB_SECRETS={secrets}", "POSTGRES_USER=postgres",
+                        f"PGHOST={folder}", f"PGPORT={port}", "sh", str(script)],
+                       check=True, capture_output=True)  # fmt: skip
         yield port
     finally:
         subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],

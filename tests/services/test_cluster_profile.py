@@ -21,7 +21,7 @@ from tests.helpers import free_port, wait_http
 from tests.services import servers
 
 pytestmark = pytest.mark.services
-PASSWORD = "test-only-password"
+PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only"}
 GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 
@@ -34,19 +34,19 @@ def stack(tmp_path_factory):
             f"not installed: {', '.join(absent)} (.ci/run installs redis-server, postgresql)"
         )
     folder = tmp_path_factory.mktemp("cluster-profile")
-    with servers.postgres(PASSWORD, ["mlflow", "feast"]) as pg, servers.redis(PASSWORD) as redis:
-        backend = f"postgresql+psycopg2://mlrig:{PASSWORD}@127.0.0.1:{pg}/mlflow"
+    with servers.postgres(PASSWORDS) as pg, servers.redis(PASSWORDS["redis"]) as redis:
+        backend = f"postgresql+psycopg2://mlflow:{PASSWORDS['mlflow']}@127.0.0.1:{pg}/mlflow"
         with servers.mlflow_server(backend, folder / "artifacts") as mlflow_url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
             env.update({
-                "MLRIG_PG_PASSWORD": PASSWORD,
-                "MLRIG_REDIS_PASSWORD": PASSWORD,
+                "MLRIG_PG_PASSWORD": PASSWORDS["feast"],
+                "MLRIG_REDIS_PASSWORD": PASSWORDS["redis"],
                 "MLRIG__WORKDIR": str(folder / "data"),
                 "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
                 "MLRIG__STORES__FEAST_REDIS":
                     f"127.0.0.1:{redis.port},password=${{MLRIG_REDIS_PASSWORD}}",
                 "MLRIG__STORES__FEAST_REGISTRY":
-                    f"postgresql+psycopg2://mlrig:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
+                    f"postgresql+psycopg2://feast:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
                 "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
                 "MLRIG__SERVING__HOST": "127.0.0.1",
             })  # fmt: skip
@@ -61,6 +61,22 @@ def stack(tmp_path_factory):
             )
             yield {"folder": folder, "config": config, "env": env, "pg": pg, "redis": redis.port,
                    "redis_server": redis, "mlflow": mlflow_url}  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "other"), [("mlflow", "feast"), ("feast", "mlflow")])
+def test_each_service_role_reaches_only_its_own_database(stack, role, other):
+    import psycopg2
+
+    def connect(database: str):
+        return psycopg2.connect(host="127.0.0.1", port=stack["pg"], user=role,
+                                password=PASSWORDS[role], dbname=database)  # fmt: skip
+
+    connect(role).close()
+    with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+        connect(other)
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(host="127.0.0.1", port=stack["pg"], user=role, password="wrong",
+                         dbname=role)  # fmt: skip
 
 
 def test_champion_is_registered_on_the_tracking_server(stack):
@@ -78,7 +94,10 @@ def test_champion_is_registered_on_the_tracking_server(stack):
 def test_online_features_were_materialized_into_redis(stack):
     import redis
 
-    assert redis.Redis(host="127.0.0.1", port=stack["redis"], password=PASSWORD).dbsize() > 100
+    assert (
+        redis.Redis(host="127.0.0.1", port=stack["redis"], password=PASSWORDS["redis"]).dbsize()
+        > 100
+    )
 
 
 @pytest.fixture
