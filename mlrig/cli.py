@@ -243,9 +243,13 @@ def serve(
 
 
 @features_app.command("materialize")
-def features_materialize(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
-    """Bring the live feature set (the champion's) up to now in the online store (the cluster's
-    CronJob runs this)."""
+def features_materialize(
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    full: bool = typer.Option(False, "--full", help="reload every view from the start"),
+) -> None:
+    """Bring the live feature set (the champion's) up to now in the online store, loading only
+    what is newer than the last materialization (the cluster's CronJob runs this)."""
     from mlrig.components.common.feast_store import live_feature_set, materialize
 
     loaded = load_or_exit(config, profile)
@@ -254,9 +258,10 @@ def features_materialize(config: Path | None = ConfigOpt, profile: str | None = 
         console.print("no live feature set yet: the first training run makes its champion's live")
         raise typer.Exit(1)
     with console.status(f"materializing feature set {live.version} into the online store"):
-        result = materialize(loaded, live)
+        result = materialize(loaded, live, incremental=not full)
+    since = " / ".join(sorted(set(result["from"].values())) or ["the start"])
     console.print(f"materialized feature set {result['feature_set']} up to {result['until']} "
-                  f"into {loaded.config.stores.feast_online_type}")  # fmt: skip
+                  f"into {loaded.config.stores.feast_online_type}, from {since}")  # fmt: skip
 
 
 @features_app.command("env")
