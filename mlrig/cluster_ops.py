@@ -50,8 +50,16 @@ class Step:
 # role and Redis) in mlrig-postgres, the Secret the pipeline pods mount.
 SECRETS = {
     "mlrig-db-admin": {"password": "admin", "mlflow-password": "mlflow", "feast-password": "feast"},
-    "mlrig-mlflow-db": {"password": "mlflow"},
-    "mlrig-postgres": {"password": "feast", "redis-password": "redis"},
+    "mlrig-mlflow-db": {
+        "password": "mlflow",
+        "admin-password": "mlflow-auth",
+        "flask-secret-key": "mlflow-flask",
+    },
+    "mlrig-postgres": {
+        "password": "feast",
+        "redis-password": "redis",
+        "mlflow-auth-password": "mlflow-auth",
+    },
 }
 
 
@@ -59,7 +67,7 @@ def secret_manifest(passwords: dict[str, str]) -> str:
     """The Secrets as YAML for `kubectl create -f -` (create, not apply: apply would copy the
     values into the last-applied-configuration annotation).
 
-    passwords: admin, mlflow, feast, redis -> value."""
+    passwords: admin, mlflow, feast, redis, mlflow-auth, mlflow-flask -> value."""
     docs = []
     for name, keys in SECRETS.items():
         data = "".join(f"  {key}: {json.dumps(passwords[who])}\n" for key, who in keys.items())
@@ -101,7 +109,8 @@ def up_steps(provider: str, repo: Path, config: Path, base_image: str) -> list[S
                       skip_if=["minikube", "status", "-p", CLUSTER])  # fmt: skip
         load = Step("load the image into the cluster",
                     ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER])  # fmt: skip
-    passwords = {who: secrets.token_urlsafe(24) for who in ("admin", "mlflow", "feast", "redis")}
+    readers = ("admin", "mlflow", "feast", "redis", "mlflow-auth", "mlflow-flask")
+    passwords = {who: secrets.token_urlsafe(24) for who in readers}
     return [
         create,
         Step("build the mlrig image", build_command(repo, DEFAULT_TAG, base_image)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ def configure(loaded: LoadedConfig) -> Any:
     env.quiet_telemetry()
     import mlflow
 
+    env.load_secret_files()  # the tracking server's login, where a Secret provides one
+    if os.environ.get(env.TRACKING_PASSWORD):
+        os.environ.setdefault(env.TRACKING_USERNAME, env.TRACKING_ADMIN)
     mlflow.set_tracking_uri(tracking_uri(loaded))
     stores = loaded.config.stores
     if mlflow.get_experiment_by_name(stores.experiment) is None:

@@ -25,10 +25,15 @@ PG_PASSWORD = "MLRIG_PG_PASSWORD"
 SECRET_FILE_SUFFIX = "_FILE"
 # Where a secret is read from when neither NAME nor NAME_FILE is set (the cluster's mounted Secret).
 REDIS_PASSWORD = "MLRIG_REDIS_PASSWORD"
-# Both live in the Secret mlrig-postgres (keys password, redis-password), mounted in every pod.
+# MLflow's own client variables: the tracking server's basic-auth login (the cluster profile).
+TRACKING_USERNAME = "MLFLOW_TRACKING_USERNAME"
+TRACKING_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
+TRACKING_ADMIN = "admin"  # admin_username in manifests/base/mlflow-auth.ini
+# All live in the Secret mlrig-postgres (keys password, redis-password, mlflow-auth-password).
 SECRET_DEFAULT_FILES = {
     PG_PASSWORD: "/run/secrets/postgres/password",
     REDIS_PASSWORD: "/run/secrets/postgres/redis-password",
+    TRACKING_PASSWORD: "/run/secrets/postgres/mlflow-auth-password",
 }
 # A model version to serve instead of resolving the champion alias (set by `mlrig deploy` through
 # the serving pods' template annotation, so a rollback really returns to the previous version).

@@ -125,12 +125,21 @@ def redis(password: str) -> Iterator[RedisServer]:
 
 
 @contextmanager
-def mlflow_server(backend_uri: str, artifacts: Path) -> Iterator[str]:
-    """`mlflow server` as in the cluster: SQL backend, artifacts served by the server."""
+def mlflow_server(backend_uri: str, artifacts: Path, admin_password: str) -> Iterator[str]:
+    """`mlflow server` as in the cluster: SQL backend, artifacts served by the server, and the
+    basic-auth app configured by the manifests' own mlflow-auth.ini (its user store moved here)."""
     port = free_port()
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    artifacts.mkdir(parents=True, exist_ok=True)
+    ini = Path(__file__).resolve().parents[2] / "manifests/base/mlflow-auth.ini"
+    auth = artifacts.parent / "basic_auth.ini"
+    auth.write_text(ini.read_text().replace("sqlite:////mlartifacts/basic_auth.db",
+                                            f"sqlite:///{artifacts.parent}/basic_auth.db"))  # fmt: skip
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+           "MLFLOW_AUTH_CONFIG_PATH": str(auth), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
+           "MLFLOW_FLASK_SERVER_SECRET_KEY": "csrf-key-test-only"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth",
+         "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--backend-store-uri", backend_uri,
          "--artifacts-destination", str(artifacts), "--serve-artifacts"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -21,7 +21,8 @@ from tests.helpers import free_port, wait_http
 from tests.services import servers
 
 pytestmark = pytest.mark.services
-PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only"}
+PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only",
+             "mlflow-auth": "mlflow-auth-test-only"}  # fmt: skip
 GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 
@@ -36,11 +37,13 @@ def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster-profile")
     with servers.postgres(PASSWORDS) as pg, servers.redis(PASSWORDS["redis"]) as redis:
         backend = f"postgresql+psycopg2://mlflow:{PASSWORDS['mlflow']}@127.0.0.1:{pg}/mlflow"
-        with servers.mlflow_server(backend, folder / "artifacts") as mlflow_url:
+        with servers.mlflow_server(backend, folder / "artifacts",
+                                   PASSWORDS["mlflow-auth"]) as mlflow_url:  # fmt: skip
             env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
             env.update({
                 "MLRIG_PG_PASSWORD": PASSWORDS["feast"],
                 "MLRIG_REDIS_PASSWORD": PASSWORDS["redis"],
+                "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-auth"],  # the user: admin, by default
                 "MLRIG__WORKDIR": str(folder / "data"),
                 "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
                 "MLRIG__STORES__FEAST_REDIS":
@@ -79,9 +82,28 @@ def test_each_service_role_reaches_only_its_own_database(stack, role, other):
                          dbname=role)  # fmt: skip
 
 
-def test_champion_is_registered_on_the_tracking_server(stack):
+def test_the_tracking_server_refuses_requests_without_its_login(stack):
+    url = stack["mlflow"]
+    search = f"{url}/api/2.0/mlflow/registered-models/search"
+    assert httpx.get(search, timeout=10).status_code == 401
+    assert httpx.get(search, auth=("admin", "wrong"), timeout=10).status_code == 401
+    put = httpx.put(
+        f"{url}/api/2.0/mlflow-artifacts/artifacts/1/x/artifacts/model/model.skops",
+        content=b"replaced",
+        timeout=10,
+    )  # what replaced a champion's file before
+    assert put.status_code == 401
+    assert (
+        httpx.get(search, auth=("admin", PASSWORDS["mlflow-auth"]), timeout=10).status_code == 200
+    )
+    assert httpx.get(f"{url}/health", timeout=10).status_code == 200  # the probes' path
+
+
+def test_champion_is_registered_on_the_tracking_server(stack, monkeypatch):
     import mlflow
 
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", PASSWORDS["mlflow-auth"])
     client = mlflow.MlflowClient(tracking_uri=stack["mlflow"])
     version = client.get_model_version_by_alias("flights-delay", "champion")
     assert version.version == "1"
