@@ -1,14 +1,20 @@
 """Serving latency: `mlrig serve` (BentoML) against a bare FastAPI baseline doing the same work,
-and the in-process floor. Prints p50/p95 per target and the ratio to the baseline.
+and the in-process floor. Prints p50/p95 per target and the ratio to the baseline, then:
+- /predict_batch: per-row cost of a 1,000-row batch against the single-row p50 (goal <= 0.1);
+- the service's p50 with a CPU-bound neighbour on every core against idle (goal <= 2);
+- start-up: seconds from `mlrig serve` to /readyz 200 (goal <= 15), and `mlrig --help` and
+  `mlrig config show` wall times (goal <= 1 s each).
 
 Needs a trained project in the current folder (`mlrig run`, or `mlrig run --sample 20000`).
-Usage: python benchmarks/serving_latency.py [--requests 500]
-Loopback only; the request loop is bounded in count.
+Usage: python benchmarks/serving_latency.py [--requests 500] [--budget 600]
+Loopback only; every request loop is bounded in count and in time (--budget seconds in all), and
+every process it starts is stopped on exit, on an error, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -43,24 +49,44 @@ def wait_ready(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} did not answer in {timeout:.0f} s")
 
 
+DEADLINE = [float("inf")]  # monotonic time after which every loop stops (set from --budget)
+
+
 def measure(call: Callable[[], object], n: int, warmup: int = 50) -> list[float]:
     for _ in range(warmup):
         call()
     times = []
     for _ in range(n):
+        if time.monotonic() > DEADLINE[0] and len(times) >= 20:
+            break
         start = time.perf_counter()
         call()
         times.append((time.perf_counter() - start) * 1000)
     return times
 
 
-def http_target(url: str, n: int) -> list[float]:
-    with httpx.Client() as client:
+def http_target(url: str, n: int, body: dict | None = None) -> list[float]:
+    with httpx.Client(timeout=60) as client:
 
         def call() -> None:
-            assert client.post(url, json=BODY).status_code == 200
+            assert client.post(url, json=body or BODY).status_code == 200
 
-        return measure(call, n)
+        return measure(call, n, warmup=min(50, n))
+
+
+def neighbours() -> list[subprocess.Popen]:
+    """One CPU-bound process per core: what a busy node does to a pod without a CPU limit."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range(os.cpu_count() or 1)]  # fmt: skip
+
+
+def command_seconds(args: list[str], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mlrig.cli", *args], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def summary(times: list[float]) -> tuple[float, float]:
@@ -71,7 +97,10 @@ def summary(times: list[float]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--budget", type=float, default=600, help="seconds for all loops")
     args = parser.parse_args()
+    DEADLINE[0] = time.monotonic() + args.budget
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below
     here = Path(__file__).parent
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "BENTOML_DO_NOT_TRACK": "true"}
 
@@ -81,7 +110,8 @@ def main() -> None:
     predictor = Predictor(load())
     results = {"in-process floor": measure(lambda: predictor.predict(BODY), args.requests)}
 
-    procs = []
+    procs: list[subprocess.Popen] = []
+    extra: dict[str, float] = {}
     try:
         base_port, bento_port = free_port(), free_port()
         commands = [
@@ -89,6 +119,7 @@ def main() -> None:
              "--no-access-log", "--app-dir", str(here)],
             [sys.executable, "-m", "mlrig.cli", "serve", "--port", str(bento_port)],
         ]  # fmt: skip
+        started = time.monotonic()
         for argv in commands:
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
             procs.append(subprocess.Popen(argv, env=env, start_new_session=True, **quiet))
@@ -96,19 +127,55 @@ def main() -> None:
             "FastAPI baseline": f"http://127.0.0.1:{base_port}/predict",
             "mlrig serve (BentoML)": f"http://127.0.0.1:{bento_port}/predict",
         }
+        bento = f"http://127.0.0.1:{bento_port}"
+        while httpx_status(f"{bento}/readyz") != 200 and time.monotonic() - started < 120:
+            time.sleep(0.1)
+        extra["readyz_s"] = time.monotonic() - started
         for name, url in targets.items():
             wait_ready(url)
             results[name] = http_target(url, args.requests)
+        rows = [{**BODY, "tailnum": f"N{i:05d}"} for i in range(1000)]
+        batch = http_target(f"{bento}/predict_batch", max(5, args.requests // 50), {"rows": rows})
+        extra["batch_row_ms"] = statistics.median(batch) / len(rows)
+        busy = neighbours()
+        procs.extend(busy)
+        results["mlrig serve, busy node"] = http_target(targets["mlrig serve (BentoML)"],
+                                                        max(50, args.requests // 3))  # fmt: skip
     finally:
         for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
+    extra["help_s"] = command_seconds(["--help"])
+    extra["config_show_s"] = command_seconds(["config", "show"])
 
     base_p50, base_p95 = summary(results["FastAPI baseline"])
     print(f"{'target':<24}{'p50 ms':>9}{'p95 ms':>9}{'p50 / baseline':>16}")
     for name, times in results.items():
         p50, p95 = summary(times)
         print(f"{name:<24}{p50:>9.2f}{p95:>9.2f}{p50 / base_p50:>16.2f}")
+    single, _ = summary(results["mlrig serve (BentoML)"])
+    busy, _ = summary(results["mlrig serve, busy node"])
+    print(
+        f"/predict_batch per row at 1,000 rows: {extra['batch_row_ms']:.3f} ms = "
+        f"{extra['batch_row_ms'] / single:.3f} x the single-row p50 (goal <= 0.1)"
+    )
+    print(
+        f"p50 with a CPU-bound neighbour on every core: {busy:.2f} ms = {busy / single:.2f} x "
+        "idle (goal <= 2)"
+    )
+    print(f"mlrig serve to /readyz 200: {extra['readyz_s']:.1f} s (goal <= 15)")
+    print(
+        f"mlrig --help: {extra['help_s']:.2f} s; mlrig config show: "
+        f"{extra['config_show_s']:.2f} s (goal <= 1 s each)"
+    )
+
+
+def httpx_status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.HTTPError:
+        return 0
 
 
 if __name__ == "__main__":

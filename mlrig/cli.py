@@ -106,9 +106,11 @@ def run(
     profile: str | None = ProfileOpt,
     sample: int | None = typer.Option(None, help="train on a random sample of N events"),
     runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="run every stage, reuse nothing"),
 ) -> None:
-    """Run the training pipeline locally (kfp.local): ingest → ... → register → materialize."""
-    run_training(load_or_exit(config, profile), config, sample, runner)
+    """Run the training pipeline locally (kfp.local): ingest → ... → register → materialize.
+    Stages whose inputs, config and code are unchanged reuse their last outputs."""
+    run_training(load_or_exit(config, profile), config, sample, runner, no_cache=no_cache)
 
 
 def run_training(
@@ -117,10 +119,13 @@ def run_training(
     sample: int | None = None,
     runner: str = "subprocess",
     until: str | None = None,
+    no_cache: bool = False,
 ) -> dict:
     """The training pipeline with progress and the run summary (`mlrig run`, a triggered
     `mlrig monitor check --retrain`, a replay); returns what the register stage reported."""
     extra = {"MLRIG__DATASET__SAMPLE_ROWS": str(sample)} if sample else {}
+    if no_cache:
+        extra[env.NO_CACHE] = "1"
     if until:
         extra["MLRIG__DATASET__UNTIL"] = until
     state = _run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)

@@ -15,6 +15,9 @@ from typing import Any
 
 from mlrig.components.config import env
 
+# The outputs each finished stage reported in this process (the stage cache keeps them).
+REPORTED: dict[str, dict[str, Any]] = {}
+
 
 def _append(record: dict[str, Any]) -> None:
     target = env.get(env.EVENTS_FILE)
@@ -42,6 +45,7 @@ def stage(name: str) -> Iterator[dict[str, Any]]:
             }
         )
         raise
+    REPORTED[name] = outputs
     _append(
         {
             "stage": name,

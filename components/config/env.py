@@ -13,6 +13,8 @@ PROFILE = "MLRIG_PROFILE"
 OVERRIDE_PREFIX = "MLRIG__"
 # JSON-lines file that pipeline stages append their progress events to (set by `mlrig run`).
 EVENTS_FILE = "MLRIG_EVENTS_FILE"
+# Set (to anything) by `mlrig run --no-cache`: every stage runs, none reuses cached outputs.
+NO_CACHE = "MLRIG_NO_CACHE"
 # Container image the KFP components run in.
 IMAGE = "MLRIG_IMAGE"
 # Placeholders of feature_repo/feature_store.yaml, for the feast CLI (`mlrig features env`).

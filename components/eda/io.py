@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlrig.components.common import events, tables, tracking
+from mlrig.components.common import cache, events, tables, tracking
 from mlrig.components.common.catalog import TRAINING_SET
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.html_report import render
@@ -12,6 +12,9 @@ from mlrig.components.config.loader import from_json
 from mlrig.components.eda.core import numeric_table, plots, summary
 
 
+@cache.stage(
+    "eda", inputs=("training_dir",), outputs=("report_path",), sections=(*cache.BASE, "features")
+)
 def run(config_json: str, training_dir: str, report_path: str) -> dict:
     """Write the EDA report to report_path and log it in an MLflow run tagged with the data hash."""
     loaded = from_json(config_json)

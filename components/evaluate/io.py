@@ -10,7 +10,7 @@ from typing import Any
 
 from sklearn.metrics import brier_score_loss, classification_report
 
-from mlrig.components.common import events, modelfile, tables, tracking
+from mlrig.components.common import cache, events, modelfile, tables, tracking
 from mlrig.components.common import html_report as report
 from mlrig.components.common.catalog import (
     EVAL_REPORT_FILE,
@@ -51,6 +51,7 @@ def _plots(contract: Contract, y_true: Any, y_score: Any) -> dict[str, str]:
     return report.regression_plots(y_true, y_score)
 
 
+@cache.stage("evaluate", inputs=("model_dir", "holdout_dir"), outputs=("output_dir",))
 def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> dict:
     """Score the holdout once; put it beside training's CV (mean ± std)."""
     loaded = from_json(config_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common import events, tables, tracking
+from mlrig.components.common import cache, events, tables, tracking
 from mlrig.components.common.assemble import assemble, prepare
 from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
 from mlrig.components.common.contract import draft
@@ -27,6 +27,12 @@ from mlrig.components.features.core import (
 )
 
 
+@cache.stage(
+    "features",
+    inputs=("validated_dir",),
+    outputs=("output_dir",),
+    sections=(*cache.BASE, "features"),
+)
 def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     """Register features and write the training set (point-in-time joined) plus the drafted
     contract to output_dir."""

@@ -47,6 +47,28 @@ def champion_on(
     return value[metric], ""
 
 
+def already_registered(mlflow: Any, name: str, run_id: str) -> dict | None:
+    """What register says when this training run's model is a version already (None if not)."""
+    client = mlflow.MlflowClient()
+    found = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    if not found:
+        return None
+    version = min(int(v.version) for v in found)
+    try:
+        champion: int | None = int(client.get_model_version_by_alias(name, CHAMPION).version)
+    except Exception:  # no champion alias: MLflow raises its own not-found error
+        champion = None
+    return {
+        "model": name,
+        "version": version,
+        "promoted": False,
+        "reason": f"run {run_id[:8]} is already registered as v{version}: nothing new to register",
+        "challenger": None,
+        "champion": None,
+        "champion_version": champion,
+    }
+
+
 def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str) -> dict:
     """Register the trained model; move the champion alias if the gate says so."""
     loaded = from_json(config_json)
@@ -58,6 +80,10 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
     challenger_value = tables.read_json(evaluation_dir, METRICS_FILE)[f"holdout_{metric}"]
     with events.stage("register") as out:
         mlflow = tracking.configure(loaded)
+        again = already_registered(mlflow, cfg.model.name, info["run_id"])
+        if again is not None:  # a rerun whose train stage was reused: nothing new to register
+            out.update(again)
+            return again
         champ: Pinned | None
         try:
             champ = load_alias(mlflow, cfg.model.name, CHAMPION)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.common import events, modelfile, tables, tracking
+from mlrig.components.common import cache, events, modelfile, tables, tracking
 from mlrig.components.common.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
@@ -46,6 +46,17 @@ def pip_requirements() -> list[str]:
     ]
 
 
+def run_exists(config_json: str, result: dict) -> bool:
+    """A cached training result is reusable only while its MLflow run is still there."""
+    mlflow = tracking.configure(from_json(config_json))
+    try:
+        return mlflow.get_run(result["run_id"]).info.lifecycle_stage == "active"
+    except Exception:  # MLflow raises its own not-found error per store
+        return False
+
+
+@cache.stage("train", inputs=("training_dir",), outputs=("model_dir", "holdout_dir"),
+             still_valid=run_exists)  # fmt: skip
 def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -> dict:
     """Fit the candidates; log params, search, data version, the model and its contract."""
     loaded = from_json(config_json)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlrig.components.common import events, tables
+from mlrig.components.common import cache, events, tables
 from mlrig.components.common.catalog import INGESTED_AT, QUARANTINE_REPORT, REASON
 from mlrig.components.common.contract import label_classes
 from mlrig.components.common.derive import apply_derivations
@@ -26,6 +26,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("string")
 
 
+@cache.stage(
+    "validate", inputs=("raw_dir",), outputs=("output_dir", "quarantine_dir"), sections=cache.BASE
+)
 def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) -> dict:
     """Validate every raw table; write accepted rows to output_dir and rejects to quarantine_dir."""
     loaded = from_json(config_json)

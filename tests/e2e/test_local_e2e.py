@@ -15,7 +15,6 @@ import pytest
 
 from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
-from mlrig.components.register.io import run as register_run
 from mlrig.progress import STAGES
 from tests.conftest import write_demo
 from tests.helpers import free_port, wait_http
@@ -55,17 +54,21 @@ def test_run_registers_a_champion_with_lineage(trained):
     )
 
 
-def test_a_sampled_challenger_never_replaces_the_champion(trained):
+def test_an_unchanged_rerun_reuses_every_stage_and_registers_nothing(trained):
     folder, config, _ = trained
-    loaded = load(config)
-    runs = sorted((folder / ".mlrig/pipeline_root").glob("mlrig-training-*"))
-    stage = runs[-1]
-    again = register_run(
-        loaded.to_json(), str(stage / "train/model"), str(stage / "train/holdout"),
-        str(stage / "evaluate/evaluation"),
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+    again = subprocess.run(
+        [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert again["version"] == 2 and again["promoted"] is False
-    assert again["champion_version"] == 1 and "sampled run" in again["reason"]
+    assert again.returncode == 0, again.stdout[-3000:]
+    out = " ".join(again.stdout.split())
+    assert out.count("cached: ") == 5  # validate, features, eda, train, evaluate
+    assert "already registered as v1: nothing new to register" in out
+    loaded = load(config)
+    client = tracking.configure(loaded).MlflowClient()
+    assert [v.version for v in client.search_model_versions(f"name = '{loaded.config.model.name}'")
+            ] == ["1"]  # fmt: skip
 
 
 def test_run_with_a_bad_config_names_the_key(tmp_path):

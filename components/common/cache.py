@@ -1,0 +1,144 @@
+"""Stage outputs reused when nothing they depend on changed.
+
+A stage's key is a SHA-256 of its name, mlrig's own code, the config sections the stage reads, and
+the content of its input folders (a manifest's ingestion time left out: the same data ingested
+twice is the same data). So a change re-runs only the stages downstream of it: a model setting
+re-runs train and evaluate, not validate, features or eda.
+After a stage runs, its output folders and its return value are kept under
+<workdir>/cache/<stage>/<key>/; a later run with the same key copies them back instead of running
+the stage, and says so in its events ("cached"). `mlrig run --no-cache` (MLRIG_NO_CACHE=1) runs
+everything. Sources and registries are outside: ingest always reads its sources, and register
+never registers a model whose run is already registered (register/io.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mlrig.components.common import events
+from mlrig.components.config import env
+from mlrig.components.config.loader import from_json
+
+RESULT = "result.json"
+REPORT = "events.json"  # what the stage reported as it finished (shown by `mlrig run`)
+VOLATILE = ("ingested_at",)  # manifest keys that change when nothing else does
+_CODE: list[str] = []
+
+
+def code_digest() -> str:
+    """SHA-256 over mlrig's Python sources (a code change re-runs every cached stage)."""
+    if not _CODE:
+        root = Path(__file__).resolve().parents[2]
+        total = hashlib.sha256()
+        for folder in ("components", "pipelines", "serving", "mlrig"):
+            for path in sorted((root / folder).rglob("*.py")):
+                total.update(path.relative_to(root).as_posix().encode())
+                total.update(path.read_bytes())
+        _CODE.append(total.hexdigest())
+    return _CODE[0]
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 over a folder's files (path and content), manifests without volatile keys."""
+    total = hashlib.sha256()
+    files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        data = path.read_bytes()
+        if path.name == "manifest.json":
+            manifest = json.loads(data)
+            data = json.dumps({k: v for k, v in manifest.items() if k not in VOLATILE},
+                              sort_keys=True).encode()  # fmt: skip
+        name = path.relative_to(folder).as_posix() if path != folder else path.name
+        total.update(f"{name}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return total.hexdigest()
+
+
+def _copy(source: Path, dest: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, dest, dirs_exist_ok=True)
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest)
+
+
+BASE = ("project", "workdir", "profile", "dataset", "stores")
+
+
+def config_part(config_json: str, sections: tuple[str, ...]) -> str:
+    """The config sections a stage reads, as canonical JSON."""
+    cfg = from_json(config_json).config
+    return json.dumps(cfg.model_dump(mode="json", include=set(sections)), sort_keys=True)
+
+
+def stage(
+    name: str,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+    sections: tuple[str, ...] = (*BASE, "features", "model"),
+    still_valid: Callable[[str, dict], bool] | None = None,
+) -> Callable:
+    """Decorate a stage's run(config_json, ...) whose `inputs` and `outputs` arguments are paths.
+    still_valid(config_json, cached result): False when something outside the cache that the
+    result refers to is gone (an MLflow run), so the stage runs again."""
+
+    def wrap(run: Callable[..., dict]) -> Callable[..., dict]:
+        signature = inspect.signature(run)
+
+        @functools.wraps(run)
+        def cached(*args: Any, **kwargs: Any) -> dict:
+            bound = signature.bind(*args, **kwargs).arguments
+            config_json = bound["config_json"]
+            if env.get(env.NO_CACHE):
+                return run(*args, **kwargs)
+            key = hashlib.sha256(
+                "\n".join(
+                    [
+                        name,
+                        code_digest(),
+                        config_json,
+                        *(folder_digest(Path(bound[i])) for i in inputs),
+                    ]
+                ).encode()  # fmt: skip
+            ).hexdigest()
+            loaded = from_json(config_json)
+            entry = loaded.path(loaded.config.workdir) / "cache" / name / key
+            hit = (entry / RESULT).exists()
+            if hit and still_valid is not None:
+                hit = still_valid(config_json, json.loads((entry / RESULT).read_text()))
+            if hit:
+                with events.stage(name) as out:
+                    for arg in outputs:
+                        if (entry / arg).exists():
+                            _copy(entry / arg, Path(bound[arg]))
+                    result = json.loads((entry / RESULT).read_text())
+                    if (entry / REPORT).exists():
+                        out.update(json.loads((entry / REPORT).read_text()))
+                    out["cached"] = key[:12]
+                return result
+            result = run(*args, **kwargs)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
+            for arg in outputs:
+                if Path(bound[arg]).exists():
+                    _copy(Path(bound[arg]), staging / arg)
+            (staging / RESULT).write_text(json.dumps(result, default=str))
+            report = events.REPORTED.get(name, {})
+            (staging / REPORT).write_text(json.dumps(report, default=str))
+            shutil.rmtree(entry, ignore_errors=True)  # one that was no longer valid
+            try:
+                staging.rename(entry)  # atomic: a killed run never leaves half an entry
+            except OSError:  # another run stored the same key first
+                shutil.rmtree(staging, ignore_errors=True)
+            return result
+
+        return cached
+
+    return wrap
