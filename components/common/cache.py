@@ -27,6 +27,7 @@ from mlrig.components.common import events
 from mlrig.components.config import env
 from mlrig.components.config.loader import from_json
 
+KEEP = 3  # entries kept per stage, newest first: a few configs to switch between, bounded disk
 RESULT = "result.json"
 REPORT = "events.json"  # what the stage reported as it finished (shown by `mlrig run`)
 VOLATILE = ("ingested_at",)  # manifest keys that change when nothing else does
@@ -78,6 +79,14 @@ def config_part(config_json: str, sections: tuple[str, ...]) -> str:
     return json.dumps(cfg.model_dump(mode="json", include=set(sections)), sort_keys=True)
 
 
+def _prune(folder: Path) -> None:
+    """Keep the KEEP newest entries of a stage (a hit refreshes an entry's time)."""
+    entries = sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)  # fmt: skip
+    for old in entries[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def stage(
     name: str,
     inputs: tuple[str, ...],
@@ -122,6 +131,7 @@ def stage(
                     if (entry / REPORT).exists():
                         out.update(json.loads((entry / REPORT).read_text()))
                     out["cached"] = key[:12]
+                entry.touch()  # recently used: kept by _prune
                 return result
             result = run(*args, **kwargs)
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +147,7 @@ def stage(
                 staging.rename(entry)  # atomic: a killed run never leaves half an entry
             except OSError:  # another run stored the same key first
                 shutil.rmtree(staging, ignore_errors=True)
+            _prune(entry.parent)
             return result
 
         return cached

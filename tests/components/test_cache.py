@@ -47,6 +47,7 @@ def test_unchanged_inputs_reuse_outputs_and_changes_run_again(tmp_path, monkeypa
     other = load_demo(tmp_path, sample_rows=100).to_json()  # another config, same project
     probe(other, str(tmp_path / "a"), str(tmp_path / "out4"))
     assert len(CALLS) == 3
+    assert len(list((tmp_path / ".mlrig" / "cache" / "probe").iterdir())) == cache.KEEP
     monkeypatch.setenv("MLRIG_NO_CACHE", "1")  # mlrig run --no-cache
     probe(js, str(tmp_path / "a"), str(tmp_path / "out5"))
     assert len(CALLS) == 4
