@@ -104,9 +104,11 @@ def main() -> None:
     here = Path(__file__).parent
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "BENTOML_DO_NOT_TRACK": "true"}
 
+    from mlrig.components.common import cpus
     from mlrig.components.config.loader import load
     from mlrig.serving.predictor import Predictor
 
+    cpus.limit(1)  # as in the service: one OpenMP/BLAS thread per request
     predictor = Predictor(load())
     results = {"in-process floor": measure(lambda: predictor.predict(BODY), args.requests)}
 

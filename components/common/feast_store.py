@@ -235,6 +235,25 @@ def _unreachable() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _fail_fast(store: Any) -> None:
+    """Redis: one immediate retry and short socket timeouts, instead of redis-py's default of
+    three retries with up to 10 s of backoff each, so a request with the store down gets its 503
+    in about a second. (Feast's connection string cannot say this; its client is reached once.)"""
+    config = store.config.online_store
+    if getattr(config, "type", "") != "redis":
+        return
+    try:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = store._get_provider().online_store._get_client(config)
+        client.set_retry(Retry(NoBackoff(), 1))
+        client.connection_pool.connection_kwargs.setdefault("socket_connect_timeout", 2)
+        client.connection_pool.connection_kwargs.setdefault("socket_timeout", 5)
+    except (AttributeError, ImportError, TypeError):  # Feast moved its internals: its defaults
+        return
+
+
 class OnlineFeatures:
     """The latest features from the online store (the feature service is looked up once).
     A store that does not answer raises StoreUnavailable; the next call tries it again."""
@@ -242,6 +261,7 @@ class OnlineFeatures:
     def __init__(self, store: Any) -> None:
         self.store = store
         self._services: dict[str, Any] = {}
+        _fail_fast(store)
 
     def service(self, name: str) -> Any:
         if name not in self._services:

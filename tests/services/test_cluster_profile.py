@@ -191,7 +191,7 @@ def test_redis_down_is_a_fast_503_naming_it_and_the_service_recovers(stack, proc
     redis = stack["redis_server"]
     redis.stop()
     try:
-        down = httpx.post(f"{base}/predict", json=GOOD, timeout=10)  # a hang fails here
+        down = httpx.post(f"{base}/predict", json=GOOD, timeout=5)  # a retry loop fails here
         assert down.status_code == 503, down.text
         assert "online feature store unavailable" in down.json()["error"]
         batch = httpx.post(f"{base}/predict_batch", json={"rows": [GOOD]}, timeout=10)
