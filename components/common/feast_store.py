@@ -248,8 +248,10 @@ def _fail_fast(store: Any) -> None:
 
         client = store._get_provider().online_store._get_client(config)
         client.set_retry(Retry(NoBackoff(), 1))
-        client.connection_pool.connection_kwargs.setdefault("socket_connect_timeout", 2)
-        client.connection_pool.connection_kwargs.setdefault("socket_timeout", 5)
+        kwargs = client.connection_pool.connection_kwargs
+        for name, seconds in (("socket_connect_timeout", 2), ("socket_timeout", 5)):
+            if kwargs.get(name) is None:  # unless the connection string set one
+                kwargs[name] = seconds
     except (AttributeError, ImportError, TypeError):  # Feast moved its internals: its defaults
         return
 
