@@ -5,7 +5,8 @@ share, then two baselines measured in the same run on the same data:
   features stage calls) against one plain DuckDB query doing the same joins with ASOF JOIN on the
   same view files (goal: ratio <= 2);
 - overhead: the sum of the pipeline's stage wall times against calling the same stage functions
-  directly in one process on the same config (goal: ratio <= 1.5).
+  directly in one process on the same config (goal: ratio <= 1.5);
+- caching: the same `mlrig run` again with nothing changed (goal: < 60 s, no new model version).
 
 Usage: python benchmarks/pipeline.py [--sample N] [--keep DIR]
 The whole demo (336,776 flights) by default; everything is written under a temporary folder.
@@ -97,8 +98,20 @@ def run_pipeline(config: Path) -> tuple[float, dict[str, float], dict[str, int]]
     return total, {stage: float(seconds) for stage, seconds in done}, sampler.peak
 
 
+def registered(config: Path) -> list[str]:
+    from mlrig.components.common import tracking
+    from mlrig.components.config.loader import load
+
+    loaded = load(config)
+    client = tracking.configure(loaded).MlflowClient()
+    return sorted(
+        v.version for v in client.search_model_versions(f"name = '{loaded.config.model.name}'")
+    )
+
+
 def direct(config: Path, out: Path) -> dict[str, float]:
     """The same stage functions called in this process, in order, on the same config."""
+    from mlrig.components.config import env
     from mlrig.components.config.loader import load
     from mlrig.components.eda.io import run as eda
     from mlrig.components.evaluate.io import run as evaluate
@@ -109,6 +122,7 @@ def direct(config: Path, out: Path) -> dict[str, float]:
     from mlrig.components.train.io import run as train
     from mlrig.components.validate.io import run as validate
 
+    os.environ[env.NO_CACHE] = "1"  # the stages must really run, not come from the cache
     js = load(config).to_json()
     o = {k: str(out / k) for k in ("raw", "val", "q", "ts", "eda", "model", "hold", "eval")}
     calls = {
@@ -193,6 +207,10 @@ def main() -> None:
                 print(f"{stage:<12}{walls[stage]:>9.1f}{walls[stage] / stage_sum:>8.0%}"
                       f"{peak.get(stage, 0) / 2**30:>13.2f}")  # fmt: skip
         print(f"{'(whole run)':<12}{total:>9.1f}{'':>8}{peak.get('(whole run)', 0) / 2**30:>13.2f}")
+        versions = registered(config)
+        rerun, rerun_walls, _ = run_pipeline(config)
+        print(f"rerun with nothing changed: {rerun:.1f} s (goal < 60 s), model versions "
+              f"{versions} before and {registered(config)} after (goal: the same)")  # fmt: skip
         feast_s, asof_s, n = feature_retrieval(config)
         print(f"features: Feast point-in-time join {feast_s:.1f} s vs DuckDB ASOF JOIN "
               f"{asof_s:.1f} s on {n:,} entity rows: ratio {feast_s / asof_s:.2f} "
