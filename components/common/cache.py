@@ -112,7 +112,7 @@ def stage(
                     [
                         name,
                         code_digest(),
-                        config_json,
+                        config_part(config_json, sections),
                         *(folder_digest(Path(bound[i])) for i in inputs),
                     ]
                 ).encode()  # fmt: skip

@@ -67,3 +67,23 @@ def test_a_model_setting_changes_only_the_keys_of_stages_that_read_it(tmp_path):
     assert cache.config_part(js, features) == cache.config_part(tuned, features)  # features, eda
     train = (*cache.BASE, "features", "model")
     assert cache.config_part(js, train) != cache.config_part(tuned, train)  # train, evaluate
+
+
+@cache.stage("probe_base", inputs=("src",), outputs=("dst",), sections=cache.BASE)
+def probe_base(config_json: str, src: str, dst: str) -> dict:
+    CALLS.append(src)
+    Path(dst).mkdir(parents=True, exist_ok=True)
+    return {"call": len(CALLS)}
+
+
+def test_a_stage_that_does_not_read_the_model_section_is_reused_when_it_changes(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("MLRIG_NO_CACHE", raising=False)
+    CALLS.clear()
+    source = str(_input(tmp_path / "a", "hello"))
+    probe_base(load_demo(tmp_path).to_json(), source, str(tmp_path / "o1"))
+    probe_base(load_demo(tmp_path, cv_folds=5).to_json(), source, str(tmp_path / "o2"))
+    assert len(CALLS) == 1  # like validate: a model setting changes nothing it reads
+    probe_base(load_demo(tmp_path, sample_rows=50).to_json(), source, str(tmp_path / "o3"))
+    assert len(CALLS) == 2  # a dataset setting does
