@@ -67,8 +67,8 @@ def test_an_unchanged_rerun_reuses_every_stage_and_registers_nothing(trained):
     assert "already registered as v1: nothing new to register" in out
     loaded = load(config)
     client = tracking.configure(loaded).MlflowClient()
-    assert [v.version for v in client.search_model_versions(f"name = '{loaded.config.model.name}'")
-            ] == ["1"]  # fmt: skip
+    name = loaded.config.model.name
+    assert [int(v.version) for v in client.search_model_versions(f"name = '{name}'")] == [1]
 
 
 def test_run_with_a_bad_config_names_the_key(tmp_path):
