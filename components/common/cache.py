@@ -75,7 +75,10 @@ BASE = ("project", "workdir", "profile", "dataset", "stores")
 
 def config_part(config_json: str, sections: tuple[str, ...]) -> str:
     """The config sections a stage reads, as canonical JSON."""
-    cfg = from_json(config_json).config
+    return _sections(from_json(config_json).config, sections)
+
+
+def _sections(cfg: Any, sections: tuple[str, ...]) -> str:
     return json.dumps(cfg.model_dump(mode="json", include=set(sections)), sort_keys=True)
 
 
@@ -107,17 +110,17 @@ def stage(
             config_json = bound["config_json"]
             if env.get(env.NO_CACHE):
                 return run(*args, **kwargs)
+            loaded = from_json(config_json)  # parsed once: the key and the cache folder
             key = hashlib.sha256(
                 "\n".join(
                     [
                         name,
                         code_digest(),
-                        config_part(config_json, sections),
+                        _sections(loaded.config, sections),
                         *(folder_digest(Path(bound[i])) for i in inputs),
                     ]
                 ).encode()  # fmt: skip
             ).hexdigest()
-            loaded = from_json(config_json)
             entry = loaded.path(loaded.config.workdir) / "cache" / name / key
             hit = (entry / RESULT).exists()
             if hit and still_valid is not None:
