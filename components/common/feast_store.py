@@ -30,8 +30,11 @@ LIVE_FILE = "LIVE"  # in feature_data_dir: the version whose values the online s
 
 
 def repo_config(loaded: LoadedConfig) -> Any:
-    """A Feast RepoConfig: DuckDB offline store, SQLite (local) or Redis (cluster) online store."""
+    """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
+    asof_store), SQLite (local) or Redis (cluster) online store."""
     from feast.repo_config import RepoConfig
+
+    from mlrig.components.common.asof_store import TYPE as ASOF_OFFLINE_STORE
 
     stores = loaded.config.stores
     registry: Any
@@ -60,7 +63,7 @@ def repo_config(loaded: LoadedConfig) -> Any:
         provider="local",
         registry=registry,
         online_store=online,
-        offline_store={"type": "duckdb"},
+        offline_store={"type": ASOF_OFFLINE_STORE},
         entity_key_serialization_version=3,
         repo_path=str(loaded.path(stores.feast_repo)),
     )

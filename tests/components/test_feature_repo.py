@@ -20,7 +20,7 @@ def test_feature_store_yaml_resolves_from_mlrig_config(demo_dir, monkeypatch):
     repo = REPO / "feature_repo"
     config = load_repo_config(repo, repo / "feature_store.yaml")
     assert config.project == "mlrig_flights"
-    assert config.offline_store.type == "duckdb"
+    assert config.offline_store.type == "mlrig.components.common.asof_store.AsofDuckDBOfflineStore"
     assert config.registry.path == str(demo_dir / ".mlrig/feast/registry.db")
 
 
