@@ -210,6 +210,16 @@ def score(
                   "mlrig-batch-scoring-*/batch-score/predictions/")  # fmt: skip
 
 
+def _port_free_or_exit(host: str, port: int) -> None:
+    """One line, not a traceback, when the port is taken."""
+    try:
+        with socket.socket() as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        console.print(f"[red]cannot serve on {host}:{port}:[/] {exc.strerror}")
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def serve(
     config: Path | None = ConfigOpt,
@@ -234,13 +244,7 @@ def serve(
         "--host", host or loaded.config.serving.host,
         "--port", str(port or loaded.config.serving.port),
     ]  # fmt: skip
-    bind_host, bind_port = host or loaded.config.serving.host, port or loaded.config.serving.port
-    try:
-        with socket.socket() as probe:
-            probe.bind((bind_host, bind_port))
-    except OSError as exc:
-        console.print(f"[red]cannot serve on {bind_host}:{bind_port}:[/] {exc.strerror}")
-        raise typer.Exit(1) from None
+    _port_free_or_exit(host or loaded.config.serving.host, port or loaded.config.serving.port)
     console.print(f"[bold]serving[/] {' '.join(cmd[3:])}")
     sys.stdout.flush()
     # exec: the server takes this process's place, so SIGTERM reaches it directly and it drains
@@ -267,6 +271,36 @@ def features_materialize(
     since = " / ".join(sorted(set(result["from"].values())) or ["the start"])
     console.print(f"materialized feature set {result['feature_set']} up to {result['until']} "
                   f"into {loaded.config.stores.feast_online_type}, from {since}")  # fmt: skip
+
+
+@features_app.command("serve")
+def features_serve(
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    repo: Path | None = typer.Option(
+        None, "--repo", help="a folder with a feature_store.yaml (default: from the mlrig config)"
+    ),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(6566, "--port"),
+) -> None:
+    """Serve online features over HTTP (POST /get-online-features), read-only: Feast's write
+    routes (/push, /write-to-online-store, /materialize*) are not there."""
+    from mlrig.feature_server import serve
+
+    if repo is not None:
+        from feast import FeatureStore
+
+        if not (repo / "feature_store.yaml").is_file():
+            console.print(f"[red]--repo {repo}:[/] no feature_store.yaml in it")
+            raise typer.Exit(1)
+        store = FeatureStore(repo_path=str(repo))
+    else:
+        from mlrig.components.common.feast_store import open_store
+
+        store = open_store(load_or_exit(config, profile))
+    _port_free_or_exit(host, port)
+    console.print(f"[bold]feature server[/] (read-only) on http://{host}:{port}")
+    serve(store, host, port)
 
 
 @features_app.command("env")

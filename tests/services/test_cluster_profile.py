@@ -156,7 +156,9 @@ def test_service_predicts_from_redis_and_the_tracking_server(stack, process):
     assert answer.json()["model_version"] == 1 and answer.json()["inputs_present"] > 20
 
 
-def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process, tmp_path):
+def test_read_only_feature_server_runs_from_the_manifests_feature_store_yaml(
+    stack, process, tmp_path
+):
     text = (REPO / "manifests/base/feature_store.yaml").read_text()
     text = text.replace("@postgres:5432", f"@127.0.0.1:{stack['pg']}")
     text = text.replace("redis:6379", f"127.0.0.1:{stack['redis']}")
@@ -164,8 +166,8 @@ def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process,
     port = free_port()
     (tmp_path / "metrics").mkdir()
     env = {**stack["env"], "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-    proc = process(["feast", "-c", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
-                    "--no-access-log"], env=env)  # fmt: skip
+    proc = process([sys.executable, "-m", "mlrig.cli", "features", "serve", "--repo", str(tmp_path),
+                    "--host", "127.0.0.1", "--port", str(port)], env=env)  # fmt: skip
     wait_http(f"http://127.0.0.1:{port}/health", died=lambda: _died(proc))
     answer = httpx.post(
         f"http://127.0.0.1:{port}/get-online-features",
@@ -179,6 +181,8 @@ def test_feast_server_runs_from_the_manifests_feature_store_yaml(stack, process,
     assert "plane_attributes__seats" in names
     seats = body["results"][names.index("plane_attributes__seats")]["values"][0]
     assert seats and seats > 0
+    for path in ("/push", "/write-to-online-store", "/materialize", "/materialize-incremental"):
+        assert httpx.post(f"http://127.0.0.1:{port}{path}", json={}, timeout=10).status_code == 404
 
 
 def test_redis_down_is_a_fast_503_naming_it_and_the_service_recovers(stack, process):
