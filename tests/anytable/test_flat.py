@@ -21,7 +21,7 @@ def _penguins(folder, model=None, **dataset):
     shutil.copy(REPO / "examples/penguins/mlrig.yaml", folder / "mlrig.yaml")
     data = yaml.safe_load((folder / "mlrig.yaml").read_text())
     data["dataset"].update(dataset)
-    data["model"].update(model or {})
+    data["model"].update({"tuning": {"trials": 3}, **(model or {})})  # a small search: fast tests
     (folder / "mlrig.yaml").write_text(yaml.safe_dump(data))
     return load(folder / "mlrig.yaml")
 
