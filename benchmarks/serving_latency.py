@@ -1,5 +1,6 @@
 """Serving latency: `mlrig serve` (BentoML) against a bare FastAPI baseline doing the same work,
 and the in-process floor. Prints p50/p95 per target and the ratio to the baseline, then:
+- throughput at 8 connections for 10 s each, against the baseline's (goal >= 1.0);
 - /predict_batch: per-row cost of a 1,000-row batch against the single-row p50 (goal <= 0.1);
 - the service's p50 with a CPU-bound neighbour on every core against idle (goal <= 2);
 - start-up: seconds from `mlrig serve` to /readyz 200 (goal <= 15), and `mlrig --help` and
@@ -74,6 +75,31 @@ def http_target(url: str, n: int, body: dict | None = None) -> list[float]:
         return measure(call, n, warmup=min(50, n))
 
 
+def throughput(url: str, connections: int = 8, seconds: float = 10.0) -> tuple[float, int]:
+    """Requests per second answered 200 with `connections` clients posting back to back for
+    `seconds` (bounded in time); also the number of answers that were not 200."""
+    import threading
+
+    seconds = max(2.0, min(seconds, DEADLINE[0] - time.monotonic()))
+    counts = [0] * connections
+    errors = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def client_loop(i: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            while time.monotonic() < stop:
+                ok = client.post(url, json=BODY).status_code == 200
+                counts[i] += ok
+                errors[i] += not ok
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / seconds, sum(errors)
+
+
 def neighbours() -> list[subprocess.Popen]:
     """One CPU-bound process per core: what a busy node does to a pod without a CPU limit."""
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
@@ -136,6 +162,8 @@ def main() -> None:
         for name, url in targets.items():
             wait_ready(url)
             results[name] = http_target(url, args.requests)
+        for name, url in targets.items():
+            extra[f"rps {name}"], extra[f"errors {name}"] = throughput(url)
         rows = [{**BODY, "tailnum": f"N{i:05d}"} for i in range(1000)]
         batch = http_target(f"{bento}/predict_batch", max(5, args.requests // 50), {"rows": rows})
         extra["batch_row_ms"] = statistics.median(batch) / len(rows)
@@ -156,6 +184,11 @@ def main() -> None:
     for name, times in results.items():
         p50, p95 = summary(times)
         print(f"{name:<24}{p50:>9.2f}{p95:>9.2f}{p50 / base_p50:>16.2f}")
+    base_rps = extra["rps FastAPI baseline"]
+    for name in targets:
+        rps = extra[f"rps {name}"]
+        print(f"throughput at 8 connections, {name}: {rps:.1f} requests/s = {rps / base_rps:.2f} x "
+              f"the baseline, {extra[f'errors {name}']:.0f} errors (goal >= 1.0)")  # fmt: skip
     single, _ = summary(results["mlrig serve (BentoML)"])
     busy, _ = summary(results["mlrig serve, busy node"])
     print(
