@@ -295,9 +295,13 @@ def features_serve(
             raise typer.Exit(1)
         store = FeatureStore(repo_path=str(repo))
     else:
-        from mlrig.components.common.feast_store import open_store
+        from mlrig.components.common.feast_store import live_feature_set, open_store
 
-        store = open_store(load_or_exit(config, profile))
+        loaded = load_or_exit(config, profile)
+        store = open_store(loaded)
+        live = live_feature_set(loaded)
+        if live is not None:
+            console.print(f"the champion's feature service: [bold]{live.service}[/]")
     _port_free_or_exit(host, port)
     console.print(f"[bold]feature server[/] (read-only) on http://{host}:{port}")
     serve(store, host, port)

@@ -69,6 +69,7 @@ def test_the_feature_server_reads_and_refuses_every_write(trained, tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+    assert live.service in (tmp_path / "server.log").read_text()  # it tells apps what to ask for
     # the same write against Feast's own server app does change the store: the routes matter
     from fastapi.testclient import TestClient
     from feast import feature_server
