@@ -106,3 +106,34 @@ def test_serving_container_answers_on_loopback(runs):
         assert bad.status_code == 400 and "carrier" in json.dumps(bad.json()["detail"])
     finally:
         _docker("rm", "-f", container, check=False)
+
+
+def test_feature_server_container_reads_and_refuses_writes(runs):
+    """The image runs the read-only feature server as the feast Deployment does."""
+    folder, _, _ = runs
+    port = free_port()
+    started = _docker(
+        "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:6566", "-v", f"{folder}:{folder}",
+        "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG,
+        "mlrig", "features", "serve", "--config", str(folder / "mlrig.yaml"), "--host", "0.0.0.0",
+        "--port", "6566",
+    )  # fmt: skip
+    container = started.stdout.strip()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/health", died=lambda: _docker("inspect", container, check=False).returncode
+                  and _docker("logs", container, check=False).stdout[-2000:])  # fmt: skip
+        live = _docker("logs", container, check=False).stdout
+        service = next(w for w in live.split() if w.startswith("flight_delay"))
+        answer = httpx.post(f"{base}/get-online-features", timeout=30, json={
+            "feature_service": service, "full_feature_names": True,
+            "entities": {"tailnum": ["N14228"], "origin": ["EWR"], "route": ["EWR-IAH"]},
+        })  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        names = answer.json()["metadata"]["feature_names"]
+        seats = next(i for i, n in enumerate(names) if n.endswith("__seats"))  # versioned view
+        assert answer.json()["results"][seats]["values"][0] > 0
+        for path in ("/push", "/write-to-online-store", "/materialize"):
+            assert httpx.post(f"{base}{path}", json={}, timeout=10).status_code == 404
+    finally:
+        _docker("rm", "-f", container, check=False)
