@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -85,44 +87,43 @@ def test_docker_runner_gives_the_same_results_as_the_subprocess_runner(runs):
         assert docker["metrics"][key] == pytest.approx(local["metrics"][key], abs=1e-6), key
 
 
-def test_serving_container_answers_on_loopback(runs):
-    folder, _, _ = runs
-    port = free_port()
+@contextlib.contextmanager
+def _container(folder: Path, port: int, ready: str, *command: str) -> Iterator[tuple[str, str]]:
+    """Run `command` in the mlrig image on the project folder, publish `port` on loopback, wait
+    for GET `ready` to answer 200; yield the base URL and the container id; always remove it."""
+    host_port = free_port()
     started = _docker(
-        "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:3000", "-v", f"{folder}:{folder}",
-        "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG,
-        "mlrig", "serve", "--config", str(folder / "mlrig.yaml"), "--host", "0.0.0.0",
-        "--port", "3000",
+        "run", "-d", "--rm", "-p", f"127.0.0.1:{host_port}:{port}", "-v", f"{folder}:{folder}",
+        "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG, *command,
     )  # fmt: skip
     container = started.stdout.strip()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{host_port}"
     try:
-        wait_http(f"{base}/readyz", died=lambda: _docker("inspect", container, check=False).returncode
+        wait_http(f"{base}{ready}", died=lambda: _docker("inspect", container, check=False).returncode
                   and _docker("logs", container, check=False).stdout[-2000:])  # fmt: skip
+        yield base, container
+    finally:
+        _docker("rm", "-f", container, check=False)
+
+
+def test_serving_container_answers_on_loopback(runs):
+    folder, _, _ = runs
+    config = str(folder / "mlrig.yaml")
+    with _container(folder, 3000, "/readyz", "mlrig", "serve", "--config", config,
+                    "--host", "0.0.0.0", "--port", "3000") as (base, _):  # fmt: skip
         answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
         assert answer.status_code == 200, answer.text
         assert 0 <= answer.json()["probability"] <= 1
         bad = httpx.post(f"{base}/predict", json={**GOOD, "carrier": 3}, timeout=10)
         assert bad.status_code == 400 and "carrier" in json.dumps(bad.json()["detail"])
-    finally:
-        _docker("rm", "-f", container, check=False)
 
 
 def test_feature_server_container_reads_and_refuses_writes(runs):
     """The image runs the read-only feature server as the feast Deployment does."""
     folder, _, _ = runs
-    port = free_port()
-    started = _docker(
-        "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:6566", "-v", f"{folder}:{folder}",
-        "--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", DEFAULT_TAG,
-        "mlrig", "features", "serve", "--config", str(folder / "mlrig.yaml"), "--host", "0.0.0.0",
-        "--port", "6566",
-    )  # fmt: skip
-    container = started.stdout.strip()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/health", died=lambda: _docker("inspect", container, check=False).returncode
-                  and _docker("logs", container, check=False).stdout[-2000:])  # fmt: skip
+    config = str(folder / "mlrig.yaml")
+    with _container(folder, 6566, "/health", "mlrig", "features", "serve", "--config", config,
+                    "--host", "0.0.0.0", "--port", "6566") as (base, container):  # fmt: skip
         live = _docker("logs", container, check=False).stdout
         service = next(w for w in live.split() if w.startswith("flight_delay"))
         answer = httpx.post(f"{base}/get-online-features", timeout=30, json={
@@ -135,5 +136,3 @@ def test_feature_server_container_reads_and_refuses_writes(runs):
         assert answer.json()["results"][seats]["values"][0] > 0
         for path in ("/push", "/write-to-online-store", "/materialize"):
             assert httpx.post(f"{base}{path}", json={}, timeout=10).status_code == 404
-    finally:
-        _docker("rm", "-f", container, check=False)
