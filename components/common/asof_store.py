@@ -11,8 +11,9 @@ answers through Feast's IbisRetrievalJob.
 The answer is the same as Feast's for what mlrig registers: views with an event timestamp, a TTL
 (or none) and no created timestamp. A feature row is used when its time is <= the entity row's
 time and, with a TTL, no older than the TTL; rows of one key with equal times are ties in both.
-Anything else (a SQL entity query, a created-timestamp tie-break, on-demand views, field
-mappings) goes to Feast's own join. tests/components/test_asof_store.py compares the two.
+Anything else (a created-timestamp tie-break, on-demand views, field mappings, an entity query
+given as SQL, which Feast's DuckDB store refuses) goes to Feast's own code.
+tests/components/test_asof_store.py compares the two.
 
 Select it in a feature_store.yaml with:
     offline_store:

@@ -105,8 +105,8 @@ def model_frame(frame: pd.DataFrame, inputs: list[str], categorical: list[str]) 
     data: dict[str, Any] = {}
     ready = []  # already numeric: one astype for all of them
     for column in inputs:
-        if column not in frame:
-            data[column] = np.full(len(frame), np.nan)
+        if column not in frame:  # as the rows had it all missing
+            data[column] = np.full(len(frame), np.nan, dtype=object if column in cats else None)
             continue
         values = frame[column]
         if column in cats:
@@ -119,11 +119,7 @@ def model_frame(frame: pd.DataFrame, inputs: list[str], categorical: list[str]) 
     if ready:
         block = frame[ready].astype("float64")
         data.update({column: block[column].to_numpy() for column in ready})
-    out = pd.DataFrame(data, index=frame.index, columns=inputs)
-    for column in inputs:  # text columns stay object, every other float64
-        if column not in cats and out[column].dtype != "float64":
-            out[column] = out[column].astype("float64")
-    return out
+    return pd.DataFrame(data, index=frame.index, columns=inputs)
 
 
 def assemble(
