@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 
 from mlrig.components.common import cpus, tracking
 from mlrig.components.common.contract import draft
-from mlrig.components.common.feast_store import StoreUnavailable
+from mlrig.components.common.online_store import StoreUnavailable
 from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load

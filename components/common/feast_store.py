@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -194,7 +193,7 @@ def apply_feature_set(
     return store, fs
 
 
-def _logical(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
+def logical_names(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
     """view_<version>__feature -> view__feature (the model's input names)."""
     renames = {}
     for column in frame.columns:
@@ -218,75 +217,7 @@ class OfflineFeatures:
             full_feature_names=True,
         )
         out = job.to_df().sort_values("_row").drop(columns="_row").reset_index(drop=True)
-        return _logical(out.drop(columns=list(entity_df.columns), errors="ignore"), fs)
-
-
-class StoreUnavailable(RuntimeError):
-    """The online store did not answer (Redis down, a locked or missing SQLite file)."""
-
-
-def _unreachable() -> tuple[type[BaseException], ...]:
-    """The errors that mean "the store is not there", not "the request is bad"."""
-    errors: list[type[BaseException]] = [OSError, sqlite3.OperationalError]
-    try:
-        from redis.exceptions import ConnectionError as RedisDown
-        from redis.exceptions import TimeoutError as RedisSlow
-
-        errors += [RedisDown, RedisSlow]
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def _fail_fast(store: Any) -> None:
-    """Redis: one immediate retry and short socket timeouts, instead of redis-py's default of
-    three retries with up to 10 s of backoff each, so a request with the store down gets its 503
-    in about a second. (Feast's connection string cannot say this; its client is reached once.)"""
-    config = store.config.online_store
-    if getattr(config, "type", "") != "redis":
-        return
-    try:
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        client = store._get_provider().online_store._get_client(config)
-        client.set_retry(Retry(NoBackoff(), 1))
-        kwargs = client.connection_pool.connection_kwargs
-        for name, seconds in (("socket_connect_timeout", 2), ("socket_timeout", 5)):
-            if kwargs.get(name) is None:  # unless the connection string set one
-                kwargs[name] = seconds
-    except (AttributeError, ImportError, TypeError):  # Feast moved its internals: its defaults
-        return
-
-
-class OnlineFeatures:
-    """The latest features from the online store (the feature service is looked up once).
-    A store that does not answer raises StoreUnavailable; the next call tries it again."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self._services: dict[str, Any] = {}
-        _fail_fast(store)
-
-    def service(self, name: str) -> Any:
-        if name not in self._services:
-            self._services[name] = self.store.get_feature_service(name)
-        return self._services[name]
-
-    def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
-        keys = [c for c in entity_df.columns if c != EVENT_TS]
-        rows = [
-            {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-            for r in entity_df[keys].to_dict("records")
-        ]
-        try:
-            values = self.store.get_online_features(
-                features=self.service(fs.service), entity_rows=rows, full_feature_names=True
-            ).to_dict()
-        except _unreachable() as exc:
-            raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
-        out = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
-        return _logical(out, fs)
+        return logical_names(out.drop(columns=list(entity_df.columns), errors="ignore"), fs)
 
 
 def materialize(

@@ -17,12 +17,15 @@ from mlrig.components.common.metrics import predict_codes, scores
 def predict_frame(model: Any, contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per input row: prediction (+ probability / probability_<class>)."""
     raw = scores(model, frame, contract.task, len(contract.classes))
-    out = pd.DataFrame(index=frame.index)
+    return pd.DataFrame(outputs(contract, raw), index=frame.index)
+
+
+def outputs(contract: Contract, raw: np.ndarray) -> dict[str, Any]:
+    """Model scores (n × k probabilities, or n values) -> the output columns by name."""
     if contract.task == "regression":
-        out["prediction"] = np.asarray(raw, dtype=float)
-        return out
+        return {"prediction": np.asarray(raw, dtype=float)}
     codes = predict_codes(raw, contract.task, contract.threshold)
-    out["prediction"] = [plain(v) for v in contract.decode(codes)]
+    out: dict[str, Any] = {"prediction": [plain(v) for v in contract.decode(codes)]}
     if contract.task == "binary":
         out["probability"] = raw[:, 1]
     else:
@@ -31,7 +34,14 @@ def predict_frame(model: Any, contract: Contract, frame: pd.DataFrame) -> pd.Dat
     return out
 
 
-def as_response(contract: Contract, row: pd.Series) -> dict[str, Any]:
+def response_one(contract: Contract, raw: np.ndarray) -> dict[str, Any]:
+    """The answer for one row's scores (1 × k, or one value), as as_response gives it."""
+    return as_response(
+        contract, {name: values[0] for name, values in outputs(contract, raw).items()}
+    )
+
+
+def as_response(contract: Contract, row: pd.Series | dict[str, Any]) -> dict[str, Any]:
     """One predicted row as JSON-ready values."""
     out: dict[str, Any] = {}
     value = row["prediction"]

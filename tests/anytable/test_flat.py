@@ -37,6 +37,11 @@ def test_multiclass_string_labels_with_nulls(tmp_path):
     assert answer["missing_features"] == [] and "unknown_entities" not in answer
     nulled = predictor.predict({**PENGUIN, "sex": None, "bill_depth_mm": None})
     assert nulled["prediction"] in {"Adelie", "Chinstrap", "Gentoo"}
+    # the one-row path (compiled model) answers exactly as the model pipeline on assemble()'s frame
+    assert predictor.compiled is not None
+    for request in (PENGUIN, {**PENGUIN, "sex": None, "bill_depth_mm": None},
+                    {**PENGUIN, "island": "Atlantis", "body_mass_g": 6100}):  # fmt: skip
+        assert predictor.predict(dict(request)) == predictor.predict_via_frame(dict(request))
 
 
 def test_binary_string_label_reports_the_positive_class(tmp_path):
@@ -44,8 +49,12 @@ def test_binary_string_label_reports_the_positive_class(tmp_path):
     assert "sex" not in loaded.config.dataset.request_features
     result = run_stages(loaded, tmp_path / "run")
     assert result["promoted"]
-    answer = Predictor(loaded).predict({k: v for k, v in PENGUIN.items() if k != "sex"})
+    predictor = Predictor(loaded)
+    request = {k: v for k, v in PENGUIN.items() if k != "sex"}
+    answer = predictor.predict(request)
     assert answer["prediction"] in {"male", "female"}
+    assert predictor.compiled is not None and predictor.compiled.platt is not None
+    assert predictor.predict_via_frame(dict(request)) == answer
     assert (answer["prediction"] == "female") == (answer["probability"] >= answer["threshold"])
 
 

@@ -114,6 +114,7 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
     folder, config, _ = shop
     from mlrig.components.common import feast_store
     from mlrig.components.common.assemble import assemble
+    from mlrig.components.common.online_store import OnlineFeatures
     from mlrig.components.common.registry import load_version
 
     loaded = load(config)
@@ -133,10 +134,38 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
         as_of=naive.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     )
     offline = assemble(contract, requests, feast_store.OfflineFeatures(store)).frame
-    online = assemble(contract, requests, feast_store.OnlineFeatures(store)).frame
+    online = assemble(contract, requests, OnlineFeatures(store)).frame
     expected = late[contract.inputs].reset_index(drop=True)
     pd.testing.assert_frame_equal(offline, expected, check_dtype=False)
     pd.testing.assert_frame_equal(online, expected, check_dtype=False)
+
+
+def test_one_row_path_answers_exactly_as_the_frame_path(shop):
+    """Serving's one-row path (scalar assemble, Feast's online_read, the compiled model) against
+    assemble() + get_online_features + the model pipeline: int keys, a composite key, recency,
+    counts that are 0 when missing, nulls, an unknown customer, zoned and DST-edge times."""
+    from mlrig.components.common.assemble import assemble
+    from mlrig.components.common.assemble_one import OneRow
+
+    folder, config, _ = shop
+    predictor = Predictor(load(config))
+    assert predictor.compiled is not None
+    contract = predictor.contract
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET].sample(20, random_state=1)
+    requests = [dict(r) for r in REQUESTS]
+    requests += [{**REQUESTS[0], "customer_id": 99_999}, {**REQUESTS[0], "as_of": "2024-03-10T02:30"},
+                 {**REQUESTS[0], "as_of": "2024-06-01T12:00:00-07:00", "age": 30}]  # fmt: skip
+    for row in training[list(contract.request_fields)].to_dict("records"):
+        requests.append({k: (None if pd.isna(v) else v) for k, v in row.items()})  # aware times
+    for request in requests:
+        got = predictor.rows._one(request, predictor.features, None)  # never the fallback
+        built = OneRow.of(assemble(contract, pd.DataFrame([request]), predictor.features))
+        assert got.missing == built.missing
+        for name in contract.inputs:
+            a, b = got.inputs[name], built.inputs[name]
+            assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b, rel=1e-12), (name, a, b)
+        fast, slow = predictor.predict(dict(request)), predictor.predict_via_frame(dict(request))
+        assert fast == slow
 
 
 def test_later_runs_never_change_what_the_champion_serves(shop, tmp_path):
