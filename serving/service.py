@@ -19,6 +19,10 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic.warnings import PydanticDeprecatedSince211
 from starlette.responses import JSONResponse
 
+from mlrig.components.common.feast_reader import read_only_feast
+
+read_only_feast()  # before anything imports Feast: 3.5 s less start-up (feast_reader.py)
+
 from mlrig.components.common import cpus, tracking
 from mlrig.components.common.contract import draft
 from mlrig.components.common.online_store import StoreUnavailable
