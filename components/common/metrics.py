@@ -47,10 +47,15 @@ def predict_codes(proba: np.ndarray, task: str, threshold: float = 0.5) -> np.nd
 
 
 def holdout_metrics(
-    y_true: np.ndarray, y_score: np.ndarray, task: str, threshold: float = 0.5
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    task: str,
+    threshold: float = 0.5,
+    only: str | None = None,
 ) -> dict[str, float]:
     """accuracy/precision/recall/F1/ROC-AUC/log loss (binary at the threshold, multiclass macro),
-    or RMSE/MAE/R². y_true holds encoded classes for classifiers."""
+    or RMSE/MAE/R². y_true holds encoded classes for classifiers. only: just that metric (each
+    costs scikit-learn's input checks: permutation importance asks for one, many times)."""
     from sklearn.metrics import (
         accuracy_score,
         f1_score,
@@ -63,30 +68,33 @@ def holdout_metrics(
         root_mean_squared_error,
     )
 
+    metrics: dict[str, Any]
     if task == "regression":
-        return {
-            "rmse": float(root_mean_squared_error(y_true, y_score)),
-            "mae": float(mean_absolute_error(y_true, y_score)),
-            "r2": float(r2_score(y_true, y_score)),
+        metrics = {
+            "rmse": lambda: root_mean_squared_error(y_true, y_score),
+            "mae": lambda: mean_absolute_error(y_true, y_score),
+            "r2": lambda: r2_score(y_true, y_score),
         }
-    k = y_score.shape[1]
-    y_pred = predict_codes(y_score, task, threshold)
-    avg = "binary" if task == "binary" else "macro"
-    out = {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "precision": float(precision_score(y_true, y_pred, average=avg, zero_division=0)),
-        "recall": float(recall_score(y_true, y_pred, average=avg, zero_division=0)),
-        "f1": float(f1_score(y_true, y_pred, average=avg, zero_division=0)),
-        "log_loss": float(log_loss(y_true, y_score, labels=list(range(k)))),
-    }
-    if task == "binary":
-        both = 0 < int(np.sum(y_true)) < len(y_true)
-        out["roc_auc"] = float(roc_auc_score(y_true, y_score[:, 1])) if both else float("nan")
     else:
-        out["roc_auc"] = ovr_auc(y_true, y_score)
-    if task == "binary":
-        out["positive_rate"] = float(np.mean(y_true))
-    return out
+        k = y_score.shape[1]
+        y_pred = predict_codes(y_score, task, threshold)
+        avg = "binary" if task == "binary" else "macro"
+        both = 0 < int(np.sum(y_true)) < len(y_true)
+        metrics = {
+            "accuracy": lambda: accuracy_score(y_true, y_pred),
+            "precision": lambda: precision_score(y_true, y_pred, average=avg, zero_division=0),
+            "recall": lambda: recall_score(y_true, y_pred, average=avg, zero_division=0),
+            "f1": lambda: f1_score(y_true, y_pred, average=avg, zero_division=0),
+            "log_loss": lambda: log_loss(y_true, y_score, labels=list(range(k))),
+            "roc_auc": (
+                (lambda: roc_auc_score(y_true, y_score[:, 1]) if both else float("nan"))
+                if task == "binary"
+                else (lambda: ovr_auc(y_true, y_score))
+            ),
+        }
+        if task == "binary":
+            metrics["positive_rate"] = lambda: np.mean(y_true)
+    return {name: float(metrics[name]()) for name in ([only] if only else metrics)}
 
 
 def better(metric: str, challenger: float, champion: float) -> float:

@@ -30,7 +30,8 @@ def slice_table(
         values = holdout[column].astype(object).where(holdout[column].notna(), "(missing)")
         for value, idx in values.groupby(values).groups.items():
             pos = holdout.index.get_indexer(idx)
-            m = holdout_metrics(y_true[pos], y_score[pos], contract.task, contract.threshold)
+            m = holdout_metrics(y_true[pos], y_score[pos], contract.task, contract.threshold,
+                                only=metric)  # fmt: skip
             flag = "  (small slice)" if len(pos) < min_rows else ""
             rows[str(value)] = f"{metric} {m[metric]:.4f} · n {len(pos)}{flag}"
         out[column] = rows
@@ -52,7 +53,7 @@ def permutation(
 
     def value(frame: pd.DataFrame) -> float:
         pred = scores(model, frame, contract.task, k)
-        return holdout_metrics(y, pred, contract.task, contract.threshold)[metric]
+        return holdout_metrics(y, pred, contract.task, contract.threshold, only=metric)[metric]
 
     base = value(x)
     drops = {}

@@ -35,11 +35,12 @@ def write_shop(
             rows.append((cid, t.strftime("%Y-%m-%dT%H:%M:%S"), round(rng.gamma(2, 20), 2)))
     tx = pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
     as_of = start + pd.to_timedelta(rng.uniform(200, 330, customers), unit="D")
+    when = pd.to_datetime(tx.ts)  # parsed once, not once per customer
+    by_customer = {c: when[tx.customer_id == c].to_numpy() for c in ids}
     recent = [
-        ((tx.customer_id == c) & (pd.to_datetime(tx.ts) < t) &
-         (pd.to_datetime(tx.ts) >= t - pd.Timedelta(days=30))).sum()
-        for c, t in zip(ids, as_of, strict=True)
-    ]  # fmt: skip
+        int(((by_customer[c] < t) & (by_customer[c] >= t - pd.Timedelta(days=30))).sum())
+        for c, t in zip(ids, as_of.to_numpy(), strict=True)
+    ]
     churn = rng.random(customers) < 1 / (1 + np.exp(np.array(recent) - 1.0))
     region, plan = rng.choice(REGIONS, customers), rng.choice(PLANS, customers)
     zips = [f"0{z}" for z in rng.integers(1000, 1010, customers)]  # codes, not numbers
