@@ -355,6 +355,9 @@ class Serving(Strict):
         2_097_152, ge=1024, description="larger request bodies are answered 413, unread"
     )
     max_batch_rows: int = Field(1000, ge=1, description="rows per /predict_batch request")
+    workers: int | None = Field(
+        None, ge=1, description="worker processes (default: the CPUs given, cgroup limits included)"
+    )
 
 
 class Monitor(Strict):
