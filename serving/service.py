@@ -108,6 +108,8 @@ def _schema_fields() -> dict[str, Any]:
         return draft(LOADED.config, None).request_fields
 
 
+if _in_arbiter() and tracking.local_store_missing(LOADED):
+    tracking.configure(LOADED)  # create the store here, once: the workers would race to migrate it
 PredictRequest = request_model(_schema_fields())
 BatchRequest = batch_model(PredictRequest, LOADED.config.serving.max_batch_rows)
 

@@ -32,14 +32,25 @@ def configure(loaded: LoadedConfig) -> Any:
     mlflow.set_tracking_uri(tracking_uri(loaded))
     stores = loaded.config.stores
     if mlflow.get_experiment_by_name(stores.experiment) is None:
-        if tracking_uri(loaded).startswith(("http://", "https://")):
-            mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
-        else:
-            root = stores.mlflow_artifact_root
-            location = root if "://" in root else loaded.path(root).as_uri()
-            mlflow.create_experiment(stores.experiment, artifact_location=location)
+        try:
+            if tracking_uri(loaded).startswith(("http://", "https://")):
+                mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
+            else:
+                root = stores.mlflow_artifact_root
+                location = root if "://" in root else loaded.path(root).as_uri()
+                mlflow.create_experiment(stores.experiment, artifact_location=location)
+        except mlflow.exceptions.MlflowException:  # another process created it just now
+            if mlflow.get_experiment_by_name(stores.experiment) is None:
+                raise
     mlflow.set_experiment(stores.experiment)
     return mlflow
+
+
+def local_store_missing(loaded: LoadedConfig) -> bool:
+    """The tracking store is a SQLite file that does not exist yet (MLflow creates it on first
+    use, with migrations that two processes must not run at once)."""
+    uri = tracking_uri(loaded)
+    return uri.startswith(SQLITE_PREFIX) and not Path(uri[len(SQLITE_PREFIX) :]).exists()
 
 
 def git_commit(root: Path) -> str:
