@@ -158,10 +158,14 @@ class Predictor:
                                        "not a time pandas can represent (1677-2262)")  # fmt: skip
         predicted = predict_frame(self.pinned.model, self.contract, built.frame)
         present = built.frame.notna().sum(axis=1).to_numpy()
+        answers = predicted.to_dict("records")  # plain rows: no pandas call per row
+        missing = [{str(c): bool(g) for c, g in row.items()}
+                   for row in built.missing.to_dict("records")]  # fmt: skip
+        views = view_columns(self.contract, list(built.missing.columns))
         results = []
         for i in range(len(requests)):
-            result = as_response(self.contract, predicted.iloc[i])
-            gone = built.missing.iloc[i]
+            result = as_response(self.contract, answers[i])
+            gone = missing[i]
             result.update(
                 {
                     "model": self.pinned.name,
@@ -171,22 +175,22 @@ class Predictor:
                     "missing_features": sorted(str(c) for c, g in gone.items() if g),
                 }
             )
-            unknown = unknown_views(self.contract, gone.to_dict())
+            unknown = unknown_views(self.contract, gone, views)
             if unknown:
                 result["unknown_entities"] = unknown
             results.append(result)
         if self.log is not None:
             keys = pd.DataFrame([{k: r.get(k) for k in self.contract.entity_keys}
                                  for r in requests])  # fmt: skip
-            answers = pd.DataFrame([{k: r[k] for k in ("prediction", "probability") if k in r}
-                                    for r in results])  # fmt: skip
+            logged = pd.DataFrame([{k: r[k] for k in ("prediction", "probability") if k in r}
+                                   for r in results])  # fmt: skip
             ids = self.log.log_many(
                 model=self.pinned.name,
                 version=self.pinned.version,
                 keys=keys,
                 requests=pd.DataFrame(requests),
                 features=built.frame.reset_index(drop=True),
-                predictions=answers,
+                predictions=logged,
                 event_times=built.rows[EVENT_TS],
             )
             for result, rid in zip(results, ids, strict=True):
@@ -194,13 +198,17 @@ class Predictor:
         return results
 
 
-def unknown_views(contract: Contract, missing: dict[str, bool]) -> list[str]:
-    """Views of which every stored feature was missing: their entity is unknown to the store."""
+def view_columns(contract: Contract, stored: list[str]) -> dict[str, list[str]]:
+    """Each view's stored features among the fetched columns."""
     if contract.features is None:
-        return []
-    out = []
-    for view in contract.features.views.values():
-        cols = [c for c in missing if str(c).startswith(view + SEP)]
-        if cols and all(missing[c] for c in cols):
-            out.append(view)
-    return out
+        return {}
+    return {view: [c for c in stored if str(c).startswith(view + SEP)]
+            for view in contract.features.views.values()}  # fmt: skip
+
+
+def unknown_views(
+    contract: Contract, missing: dict[str, bool], views: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Views of which every stored feature was missing: their entity is unknown to the store."""
+    views = view_columns(contract, list(missing)) if views is None else views
+    return [view for view, cols in views.items() if cols and all(missing[c] for c in cols)]
