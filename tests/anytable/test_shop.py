@@ -168,6 +168,25 @@ def test_one_row_path_answers_exactly_as_the_frame_path(shop):
         assert fast == slow
 
 
+def test_online_reads_equal_feasts_get_online_features(shop):
+    """fetch() reads each view with Feast's online_read; Feast's generic get_online_features
+    gives the same values for the same rows (int keys, a composite key, an unknown customer,
+    repeated keys)."""
+    folder, config, _ = shop
+    predictor = Predictor(load(config))
+    fs = predictor.contract.features
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET].head(40)
+    keys = training[["customer_id", "region", "plan"]].copy()
+    keys.loc[len(keys)] = [99_999, "north", "plus"]  # unknown customer
+    keys = pd.concat([keys, keys.head(3)], ignore_index=True)  # repeated keys
+    keys["customer_id"] = keys.customer_id.astype("int64")
+    fast = predictor.features.fetch(fs, keys)
+    generic = predictor.features.fetch_via_service(fs, keys)
+    assert sorted(fast.columns) == sorted(generic.columns)
+    pd.testing.assert_frame_equal(fast, generic[fast.columns], check_dtype=False)
+    assert fast.iloc[40].isna().sum() >= 4  # the unknown customer's spend features
+
+
 def test_later_runs_never_change_what_the_champion_serves(shop, tmp_path):
     """A run whose challenger loses, a sampled run and a run that fails mid-way leave the
     champion's answers (online and batch) byte for byte as they were."""
