@@ -17,7 +17,9 @@ print(typeguard.typechecked.__name__)
 
 
 def test_feast_is_imported_uninstrumented_in_a_reading_process():
-    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "_unchecked"
 
