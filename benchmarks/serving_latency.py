@@ -176,7 +176,7 @@ def in_process_floor(predictor: Any, n: int) -> dict[str, float]:
 
     def raw_read() -> None:
         for read, key in reads:
-            online.online_read(features.store.config, read.view, [key], read.features)
+            online.online_read(features.store.config, read.view, [key], list(read.features))
 
     out["raw online read"] = statistics.median(measure(raw_read, n))
     return out

@@ -136,7 +136,9 @@ class OnlineFeatures:
                         for v, (_, is_int) in zip(key, read.keys, strict=True)])
                     for key in where
                 ]  # fmt: skip
-                found = online.online_read(self.store.config, read.view, protos, read.features)
+                # a fresh list: Redis's online_read appends its timestamp key to the one it gets
+                wanted = list(read.features)
+                found = online.online_read(self.store.config, read.view, protos, wanted)
                 for column in read.columns:
                     out[column] = [None] * len(rows)
                 for positions, (_, values) in zip(where.values(), found, strict=True):
