@@ -72,7 +72,7 @@ def _number(value: Any) -> float:
 
 def _utc(value: Any, tz: str) -> pd.Timestamp:
     """timeutil.to_utc of one value (NaT outside 1677-2262 or not a time)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return NAT
     if isinstance(value, str):
         if not _ISO.fullmatch(value.strip()):
@@ -152,7 +152,7 @@ class RowAssembler:
             parts = []
             for col in spec.concat.columns:
                 value = row[col]
-                if value is None or (isinstance(value, float) and math.isnan(value)):
+                if is_missing(value):
                     return None
                 if isinstance(value, bool) or not isinstance(value, str | int):
                     raise Fallback("concat of a value that is not text or an integer")
@@ -167,7 +167,7 @@ class RowAssembler:
         if kind == "int":
             number = _number(value)
             return None if math.isnan(number) else int(round(number))
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if is_missing(value):
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise Fallback("a key that is not text or a number")
@@ -185,9 +185,7 @@ class RowAssembler:
             if fetch_one is None or any(k not in row for k in c.entity_keys):
                 raise Fallback("a source without single-row reads, or a row without its keys")
             keys = {k: row[k] for k in c.entity_keys}
-            if any(v is None for v in keys.values()):  # no full key: no features
-                stored = dict.fromkeys(source.columns(c.features))  # type: ignore[attr-defined]
-            else:
+            if all(v is not None for v in keys.values()):  # no full key: no features
                 stored = fetch_one(c.features, keys)
             combined.update(stored)
         for name in self.zeros:
@@ -199,6 +197,8 @@ class RowAssembler:
             event = combined[EVENT_TS]
             seconds = NAN if event is NAT else (event - EPOCH).total_seconds()
             for name, column in self.recency.items():
+                if column not in combined:  # no stored features: as assemble() answers it
+                    raise Fallback("recency without its stored feature")
                 combined[name] = (seconds - _number(combined[column])) / DAY_SECONDS
         inputs = {name: self._input(combined, name) for name in c.inputs}
         return OneRow(inputs, row, {name: is_missing(v) for name, v in stored.items()})

@@ -86,24 +86,18 @@ class OnlineFeatures:
 
     def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
         """Many rows' features, by model input name, one online_read per view."""
-        keys = [c for c in entity_df.columns if c != EVENT_TS]
-        rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-                for r in entity_df[keys].to_dict("records")]  # fmt: skip
-        return pd.DataFrame(self._read(fs, rows), columns=self.columns(fs))
+        return pd.DataFrame(self._read(fs, _entity_rows(entity_df)), columns=self.columns(fs))
 
     def fetch_via_service(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
         """fetch() through Feast's generic get_online_features (the tests compare the two)."""
-        keys = [c for c in entity_df.columns if c != EVENT_TS]
-        rows = [
-            {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-            for r in entity_df[keys].to_dict("records")
-        ]
+        rows = _entity_rows(entity_df)
         try:
             values = self.store.get_online_features(
                 features=self.service(fs.service), entity_rows=rows, full_feature_names=True
             ).to_dict()
         except _unreachable() as exc:
             raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
+        keys = set(rows[0]) if rows else set()
         out = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
         return logical_names(out, fs)
 
@@ -166,6 +160,13 @@ class OnlineFeatures:
                 plan.append(_ViewRead(view, keys, features, columns))
             self._plans[fs.service] = plan
         return self._plans[fs.service]
+
+
+def _entity_rows(entity_df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The key columns of an entity frame as rows of plain Python values."""
+    keys = [c for c in entity_df.columns if c != EVENT_TS]
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in entity_df[keys].to_dict("records")]  # fmt: skip
 
 
 def missing(value: Any) -> bool:
