@@ -152,43 +152,44 @@ class Predictor:
         for name, spec in self.contract.request_fields.items():
             if spec["type"] != "datetime":
                 continue
-            for i, request in enumerate(requests):
-                if request.get(name) is not None and pd.isna(built.rows.at[i, name]):
+            lost = built.rows[name].isna().to_numpy()
+            for i in lost.nonzero()[0]:
+                if requests[i].get(name) is not None:
                     raise RequestError(f"rows.{i}.{name}",
                                        "not a time pandas can represent (1677-2262)")  # fmt: skip
         predicted = predict_frame(self.pinned.model, self.contract, built.frame)
         present = built.frame.notna().sum(axis=1).to_numpy()
         answers = predicted.to_dict("records")  # plain rows: no pandas call per row
-        missing = [{str(c): bool(g) for c, g in row.items()}
-                   for row in built.missing.to_dict("records")]  # fmt: skip
-        views = view_columns(self.contract, list(built.missing.columns))
+        gone = built.missing.to_numpy(dtype=bool)
+        names = [str(c) for c in built.missing.columns]
+        views = view_columns(self.contract, names)
+        # a view is unknown for a row when every one of its stored features is missing there
+        unknown = {view: gone[:, [names.index(c) for c in cols]].all(axis=1)
+                   for view, cols in views.items() if cols}  # fmt: skip
         results = []
         for i in range(len(requests)):
             result = as_response(self.contract, answers[i])
-            gone = missing[i]
             result.update(
                 {
                     "model": self.pinned.name,
                     "model_version": self.pinned.version,
                     "inputs_present": int(present[i]),
                     "inputs_total": len(self.contract.inputs),
-                    "missing_features": sorted(str(c) for c, g in gone.items() if g),
+                    "missing_features": sorted(n for n, g in zip(names, gone[i], strict=True) if g),
                 }
             )
-            unknown = unknown_views(self.contract, gone, views)
-            if unknown:
-                result["unknown_entities"] = unknown
+            views_unknown = [view for view, rows in unknown.items() if rows[i]]
+            if views_unknown:
+                result["unknown_entities"] = views_unknown
             results.append(result)
         if self.log is not None:
-            keys = pd.DataFrame([{k: r.get(k) for k in self.contract.entity_keys}
-                                 for r in requests])  # fmt: skip
-            logged = pd.DataFrame([{k: r[k] for k in ("prediction", "probability") if k in r}
-                                   for r in results])  # fmt: skip
+            keys = [{k: r.get(k) for k in self.contract.entity_keys} for r in requests]
+            logged = [{k: r[k] for k in ("prediction", "probability") if k in r} for r in results]
             ids = self.log.log_many(
                 model=self.pinned.name,
                 version=self.pinned.version,
                 keys=keys,
-                requests=pd.DataFrame(requests),
+                requests=requests,
                 features=built.frame.reset_index(drop=True),
                 predictions=logged,
                 event_times=built.rows[EVENT_TS],

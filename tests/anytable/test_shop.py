@@ -4,6 +4,7 @@ batch and online, and a champion that later runs cannot change."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from mlrig.components.common.catalog import CHAMPION, TRAINING_SET
 from mlrig.components.common.registry import resolve
 from mlrig.components.config.loader import load
 from mlrig.components.score.io import run as score_run
-from mlrig.serving.predictor import Predictor
+from mlrig.serving.predictor import Predictor, prediction_log
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages
 
@@ -151,13 +152,7 @@ def test_one_row_path_answers_exactly_as_the_frame_path(shop):
     predictor = Predictor(load(config))
     assert predictor.compiled is not None
     contract = predictor.contract
-    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET].sample(20, random_state=1)
-    requests = [dict(r) for r in REQUESTS]
-    requests += [{**REQUESTS[0], "customer_id": 99_999}, {**REQUESTS[0], "as_of": "2024-03-10T02:30"},
-                 {**REQUESTS[0], "as_of": "2024-06-01T12:00:00-07:00", "age": 30}]  # fmt: skip
-    for row in training[list(contract.request_fields)].to_dict("records"):
-        requests.append({k: (None if pd.isna(v) else v) for k, v in row.items()})  # aware times
-    for request in requests:
+    for request in _varied_requests(folder, contract):
         got = predictor.rows._one(request, predictor.features, None)  # never the fallback
         built = OneRow.of(assemble(contract, pd.DataFrame([request]), predictor.features))
         assert got.missing == built.missing
@@ -166,6 +161,43 @@ def test_one_row_path_answers_exactly_as_the_frame_path(shop):
             assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b, rel=1e-12), (name, a, b)
         fast, slow = predictor.predict(dict(request)), predictor.predict_via_frame(dict(request))
         assert fast == slow
+
+
+def _varied_requests(folder, contract) -> list[dict]:
+    """The example requests, an unknown customer, a DST gap, a zoned time, and 20 training rows
+    (with their nulls and aware times)."""
+    training = tables.read_tables(folder / "run1/ts")[TRAINING_SET].sample(20, random_state=1)
+    requests = [dict(r) for r in REQUESTS]
+    requests += [{**REQUESTS[0], "customer_id": 99_999}, {**REQUESTS[0], "as_of": "2024-03-10T02:30"},
+                 {**REQUESTS[0], "as_of": "2024-06-01T12:00:00-07:00", "age": 30}]  # fmt: skip
+    for row in training[list(contract.request_fields)].to_dict("records"):
+        requests.append({k: (None if pd.isna(v) else v) for k, v in row.items()})
+    return requests
+
+
+def test_a_batch_answers_as_its_rows_one_by_one_and_logs_every_row(shop):
+    """predict_many (what /predict_batch runs) gives each row the answer predict gives it, and
+    logs every row under its own time-ordered request id."""
+    folder, config, _ = shop
+    loaded = load(config)
+    predictor = Predictor(loaded, log=prediction_log(loaded))
+    requests = _varied_requests(folder, predictor.contract)
+    batch = predictor.predict_many([dict(r) for r in requests])
+    assert len(batch) == len(requests)
+    assert any(a.get("unknown_entities") for a in batch) and any(
+        a["missing_features"] for a in batch
+    )
+    for request, got in zip(requests, batch, strict=True):
+        one = predictor.predict(dict(request))
+        assert {k: v for k, v in got.items() if k != "request_id"} == {
+            k: v for k, v in one.items() if k != "request_id"
+        }
+        assert got["request_id"] < one["request_id"]  # ids are ordered by time
+    ids = [a["request_id"] for a in batch]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+    logged = predictor.log.read().set_index("request_id")
+    assert set(ids) <= set(logged.index)
+    assert (logged.loc[ids, "model"] == "shop").all()
 
 
 def test_online_reads_equal_feasts_get_online_features(shop):
