@@ -39,9 +39,13 @@ def test_multiclass_string_labels_with_nulls(tmp_path):
     assert nulled["prediction"] in {"Adelie", "Chinstrap", "Gentoo"}
     # the one-row path (compiled model) answers exactly as the model pipeline on assemble()'s frame
     assert predictor.compiled is not None
-    for request in (PENGUIN, {**PENGUIN, "sex": None, "bill_depth_mm": None},
-                    {**PENGUIN, "island": "Atlantis", "body_mass_g": 6100}):  # fmt: skip
+    requests = [PENGUIN, {**PENGUIN, "sex": None, "bill_depth_mm": None},
+                {**PENGUIN, "island": "Atlantis", "body_mass_g": 6100}]  # fmt: skip
+    for request in requests:
         assert predictor.predict(dict(request)) == predictor.predict_via_frame(dict(request))
+    # a batch (no feature views at all) answers each row as predict does
+    batch = predictor.predict_many([dict(r) for r in requests])
+    assert batch == [predictor.predict(dict(r)) for r in requests]
 
 
 def test_binary_string_label_reports_the_positive_class(tmp_path):
