@@ -79,8 +79,15 @@ def monitor_labels(
 
     loaded = load_or_exit(config, profile)
     cfg = loaded.config
-    read = pd.read_parquet if labels_file.suffix == ".parquet" else pd.read_csv
-    labels = read(labels_file)
+    if not labels_file.is_file():
+        console.print(f"[red]{labels_file}: no such file[/]")
+        raise typer.Exit(2)
+    if labels_file.suffix == ".parquet":
+        labels = pd.read_parquet(labels_file)
+    else:  # ids and keys are matched as text: read as numbers, "007" or a key beside a gap is lost
+        header = pd.read_csv(labels_file, nrows=0).columns
+        text = [c for c in header if c not in (cfg.dataset.target, "event_time")]
+        labels = pd.read_csv(labels_file, dtype=dict.fromkeys(text, str))
     if cfg.dataset.target not in labels:
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)

@@ -10,6 +10,7 @@ joined by request id, or by entity keys and event time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -51,6 +52,21 @@ def new_ids(count: int = 1) -> list[str]:
     50 ms instead of 5 (benchmarks/serving_latency.py measures the batch)."""
     stamp = f"{time.time_ns() // 1000:014x}"
     return [stamp + os.urandom(9).hex() for _ in range(count)]
+
+
+def _key_text(value: Any, integer: bool) -> str | None:
+    """An entity key as matched between a labels file and the log; None when it is missing. An
+    integer key matches whether the file says 598, 598.0 or "598.0" (a column with a gap is
+    read as floats); a text key matches as it is written ("007" is not "7")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if integer and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return str(int(number)) if number.is_integer() else str(value)
+    return str(value)
 
 
 Rows = pd.DataFrame | list[dict[str, Any]]
@@ -163,13 +179,16 @@ class PredictionLog:
             )
         keys = [c for c in labels.columns if c not in (target, "event_time")]
         index = {}
+        integer: set[str] = set()  # key columns logged as integers
         for rid, k, t in zip(logged.request_id, logged["keys"], logged.event_time, strict=True):
             found = json.loads(k)
-            index[(tuple(str(found.get(c)) for c in keys), str(pd.Timestamp(t)))] = rid
+            integer |= {c for c in keys if type(found.get(c)) is int}
+            index[(tuple(_key_text(found.get(c), False) for c in keys), str(pd.Timestamp(t)))] = rid
         with self._lock:
             for row in labels.to_dict("records"):
-                key = (tuple(str(row[c]) for c in keys), str(pd.Timestamp(row["event_time"])))
-                if key in index:
+                key = (tuple(_key_text(row[c], c in integer) for c in keys),
+                       str(pd.Timestamp(row["event_time"])))  # fmt: skip
+                if None not in key[0] and key in index:
                     self._con.execute("update predictions set label=? where request_id=?",
                                       (_json(row[target]), index[key]))  # fmt: skip
                     updated += 1

@@ -19,6 +19,7 @@ from mlrig.components.common.catalog import (
     REJECTED_FILE,
     SUMMARY_FILE,
 )
+from mlrig.components.common.contract import Contract
 from mlrig.components.common.predict import predict_frame
 from mlrig.components.common.registry import Pinned, load_alias
 from mlrig.components.config.loader import LoadedConfig, from_json
@@ -27,8 +28,13 @@ from mlrig.components.score.core import BatchError, conform, request_columns
 from mlrig.components.validate.core import validate_table
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+def _read(path: Path, contract: Contract) -> pd.DataFrame:
+    """A parquet or CSV file; in a CSV the text and time fields stay text, so codes such as
+    zip "01003" keep their zeros (read as numbers they would be categories the model never saw)."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    text = [n for n, spec in contract.request_fields.items() if spec["type"] in ("str", "datetime")]
+    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
 
 
 @dataclass
@@ -72,7 +78,9 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         out["threads"] = cpus.limit(cpus.available())  # the CPUs this pod or process is given
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
-        scored = score_frame(loaded, champ, _read(resolve_file(input_path, loaded.root)))
+        scored = score_frame(
+            loaded, champ, _read(resolve_file(input_path, loaded.root), champ.contract)
+        )
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
         scored.result.to_parquet(dest / PREDICTIONS_FILE, index=False)

@@ -108,3 +108,35 @@ def test_check_says_retrain_with_the_numbers_when_labelled_windows_decay(served)
     log.close()
     retrain = decide(loaded, since=start)
     assert retrain["retrain"] and any("window" in r and "roc_auc" in r for r in retrain["reasons"])
+
+
+def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(served, tmp_path):
+    """`mlrig monitor labels FILE` reads ids and keys as text: a CSV key column with a gap would
+    otherwise be read as floats ("3.0") and match no logged prediction."""
+    from typer.testing import CliRunner
+
+    from mlrig.cli import app
+    from mlrig.components.monitor.predlog import log_path
+
+    folder, loaded, requests, _ = served
+    answers = _serve(loaded, requests.tail(3))
+    ids = [a["request_id"] for a in answers]
+    log = PredictionLog(log_path(loaded))
+    logged = log.read().set_index("request_id").loc[ids]
+    rows = [{**json.loads(keys), "event_time": when, "churned": "yes"}
+            for keys, when in zip(logged["keys"], logged.event_time, strict=True)]  # fmt: skip
+    rows.append({**rows[0], "customer_id": None, "churned": "no"})  # no key: matches nothing
+    pd.DataFrame(rows).to_csv(tmp_path / "labels.csv", index=False)
+    config = str(folder / "mlrig.yaml")
+    result = CliRunner().invoke(
+        app, ["monitor", "labels", str(tmp_path / "labels.csv"), "-c", config]
+    )
+    assert result.exit_code == 0, result.output
+    assert "labelled 3 of 4 rows" in result.output
+    labelled = log.read().set_index("request_id").loc[ids, "label"]
+    log.close()
+    assert [json.loads(v) for v in labelled] == ["yes", "yes", "yes"]
+    missing = CliRunner().invoke(
+        app, ["monitor", "labels", str(tmp_path / "nope.csv"), "-c", config]
+    )
+    assert missing.exit_code == 2 and "no such file" in " ".join(missing.output.split())
