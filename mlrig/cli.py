@@ -165,7 +165,7 @@ def init(
     from mlrig.components.config.loader import ConfigError, build
     from mlrig.components.config.schema import FileSource
     from mlrig.components.ingest.sources import SourceError, read_source
-    from mlrig.init import InitError, build_config
+    from mlrig.init import InitError, build_config, time_notes
 
     if out.exists() and not force:
         console.print(f"[red]{out} exists[/] (pass --force to overwrite)")
@@ -187,6 +187,8 @@ def init(
     ds = data["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
+    for note in time_notes(data):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command()

@@ -96,12 +96,15 @@ def build_config(
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
         if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
             dataset["positive_label"] = plain(counts.index[-1])  # the rarer class
-    if timestamp:
+    # the event time's date parts; without one, the first other time column's (a time column
+    # is never a model input itself)
+    times = [c for c, s in columns.items() if s["type"] == "datetime" and c != target]
+    dated = timestamp or (times[0] if times else None)
+    if dated:
         parts = ["month", "dayofweek", "dayofyear"]
-        times = to_utc(frame[timestamp], "UTC")
-        if (times.dt.hour != 0).any():
+        if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
             parts.insert(0, "hour")
-        dataset["date_parts"] = {"column": timestamp, "parts": parts}
+        dataset["date_parts"] = {"column": dated, "parts": parts}
     dataset["tables"] = {"main": {"source": {"kind": "file", "path": source_path},
                                   "columns": columns}}  # fmt: skip
     candidates: dict[str, Any] = {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
@@ -117,3 +120,22 @@ def build_config(
         }
     config["model"] = {"candidates": candidates}
     return config
+
+
+def time_notes(config: dict[str, Any]) -> list[str]:
+    """What `mlrig init` did with the table's time columns, to print beside the written config."""
+    ds = config["dataset"]
+    columns = ds["tables"]["main"]["columns"]
+    dated = (ds.get("date_parts") or {}).get("column")
+    notes = []
+    if dated and dated != ds.get("event_timestamp"):
+        notes.append(
+            f"'{dated}' holds times: its date parts ({', '.join(ds['date_parts']['parts'])}) are "
+            f"model inputs. If it is when each row's event happened, pass --timestamp {dated}: "
+            "the holdout and CV then keep time order, and features are joined as of it."
+        )
+    for name, spec in columns.items():
+        if spec["type"] == "datetime" and name not in (dated, ds["target"]):
+            notes.append(f"'{name}' holds times and is not a model input (date parts come from "
+                         f"one column, dataset.date_parts: '{dated}')")  # fmt: skip
+    return notes

@@ -59,3 +59,24 @@ def test_init_names_a_missing_target_and_infers_regression(tmp_path):
     written = yaml.safe_load((tmp_path / "b.yaml").read_text())
     assert written["dataset"]["task"] == "regression"
     assert load(tmp_path / "b.yaml").config.model.primary_metric == "rmse"
+
+
+def test_a_time_column_without_timestamp_gives_date_parts_and_says_so(tmp_path):
+    """A time column that is not the event time is not silently left out: its date parts are
+    model inputs, and init says how to make it the event time instead."""
+    data = _table(tmp_path)
+    frame = pd.read_csv(data, dtype={"zip": str})
+    frame["last_seen"] = [f"2024-02-0{d}" for d in range(1, 7)]
+    frame.to_csv(data, index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(data), "--target", "churned", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "'signup' holds times" in said and "--timestamp signup" in said
+    assert "'last_seen' holds times and is not a model input" in said
+    cfg = load(out).config
+    assert cfg.dataset.event_timestamp is None
+    assert cfg.dataset.date_parts.column == "signup" and "hour" in cfg.dataset.date_parts.parts
+    from mlrig.components.common.contract import draft
+
+    assert "signup" in draft(cfg, None).request_fields  # sent with the request for its parts
