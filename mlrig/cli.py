@@ -193,7 +193,9 @@ def init(
 
 @app.command()
 def score(
-    input_path: Path = typer.Argument(..., help="CSV or parquet of request-shaped rows"),
+    input_path: Path = typer.Argument(
+        ..., help="CSV, parquet or JSON records of request-shaped rows"
+    ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
     runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),

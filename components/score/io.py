@@ -23,18 +23,18 @@ from mlrig.components.common.contract import Contract
 from mlrig.components.common.predict import predict_frame
 from mlrig.components.common.registry import Pinned, load_alias
 from mlrig.components.config.loader import LoadedConfig, from_json
-from mlrig.components.ingest.sources import resolve_file
+from mlrig.components.config.schema import FileSource
+from mlrig.components.ingest.sources import read_source
 from mlrig.components.score.core import BatchError, conform, request_columns
 from mlrig.components.validate.core import validate_table
 
 
-def _read(path: Path, contract: Contract) -> pd.DataFrame:
-    """A parquet or CSV file; in a CSV the text and time fields stay text, so codes such as
-    zip "01003" keep their zeros (read as numbers they would be categories the model never saw)."""
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataFrame:
+    """The rows to score, read as ingest reads a file (CSV, parquet or JSON records): the text
+    and time fields stay text, so codes such as zip "01003" keep their zeros (read as numbers
+    they would be categories the model never saw)."""
     text = [n for n, spec in contract.request_fields.items() if spec["type"] in ("str", "datetime")]
-    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
+    return read_source("input", FileSource(kind="file", path=input_path), loaded.root, text)
 
 
 @dataclass
@@ -78,9 +78,7 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         out["threads"] = cpus.limit(cpus.available())  # the CPUs this pod or process is given
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
-        scored = score_frame(
-            loaded, champ, _read(resolve_file(input_path, loaded.root), champ.contract)
-        )
+        scored = score_frame(loaded, champ, _read(input_path, loaded, champ.contract))
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
         scored.result.to_parquet(dest / PREDICTIONS_FILE, index=False)
