@@ -114,11 +114,13 @@ def test_kill_9_loses_no_acknowledged_prediction(drifting):
         while len(acknowledged) < 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         port = int(base.rsplit(":", 1)[1])
-        for pid in _listeners(port):
-            os.kill(pid, signal.SIGKILL)  # the workers and the server, without warning
+        service = _listeners(port)
+        for pid in service:
+            os.kill(pid, signal.SIGKILL)  # the server and its workers, without warning
         stop.set()
         for t in threads:
             t.join(timeout=10)
+        assert _gone(service), "a process of the killed service is still running"
     assert len(acknowledged) >= 200
     log = PredictionLog(folder / ".mlrig/predictions/predictions.db")
     logged = set(log.read().request_id)
@@ -128,18 +130,40 @@ def test_kill_9_loses_no_acknowledged_prediction(drifting):
 
 
 def _listeners(port: int) -> list[int]:
-    """The pids of the processes serving on a port: the whole service tree (/proc)."""
+    """The pids of the service on a port, the BentoML arbiter first: it restarts a worker that
+    dies, so it goes before its workers. psutil names one process per shared listening socket,
+    so the whole tree under the arbiter is collected (a worker missed here outlived the test)."""
     import psutil
 
     pids = set()
     for conn in psutil.net_connections(kind="tcp"):
         if conn.laddr and conn.laddr.port == port and conn.pid:
             pids.add(conn.pid)
-    tree = set()
+    roots = set()
     for pid in pids:
-        proc = psutil.Process(pid)
-        tree |= {pid, *(c.pid for c in proc.children(recursive=True))}
-        parent = proc.parent()
-        if parent and "bentoml" in " ".join(parent.cmdline()):
-            tree.add(parent.pid)
-    return sorted(tree)
+        parent = psutil.Process(pid).parent()
+        bentoml = parent is not None and "bentoml" in " ".join(parent.cmdline())
+        roots.add(parent.pid if bentoml else pid)
+    ordered = sorted(roots)
+    for root in sorted(roots):
+        ordered += [c.pid for c in psutil.Process(root).children(recursive=True)]
+    return list(dict.fromkeys(ordered))
+
+
+def _running(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _gone(pids: list[int], timeout: float = 10) -> bool:
+    """Every pid has exited (a killed child not yet reaped counts as exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_running(p) for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
