@@ -32,3 +32,23 @@ def wait_http(
             pass
         time.sleep(1)
     pytest.fail(f"{url} not ready in {timeout:.0f} s")
+
+
+def service_pids(port: int) -> list[int]:
+    """The pids of the service on a port, the BentoML arbiter first (it restarts a worker that
+    dies, so it must go before its workers), then every process under it. psutil names one
+    process per shared listening socket, which may be any worker: a worker missed that way
+    outlived a kill -9 test, so the tree is taken from the arbiter."""
+    import psutil
+
+    found = {c.pid for c in psutil.net_connections(kind="tcp")
+             if c.laddr and c.laddr.port == port and c.pid}  # fmt: skip
+    roots = set()
+    for pid in found:
+        parent = psutil.Process(pid).parent()
+        bentoml = parent is not None and "bentoml" in " ".join(parent.cmdline())
+        roots.add(parent.pid if bentoml else pid)
+    ordered = sorted(roots)
+    for root in sorted(roots):
+        ordered += [c.pid for c in psutil.Process(root).children(recursive=True)]
+    return list(dict.fromkeys(ordered))

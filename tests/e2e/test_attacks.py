@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from tests.e2e.test_local_e2e import GOOD, serving
+from tests.helpers import service_pids
 
 pytestmark = pytest.mark.e2e
 SOAK_SECONDS = float(os.environ.get("MLRIG_SOAK_SECONDS", "60"))
@@ -129,14 +130,8 @@ def test_pickles_and_odd_content_types_are_refused_and_run_nothing(server, tmp_p
 def _server_rss(base: str) -> int:
     """RSS of the process listening on the service's port and all its children, in bytes."""
     port = int(base.rsplit(":", 1)[1])
-    roots = {c.pid for c in psutil.net_connections(kind="tcp")
-             if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid}  # fmt: skip
-    procs: dict[int, psutil.Process] = {}
-    for pid in roots:
-        root = psutil.Process(pid)
-        for p in [root, *root.children(recursive=True)]:
-            procs[p.pid] = p
-    return sum(p.memory_info().rss for p in procs.values() if p.is_running())
+    procs = [psutil.Process(pid) for pid in service_pids(port)]
+    return sum(p.memory_info().rss for p in procs if p.is_running())
 
 
 def test_a_60_second_soak_at_8_connections_has_no_error_and_bounded_memory(server):

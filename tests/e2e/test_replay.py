@@ -22,6 +22,7 @@ from mlrig.components.monitor.replay import replay, with_until
 from tests.anytable.shop import write_shop
 from tests.anytable.test_shop import REQUESTS
 from tests.e2e.test_local_e2e import serving
+from tests.helpers import service_pids
 from tests.stages import run_stages
 
 pytestmark = pytest.mark.e2e
@@ -114,7 +115,7 @@ def test_kill_9_loses_no_acknowledged_prediction(drifting):
         while len(acknowledged) < 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         port = int(base.rsplit(":", 1)[1])
-        service = _listeners(port)
+        service = service_pids(port)
         for pid in service:
             os.kill(pid, signal.SIGKILL)  # the server and its workers, without warning
         stop.set()
@@ -127,27 +128,6 @@ def test_kill_9_loses_no_acknowledged_prediction(drifting):
     log.close()
     lost = [rid for rid in acknowledged if rid not in logged]
     assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged predictions not in the log"
-
-
-def _listeners(port: int) -> list[int]:
-    """The pids of the service on a port, the BentoML arbiter first: it restarts a worker that
-    dies, so it goes before its workers. psutil names one process per shared listening socket,
-    so the whole tree under the arbiter is collected (a worker missed here outlived the test)."""
-    import psutil
-
-    pids = set()
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.laddr and conn.laddr.port == port and conn.pid:
-            pids.add(conn.pid)
-    roots = set()
-    for pid in pids:
-        parent = psutil.Process(pid).parent()
-        bentoml = parent is not None and "bentoml" in " ".join(parent.cmdline())
-        roots.add(parent.pid if bentoml else pid)
-    ordered = sorted(roots)
-    for root in sorted(roots):
-        ordered += [c.pid for c in psutil.Process(root).children(recursive=True)]
-    return list(dict.fromkeys(ordered))
 
 
 def _running(pid: int) -> bool:
