@@ -67,14 +67,17 @@ def monitor_check(
 @monitor_app.command("labels")
 def monitor_labels(
     labels_file: Path = typer.Argument(
-        ..., help="CSV/parquet: request_id or the entity keys and event_time, and the target column"
+        ...,
+        help="CSV, parquet or JSON: request_id or the entity keys and event_time; the target",
     ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
 ) -> None:
     """Attach true labels to logged predictions."""
-    import pandas as pd
 
+    from mlrig.components.config.checks import main_keys
+    from mlrig.components.config.schema import FileSource
+    from mlrig.components.ingest.sources import SourceError, read_source
     from mlrig.components.monitor.predlog import PredictionLog, log_path
 
     loaded = load_or_exit(config, profile)
@@ -82,12 +85,14 @@ def monitor_labels(
     if not labels_file.is_file():
         console.print(f"[red]{labels_file}: no such file[/]")
         raise typer.Exit(2)
-    if labels_file.suffix == ".parquet":
-        labels = pd.read_parquet(labels_file)
-    else:  # ids and keys are matched as text: read as numbers, "007" or a key beside a gap is lost
-        header = pd.read_csv(labels_file, nrows=0).columns
-        text = [c for c in header if c not in (cfg.dataset.target, "event_time")]
-        labels = pd.read_csv(labels_file, dtype=dict.fromkeys(text, str))
+    # read as ingest reads a file; ids and keys as text: read as numbers, "007" or a key beside
+    # a gap would be lost
+    text = ["request_id", *main_keys(cfg)]
+    try:
+        labels = read_source("labels", FileSource(kind="file", path=str(labels_file)), Path(), text)
+    except SourceError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     if cfg.dataset.target not in labels:
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)
