@@ -21,6 +21,7 @@ from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.cli_model import model_app
 from mlrig.cli_monitor import monitor_app
 from mlrig.components.common import cpus
+from mlrig.components.common.catalog import REJECTED_FILE
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 
@@ -165,7 +166,7 @@ def init(
     from mlrig.components.config.loader import ConfigError, build
     from mlrig.components.config.schema import FileSource
     from mlrig.components.ingest.sources import SourceError, read_source
-    from mlrig.init import InitError, build_config, time_notes
+    from mlrig.init import InitError, build_config, notes
 
     if out.exists() and not force:
         console.print(f"[red]{out} exists[/] (pass --force to overwrite)")
@@ -187,7 +188,7 @@ def init(
     ds = data["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
-    for note in time_notes(data):
+    for note in notes(frame, data):
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
@@ -199,19 +200,42 @@ def score(
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
     runner: str = typer.Option("subprocess", help="kfp.local runner: subprocess or docker"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="also write the predictions here (.csv, .parquet or .json)"
+    ),
 ) -> None:
     """Batch-score a file with the champion (features joined as of each row's time)."""
     loaded = load_or_exit(config, profile)
     if not input_path.is_file():
         console.print(f"[red]input_path: no such file {input_path}[/]")
         raise typer.Exit(2)
+    if out is not None and out.suffix.lower() not in EXPORTS:
+        console.print(f"[red]--out: {out.suffix or 'no suffix'} is not one of {list(EXPORTS)}[/]")
+        raise typer.Exit(2)
     params = {"input_path": str(input_path.resolve())}
     state = _run_pipeline(loaded, config, "scoring", runner, ["score"], params=params)
-    out = state.get("score", {}).get("outputs", {})
-    console.print(f"[green]scored {out.get('scored')} rows with v{out.get('model_version')}, "
-                  f"rejected {out.get('rejected')}[/]; "
-                  f"predictions in {loaded.path(loaded.config.workdir)}/pipeline_root/"
-                  "mlrig-batch-scoring-*/batch-score/predictions/")  # fmt: skip
+    done = state.get("score", {}).get("outputs", {})
+    written = Path(done["predictions"])
+    console.print(f"[green]scored {done.get('scored')} rows with v{done.get('model_version')}, "
+                  f"rejected {done.get('rejected')}[/] (rows and reasons: "
+                  f"{written.with_name(REJECTED_FILE)})")  # fmt: skip
+    if out is not None:
+        _export(written, out)
+        written = out
+    console.print(f"predictions: {written}")
+
+
+# the formats `mlrig score --out` writes, by suffix
+EXPORTS = {".csv": "to_csv", ".parquet": "to_parquet", ".json": "to_json"}
+
+
+def _export(predictions: Path, out: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_parquet(predictions)
+    kwargs = {"orient": "records", "date_format": "iso"} if out.suffix.lower() == ".json" else {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    getattr(frame, EXPORTS[out.suffix.lower()])(out, index=False, **kwargs)
 
 
 def _port_free_or_exit(host: str, port: int) -> None:

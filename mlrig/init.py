@@ -57,6 +57,22 @@ def infer_task(target: pd.Series, kind: str) -> str:
     return "classification"
 
 
+def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
+    """Columns that cannot help a model (no values, or one value in every row), with why; the
+    target, entity keys and event time (keep) are never among them."""
+    out: dict[str, str] = {}
+    for name in frame.columns:
+        if name in keep:
+            continue
+        present = frame[name].dropna()
+        if len(present) == 0:
+            out[str(name)] = "it has no values"
+        elif present.astype(str).str.strip().nunique() == 1:
+            empty = " (or empty)" if len(present) < len(frame) else ""
+            out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
+    return out
+
+
 def build_config(
     frame: pd.DataFrame,
     source_path: str,
@@ -71,7 +87,11 @@ def build_config(
         if col is not None and col not in frame.columns:
             raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})")
     columns: dict[str, dict[str, Any]] = {}
+    kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
+    left_out = uninformative(frame, kept)
     for name in frame.columns:
+        if name in left_out:
+            continue
         kind = column_type(frame[name])
         spec: dict[str, Any] = {"type": kind}
         if frame[name].notna().all():
@@ -91,6 +111,8 @@ def build_config(
         labels = frame[target].dropna()
         if columns[target]["type"] in ("int", "float"):
             labels = pd.to_numeric(labels)
+        elif columns[target]["type"] == "bool":  # as validate reads it: true/false are 1/0
+            labels = labels.astype(str).str.strip().str.lower().map({"true": 1, "false": 0})
         counts = labels.value_counts()
         if len(counts) < 2:
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
@@ -122,8 +144,19 @@ def build_config(
     return config
 
 
+def notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """What `mlrig init` did with columns a user might expect to be model inputs (printed beside
+    the written config): the ones left out, and the time columns."""
+    ds = config["dataset"]
+    keep = [ds["target"], *[e["join_key"] for e in config.get("features", {}).get("entities", [])],
+            *([ds["event_timestamp"]] if ds.get("event_timestamp") else [])]  # fmt: skip
+    left_out = [f"'{name}' is left out of the config: {why}"
+                for name, why in uninformative(frame, keep).items()]  # fmt: skip
+    return left_out + time_notes(config)
+
+
 def time_notes(config: dict[str, Any]) -> list[str]:
-    """What `mlrig init` did with the table's time columns, to print beside the written config."""
+    """What `mlrig init` did with the table's time columns."""
     ds = config["dataset"]
     columns = ds["tables"]["main"]["columns"]
     dated = (ds.get("date_parts") or {}).get("column")

@@ -97,9 +97,12 @@ class Contract:
 
 
 def _key(value: Any) -> str:
-    """Labels compare by value across types: 1, 1.0, '1' and True/1 mean the same class."""
+    """Labels compare by value across types: 1, 1.0, '1', True and 'true' mean the same class
+    (a bool target is read as 1/0)."""
     if isinstance(value, bool | np.bool_):
         return str(int(value))
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return "1" if value.strip().lower() == "true" else "0"
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)

@@ -15,8 +15,13 @@ from mlrig.components.common.metrics import predict_codes, scores
 
 
 def predict_frame(model: Any, contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per input row: prediction (+ probability / probability_<class>)."""
-    raw = scores(model, frame, contract.task, len(contract.classes))
+    """One row per input row: prediction (+ probability / probability_<class>); no rows, the
+    same columns empty."""
+    if len(frame) == 0:  # models refuse an empty input; every row of a batch may be rejected
+        width = len(contract.classes)
+        raw = np.empty((0, width)) if contract.task != "regression" else np.empty(0)
+    else:
+        raw = scores(model, frame, contract.task, len(contract.classes))
     return pd.DataFrame(outputs(contract, raw), index=frame.index)
 
 

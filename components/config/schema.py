@@ -332,7 +332,10 @@ class Model(Strict):
     holdout_fraction: float = Field(0.2, gt=0, lt=0.9)
     cv_folds: int = Field(3, ge=2, le=20)
     cv_holdout_margin: float = Field(
-        0.05, ge=0, description="flag the run when CV and holdout differ by more than this"
+        0.05,
+        ge=0,
+        description="flag the run when CV and holdout differ by more than this (for rmse and "
+        "mae: this fraction of the CV value)",
     )
     tuning_sample_rows: int = Field(50_000, gt=100)
     primary_metric: str | None = Field(None, description="default: roc_auc or rmse by task")

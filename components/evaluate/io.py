@@ -25,21 +25,30 @@ from mlrig.components.config.loader import from_json
 from mlrig.components.evaluate import depth
 
 AT_THRESHOLD = ("accuracy", "precision", "recall", "f1")
+SCALED = {"rmse", "mae"}  # in the target's units: the margin is a fraction of the CV value
 
 
 def disagreement(
     cv: dict[str, float], holdout: dict[str, float], metric: str, margin: float
 ) -> str:
-    """A note when CV and holdout disagree by more than the margin (else empty)."""
+    """A note when CV and holdout disagree by more than the margin (else empty). Errors in the
+    target's units (rmse, mae) compare as a fraction of the CV value: a gap of 0.1 is noise on
+    sales of 40 and everything on a target of 0.5."""
     cv_mean, value = cv.get(f"cv_{metric}_mean"), holdout.get(metric)
     if cv_mean is None or value is None or not (math.isfinite(cv_mean) and math.isfinite(value)):
         return ""
     gap = value - cv_mean
-    if abs(gap) <= margin:
+    if metric in SCALED:
+        if abs(gap) <= margin * abs(cv_mean):
+            return ""
+        size = f"gap {gap:+.4f}, {abs(gap) / abs(cv_mean):.1%} of CV > margin {margin:.0%}"
+    elif abs(gap) <= margin:
         return ""
+    else:
+        size = f"gap {gap:+.4f}, more than the margin {margin}"
     return (
         f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
-        f"(gap {gap:+.4f} > margin {margin}); trust the holdout, check for drift or leakage"
+        f"({size}); trust the holdout, check for drift or leakage"
     )
 
 

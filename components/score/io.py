@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlrig.components.common import cpus, events, feast_store, tables, tracking
@@ -37,6 +38,18 @@ def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataF
     return read_source("input", FileSource(kind="file", path=input_path), loaded.root, text)
 
 
+def _as_declared(result: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The request fields as their declared types for the written file: validation reads
+    numbers as floats, so an int key 1000 would be written 1000.0 and a bool 1.0."""
+    out = result.copy()
+    for name, spec in contract.request_fields.items():
+        if name in out and spec["type"] == "int":
+            out[name] = out[name].astype("Int64")
+        elif name in out and spec["type"] == "bool":
+            out[name] = out[name].astype("boolean")
+    return out
+
+
 @dataclass
 class Scored:
     result: pd.DataFrame  # request fields, predictions, missing_features, model_version
@@ -60,14 +73,17 @@ def score_frame(
     ok, rejected, report = validate_table(
         "input", raw, request_columns(contract), contract.timezone, keep
     )
-    store = feast_store.open_store(loaded)
-    built = assemble(contract, ok, feast_store.OfflineFeatures(store))
+    if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
+        inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
+    else:
+        built = assemble(contract, ok, feast_store.OfflineFeatures(feast_store.open_store(loaded)))
+        inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     result = ok[[*keep, *contract.request_fields]].reset_index(drop=True)
-    predicted = predict_frame(champ.model, contract, built.frame)
+    predicted = predict_frame(champ.model, contract, inputs)
     result = pd.concat([result, predicted.reset_index(drop=True)], axis=1)
-    result["missing_features"] = built.missing.sum(axis=1).astype(int).to_numpy()
+    result["missing_features"] = missing
     result["model_version"] = champ.version
-    return Scored(result, built.frame.reset_index(drop=True), rejected, report.reasons)
+    return Scored(result, inputs.reset_index(drop=True), rejected, report.reasons)
 
 
 def run(config_json: str, input_path: str, output_dir: str) -> dict:
@@ -78,13 +94,18 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         out["threads"] = cpus.limit(cpus.available())  # the CPUs this pod or process is given
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
-        scored = score_frame(loaded, champ, _read(input_path, loaded, champ.contract))
+        frame = _read(input_path, loaded, champ.contract)
+        # a file with its labels (a backtest): the target column goes to the output beside the
+        # predictions instead of being refused as unknown
+        labels = [champ.contract.target] if champ.contract.target in frame else []
+        scored = score_frame(loaded, champ, frame, passthrough=labels)
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
-        scored.result.to_parquet(dest / PREDICTIONS_FILE, index=False)
+        _as_declared(scored.result, champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
         scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
         summary = {"scored": len(scored.result), "rejected": len(scored.rejected),
                    "reasons": scored.reasons, "model_version": champ.version}  # fmt: skip
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
+        out["predictions"] = str(dest / PREDICTIONS_FILE)
     return summary

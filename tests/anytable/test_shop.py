@@ -4,6 +4,7 @@ batch and online, and a champion that later runs cannot change."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -44,9 +45,9 @@ def _predict_all(config: Path) -> list[dict]:
     return [predictor.predict(dict(r)) for r in REQUESTS]
 
 
-def _score(config: Path, folder: Path, name: str) -> pd.DataFrame:
+def _score(config: Path, folder: Path, name: str, rows: list[dict] = REQUESTS) -> pd.DataFrame:
     batch = folder / f"{name}.csv"
-    pd.DataFrame(REQUESTS).to_csv(batch, index=False)
+    pd.DataFrame(rows).to_csv(batch, index=False)
     out = folder / f"scored-{name}"
     score_run(load(config).to_json(), str(batch), str(out))
     return pd.read_parquet(out / "predictions.parquet")
@@ -107,6 +108,23 @@ def test_batch_scores_rows_with_null_and_absent_nullable_features(shop):
     scored = _score(config, folder, "nulls")
     assert len(scored) == 3 and set(scored.prediction) <= {"yes", "no"}
     assert scored.zip.iloc[0] == "01003"  # a code in a CSV keeps its leading zero
+    assert scored.customer_id.tolist() == [3, 7, 9]  # an int key is written as an int
+
+
+def test_batch_with_its_labels_or_with_every_row_rejected(shop):
+    """A file with the target column (a backtest) is scored, the labels beside the predictions;
+    a file whose every row is rejected gives an empty predictions file, not a crash."""
+    folder, config, _ = shop
+    labelled = [
+        {**r, "churned": label} for r, label in zip(REQUESTS, ["yes", "no", "no"], strict=True)
+    ]
+    scored = _score(config, folder, "labelled", labelled)
+    assert scored.churned.tolist() == ["yes", "no", "no"] and len(scored.prediction) == 3
+    bad = [{**r, "region": None} for r in REQUESTS]  # region is required
+    none = _score(config, folder, "rejected", bad)
+    assert none.empty and {"prediction", "probability", "customer_id"} <= set(none.columns)
+    summary = json.loads((folder / "scored-rejected" / "summary.json").read_text())
+    assert summary["scored"] == 0 and summary["rejected"] == 3
 
 
 def test_offline_and_online_features_equal_the_training_row_across_time_zones(shop):

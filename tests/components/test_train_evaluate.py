@@ -136,6 +136,20 @@ def test_regression_metrics():
     assert m == {"rmse": 1.0, "mae": 1.0, "r2": pytest.approx(-0.5)}
 
 
+def test_cv_holdout_disagreement_is_relative_for_errors_in_the_targets_units():
+    """An rmse gap of 0.1 on sales of about 40 (RMSE 5) is noise; on a ratio target it is not.
+    Scores in [0, 1] and r2 keep an absolute margin."""
+    from mlrig.components.evaluate.io import disagreement
+
+    assert disagreement({"cv_rmse_mean": 5.35}, {"rmse": 5.25}, "rmse", 0.05) == ""
+    note = disagreement({"cv_rmse_mean": 0.5}, {"rmse": 0.4}, "rmse", 0.05)
+    assert "disagree on rmse" in note and "20.0% of CV > margin 5%" in note
+    assert disagreement({"cv_mae_mean": 100.0}, {"mae": 112.0}, "mae", 0.05) != ""
+    assert disagreement({"cv_roc_auc_mean": 0.90}, {"roc_auc": 0.93}, "roc_auc", 0.05) == ""
+    note = disagreement({"cv_r2_mean": 0.8}, {"r2": 0.7}, "r2", 0.05)
+    assert "more than the margin 0.05" in note
+
+
 def test_report_is_html_with_plots():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 200)

@@ -50,17 +50,24 @@ def test_example_trains_serves_and_scores(name, tmp_path):
     assert run.returncode == 0, run.stdout[-3000:]
     assert "champion v1" in run.stdout and "CV " in run.stdout
 
-    fields = draft(load(tmp_path / "mlrig.yaml").config, None).request_fields
-    rows = _rows(name, list(fields))
+    cfg = load(tmp_path / "mlrig.yaml").config
+    fields = draft(cfg, None).request_fields
+    target = cfg.dataset.target
+    rows = _rows(name, [*fields, target])  # with its labels: a backtest
     rows.to_csv(tmp_path / "batch.csv", index=False)
-    scored = _cli("score", "batch.csv", cwd=tmp_path)
+    scored = _cli("score", "batch.csv", "--out", "scored/out.csv", cwd=tmp_path)
     assert scored.returncode == 0, scored.stdout[-3000:]
-    out = sorted((tmp_path / ".mlrig/pipeline_root").glob("mlrig-batch-scoring-*"))[-1]
-    predictions = pd.read_parquet(out / "batch-score/predictions/predictions.parquet")
+    assert "predictions: scored/out.csv" in scored.stdout
+    predictions = pd.read_csv(tmp_path / "scored/out.csv")
     assert len(predictions) == len(rows)
     assert all(EXAMPLES[name][2](p) for p in predictions.prediction)
+    assert predictions[target].tolist() == rows[target].tolist()  # the labels, untouched
+    out = sorted((tmp_path / ".mlrig/pipeline_root").glob("mlrig-batch-scoring-*"))[-1]
+    kept = pd.read_parquet(out / "batch-score/predictions/predictions.parquet")
+    assert kept.prediction.tolist() == predictions.prediction.tolist()
 
-    request = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[-1].to_dict().items()}
+    request = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[-1].to_dict().items()
+               if k in fields}  # fmt: skip
     request = {k: (v.item() if hasattr(v, "item") else v) for k, v in request.items()}
     for key, kind in fields.items():  # requests carry ISO 8601 times
         if kind["type"] == "datetime" and request.get(key) is not None:

@@ -80,3 +80,35 @@ def test_a_time_column_without_timestamp_gives_date_parts_and_says_so(tmp_path):
     from mlrig.components.common.contract import draft
 
     assert "signup" in draft(cfg, None).request_fields  # sent with the request for its parts
+
+
+def test_a_bool_target_and_columns_without_information(tmp_path):
+    """A true/false target needs no positive label (it is read as 1/0, and 'True' matches 1);
+    a column with no values or one value everywhere is left out, and init says so."""
+    frame = pd.DataFrame(
+        {
+            "Order ID": range(8),
+            "Unit Price": [1.5, 2.0, 3.0, 8.0, 9.5, 1.0, 7.0, 2.5],
+            "notes": [None] * 8,
+            "shop": ["x"] * 7 + [None],
+            "Returned?": ["True", "False", "False", "True", "True", "False", "True", "False"],
+        }
+    )
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "orders.csv"), "--target",
+                                      "Returned?", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "'notes' is left out of the config: it has no values" in said
+    assert "'shop' is left out of the config: it holds 'x' in every row (or empty)" in said
+    cfg = load(out).config
+    assert set(cfg.dataset.tables["main"].columns) == {"Order ID", "Unit Price", "Returned?"}
+    assert cfg.dataset.tables["main"].columns["Returned?"].type == "bool"
+    assert cfg.dataset.positive_label is None
+    from mlrig.components.common.contract import label_classes
+
+    labels = pd.Series([1.0, 0.0, 1.0])  # as validate reads true/false
+    assert label_classes(labels, "classification")[1:] == ([0, 1], 1)
+    for written in ("True", "true", True, 1):  # what a user may write as the positive label
+        assert label_classes(labels, "classification", written)[2] == 1
