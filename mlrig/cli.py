@@ -203,6 +203,9 @@ def score(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="also write the predictions here (.csv, .parquet or .json)"
     ),
+    keep: list[str] = typer.Option(
+        [], "--keep", help="a column of the file to carry to the predictions (a row id; repeatable)"
+    ),
 ) -> None:
     """Batch-score a file with the champion (features joined as of each row's time)."""
     loaded = load_or_exit(config, profile)
@@ -212,7 +215,7 @@ def score(
     if out is not None and out.suffix.lower() not in EXPORTS:
         console.print(f"[red]--out: {out.suffix or 'no suffix'} is not one of {list(EXPORTS)}[/]")
         raise typer.Exit(2)
-    params = {"input_path": str(input_path.resolve())}
+    params = {"input_path": str(input_path.resolve()), "keep": json.dumps(keep)}
     state = _run_pipeline(loaded, config, "scoring", runner, ["score"], params=params)
     done = state.get("score", {}).get("outputs", {})
     written = Path(done["predictions"])

@@ -17,6 +17,8 @@ from mlrig.components.common.contract import plain
 from mlrig.components.common.timeutil import to_utc
 
 REGRESSION_MIN_DISTINCT = 20
+IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
+IDENTIFIER_SHARE = 0.95
 DATETIME_SHARE = 0.95
 _DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}")
 
@@ -67,10 +69,25 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
         present = frame[name].dropna()
         if len(present) == 0:
             out[str(name)] = "it has no values"
-        elif present.astype(str).str.strip().nunique() == 1:
+            continue
+        distinct = present.astype(str).str.strip().nunique()
+        if distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
+        elif _identifier(present, distinct):
+            out[str(name)] = (
+                f"each row has its own value ({distinct} distinct in {len(present)}): an "
+                f"identifier, not a feature; `mlrig score --keep '{name}'` carries it to the "
+                "predictions"
+            )
     return out
+
+
+def _identifier(present: pd.Series, distinct: int) -> bool:
+    """Text that is (nearly) unique per row: ids, emails, names. Numbers and times are not."""
+    if len(present) < IDENTIFIER_MIN_ROWS or distinct < IDENTIFIER_SHARE * len(present):
+        return False
+    return column_type(present) == "str"
 
 
 def build_config(

@@ -7,8 +7,8 @@ from mlrig.pipelines.cluster import on_cluster
 
 
 @dsl.pipeline(name="mlrig-batch-scoring", description="score a file of events with the champion")
-def scoring_pipeline(config: str, input_path: str) -> None:
-    task = batch_score(config=config, input_path=input_path)
+def scoring_pipeline(config: str, input_path: str, keep: str = "[]") -> None:
+    task = batch_score(config=config, input_path=input_path, keep=keep)
     task.set_retry(2).set_caching_options(False)
     task.set_cpu_request("500m").set_memory_request("2G").set_cpu_limit("2").set_memory_limit("8G")
     on_cluster(task)

@@ -7,8 +7,13 @@ from mlrig.components.common.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
-def batch_score(config: str, input_path: str, predictions: Output[Dataset]) -> int:
-    """Score a file of request-shaped rows with the champion; returns how many were scored."""
+def batch_score(
+    config: str, input_path: str, predictions: Output[Dataset], keep: str = "[]"
+) -> int:
+    """Score a file of request-shaped rows with the champion; returns how many were scored.
+    keep: a JSON list of the file's columns to carry to the predictions untouched (a row id)."""
+    import json
+
     from mlrig.components.score.io import run
 
-    return int(run(config, input_path, predictions.path)["scored"])
+    return int(run(config, input_path, predictions.path, json.loads(keep))["scored"])

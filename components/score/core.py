@@ -27,7 +27,8 @@ def conform(contract: Contract, frame: pd.DataFrame, passthrough: list[str]) -> 
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         raise BatchError(
-            f"unknown columns {unknown}: the model takes {list(contract.request_fields)}"
+            f"unknown columns {unknown}: the model takes {list(contract.request_fields)} "
+            "(`mlrig score --keep NAME` carries a column such as a row id to the predictions)"
         )
     out = frame.copy()
     for name in contract.request_fields:

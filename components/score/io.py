@@ -68,7 +68,7 @@ def score_frame(
     keep = [c for c in passthrough or [] if c not in contract.request_fields]
     missing = [c for c in keep if c not in frame]
     if missing:
-        raise BatchError(f"passthrough columns {missing} are not in the input")
+        raise BatchError(f"--keep: {missing} not among the input's columns {list(frame.columns)}")
     raw = conform(contract, frame, keep)
     ok, rejected, report = validate_table(
         "input", raw, request_columns(contract), contract.timezone, keep
@@ -86,8 +86,9 @@ def score_frame(
     return Scored(result, inputs.reset_index(drop=True), rejected, report.reasons)
 
 
-def run(config_json: str, input_path: str, output_dir: str) -> dict:
-    """Validate the input rows, score the valid ones, keep the rejected ones with reasons."""
+def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
+    """Validate the input rows, score the valid ones, keep the rejected ones with reasons.
+    keep: columns of the file to carry to the predictions untouched (a row id)."""
     loaded = from_json(config_json)
     cfg = loaded.config
     with events.stage("score") as out:
@@ -98,7 +99,7 @@ def run(config_json: str, input_path: str, output_dir: str) -> dict:
         # a file with its labels (a backtest): the target column goes to the output beside the
         # predictions instead of being refused as unknown
         labels = [champ.contract.target] if champ.contract.target in frame else []
-        scored = score_frame(loaded, champ, frame, passthrough=labels)
+        scored = score_frame(loaded, champ, frame, passthrough=[*(keep or []), *labels])
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
         _as_declared(scored.result, champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)

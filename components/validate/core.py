@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from mlrig.components.common.catalog import REASON
@@ -47,6 +48,7 @@ class SchemaError(ValueError):
 def _cast(series: pd.Series, kind: str, timezone: str) -> pd.Series:
     if kind in ("int", "float"):
         values = pd.to_numeric(series, errors="coerce").astype("float64")
+        values = values.where(~np.isinf(values))  # inf, -inf: no model takes them (flagged)
         if kind == "int":  # 3.5 is not an int; 3.0 is
             values = values.where(values.isna() | (values == values.round()))
         return values
@@ -91,6 +93,9 @@ def validate_table(
     for col, spec in columns.items():
         raw = frame[col]
         values = _cast(raw, spec.type, timezone)
+        if spec.type in ("int", "float"):
+            infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
+            _flag(reasons, infinite, f"{col}: not a finite number")
         _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
         if not spec.nullable:
             _flag(reasons, values.isna(), f"{col}: missing (not nullable)")

@@ -18,6 +18,7 @@ from mlrig.components.common import tables, tracking
 from mlrig.components.common.catalog import CHAMPION, TRAINING_SET
 from mlrig.components.common.registry import resolve
 from mlrig.components.config.loader import load
+from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
 from mlrig.serving.predictor import Predictor, prediction_log
 from tests.anytable.shop import write_shop
@@ -45,11 +46,13 @@ def _predict_all(config: Path) -> list[dict]:
     return [predictor.predict(dict(r)) for r in REQUESTS]
 
 
-def _score(config: Path, folder: Path, name: str, rows: list[dict] = REQUESTS) -> pd.DataFrame:
+def _score(
+    config: Path, folder: Path, name: str, rows: list[dict] = REQUESTS, keep: list[str] = ()
+) -> pd.DataFrame:
     batch = folder / f"{name}.csv"
     pd.DataFrame(rows).to_csv(batch, index=False)
     out = folder / f"scored-{name}"
-    score_run(load(config).to_json(), str(batch), str(out))
+    score_run(load(config).to_json(), str(batch), str(out), list(keep))
     return pd.read_parquet(out / "predictions.parquet")
 
 
@@ -115,11 +118,16 @@ def test_batch_with_its_labels_or_with_every_row_rejected(shop):
     """A file with the target column (a backtest) is scored, the labels beside the predictions;
     a file whose every row is rejected gives an empty predictions file, not a crash."""
     folder, config, _ = shop
-    labelled = [
-        {**r, "churned": label} for r, label in zip(REQUESTS, ["yes", "no", "no"], strict=True)
-    ]
-    scored = _score(config, folder, "labelled", labelled)
-    assert scored.churned.tolist() == ["yes", "no", "no"] and len(scored.prediction) == 3
+    labels = ["yes", "no", "no"]
+    labelled = [{**r, "churned": y, "row": f"r{i}"}
+                for i, (r, y) in enumerate(zip(REQUESTS, labels, strict=True))]  # fmt: skip
+    with pytest.raises(BatchError, match=r"unknown columns \['row'\].*--keep"):
+        _score(config, folder, "labelled", labelled)
+    scored = _score(config, folder, "labelled", labelled, keep=["row"])
+    assert scored.churned.tolist() == labels and len(scored.prediction) == 3
+    assert scored.columns[0] == "row" and scored.row.tolist() == ["r0", "r1", "r2"]
+    with pytest.raises(BatchError, match=r"--keep: \['nope'\] not among"):
+        _score(config, folder, "labelled", labelled, keep=["nope"])
     bad = [{**r, "region": None} for r in REQUESTS]  # region is required
     none = _score(config, folder, "rejected", bad)
     assert none.empty and {"prediction", "probability", "customer_id"} <= set(none.columns)

@@ -32,6 +32,19 @@ def test_bad_rows_are_quarantined_with_a_reason_and_none_are_lost():
     assert report.rows_rejected == 4 and report.reasons["n: not a valid int"] == 1
 
 
+def test_infinite_numbers_are_kept_aside_not_passed_to_training():
+    """ "inf" parses as a float, and no model takes it: the row is rejected with its reason."""
+    spec = {"x": ColumnSpec(type="float", nullable=False), "k": ColumnSpec(type="int")}
+    raw = pd.DataFrame({"x": ["1.5", "inf", "-Infinity", "2"], "k": ["1", "2", "3", "inf"]})
+    ok, rejected, _ = validate_table("t", raw, spec)
+    assert ok.x.tolist() == [1.5]
+    assert rejected["_reason"].tolist() == [
+        "x: not a finite number",
+        "x: not a finite number",
+        "k: not a finite number",
+    ]
+
+
 def test_missing_columns_fail_with_their_names():
     with pytest.raises(SchemaError, match=r"missing columns \['when'\]"):
         validate_table("t", pd.DataFrame({"id": ["a"], "n": [1]}), SPEC)

@@ -112,3 +112,26 @@ def test_a_bool_target_and_columns_without_information(tmp_path):
     assert label_classes(labels, "classification")[1:] == ([0, 1], 1)
     for written in ("True", "true", True, 1):  # what a user may write as the positive label
         assert label_classes(labels, "classification", written)[2] == 1
+
+
+def test_a_text_column_with_a_value_per_row_is_an_identifier_not_a_feature(tmp_path):
+    """Ids and emails as categoricals: a level per row, unseen in every request. Left out, and
+    init says how to carry them through batch scoring; unique numbers stay features."""
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "txn_id": [f"T{i:05d}" for i in range(n)],
+            "amount": [i * 1.37 for i in range(n)],
+            "channel": ["web", "app", "pos"] * (n // 3),
+            "fraud": ["no"] * (n - 10) + ["yes"] * 10,
+        }
+    )
+    frame.to_csv(tmp_path / "txns.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "txns.csv"), "--target", "fraud",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "'txn_id' is left out of the config: each row has its own value (60 distinct" in said
+    assert "mlrig score --keep 'txn_id'" in said
+    assert set(load(out).config.dataset.tables["main"].columns) == {"amount", "channel", "fraud"}
