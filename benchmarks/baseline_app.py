@@ -25,6 +25,6 @@ app = FastAPI()
 
 @app.post("/predict")
 def predict(request: Request) -> dict[str, Any]:  # type: ignore[valid-type]
-    answer = predictor.predict(request.model_dump())  # type: ignore[attr-defined]
+    answer = predictor.predict(request.model_dump(by_alias=True))  # type: ignore[attr-defined]
     ANSWERED.inc()
     return answer

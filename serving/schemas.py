@@ -65,8 +65,30 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
             kind, required = value, True
         else:
             kind, required = value["type"], value["required"]
-        spec[name] = (_TYPES[kind], ...) if required else (_TYPES[kind] | None, None)
+        kind_type = _TYPES[kind] if required else _TYPES[kind] | None
+        default = ... if required else None
+        if _reserved(name):  # pydantic takes '_x' as private and 'json' as its method: an alias
+            inner = _inner_name(name, fields)
+            spec[inner] = (kind_type, Field(default, alias=name))
+        else:
+            spec[name] = (kind_type, default)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)
+
+
+def renamed(model: type[BaseModel]) -> dict[str, str]:
+    """The model's fields whose Python name is not the column's (inner name -> column)."""
+    return {n: f.alias for n, f in model.model_fields.items() if f.alias and f.alias != n}
+
+
+def _reserved(name: str) -> bool:
+    return name.startswith("_") or name.startswith("model_") or hasattr(BaseModel, name)
+
+
+def _inner_name(name: str, taken: dict[str, Any]) -> str:
+    inner = "field_" + "".join(c if c.isalnum() else "_" for c in name).strip("_")
+    while inner in taken or _reserved(inner):
+        inner += "_"
+    return inner
 
 
 def batch_model(row: type[BaseModel], max_rows: int) -> type[BaseModel]:

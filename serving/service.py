@@ -42,7 +42,7 @@ from mlrig.serving.predictor import (
     pinned_version,
     prediction_log,
 )
-from mlrig.serving.schemas import batch_model, request_model
+from mlrig.serving.schemas import batch_model, renamed, request_model
 
 env.quiet_telemetry()
 # BentoML reads model_fields on the instance once per request: a warning per request in the log.
@@ -111,6 +111,8 @@ def _schema_fields() -> dict[str, Any]:
 if _in_arbiter() and tracking.local_store_missing(LOADED):
     tracking.configure(LOADED)  # create the store here, once: the workers would race to migrate it
 PredictRequest = request_model(_schema_fields())
+# fields whose column name pydantic cannot take as a Python name ('_reason', 'json'): by alias
+RENAMED = renamed(PredictRequest)
 BatchRequest = batch_model(PredictRequest, LOADED.config.serving.max_batch_rows)
 
 
@@ -181,6 +183,8 @@ class PredictionService:
         if predictor is None:  # BentoML hides the text of 5xx errors: answer it ourselves
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
         version = str(predictor.model_version)
+        if RENAMED:
+            request = {RENAMED.get(name, name): value for name, value in request.items()}
         try:
             if INLINE:  # about 0.5 ms of CPU, no network: a thread hop would cost as much
                 answer = predictor.predict(request)
@@ -205,7 +209,8 @@ class PredictionService:
         if predictor is None:
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
         version = str(predictor.model_version)
-        requests = [r.model_dump() if hasattr(r, "model_dump") else dict(r) for r in rows]
+        requests = [r.model_dump(by_alias=True) if hasattr(r, "model_dump") else dict(r)
+                    for r in rows]  # fmt: skip
         try:
             answers = predictor.predict_many(requests)
         except RequestError as exc:

@@ -45,3 +45,16 @@ def write_json(folder: str | Path, name: str, data: Any) -> None:
 
 def read_json(folder: str | Path, name: str) -> Any:
     return json.loads((Path(folder) / name).read_text())
+
+
+def clear_of(frame: pd.DataFrame, taken: list[str]) -> pd.DataFrame:
+    """A table's own column named like one mlrig adds beside it (its own 'prediction', or
+    '_reason') renamed '<name>_input': both are kept, neither overwrites the other."""
+    names: dict[str, str] = {}
+    for name in frame.columns:
+        if name in taken:
+            new = f"{name}_input"
+            while new in frame.columns or new in taken:
+                new += "_"
+            names[name] = new
+    return frame.rename(columns=names)

@@ -87,29 +87,31 @@ def replay_month(
     request = rows[[c for c in contract.request_fields if c in rows]].copy()
     request[LABEL] = rows[cfg.dataset.target].to_numpy()
     scored = score_frame(loaded, champ, request, passthrough=[LABEL])
-    result = scored.result
-    prepared = prepare(contract, result[list(contract.request_fields)])
+    requests = scored.requests[list(contract.request_fields)]
+    prepared = prepare(contract, requests)
     keys = prepared[[k for k in contract.entity_keys if k in prepared]]
-    predicted = result[[c for c in result if c in ("prediction", "probability")]]
+    predicted = scored.predicted[
+        [c for c in ("prediction", "probability") if c in scored.predicted]
+    ]
     since = datetime.now(UTC).isoformat()
     log = PredictionLog(log_path(loaded))
     ids = log.log_many(
         model=cfg.model.name,
         version=champ.version,
         keys=keys,
-        requests=result[list(contract.request_fields)],
+        requests=requests,
         features=scored.inputs,
         predictions=predicted,
         event_times=prepared[EVENT_TS],
     )
-    log.add_labels(pd.DataFrame({"request_id": ids, cfg.dataset.target: result[LABEL]}),
+    log.add_labels(pd.DataFrame({"request_id": ids, cfg.dataset.target: scored.requests[LABEL]}),
                    cfg.dataset.target)  # fmt: skip
     month = log.read(since)
     log.close()
     metrics = window_metrics(month, contract, "Y")
     summary = {
         "version": champ.version,
-        "rows": len(result),
+        "rows": len(scored.predicted),
         "rejected": len(scored.rejected),
         "metrics": metrics.drop(columns=["window", "rows"]).iloc[0].to_dict()
         if len(metrics)

@@ -38,10 +38,10 @@ def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataF
     return read_source("input", FileSource(kind="file", path=input_path), loaded.root, text)
 
 
-def _as_declared(result: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """The request fields as their declared types for the written file: validation reads
     numbers as floats, so an int key 1000 would be written 1000.0 and a bool 1.0."""
-    out = result.copy()
+    out = requests.copy()
     for name, spec in contract.request_fields.items():
         if name in out and spec["type"] == "int":
             out[name] = out[name].astype("Int64")
@@ -52,10 +52,18 @@ def _as_declared(result: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 @dataclass
 class Scored:
-    result: pd.DataFrame  # request fields, predictions, missing_features, model_version
+    requests: pd.DataFrame  # the accepted rows: kept columns and request fields
+    predicted: pd.DataFrame  # row for row: prediction(s), missing_features, model_version
     inputs: pd.DataFrame  # the model inputs the one assemble step produced, row for row
     rejected: pd.DataFrame
     reasons: dict
+
+    def table(self, contract: Contract) -> pd.DataFrame:
+        """What is written: the requests (declared types) then the predictions, one row each."""
+        requests = tables.clear_of(
+            _as_declared(self.requests, contract), list(self.predicted.columns)
+        )
+        return pd.concat([requests, self.predicted], axis=1)
 
 
 def score_frame(
@@ -78,12 +86,11 @@ def score_frame(
     else:
         built = assemble(contract, ok, feast_store.OfflineFeatures(feast_store.open_store(loaded)))
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
-    result = ok[[*keep, *contract.request_fields]].reset_index(drop=True)
-    predicted = predict_frame(champ.model, contract, inputs)
-    result = pd.concat([result, predicted.reset_index(drop=True)], axis=1)
-    result["missing_features"] = missing
-    result["model_version"] = champ.version
-    return Scored(result, inputs.reset_index(drop=True), rejected, report.reasons)
+    requests = ok[[*keep, *contract.request_fields]].reset_index(drop=True)
+    predicted = predict_frame(champ.model, contract, inputs).reset_index(drop=True)
+    predicted["missing_features"] = missing
+    predicted["model_version"] = champ.version
+    return Scored(requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons)
 
 
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
@@ -102,9 +109,9 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         scored = score_frame(loaded, champ, frame, passthrough=[*(keep or []), *labels])
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
-        _as_declared(scored.result, champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
+        scored.table(champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
         scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
-        summary = {"scored": len(scored.result), "rejected": len(scored.rejected),
+        summary = {"scored": len(scored.predicted), "rejected": len(scored.rejected),
                    "reasons": scored.reasons, "model_version": champ.version}  # fmt: skip
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)

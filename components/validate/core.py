@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.common.catalog import REASON
+from mlrig.components.common.tables import clear_of
 from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.schema import ColumnSpec
 
@@ -111,7 +112,7 @@ def validate_table(
             typed[col] = frame[col]
     bad = reasons.notna()
     accepted = typed[~bad].reset_index(drop=True)
-    rejected = frame[bad].copy()
+    rejected = clear_of(frame[bad], [REASON])  # a column of its own named _reason is kept
     rejected[REASON] = reasons[bad]
     report = TableReport(
         rows_in=len(frame),
@@ -128,6 +129,6 @@ def require_present(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split off rows where a derived column (target, event time) is missing."""
     bad = frame[column].isna()
-    rejected = frame[bad].copy()
+    rejected = clear_of(frame[bad], [REASON])
     rejected[REASON] = f"{column}: missing ({why})"
     return frame[~bad].reset_index(drop=True), rejected.reset_index(drop=True)

@@ -45,6 +45,31 @@ def test_infinite_numbers_are_kept_aside_not_passed_to_training():
     ]
 
 
+def test_a_tables_own_reason_or_prediction_column_is_kept_beside_mlrigs():
+    """A column named like one mlrig adds ('_reason' in rejected rows, 'prediction' in scored
+    ones) is kept as '<name>_input', not overwritten."""
+    from types import SimpleNamespace
+
+    from mlrig.components.score.io import Scored
+
+    spec = {"x": ColumnSpec(type="float"), "_reason": ColumnSpec(type="str")}
+    raw = pd.DataFrame({"x": ["1", "y"], "_reason": ["mine", "also mine"]})
+    ok, rejected, _ = validate_table("t", raw, spec)
+    assert ok["_reason"].tolist() == ["mine"]
+    assert rejected["_reason_input"].tolist() == ["also mine"]
+    assert rejected["_reason"].tolist() == ["x: not a valid float"]
+
+    contract = SimpleNamespace(
+        request_fields={"k": {"type": "int"}, "prediction": {"type": "float"}}
+    )
+    requests = pd.DataFrame({"k": [1.0, 2.0], "prediction": [0.3, 0.9]})
+    predicted = pd.DataFrame({"prediction": ["a", "b"], "model_version": [3, 3]})
+    table = Scored(requests, predicted, pd.DataFrame(), pd.DataFrame(), {}).table(contract)
+    assert list(table.columns) == ["k", "prediction_input", "prediction", "model_version"]
+    assert table.k.tolist() == [1, 2] and str(table.k.dtype) == "Int64"
+    assert table.prediction_input.tolist() == [0.3, 0.9] and table.prediction.tolist() == ["a", "b"]
+
+
 def test_missing_columns_fail_with_their_names():
     with pytest.raises(SchemaError, match=r"missing columns \['when'\]"):
         validate_table("t", pd.DataFrame({"id": ["a"], "n": [1]}), SPEC)

@@ -63,3 +63,22 @@ def test_integral_float_is_an_int_and_nullable_fields_may_be_null_or_absent():
     assert model.model_validate({"n": 4000.0}).n == 4000
     assert model.model_validate({"n": 1, "note": None}).note is None
     assert model.model_validate({"n": 1}).note is None
+
+
+def test_columns_pydantic_cannot_name_are_fields_by_their_column_name():
+    """'_reason' (pydantic: private), 'json' (a BaseModel method) and 'model_x' (its namespace)
+    are request fields like any other: validated, named in errors, dumped by column name."""
+    from mlrig.serving.schemas import renamed
+
+    fields = {"_reason": "str", "json": "int", "model_x": "float", "Order ID": "int"}
+    model = request_model(fields)
+    body = {"_reason": "a", "json": 3, "model_x": 0.5, "Order ID": 7}
+    assert model.model_validate(body).model_dump(by_alias=True) == body
+    assert set(renamed(model).values()) == {"_reason", "json", "model_x"}
+    with pytest.raises(ValidationError) as info:
+        model.model_validate({**body, "_reason": 5})
+    assert _fields(info.value) == {"_reason"}
+    inner = next(iter(renamed(model)))
+    with pytest.raises(ValidationError) as info:  # only the column name is accepted
+        model.model_validate({**body, inner: "b"})
+    assert _fields(info.value) == {inner}
