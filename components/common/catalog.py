@@ -22,6 +22,7 @@ PREDICTIONS_FILE = "predictions.parquet"
 REJECTED_FILE = "rejected.parquet"
 SUMMARY_FILE = "summary.json"
 REFERENCE_FILE = "reference.parquet"  # the monitor's reference sample, in the training run
+REFERENCE_SCORE = "_mlrig_score"  # its model score column (a model input may be named "score")
 
 # MLflow
 CHAMPION = "champion"

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.common import html_report, tracking
-from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE
+from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor import gauges
 from mlrig.components.monitor.drift import feature_drift, summary
-from mlrig.components.monitor.predlog import PredictionLog, log_path
+from mlrig.components.monitor.predlog import PredictionLog, features_of, log_path
 
 MAX_PLOTS = 12
 
@@ -79,8 +79,12 @@ def drift_check(
     )
     reference = pd.read_parquet(local)
     contract = pinned.contract
-    drifts = feature_drift(reference[contract.inputs], current, contract.categorical)
-    prediction = feature_drift(reference[["score"]], current[["score"]], [])[0]
+    features = features_of(current)
+    drifts = feature_drift(reference[contract.inputs], features, contract.categorical)
+    # "score" in references written before REFERENCE_SCORE
+    scored = reference[REFERENCE_SCORE if REFERENCE_SCORE in reference else "score"]
+    ref_score = pd.DataFrame({"score": scored.to_numpy()})
+    prediction = feature_drift(ref_score, current[["score"]], [])[0]
     result: dict[str, Any] = {
         "model": cfg.model.name,
         "version": version,
@@ -96,8 +100,8 @@ def drift_check(
     (dest / "drift.json").write_text(json.dumps(result, indent=2, default=str))
     shown = [f["column"] for f in result["features"]][:MAX_PLOTS]
     plots = {
-        "features": _histograms(reference, current, shown, contract.categorical),
-        "prediction": _histograms(reference, current, ["score"], []),
+        "features": _histograms(reference, features, shown, contract.categorical),
+        "prediction": _histograms(ref_score, current, ["score"], []),
     }
     table = {
         f["column"]: f"PSI {f['psi']:.3f} · stat {f['statistic']:.3f} · p {f['p_value']:.2g}"

@@ -33,6 +33,12 @@ create index if not exists predictions_logged_at on predictions (logged_at);
 """
 
 
+def features_of(logged: pd.DataFrame) -> pd.DataFrame:
+    """The model inputs of logged predictions, by input name, row for row. A frame of their
+    own: an input may be named like a column of the log ('prediction', 'label', 'version')."""
+    return pd.DataFrame([json.loads(f) for f in logged.features], index=logged.index)
+
+
 def log_path(loaded: LoadedConfig) -> Path:
     """Where the project's prediction log lives (the data volume in the cluster profile)."""
     return loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
@@ -153,15 +159,12 @@ class PredictionLog:
         return ids
 
     def read(self, since: str | None = None) -> pd.DataFrame:
-        """Logged predictions (optionally logged at or after an ISO time), features expanded."""
+        """Logged predictions (optionally logged at or after an ISO time); their model inputs
+        stay in `features` (JSON): features_of expands them."""
         query, args = "select * from predictions", ()
         if since:
             query, args = query + " where logged_at >= ?", (since,)
-        frame = pd.read_sql_query(query + " order by logged_at", self._con, params=args)
-        if frame.empty:
-            return frame
-        feats = pd.DataFrame([json.loads(f) for f in frame.features], index=frame.index)
-        return pd.concat([frame.drop(columns="features"), feats], axis=1)
+        return pd.read_sql_query(query + " order by logged_at", self._con, params=args)
 
     def add_labels(self, labels: pd.DataFrame, target: str) -> int:
         """Attach true labels by request_id, or by every entity key plus event_time; returns how

@@ -17,6 +17,7 @@ from mlrig.components.common.catalog import (
     HOLDOUT,
     MODEL_ARTIFACT,
     REFERENCE_FILE,
+    REFERENCE_SCORE,
     RUN_FILE,
     TRAINING_SET,
 )
@@ -221,7 +222,7 @@ def reference_sample(
     the model gives them."""
     n = min(REFERENCE_ROWS, len(train))
     sample = train.sample(n=n, random_state=seed)[contract.inputs].reset_index(drop=True)
-    return sample.assign(score=score_column(model, contract, sample))
+    return sample.assign(**{REFERENCE_SCORE: score_column(model, contract, sample)})
 
 
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:

@@ -1,8 +1,11 @@
-"""A table with awkward columns, from `mlrig init` to HTTP: names with spaces, dashes and
-unicode, a leading underscore ('_reason') and output names ('prediction') as features, a
-true/false target, a text id per row, an empty column, 'inf' values and month/day/year times."""
+"""A table with awkward columns, from `mlrig init` to HTTP and the monitor: names with spaces,
+dashes and unicode, a leading underscore ('_reason') and names mlrig uses ('prediction', 'score',
+'label') as features, a true/false target, a text id per row, an empty column, 'inf' values and
+month/day/year times."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import numpy as np
@@ -29,6 +32,8 @@ def _table() -> pd.DataFrame:
             "Qty": qty,
             "_reason": rng.choice(["gift", "self", "work"], N),
             "prediction": rng.uniform(size=N).round(3),
+            "score": rng.normal(size=N).round(3),
+            "label": rng.choice(["a", "b"], N),
             "Shop-Ünïcode": rng.choice(["Zoë", "José", "李"], N),
             "notes": [None] * N,
             "Order Date": pd.date_range("2023-01-01", periods=N, freq="9h").strftime(
@@ -70,11 +75,7 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
     )
     assert out["Qty"].tolist() == batch["Qty"].tolist() and out["Qty"].dtype.kind == "i"
 
-    row = batch.iloc[0]
-    request = {"Unit Price": float(row["Unit Price"]), "Qty": int(row["Qty"]),
-               "_reason": row["_reason"], "prediction": float(row["prediction"]),
-               "Shop-Ünïcode": row["Shop-Ünïcode"],
-               "Order Date": pd.Timestamp(row["Order Date"]).isoformat()}  # fmt: skip
+    request = _request(batch.iloc[0])
     with serving(tmp_path / "mlrig.yaml", tmp_path) as base:
         one = httpx.post(f"{base}/predict", json=request, timeout=30)
         assert one.status_code == 200, one.text
@@ -87,3 +88,20 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
         ] * 2
         bad = httpx.post(f"{base}/predict", json={**request, "_reason": 5}, timeout=30)
         assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["_reason"]
+        served = table[table["Unit Price"] != "inf"].head(120)
+        rows = [_request(r) for _, r in served.iterrows()]
+        assert httpx.post(f"{base}/predict_batch", json={"rows": rows}, timeout=60).is_success
+
+    drift = _cli("monitor", "drift", cwd=tmp_path)  # inputs named like the log's own columns
+    assert drift.returncode == 0, drift.stdout[-3000:]
+    report = sorted((tmp_path / ".mlrig/monitor").glob("*/drift.json"))[-1]
+    checked = {f["column"] for f in json.loads(report.read_text())["features"]}
+    assert {"prediction", "score", "label", "_reason"} <= checked
+
+
+def _request(row: pd.Series) -> dict:
+    return {"Unit Price": float(row["Unit Price"]), "Qty": int(row["Qty"]),
+            "_reason": row["_reason"], "prediction": float(row["prediction"]),
+            "score": float(row["score"]), "label": row["label"],
+            "Shop-Ünïcode": row["Shop-Ünïcode"],
+            "Order Date": pd.Timestamp(row["Order Date"]).isoformat()}  # fmt: skip
