@@ -1,4 +1,5 @@
-"""`mlrig monitor drift | labels`: the champion's served predictions against its training data."""
+"""`mlrig monitor drift | check | prune | labels | replay`: the champion's served predictions
+against its training data, and the prediction log's upkeep."""
 
 from __future__ import annotations
 
@@ -48,12 +49,16 @@ def monitor_check(
     check runs the training pipeline, whose gate decides and whose promotion the running service
     picks up by itself."""
     from mlrig.components.monitor.check import decide
+    from mlrig.components.monitor.predlog import prune_old
 
     loaded = load_or_exit(config, profile)
     with console.status("checking drift and performance"):
         decision = decide(loaded, since)
     for window in decision["performance"]["windows"]:
         console.print(f"  window {window}", highlight=False)
+    deleted, cutoff = prune_old(loaded)  # monitor.log_retention_days
+    if deleted:
+        console.print(f"deleted {deleted} predictions logged before {cutoff} (retention)")
     if not decision["retrain"]:
         console.print("[green]keep the champion:[/] no drift or decay beyond the policy")
         return
@@ -62,6 +67,37 @@ def monitor_check(
         from mlrig.cli import run_training
 
         run_training(loaded, config)
+
+
+@monitor_app.command("prune")
+def monitor_prune(
+    days: int | None = typer.Option(
+        None,
+        min=1,
+        help="delete predictions logged more than this many days ago "
+        "(default: monitor.log_retention_days)",
+    ),
+    vacuum: bool = typer.Option(False, help="then shrink the file (blocks the service's writes)"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Delete old predictions from the log (`monitor check` does it too, by the config's
+    retention); the space is reused by new predictions, or returned with --vacuum."""
+    from mlrig.components.monitor.predlog import PredictionLog, log_path, prune_old
+
+    loaded = load_or_exit(config, profile)
+    if not days and not loaded.config.monitor.log_retention_days:
+        console.print("monitor.log_retention_days is null (keep every prediction): pass --days")
+        raise typer.Exit(2)
+    path = log_path(loaded)
+    with console.status("deleting old predictions"):
+        deleted, cutoff = prune_old(loaded, days)
+        if vacuum and path.exists():
+            log = PredictionLog(path)
+            log.vacuum()
+            log.close()
+    size = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "no log yet"
+    console.print(f"deleted {deleted} predictions logged before {cutoff}; {path}: {size}")
 
 
 @monitor_app.command("labels")

@@ -373,6 +373,12 @@ class Monitor(Strict):
     )
     window: Literal["D", "W", "M"] = Field("W", description="performance windows: day/week/month")
     min_window_rows: int = Field(50, ge=1, description="smaller windows are reported, not judged")
+    log_retention_days: int | None = Field(
+        90,
+        ge=1,
+        description="`mlrig monitor check` and `prune` delete predictions logged longer ago (the "
+        "log grows about 1 KB a prediction); null keeps every prediction",
+    )
 
 
 class Config(Strict):

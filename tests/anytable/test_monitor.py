@@ -140,3 +140,26 @@ def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(se
         app, ["monitor", "labels", str(tmp_path / "nope.csv"), "-c", config]
     )
     assert missing.exit_code == 2 and "no such file" in " ".join(missing.output.split())
+
+
+def test_prune_deletes_predictions_older_than_the_retention(served):
+    """`mlrig monitor prune` (and `monitor check`) delete what was logged more than
+    monitor.log_retention_days ago; recent predictions stay."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from mlrig.cli import app
+    from mlrig.components.monitor.predlog import log_path
+
+    folder, loaded, requests, _ = served
+    old = [a["request_id"] for a in _serve(loaded, requests.head(4))]
+    recent = [a["request_id"] for a in _serve(loaded, requests.head(2))]
+    with sqlite3.connect(log_path(loaded)) as con:  # as if logged in 2020
+        con.executemany("update predictions set logged_at = '2020-01-01T00:00:00+00:00' "
+                        "where request_id = ?", [(i,) for i in old])  # fmt: skip
+    result = CliRunner().invoke(app, ["monitor", "prune", "-c", str(folder / "mlrig.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "deleted 4 predictions logged before" in " ".join(result.output.split())
+    left = set(PredictionLog(log_path(loaded)).read().request_id)
+    assert not set(old) & left and set(recent) <= left
