@@ -31,7 +31,8 @@ def monitor_drift(
         raise typer.Exit(1) from None
     drifted = ", ".join(result["drifted"]) or "none"
     console.print(
-        f"v{result['version']}: {result['current_rows']} served rows against "
+        f"v{result['version']}: the latest {result['current_rows']} of "
+        f"{result['logged_rows']} served rows against "
         f"{result['reference_rows']} reference rows; drifted: [bold]{drifted}[/]; "
         f"prediction PSI {result['prediction_drift']['psi']:.3f}"
     )

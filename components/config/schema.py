@@ -373,6 +373,9 @@ class Monitor(Strict):
     )
     window: Literal["D", "W", "M"] = Field("W", description="performance windows: day/week/month")
     min_window_rows: int = Field(50, ge=1, description="smaller windows are reported, not judged")
+    drift_rows: int = Field(
+        50_000, ge=100, description="drift compares the latest this many served predictions"
+    )
     log_retention_days: int | None = Field(
         90,
         ge=1,

@@ -67,9 +67,12 @@ def drift_check(
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     log = PredictionLog(log_path(loaded))
-    current = log.read(since)
+    # the latest monitor.drift_rows of the champion's predictions: enough for PSI and KS, and
+    # bounded (reading all of a 1.1 M-row log took 50 s and 7.7 GB)
+    current = log.read(since, version=version, latest=cfg.monitor.drift_rows,
+                       columns=["logged_at", "features", "score"])  # fmt: skip
+    logged = log.count(since, version=version)
     log.close()
-    current = current[current.version == version] if not current.empty else current
     if current.empty:
         raise NothingToCheck(
             f"no logged predictions of v{version}" + (f" since {since}" if since else "")
@@ -91,6 +94,8 @@ def drift_check(
         "since": since,
         "reference_rows": len(reference),
         "current_rows": len(current),
+        "logged_rows": logged,
+        "current_from": current.logged_at.iloc[0],
         "prediction_drift": prediction.as_dict(),
         **summary(drifts),
     }
@@ -112,9 +117,9 @@ def drift_check(
         f"{cfg.project}: drift of v{version}",
         {
             "Window": {
-                "current rows": len(current),
+                "current rows": f"the latest {len(current)} of {logged} logged since "
+                f"{since or 'the start'} (from {current.logged_at.iloc[0]})",
                 "reference rows": len(reference),
-                "since": since or "all logged",
                 "drifted": ", ".join(result["drifted"]) or "none",
                 "prediction PSI": prediction.psi,
             },
@@ -150,9 +155,9 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     log = PredictionLog(log_path(loaded))
-    logged = log.read(since)
+    logged = log.read(since, version=version, labelled=True,
+                      columns=["logged_at", "event_time", "prediction", "label"])  # fmt: skip
     log.close()
-    logged = logged[logged.version == version] if not logged.empty else logged
     windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
     evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics
     worse = (

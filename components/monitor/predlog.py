@@ -178,13 +178,44 @@ class PredictionLog:
             self._con.execute("commit")
         return ids
 
-    def read(self, since: str | None = None) -> pd.DataFrame:
-        """Logged predictions (optionally logged at or after an ISO time); their model inputs
-        stay in `features` (JSON): features_of expands them."""
-        query, args = "select * from predictions", ()
+    def read(
+        self,
+        since: str | None = None,
+        *,
+        version: int | None = None,
+        labelled: bool = False,
+        latest: int | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Logged predictions in the order they were logged: those logged at or after an ISO
+        time, of one model version, with a label, only the latest N, only some columns (a log
+        of a million predictions is gigabytes once its features are read). Model inputs stay
+        in `features` (JSON): features_of expands them."""
+        where, args = self._where(since, version, labelled)
+        query = f"select {', '.join(columns) if columns else '*'} from predictions{where}"
+        if latest is None:
+            return pd.read_sql_query(query + " order by logged_at", self._con, params=args)
+        query += " order by logged_at desc limit ?"
+        newest = pd.read_sql_query(query, self._con, params=(*args, latest))
+        return newest.iloc[::-1].reset_index(drop=True)
+
+    def count(self, since: str | None = None, *, version: int | None = None) -> int:
+        """How many predictions read() would give without `latest`."""
+        where, args = self._where(since, version, False)
+        return self._con.execute(f"select count(*) from predictions{where}", args).fetchone()[0]
+
+    @staticmethod
+    def _where(since: str | None, version: int | None, labelled: bool) -> tuple[str, tuple]:
+        clauses, args = [], []
         if since:
-            query, args = query + " where logged_at >= ?", (since,)
-        return pd.read_sql_query(query + " order by logged_at", self._con, params=args)
+            clauses.append("logged_at >= ?")
+            args.append(since)
+        if version is not None:
+            clauses.append("version = ?")
+            args.append(version)
+        if labelled:
+            clauses.append("label is not null")
+        return (" where " + " and ".join(clauses) if clauses else ""), tuple(args)
 
     def prune(self, before: str, chunk: int = PRUNE_CHUNK) -> int:
         """Delete the predictions logged before an ISO time; returns how many. In chunks, each

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from mlrig.components.monitor.predlog import PredictionLog, features_of
 
 
@@ -28,4 +30,30 @@ def test_prune_deletes_only_what_was_logged_before_the_cutoff_in_chunks(tmp_path
     assert left["label"].isna().all()
     assert log.prune(cutoff) == 0
     log.vacuum()
+    log.close()
+
+
+def test_read_bounds_what_it_reads_by_version_label_and_latest_rows(tmp_path):
+    log = PredictionLog(tmp_path / "predictions.db")
+    ids = [
+        log.log(
+            model="m",
+            version=1 + i % 2,
+            keys={},
+            request={},
+            features={"x": i},
+            prediction={"probability": i / 10},
+        )  # fmt: skip
+        for i in range(10)
+    ]
+    log.add_labels(pd.DataFrame({"request_id": ids[:3], "y": [1, 0, 1]}), "y")
+    latest = log.read(version=1, latest=3, columns=["request_id", "score"])
+    assert latest.request_id.tolist() == [ids[4], ids[6], ids[8]]  # oldest first
+    assert list(latest.columns) == ["request_id", "score"]
+    assert log.count(version=1) == 5 and log.count() == 10
+    labelled = log.read(labelled=True)
+    assert labelled.request_id.tolist() == ids[:3]
+    since = log.read().logged_at.iloc[7]
+    assert log.read(since, version=2).request_id.tolist() == [ids[7], ids[9]]
+    assert log.count(since, version=2) == 2
     log.close()
