@@ -165,7 +165,7 @@ def init(
     """Write a working mlrig.yaml for a new table: types, categoricals and task inferred."""
     from mlrig.components.config.loader import ConfigError, build
     from mlrig.components.config.schema import FileSource
-    from mlrig.components.ingest.sources import SourceError, read_source
+    from mlrig.components.ingest.sources import SourceError, read_source, sniff_sep
     from mlrig.init import InitError, build_config, notes
 
     if out.exists() and not force:
@@ -178,7 +178,8 @@ def init(
         source = FileSource(kind="file", path=path)
         header = read_source("main", source, folder).columns
         frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
-        data = build_config(frame, path, target, entity, timestamp)
+        sep = sniff_sep(file) if file.suffix.lower() not in (".parquet", ".json") else None
+        data = build_config(frame, path, target, entity, timestamp, sep=sep)
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:
         console.print(f"[red]{exc}[/]")

@@ -59,6 +59,28 @@ def infer_task(target: pd.Series, kind: str) -> str:
     return "classification"
 
 
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+
+
+def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Text columns of numbers written with a decimal comma (3,5 or 1.234,5) as numbers with a
+    point, and whether there were any: a CSV separated by ';' often writes them so."""
+    out = frame.copy()
+    found = False
+    for name in frame.columns:
+        present = frame[name].dropna().astype(str).str.strip()
+        if not len(present) or present.map(lambda v: bool(_WHOLE_NUMBER.match(v))).all():
+            continue
+        comma = present.map(lambda v: bool(_COMMA_NUMBER.match(v)))
+        if (comma | present.map(lambda v: bool(_WHOLE_NUMBER.match(v)))).all() and comma.any():
+            found = True
+            out[name] = frame[name].map(
+                lambda v: v if pd.isna(v) else str(v).strip().replace(".", "").replace(",", ".")
+            )
+    return out, found
+
+
 def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
     """Columns that cannot help a model (no values, or one value in every row), with why; the
     target, entity keys and event time (keep) are never among them."""
@@ -97,12 +119,16 @@ def build_config(
     entities: list[str] | None = None,
     timestamp: str | None = None,
     project: str | None = None,
+    sep: str | None = None,
 ) -> dict[str, Any]:
-    """The config of a flat table (all features come with the request)."""
+    """The config of a flat table (all features come with the request). sep: the CSV's field
+    separator when it is not ','."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
             raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})")
+    # 3,5 is a number only where ',' does not separate the fields
+    frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
     columns: dict[str, dict[str, Any]] = {}
     kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
     left_out = uninformative(frame, kept)
@@ -144,8 +170,12 @@ def build_config(
         if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
             parts.insert(0, "hour")
         dataset["date_parts"] = {"column": dated, "parts": parts}
-    dataset["tables"] = {"main": {"source": {"kind": "file", "path": source_path},
-                                  "columns": columns}}  # fmt: skip
+    source: dict[str, Any] = {"kind": "file", "path": source_path}
+    if sep not in (None, ","):
+        source["sep"] = sep
+    if decimal_comma:
+        source["decimal"] = ","
+    dataset["tables"] = {"main": {"source": source, "columns": columns}}
     candidates: dict[str, Any] = {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
     if task == "classification":
         candidates["logistic_regression"] = {"C": [0.1, 1.0]}
@@ -165,6 +195,8 @@ def notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
     """What `mlrig init` did with columns a user might expect to be model inputs (printed beside
     the written config): the ones left out, and the time columns."""
     ds = config["dataset"]
+    if ds["tables"]["main"]["source"].get("decimal") == ",":  # as build_config read it
+        frame = _decimal_commas(frame)[0]
     keep = [ds["target"], *[e["join_key"] for e in config.get("features", {}).get("entities", [])],
             *([ds["event_timestamp"]] if ds.get("event_timestamp") else [])]  # fmt: skip
     left_out = [f"'{name}' is left out of the config: {why}"

@@ -104,6 +104,10 @@ class FileSource(Strict):
     kind: Literal["file"]
     path: str = Field(description="local path, or package://<package>/<path inside it>")
     format: Literal["csv", "parquet", "json", "auto"] = "auto"
+    sep: Literal[",", ";", "\t", "|"] | None = Field(
+        None, description="CSV field separator; null: sniffed from the file's first lines"
+    )
+    decimal: Literal[".", ","] = Field(".", description="CSV decimal mark (',' in 3,5)")
 
 
 class SqlSource(Strict):

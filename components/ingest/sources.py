@@ -44,7 +44,28 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     if fmt == "json":  # a list of records
         return pd.read_json(path, orient="records", convert_dates=False)  # strings stay strings
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
-    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
+    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str),
+                       sep=src.sep or sniff_sep(path), decimal=src.decimal,
+                       thousands="." if src.decimal == "," else None)  # fmt: skip
+
+
+SEPARATORS = ",;\t|"
+
+
+def sniff_sep(path: Path) -> str:
+    """The field separator of a CSV file, from its first 64 KB (a spreadsheet's export in many
+    countries uses ';'); ',' when the sample says nothing clearer."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        sample = fh.read(65536)
+    lines = sample.splitlines()[:50]
+    if len(lines) > 1 and len(sample) == 65536:
+        lines = lines[:-1]  # the last line may be cut
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","
 
 
 def _read_sql(src: SqlSource) -> pd.DataFrame:

@@ -74,3 +74,18 @@ def test_sample_is_reproducible_and_ordered():
     s1, s2 = sample(frame, 10, 1), sample(frame, 10, 1)
     assert s1.equals(s2) and s1.x.is_monotonic_increasing and len(s1) == 10
     assert sample(frame, None, 1) is frame
+
+
+def test_a_csv_separated_by_semicolons_or_tabs_is_read_by_its_sniffed_separator(tmp_path):
+    """A spreadsheet's export in many countries: ';' between fields, ',' as the decimal mark."""
+    (tmp_path / "semi.csv").write_text("\ufeffid;price;zip\n1;3,5;01003\n2;1.234,25;02139\n")
+    src = FileSource(kind="file", path="semi.csv", decimal=",")
+    frame = read_source("t", src, tmp_path, ["zip"])
+    assert list(frame.columns) == ["id", "price", "zip"]
+    assert frame.price.tolist() == [3.5, 1234.25] and frame.zip.tolist() == ["01003", "02139"]
+    (tmp_path / "tabs.csv").write_text("a\tb\n1\tx, y\n2\tz\n")
+    tabs = read_source("t", FileSource(kind="file", path="tabs.csv"), tmp_path)
+    assert tabs.b.tolist() == ["x, y", "z"]
+    (tmp_path / "commas.csv").write_text('a,b\n1,"x; y"\n2,z\n')
+    commas = read_source("t", FileSource(kind="file", path="commas.csv"), tmp_path)
+    assert commas.b.tolist() == ["x; y", "z"]

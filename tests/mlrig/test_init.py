@@ -135,3 +135,24 @@ def test_a_text_column_with_a_value_per_row_is_an_identifier_not_a_feature(tmp_p
     assert "'txn_id' is left out of the config: each row has its own value (60 distinct" in said
     assert "mlrig score --keep 'txn_id'" in said
     assert set(load(out).config.dataset.tables["main"].columns) == {"amount", "channel", "fraud"}
+
+
+def test_a_semicolon_csv_with_decimal_commas_gets_its_separator_and_decimal_mark(tmp_path):
+    rows = ["id;price;weight;plan;churned"]
+    rows += [f"{i};{i},5;1.2{i % 10}{i // 10},25;{'ab'[i % 2]};{'yes' if i % 3 else 'no'}"
+             for i in range(60)]  # fmt: skip
+    (tmp_path / "export.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "export.csv"), "--target", "churned",
+                                      "--entity", "id", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "left out" not in result.output  # 60 distinct prices are numbers, not ids
+    cfg = load(out).config
+    main = cfg.dataset.tables["main"]
+    assert (main.source.sep, main.source.decimal) == (";", ",")
+    assert main.columns["price"].type == "float" and main.columns["weight"].type == "float"
+    assert main.columns["plan"].type == "str"
+    from mlrig.components.ingest.sources import read_source
+
+    frame = read_source("main", main.source, tmp_path, ["plan", "churned"])
+    assert frame.price.tolist()[:2] == [0.5, 1.5] and frame.weight.iloc[12] == 1221.25
