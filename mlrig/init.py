@@ -93,7 +93,9 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
             out[str(name)] = "it has no values"
             continue
         distinct = present.astype(str).str.strip().nunique()
-        if distinct == 1:
+        if _saved_index(str(name), present, distinct):
+            out[str(name)] = "a row number saved without a header (pandas' index)"
+        elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
         elif _identifier(present, distinct):
@@ -103,6 +105,14 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
                 "predictions"
             )
     return out
+
+
+def _saved_index(name: str, present: pd.Series, distinct: int) -> bool:
+    """A column with no header ('Unnamed: 0' as pandas names it) holding a different whole
+    number in every row: the index of a frame written with to_csv(index=True)."""
+    if not (name == "" or re.fullmatch(r"Unnamed: \d+", name)) or distinct < len(present):
+        return False
+    return column_type(present) == "int"
 
 
 def _identifier(present: pd.Series, distinct: int) -> bool:

@@ -135,6 +135,14 @@ def test_a_text_column_with_a_value_per_row_is_an_identifier_not_a_feature(tmp_p
     assert "'txn_id' is left out of the config: each row has its own value (60 distinct" in said
     assert "mlrig score --keep 'txn_id'" in said
     assert set(load(out).config.dataset.tables["main"].columns) == {"amount", "channel", "fraud"}
+    frame.to_csv(tmp_path / "indexed.csv")  # with pandas' index, under a blank header
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "indexed.csv"), "--target", "fraud",
+                                      "--out", str(tmp_path / "b.yaml")])  # fmt: skip
+    assert (
+        "'Unnamed: 0' is left out of the config: a row number saved without a header"
+        in " ".join(result.output.split())
+    )
+    assert "Unnamed: 0" not in load(tmp_path / "b.yaml").config.dataset.tables["main"].columns
 
 
 def test_a_semicolon_csv_with_decimal_commas_gets_its_separator_and_decimal_mark(tmp_path):
