@@ -155,7 +155,9 @@ def run_training(
 
 @app.command()
 def init(
-    data_file: Path = typer.Argument(..., help="CSV, parquet or JSON records of the table"),
+    data_file: Path = typer.Argument(
+        ..., help="CSV, parquet, JSON records or JSON lines of the table"
+    ),
     target: str = typer.Option(..., help="the column to predict"),
     entity: list[str] = typer.Option([], help="an entity key column (repeatable)"),
     timestamp: str | None = typer.Option(None, help="the event-time column, if there is one"),
@@ -165,7 +167,7 @@ def init(
     """Write a working mlrig.yaml for a new table: types, categoricals and task inferred."""
     from mlrig.components.config.loader import ConfigError, build
     from mlrig.components.config.schema import FileSource
-    from mlrig.components.ingest.sources import SourceError, read_source, sniff_sep
+    from mlrig.components.ingest.sources import SUFFIXES, SourceError, read_source, sniff_sep
     from mlrig.init import InitError, build_config, notes
 
     if out.exists() and not force:
@@ -178,7 +180,7 @@ def init(
         source = FileSource(kind="file", path=path)
         header = read_source("main", source, folder).columns
         frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
-        sep = sniff_sep(file) if file.suffix.lower() not in (".parquet", ".json") else None
+        sep = sniff_sep(file) if file.suffix.lower() not in SUFFIXES else None
         data = build_config(frame, path, target, entity, timestamp, sep=sep)
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:
@@ -196,7 +198,7 @@ def init(
 @app.command()
 def score(
     input_path: Path = typer.Argument(
-        ..., help="CSV, parquet or JSON records of request-shaped rows"
+        ..., help="CSV, parquet, JSON records or JSON lines of request-shaped rows"
     ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,

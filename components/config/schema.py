@@ -103,7 +103,9 @@ class Derivation(Strict):
 class FileSource(Strict):
     kind: Literal["file"]
     path: str = Field(description="local path, or package://<package>/<path inside it>")
-    format: Literal["csv", "parquet", "json", "auto"] = "auto"
+    format: Literal["csv", "parquet", "json", "jsonl", "auto"] = Field(
+        "auto", description="auto: by suffix (.parquet, .json, .jsonl/.ndjson; else CSV)"
+    )
     sep: Literal[",", ";", "\t", "|"] | None = Field(
         None, description="CSV field separator; null: sniffed from the file's first lines"
     )

@@ -13,6 +13,7 @@ from mlrig.components.config import env
 from mlrig.components.config.schema import FileSource, HttpSource, SourceLocation, SqlSource
 
 PACKAGE_SCHEME = "package://"
+SUFFIXES = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 class SourceError(RuntimeError):
@@ -38,11 +39,12 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
         raise SourceError(f"file not found: {path}")
     fmt = src.format
     if fmt == "auto":
-        fmt = {".parquet": "parquet", ".json": "json"}.get(path.suffix, "csv")
+        fmt = SUFFIXES.get(path.suffix.lower(), "csv")
     if fmt == "parquet":
         return pd.read_parquet(path)
-    if fmt == "json":  # a list of records
-        return pd.read_json(path, orient="records", convert_dates=False)  # strings stay strings
+    if fmt in ("json", "jsonl"):  # a list of records, or one record per line
+        return pd.read_json(path, orient="records", lines=fmt == "jsonl",
+                            convert_dates=False, dtype=False)  # fmt: skip
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
     return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str),
                        sep=src.sep or sniff_sep(path), decimal=src.decimal,

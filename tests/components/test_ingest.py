@@ -89,3 +89,16 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_read_by_its_sniffed_separator(
     (tmp_path / "commas.csv").write_text('a,b\n1,"x; y"\n2,z\n')
     commas = read_source("t", FileSource(kind="file", path="commas.csv"), tmp_path)
     assert commas.b.tolist() == ["x; y", "z"]
+
+
+def test_json_records_and_json_lines_keep_their_strings(tmp_path):
+    """pandas' read_json turned the string "01003" into the number 1003 unless told not to."""
+    rows = '[{"zip": "01003", "n": 1, "t": "2024-01-01T10:00:00"}, {"zip": "02139", "n": null, "t": null}]'
+    (tmp_path / "rows.json").write_text(rows)
+    (tmp_path / "rows.jsonl").write_text(
+        '{"zip": "01003", "n": 1, "t": "2024-01-01T10:00:00"}\n{"zip": "02139", "n": null, "t": null}\n'
+    )
+    for name in ("rows.json", "rows.jsonl"):
+        frame = read_source("t", FileSource(kind="file", path=name), tmp_path)
+        assert frame.zip.tolist() == ["01003", "02139"], name
+        assert frame.t.iloc[0] == "2024-01-01T10:00:00" and frame.n.iloc[0] == 1
