@@ -105,7 +105,8 @@ def monitor_prune(
 def monitor_labels(
     labels_file: Path = typer.Argument(
         ...,
-        help="CSV, parquet, JSON or JSON lines: request_id or the entity keys and event_time; the target",
+        help="CSV, parquet, JSON or JSON lines: request_id or the entity keys and event_time; "
+        "the target",
     ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
