@@ -167,7 +167,13 @@ def init(
     """Write a working mlrig.yaml for a new table: types, categoricals and task inferred."""
     from mlrig.components.config.loader import ConfigError, build
     from mlrig.components.config.schema import FileSource
-    from mlrig.components.ingest.sources import SUFFIXES, SourceError, read_source, sniff_sep
+    from mlrig.components.ingest.sources import (
+        SUFFIXES,
+        SourceError,
+        read_source,
+        sniff_encoding,
+        sniff_sep,
+    )
     from mlrig.init import InitError, build_config, notes
 
     if out.exists() and not force:
@@ -177,11 +183,13 @@ def init(
     try:
         file = data_file.resolve()
         path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
-        source = FileSource(kind="file", path=path)
+        csv = file.is_file() and file.suffix.lower() not in SUFFIXES
+        encoding = sniff_encoding(file) if csv else "utf-8"
+        source = FileSource(kind="file", path=path, encoding=encoding)
         header = read_source("main", source, folder).columns
         frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
-        sep = sniff_sep(file) if file.suffix.lower() not in SUFFIXES else None
-        data = build_config(frame, path, target, entity, timestamp, sep=sep)
+        sep = sniff_sep(file) if csv else None
+        data = build_config(frame, path, target, entity, timestamp, sep=sep, encoding=encoding)
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:
         console.print(f"[red]{exc}[/]")

@@ -130,9 +130,10 @@ def build_config(
     timestamp: str | None = None,
     project: str | None = None,
     sep: str | None = None,
+    encoding: str = "utf-8",
 ) -> dict[str, Any]:
-    """The config of a flat table (all features come with the request). sep: the CSV's field
-    separator when it is not ','."""
+    """The config of a flat table (all features come with the request). sep and encoding: the
+    CSV's field separator and text encoding as sniffed."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
@@ -185,6 +186,8 @@ def build_config(
         source["sep"] = sep
     if decimal_comma:
         source["decimal"] = ","
+    if encoding != "utf-8":
+        source["encoding"] = encoding
     dataset["tables"] = {"main": {"source": source, "columns": columns}}
     candidates: dict[str, Any] = {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
     if task == "classification":

@@ -110,6 +110,9 @@ class FileSource(Strict):
         None, description="CSV field separator; null: sniffed from the file's first lines"
     )
     decimal: Literal[".", ","] = Field(".", description="CSV decimal mark (',' in 3,5)")
+    encoding: str = Field(
+        "utf-8", description="CSV text encoding, e.g. cp1252 for a Windows export"
+    )
 
 
 class SqlSource(Strict):

@@ -48,7 +48,23 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
     return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str),
                        sep=src.sep or sniff_sep(path), decimal=src.decimal,
-                       thousands="." if src.decimal == "," else None)  # fmt: skip
+                       thousands="." if src.decimal == "," else None,
+                       encoding=src.encoding)  # fmt: skip
+
+
+def sniff_encoding(path: Path, size: int = 1 << 20) -> str:
+    """utf-8 when the file's first MB decodes as UTF-8, else cp1252 (what Windows and Excel
+    write in Western Europe and the Americas), else latin-1 (which decodes any byte)."""
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            head.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as exc:
+            if encoding == "utf-8" and len(head) == size and exc.start >= size - 3:
+                return encoding  # a character cut by the sample's end
+    return "latin-1"
 
 
 SEPARATORS = ",;\t|"
@@ -59,7 +75,7 @@ def sniff_sep(path: Path) -> str:
     countries uses ';'); ',' when the sample says nothing clearer."""
     import csv
 
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:  # separators are ASCII
         sample = fh.read(65536)
     lines = sample.splitlines()[:50]
     if len(lines) > 1 and len(sample) == 65536:

@@ -34,11 +34,13 @@ def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataF
     """The rows to score, read as ingest reads a file (CSV, parquet or JSON records): the text
     and time fields stay text, so codes such as zip "01003" keep their zeros (read as numbers
     they would be categories the model never saw); a CSV's separator is sniffed, its decimal
-    mark is the training file's."""
+    mark and encoding are the training file's."""
     text = [n for n, spec in contract.request_fields.items() if spec["type"] in ("str", "datetime")]
     main = loaded.config.dataset.tables[loaded.config.dataset.main].source
-    decimal = main.decimal if isinstance(main, FileSource) else "."  # as the training file
-    source = FileSource(kind="file", path=input_path, decimal=decimal)
+    same = (
+        {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
+    )
+    source = FileSource(kind="file", path=input_path, **same)  # as the training file
     return read_source("input", source, loaded.root, text)
 
 

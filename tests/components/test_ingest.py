@@ -102,3 +102,17 @@ def test_json_records_and_json_lines_keep_their_strings(tmp_path):
         frame = read_source("t", FileSource(kind="file", path=name), tmp_path)
         assert frame.zip.tolist() == ["01003", "02139"], name
         assert frame.t.iloc[0] == "2024-01-01T10:00:00" and frame.n.iloc[0] == 1
+
+
+def test_a_windows_encoded_csv_is_sniffed_and_read_in_its_encoding(tmp_path):
+    from mlrig.components.ingest.sources import sniff_encoding
+
+    (tmp_path / "cp.csv").write_bytes("city,n\r\nMontréal,1\r\nZürich,2\r\n".encode("cp1252"))
+    (tmp_path / "u8.csv").write_text("city,n\nMontréal,1\n", encoding="utf-8")
+    assert sniff_encoding(tmp_path / "cp.csv") == "cp1252"
+    assert sniff_encoding(tmp_path / "u8.csv") == "utf-8"
+    assert sniff_encoding(tmp_path / "u8.csv", size=9) == "utf-8"  # 'é' cut by the sample
+    frame = read_source("t", FileSource(kind="file", path="cp.csv", encoding="cp1252"), tmp_path)
+    assert frame.city.tolist() == ["Montréal", "Zürich"]
+    with pytest.raises(SourceError, match="UnicodeDecodeError"):  # named, not a traceback
+        read_source("t", FileSource(kind="file", path="cp.csv"), tmp_path)

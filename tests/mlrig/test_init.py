@@ -162,5 +162,21 @@ def test_a_semicolon_csv_with_decimal_commas_gets_its_separator_and_decimal_mark
     assert main.columns["plan"].type == "str"
     from mlrig.components.ingest.sources import read_source
 
+    assert main.source.encoding == "utf-8"
     frame = read_source("main", main.source, tmp_path, ["plan", "churned"])
     assert frame.price.tolist()[:2] == [0.5, 1.5] and frame.weight.iloc[12] == 1221.25
+
+
+def test_a_windows_encoded_csv_gets_its_encoding(tmp_path):
+    rows = ["city;n;churned"] + [f"{['Montréal', 'Zürich'][i % 2]};{i};{'ja' if i % 3 else 'nein'}"
+                                 for i in range(20)]  # fmt: skip
+    (tmp_path / "export.csv").write_bytes("\r\n".join(rows).encode("cp1252"))
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "export.csv"), "--target", "churned",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    main = load(out).config.dataset.tables["main"]
+    assert (main.source.encoding, main.source.sep) == ("cp1252", ";")
+    from mlrig.components.ingest.sources import read_source
+
+    assert set(read_source("main", main.source, tmp_path, ["city"]).city) == {"Montréal", "Zürich"}
