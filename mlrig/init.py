@@ -214,7 +214,20 @@ def notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
             *([ds["event_timestamp"]] if ds.get("event_timestamp") else [])]  # fmt: skip
     left_out = [f"'{name}' is left out of the config: {why}"
                 for name, why in uninformative(frame, keep).items()]  # fmt: skip
-    return left_out + time_notes(config)
+    return left_out + time_notes(config) + _task_note(frame, config)
+
+
+def _task_note(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """A numeric target read as classes: say so, and how to make it a regression."""
+    ds = config["dataset"]
+    kind = ds["tables"]["main"]["columns"][ds["target"]]["type"]
+    distinct = frame[ds["target"]].dropna().nunique()
+    if ds["task"] != "classification" or kind not in ("int", "float") or distinct <= 2:
+        return []
+    return [
+        f"'{ds['target']}' holds {distinct} distinct numbers: each is a class (classification). "
+        "If they are amounts or counts, set dataset.task: regression"
+    ]
 
 
 def time_notes(config: dict[str, Any]) -> list[str]:

@@ -58,6 +58,14 @@ def test_init_names_a_missing_target_and_infers_regression(tmp_path):
     assert ok.exit_code == 0, ok.output
     written = yaml.safe_load((tmp_path / "b.yaml").read_text())
     assert written["dataset"]["task"] == "regression"
+    assert "distinct numbers" not in ok.output
+    counts = pd.DataFrame({"x": range(60), "visits": [i % 6 for i in range(60)]})
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    few = CliRunner().invoke(app, ["init", str(tmp_path / "counts.csv"), "--target", "visits",
+                                   "--out", str(tmp_path / "c.yaml")])  # fmt: skip
+    said = " ".join(few.output.split())
+    assert "'visits' holds 6 distinct numbers: each is a class" in said
+    assert "set dataset.task: regression" in said
     assert load(tmp_path / "b.yaml").config.model.primary_metric == "rmse"
 
 
