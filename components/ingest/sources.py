@@ -14,6 +14,8 @@ from mlrig.components.config.schema import FileSource, HttpSource, SourceLocatio
 
 PACKAGE_SCHEME = "package://"
 SUFFIXES = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+SPREADSHEETS = {".xlsx", ".xls", ".xlsm", ".ods"}
+COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}  # pandas decompresses these CSVs itself
 
 
 class SourceError(RuntimeError):
@@ -37,6 +39,8 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
         raise SourceError(f"file not found: {path}")
+    if path.suffix.lower() in SPREADSHEETS:
+        raise SourceError(f"{path.name}: spreadsheets are not read; save the sheet as CSV")
     fmt = src.format
     if fmt == "auto":
         fmt = SUFFIXES.get(path.suffix.lower(), "csv")
@@ -55,6 +59,8 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
 def sniff_encoding(path: Path, size: int = 1 << 20) -> str:
     """utf-8 when the file's first MB decodes as UTF-8, else cp1252 (what Windows and Excel
     write in Western Europe and the Americas), else latin-1 (which decodes any byte)."""
+    if path.suffix.lower() in COMPRESSED:  # the bytes say nothing before decompression
+        return "utf-8"
     with path.open("rb") as fh:
         head = fh.read(size)
     for encoding in ("utf-8", "cp1252"):
@@ -75,6 +81,8 @@ def sniff_sep(path: Path) -> str:
     countries uses ';'); ',' when the sample says nothing clearer."""
     import csv
 
+    if path.suffix.lower() in COMPRESSED:
+        return ","
     with path.open(encoding="utf-8-sig", errors="replace") as fh:  # separators are ASCII
         sample = fh.read(65536)
     lines = sample.splitlines()[:50]

@@ -116,3 +116,16 @@ def test_a_windows_encoded_csv_is_sniffed_and_read_in_its_encoding(tmp_path):
     assert frame.city.tolist() == ["Montréal", "Zürich"]
     with pytest.raises(SourceError, match="UnicodeDecodeError"):  # named, not a traceback
         read_source("t", FileSource(kind="file", path="cp.csv"), tmp_path)
+
+
+def test_a_spreadsheet_is_named_and_a_compressed_csv_is_read(tmp_path):
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04 not text")
+    with pytest.raises(
+        SourceError, match="book.xlsx: spreadsheets are not read; save the sheet as CSV"
+    ):
+        read_source("t", FileSource(kind="file", path="book.xlsx"), tmp_path)
+    pd.DataFrame({"city": ["Montréal", "Zürich"], "n": [1, 2]}).to_csv(
+        tmp_path / "t.csv.gz", index=False
+    )
+    frame = read_source("t", FileSource(kind="file", path="t.csv.gz"), tmp_path)
+    assert frame.city.tolist() == ["Montréal", "Zürich"]
