@@ -61,6 +61,7 @@ def infer_task(target: pd.Series, kind: str) -> str:
 
 _COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+_NOT_FINITE = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)  # neither mark says anything
 
 
 def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -73,7 +74,8 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         if not len(present) or present.map(lambda v: bool(_WHOLE_NUMBER.match(v))).all():
             continue
         comma = present.map(lambda v: bool(_COMMA_NUMBER.match(v)))
-        if (comma | present.map(lambda v: bool(_WHOLE_NUMBER.match(v)))).all() and comma.any():
+        other = present.map(lambda v: bool(_WHOLE_NUMBER.match(v) or _NOT_FINITE.match(v)))
+        if (comma | other).all() and comma.any():
             found = True
             out[name] = frame[name].map(
                 lambda v: v if pd.isna(v) else str(v).strip().replace(".", "").replace(",", ".")

@@ -1,5 +1,6 @@
-"""A table with awkward columns, from `mlrig init` to HTTP and the monitor: names with spaces,
-dashes and unicode, a leading underscore ('_reason') and names mlrig uses ('prediction', 'score',
+"""A table with awkward columns, from `mlrig init` to HTTP and the monitor: a spreadsheet's
+export in much of Europe (';' between fields, decimal commas, cp1252), names with spaces, dashes
+and accents, a leading underscore ('_reason') and names mlrig uses ('prediction', 'score',
 'label') as features, a true/false target, a text id per row, an empty column, 'inf' values and
 month/day/year times."""
 
@@ -19,6 +20,7 @@ from tests.e2e.test_local_e2e import serving
 pytestmark = pytest.mark.e2e
 
 N = 300
+EXPORT = {"sep": ";", "decimal": ",", "encoding": "cp1252", "index": False}
 
 
 def _table() -> pd.DataFrame:
@@ -28,13 +30,13 @@ def _table() -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "txn id": [f"T{i:05d}" for i in rng.permutation(N)],
-            "Unit Price": price.astype(object),
+            "Unit Price": price,
             "Qty": qty,
             "_reason": rng.choice(["gift", "self", "work"], N),
             "prediction": rng.uniform(size=N).round(3),
             "score": rng.normal(size=N).round(3),
             "label": rng.choice(["a", "b"], N),
-            "Shop-Ünïcode": rng.choice(["Zoë", "José", "李"], N),
+            "Shop-Ünïcode": rng.choice(["Zoë", "José", "Ævar"], N),
             "notes": [None] * N,
             "Order Date": pd.date_range("2023-01-01", periods=N, freq="9h").strftime(
                 "%m/%d/%Y %H:%M"
@@ -42,20 +44,24 @@ def _table() -> pd.DataFrame:
             "Returned?": price * qty + rng.normal(0, 20, N) > 90,
         }
     )
-    frame.loc[[5, 50, 150], "Unit Price"] = "inf"
+    frame.loc[[5, 50, 150], "Unit Price"] = np.inf
     return frame
 
 
 def test_an_awkward_table_trains_scores_and_serves(tmp_path):
     table = _table()
-    table.to_csv(tmp_path / "orders.csv", index=False)
+    table.to_csv(tmp_path / "orders.csv", **EXPORT)
     init = _cli("init", "orders.csv", "--target", "Returned?", "--timestamp", "Order Date",
                 cwd=tmp_path)  # fmt: skip
     said = " ".join(init.stdout.split())
     assert init.returncode == 0, init.stdout
     assert "'txn id' is left out" in said and "'notes' is left out" in said
-    columns = yaml.safe_load((tmp_path / "mlrig.yaml").read_text())["dataset"]["tables"]["main"]
-    assert "txn id" not in columns["columns"] and "positive_label" not in columns
+    dataset = yaml.safe_load((tmp_path / "mlrig.yaml").read_text())["dataset"]
+    main = dataset["tables"]["main"]
+    assert "txn id" not in main["columns"] and "positive_label" not in dataset
+    assert main["source"] == {"kind": "file", "path": "orders.csv", "sep": ";", "decimal": ",",
+                              "encoding": "cp1252"}  # fmt: skip
+    assert main["columns"]["Unit Price"]["type"] == "float"
 
     run = _cli("run", cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-3000:]
@@ -63,7 +69,7 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
     assert "champion v1" in run.stdout
 
     batch = table.tail(6).reset_index(drop=True)
-    batch.drop(columns=["notes"]).to_csv(tmp_path / "batch.csv", index=False)
+    batch.drop(columns=["notes"]).to_csv(tmp_path / "batch.csv", **EXPORT)  # read as trained
     scored = _cli("score", "batch.csv", "--keep", "txn id", "--out", "out.csv", cwd=tmp_path)
     assert scored.returncode == 0, scored.stdout[-3000:]
     out = pd.read_csv(tmp_path / "out.csv")
@@ -88,7 +94,7 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
         ] * 2
         bad = httpx.post(f"{base}/predict", json={**request, "_reason": 5}, timeout=30)
         assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["_reason"]
-        served = table[table["Unit Price"] != "inf"].head(120)
+        served = table[np.isfinite(table["Unit Price"])].head(120)
         rows = [_request(r) for _, r in served.iterrows()]
         assert httpx.post(f"{base}/predict_batch", json={"rows": rows}, timeout=60).is_success
 
