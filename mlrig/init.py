@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlrig.components.common.contract import plain
 from mlrig.components.common.timeutil import to_utc
+from mlrig.components.validate.core import BOOL_TEXT
 
 REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
@@ -133,9 +134,9 @@ def build_config(
     project: str | None = None,
     sep: str | None = None,
     encoding: str = "utf-8",
-) -> dict[str, Any]:
-    """The config of a flat table (all features come with the request). sep and encoding: the
-    CSV's field separator and text encoding as sniffed."""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The config of a flat table (all features come with the request), and the columns it
+    leaves out with why. sep and encoding: the CSV's field separator and encoding as sniffed."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
@@ -168,7 +169,7 @@ def build_config(
         if columns[target]["type"] in ("int", "float"):
             labels = pd.to_numeric(labels)
         elif columns[target]["type"] == "bool":  # as validate reads it: true/false are 1/0
-            labels = labels.astype(str).str.strip().str.lower().map({"true": 1, "false": 0})
+            labels = labels.astype(str).str.strip().str.lower().map(BOOL_TEXT)
         counts = labels.value_counts()
         if len(counts) < 2:
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
@@ -203,20 +204,14 @@ def build_config(
             "views": [],
         }
     config["model"] = {"candidates": candidates}
-    return config
+    return config, left_out
 
 
-def notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+def notes(frame: pd.DataFrame, config: dict[str, Any], left_out: dict[str, str]) -> list[str]:
     """What `mlrig init` did with columns a user might expect to be model inputs (printed beside
-    the written config): the ones left out, and the time columns."""
-    ds = config["dataset"]
-    if ds["tables"]["main"]["source"].get("decimal") == ",":  # as build_config read it
-        frame = _decimal_commas(frame)[0]
-    keep = [ds["target"], *[e["join_key"] for e in config.get("features", {}).get("entities", [])],
-            *([ds["event_timestamp"]] if ds.get("event_timestamp") else [])]  # fmt: skip
-    left_out = [f"'{name}' is left out of the config: {why}"
-                for name, why in uninformative(frame, keep).items()]  # fmt: skip
-    return left_out + time_notes(config) + _task_note(frame, config)
+    the written config): the ones left out (build_config's), the time columns, the task."""
+    said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
+    return said + time_notes(config) + _task_note(frame, config)
 
 
 def _task_note(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

@@ -46,6 +46,10 @@ class SchemaError(ValueError):
     """The table lacks configured columns: nothing row-level can fix that."""
 
 
+# how a bool column's text is read: a bool target's classes are 1 and 0
+BOOL_TEXT = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
+
+
 def _cast(series: pd.Series, kind: str, timezone: str) -> pd.Series:
     if kind in ("int", "float"):
         values = pd.to_numeric(series, errors="coerce").astype("float64")
@@ -55,11 +59,7 @@ def _cast(series: pd.Series, kind: str, timezone: str) -> pd.Series:
         return values
     if kind == "bool":
         mapped = series.map(
-            lambda v: (
-                {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).strip().lower())
-                if pd.notna(v)
-                else None
-            )
+            lambda v: BOOL_TEXT.get(str(v).strip().lower()) if pd.notna(v) else None
         )
         return mapped.astype("float64")
     if kind == "datetime":  # zoned values to UTC, naive ones read in the dataset's zone
