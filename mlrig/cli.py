@@ -189,7 +189,7 @@ def init(
         header = read_source("main", source, folder).columns
         frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
         sep = sniff_sep(file) if csv else None
-        data, left_out = build_config(frame, path, target, entity, timestamp, sep=sep,
+        data, left_out, numbers = build_config(frame, path, target, entity, timestamp, sep=sep,
                                       encoding=encoding)  # fmt: skip
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:
@@ -200,7 +200,7 @@ def init(
     ds = data["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
-    for note in notes(frame, data, left_out):
+    for note in notes(frame, data, left_out, numbers):
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 

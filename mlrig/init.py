@@ -2,7 +2,7 @@
 
 Column types are inferred from the data, text columns become categoricals, the task follows from
 the target (numbers with many distinct values: regression; otherwise classification), and a
-binary target's positive label is its rarer class. Nothing else needs editing for a first run.
+binary target's positive label is 'yes' of yes/no-like labels, else its rarer class. Nothing else needs editing for a first run.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from typing import Any
 import pandas as pd
 
 from mlrig.components.common.contract import plain
+from mlrig.components.common.number_text import NumberText, as_missing, read_numbers, sniff
 from mlrig.components.common.timeutil import to_utc
 from mlrig.components.validate.core import BOOL_TEXT
+from mlrig.init_history import history_view
+from mlrig.init_history import note as history_note
 
 REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
@@ -84,6 +87,32 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     return out, found
 
 
+def _number_text(
+    frame: pd.DataFrame, keys: list[str], sep: str | None, decimal_comma: bool
+) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:
+    """Text columns that hold numbers (currency, percentages, a few placeholders such as
+    'unknown'), read as numbers; how each is written; and whether the file's decimal mark is a
+    comma (1.234,50 € says so where ';' separates the fields)."""
+    out = frame.copy()
+    found: dict[str, NumberText] = {}
+    for name in frame.columns:
+        if name in keys or column_type(frame[name]) != "str":
+            continue
+        decimal = "," if decimal_comma else "."
+        sniffed = sniff(frame[name], decimal)
+        if sniffed is None and not decimal_comma and sep not in (None, ","):
+            sniffed = sniff(frame[name], ",")
+            if sniffed is not None and sniffed.number_format:
+                decimal, decimal_comma = ",", True
+            else:
+                sniffed = None
+        if sniffed is not None:
+            found[str(name)] = sniffed
+            values = as_missing(frame[name], sniffed.missing)
+            out[name] = read_numbers(values, sniffed.number_format, decimal)
+    return out, found, decimal_comma
+
+
 def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
     """Columns that cannot help a model (no values, or one value in every row), with why; the
     target, entity keys and event time (keep) are never among them."""
@@ -125,6 +154,20 @@ def _identifier(present: pd.Series, distinct: int) -> bool:
     return column_type(present) == "str"
 
 
+AFFIRMATIVE = {"yes", "y", "positive", "pos", "t", "on"}
+NEGATIVE = {"no", "n", "negative", "neg", "f", "off"}
+
+
+def positive_of(counts: pd.Series) -> Any:
+    """A binary target's positive label: 'yes' of yes/no (y/n, positive/negative, ...), else the
+    rarer class (counts: label -> rows, most first)."""
+    folded = {str(v).strip().casefold(): v for v in counts.index}
+    yes = [v for k, v in folded.items() if k in AFFIRMATIVE]
+    if len(yes) == 1 and any(k in NEGATIVE for k in folded):
+        return plain(yes[0])
+    return plain(counts.index[-1])
+
+
 def build_config(
     frame: pd.DataFrame,
     source_path: str,
@@ -134,25 +177,28 @@ def build_config(
     project: str | None = None,
     sep: str | None = None,
     encoding: str = "utf-8",
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The config of a flat table (all features come with the request), and the columns it
-    leaves out with why. sep and encoding: the CSV's field separator and encoding as sniffed."""
+) -> tuple[dict[str, Any], dict[str, str], dict[str, NumberText]]:
+    """The config of a flat table (all features come with the request), the columns it leaves
+    out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's field separator and encoding as sniffed."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
             raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})")
     # 3,5 is a number only where ',' does not separate the fields
     frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
+    frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma)
     columns: dict[str, dict[str, Any]] = {}
     kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
     left_out = uninformative(frame, kept)
     for name in frame.columns:
         if name in left_out:
             continue
-        kind = column_type(frame[name])
+        kind = numbers[name].type if name in numbers else column_type(frame[name])
         spec: dict[str, Any] = {"type": kind}
         if frame[name].notna().all():
             spec["nullable"] = False
+        if name in numbers:
+            spec.update(numbers[name].spec())
         columns[str(name)] = spec
     if timestamp and columns[timestamp]["type"] != "datetime":
         raise InitError(f"--timestamp: column '{timestamp}' does not hold times")
@@ -174,7 +220,7 @@ def build_config(
         if len(counts) < 2:
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
         if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
-            dataset["positive_label"] = plain(counts.index[-1])  # the rarer class
+            dataset["positive_label"] = positive_of(counts)
     # the event time's date parts; without one, the first other time column's (a time column
     # is never a model input itself)
     times = [c for c, s in columns.items() if s["type"] == "datetime" and c != target]
@@ -183,6 +229,8 @@ def build_config(
         parts = ["month", "dayofweek", "dayofyear"]
         if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
             parts.insert(0, "hour")
+        if dated != timestamp:  # a building's or a customer's year says much; the event's, not
+            parts.insert(0, "year")
         dataset["date_parts"] = {"column": dated, "parts": parts}
     source: dict[str, Any] = {"kind": "file", "path": source_path}
     if sep not in (None, ","):
@@ -203,14 +251,31 @@ def build_config(
             "entities": [{"name": e, "join_key": e} for e in entities],
             "views": [],
         }
+    if entities and timestamp:
+        view = history_view(frame, config, entities, timestamp)
+        if view:  # the main table's own columns stay model inputs beside the view's
+            config["features"]["views"] = [view]
+            skip = {target, timestamp, *entities}
+            dataset["request_features"] = [
+                c for c, s in columns.items() if c not in skip and s["type"] != "datetime"
+            ]
     config["model"] = {"candidates": candidates}
-    return config, left_out
+    return config, left_out, {n: t for n, t in numbers.items() if n in columns}
 
 
-def notes(frame: pd.DataFrame, config: dict[str, Any], left_out: dict[str, str]) -> list[str]:
+def notes(
+    frame: pd.DataFrame,
+    config: dict[str, Any],
+    left_out: dict[str, str],
+    numbers: dict[str, NumberText],
+) -> list[str]:
     """What `mlrig init` did with columns a user might expect to be model inputs (printed beside
-    the written config): the ones left out (build_config's), the time columns, the task."""
+    the written config): the ones left out and the text read as numbers (build_config's), the
+    time columns, the task."""
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
+    said += [how.note(name, len(frame)) for name, how in numbers.items()]
+    said += [history_note(v, config["dataset"]["target"])
+             for v in config.get("features", {}).get("views", [])]  # fmt: skip
     return said + time_notes(config) + _task_note(frame, config)
 
 

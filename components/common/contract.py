@@ -39,7 +39,8 @@ class FeatureSet:
 class Contract:
     task: str  # binary | multiclass | regression (set by train; "classification" before)
     target: str
-    request_fields: dict[str, dict[str, Any]]  # name -> {"type": t, "required": bool}
+    # name -> {"type": t, "required": bool} (+ "missing", "number_format" where the column has them)
+    request_fields: dict[str, dict[str, Any]]
     entity_keys: dict[str, str]  # main-table join key -> int | str
     derivations: list[dict[str, Any]]
     date_parts: dict[str, Any] | None
@@ -149,6 +150,10 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
         nullable = spec[name].nullable if name in spec else False
         required = name in keys or name == ds.event_timestamp or not nullable
         fields[name] = {"type": kind, "required": required}
+        if name in spec and spec[name].missing:  # how a batch file writes it, as in training
+            fields[name]["missing"] = spec[name].missing
+        if name in spec and spec[name].number_format:
+            fields[name]["number_format"] = spec[name].number_format
     date_parts = None
     if ds.date_parts:
         date_parts = ds.date_parts.model_dump()

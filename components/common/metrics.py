@@ -97,6 +97,34 @@ def holdout_metrics(
     return {name: float(metrics[name]()) for name in ([only] if only else metrics)}
 
 
+def holdout_noise(
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    task: str,
+    metric: str,
+    threshold: float = 0.5,
+    seed: int = 0,
+    resamples: int = 100,
+    cap: int = 20_000,
+) -> float:
+    """The standard error of the holdout's metric from bootstrap resamples of its rows: how far
+    another holdout of the same size would land by chance. A holdout over `cap` rows is resampled
+    `cap` at a time and the spread scaled to its size."""
+    n = len(y_true)
+    if n < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    size = min(n, cap)
+    values = []
+    for _ in range(resamples):
+        rows = rng.integers(0, n, size)
+        values.append(holdout_metrics(y_true[rows], y_score[rows], task, threshold, metric)[metric])
+    finite = np.asarray(values)[np.isfinite(values)]
+    if len(finite) < 2:
+        return float("nan")
+    return float(np.std(finite, ddof=1) * np.sqrt(size / n))
+
+
 def better(metric: str, challenger: float, champion: float) -> float:
     """How much better the challenger is (positive = better), whatever the metric's direction."""
     return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion

@@ -49,6 +49,20 @@ class ColumnSpec(Strict):
     min: float | None = None
     max: float | None = None
     allowed: list[str] | None = None
+    missing: list[str] = Field(
+        default_factory=list, description="text meaning no value here, e.g. ['unknown', '-']"
+    )
+    number_format: Literal["currency", "percent"] | None = Field(
+        None,
+        description="int/float written as text: currency ($1,234.50, 1.234,50 €, (12.00)) or "
+        "percent (45% is read as 45)",
+    )
+
+    @model_validator(mode="after")
+    def _numbers_only(self) -> ColumnSpec:
+        if self.number_format and self.type not in ("int", "float"):
+            raise ValueError(f"number_format: only for int or float columns, not {self.type}")
+        return self
 
 
 class AddMinutes(Strict):
@@ -149,7 +163,7 @@ class Table(Strict):
 class DateParts(Strict):
     column: str
     timezone: str | None = Field(None, description="default: dataset.timezone")
-    parts: list[Literal["hour", "dayofweek", "month", "day", "dayofyear", "weekofyear"]]
+    parts: list[Literal["year", "hour", "dayofweek", "month", "day", "dayofyear", "weekofyear"]]
 
 
 class Dataset(Strict):

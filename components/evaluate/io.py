@@ -20,7 +20,7 @@ from mlrig.components.common.catalog import (
     RUN_FILE,
 )
 from mlrig.components.common.contract import Contract
-from mlrig.components.common.metrics import holdout_metrics, scores
+from mlrig.components.common.metrics import holdout_metrics, holdout_noise, scores
 from mlrig.components.config.loader import from_json
 from mlrig.components.evaluate import depth
 
@@ -29,15 +29,22 @@ SCALED = {"rmse", "mae"}  # in the target's units: the margin is a fraction of t
 
 
 def disagreement(
-    cv: dict[str, float], holdout: dict[str, float], metric: str, margin: float
+    cv: dict[str, float],
+    holdout: dict[str, float],
+    metric: str,
+    margin: float,
+    noise: float = 0.0,
 ) -> str:
-    """A note when CV and holdout disagree by more than the margin (else empty). Errors in the
-    target's units (rmse, mae) compare as a fraction of the CV value: a gap of 0.1 is noise on
-    sales of 40 and everything on a target of 0.5."""
+    """A note when CV and holdout disagree by more than the margin and by more than chance (else
+    empty). Errors in the target's units (rmse, mae) compare as a fraction of the CV value: a gap
+    of 0.1 is noise on sales of 40 and everything on a target of 0.5. noise: the holdout metric's
+    standard error; a gap within two of it is what another holdout of that size could give."""
     cv_mean, value = cv.get(f"cv_{metric}_mean"), holdout.get(metric)
     if cv_mean is None or value is None or not (math.isfinite(cv_mean) and math.isfinite(value)):
         return ""
     gap = value - cv_mean
+    if math.isfinite(noise) and abs(gap) <= 2 * noise:
+        return ""
     if metric in SCALED:
         if abs(gap) <= margin * abs(cv_mean):
             return ""
@@ -46,9 +53,10 @@ def disagreement(
         return ""
     else:
         size = f"gap {gap:+.4f}, more than the margin {margin}"
+    chance = f", and more than twice the holdout's standard error {noise:.4f}" if noise else ""
     return (
         f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
-        f"({size}); trust the holdout, check for drift or leakage"
+        f"({size}{chance}); trust the holdout, check for drift or leakage"
     )
 
 
@@ -85,7 +93,10 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         importance = depth.permutation(model, holdout, y_true, contract, metric,
                                        cfg.model.random_state)  # fmt: skip
         metrics.update(info["cv"])
-        note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin)
+        noise = holdout_noise(y_true, y_score, contract.task, metric, contract.threshold,
+                              cfg.model.random_state)  # fmt: skip
+        metrics[f"holdout_{metric}_se"] = noise
+        note = disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin, noise)
         baseline = info.get("baseline") or {}
         sections: dict[str, dict[str, Any]] = {
             "Model": {

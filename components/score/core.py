@@ -16,7 +16,12 @@ class BatchError(ValueError):
 def request_columns(contract: Contract) -> dict[str, ColumnSpec]:
     """Validation rules of a batch input: each request field of its type, required ones set."""
     return {
-        name: ColumnSpec(type=spec["type"], nullable=not spec["required"])
+        name: ColumnSpec(
+            type=spec["type"],
+            nullable=not spec["required"],
+            missing=spec.get("missing", []),
+            number_format=spec.get("number_format"),
+        )
         for name, spec in contract.request_fields.items()
     }
 

@@ -36,12 +36,16 @@ def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataF
     they would be categories the model never saw); a CSV's separator is sniffed, its decimal
     mark and encoding are the training file's."""
     text = [n for n, spec in contract.request_fields.items() if spec["type"] in ("str", "datetime")]
-    main = loaded.config.dataset.tables[loaded.config.dataset.main].source
+    main = _training_source(loaded)
     same = (
         {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
     )
     source = FileSource(kind="file", path=input_path, **same)  # as the training file
     return read_source("input", source, loaded.root, text)
+
+
+def _training_source(loaded: LoadedConfig) -> object:
+    return loaded.config.dataset.tables[loaded.config.dataset.main].source
 
 
 def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -84,8 +88,10 @@ def score_frame(
     if missing:
         raise BatchError(f"--keep: {missing} not among the input's columns {list(frame.columns)}")
     raw = conform(contract, frame, keep)
+    main = _training_source(loaded)
+    decimal = main.decimal if isinstance(main, FileSource) else "."  # "1.234,50 €" as in training
     ok, rejected, report = validate_table(
-        "input", raw, request_columns(contract), contract.timezone, keep
+        "input", raw, request_columns(contract), contract.timezone, keep, decimal
     )
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
         inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)

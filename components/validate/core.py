@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.common.catalog import REASON
+from mlrig.components.common.number_text import as_missing, read_numbers
 from mlrig.components.common.tables import clear_of
 from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.schema import ColumnSpec
@@ -50,9 +51,10 @@ class SchemaError(ValueError):
 BOOL_TEXT = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
 
 
-def _cast(series: pd.Series, kind: str, timezone: str) -> pd.Series:
+def _cast(series: pd.Series, spec: ColumnSpec, timezone: str, decimal: str) -> pd.Series:
+    kind = spec.type
     if kind in ("int", "float"):
-        values = pd.to_numeric(series, errors="coerce").astype("float64")
+        values = read_numbers(series, spec.number_format, decimal).astype("float64")
         values = values.where(~np.isinf(values))  # inf, -inf: no model takes them (flagged)
         if kind == "int":  # 3.5 is not an int; 3.0 is
             values = values.where(values.isna() | (values == values.round()))
@@ -80,9 +82,12 @@ def validate_table(
     columns: dict[str, ColumnSpec],
     timezone: str = "UTC",
     passthrough: tuple[str, ...] | list[str] = (),
+    decimal: str = ".",
 ) -> tuple[pd.DataFrame, pd.DataFrame, TableReport]:
     """Return (accepted rows, rejected rows with a _reason column, report).
 
+    A column's `missing` texts are read as no value, its `number_format` (and the source's
+    decimal mark) say how numbers written as text are read.
     Every row ends up in exactly one of the two frames; the first rule a row breaks is its reason.
     Passthrough columns (a row id, a label) are copied to the accepted rows untouched.
     """
@@ -92,8 +97,8 @@ def validate_table(
     typed = pd.DataFrame(index=frame.index)
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for col, spec in columns.items():
-        raw = frame[col]
-        values = _cast(raw, spec.type, timezone)
+        raw = as_missing(frame[col], spec.missing)
+        values = _cast(raw, spec, timezone, decimal)
         if spec.type in ("int", "float"):
             infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
             _flag(reasons, infinite, f"{col}: not a finite number")

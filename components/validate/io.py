@@ -13,6 +13,7 @@ from mlrig.components.common.catalog import INGESTED_AT, QUARANTINE_REPORT, REAS
 from mlrig.components.common.contract import label_classes
 from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.loader import from_json
+from mlrig.components.config.schema import FileSource
 from mlrig.components.validate.core import (
     TableReport,
     check_rejections,
@@ -41,7 +42,10 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
     qdir.mkdir(parents=True, exist_ok=True)
     with events.stage("validate") as out:
         for name, spec in ds.tables.items():
-            ok, rejected, rep = validate_table(name, raw[name], spec.columns, ds.timezone)
+            decimal = spec.source.decimal if isinstance(spec.source, FileSource) else "."
+            ok, rejected, rep = validate_table(
+                name, raw[name], spec.columns, ds.timezone, decimal=decimal
+            )
             ok = apply_derivations(ok, spec.derive)
             extra_rejects: list[pd.DataFrame] = []
             if name == ds.main:

@@ -150,6 +150,31 @@ def test_cv_holdout_disagreement_is_relative_for_errors_in_the_targets_units():
     assert "more than the margin 0.05" in note
 
 
+def test_a_gap_within_the_holdouts_own_noise_is_not_called_disagreement():
+    """A 240-row holdout of a target with noise 50,000 lands a few thousand away from CV by
+    chance: the bootstrap standard error says how far, and only a gap beyond twice it is
+    flagged. The same gap on a large, precise holdout is."""
+    from mlrig.components.common.metrics import holdout_noise
+    from mlrig.components.evaluate.io import disagreement
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(0, 50_000, 240)
+    noise = holdout_noise(y, np.zeros(240), "regression", "rmse", seed=1)
+    assert 1_500 < noise < 3_500  # about 50,000 / sqrt(2 * 240) = 2,282
+    cv, holdout = {"cv_rmse_mean": 50_000.0}, {"rmse": 54_200.0}  # 8.4% apart
+    assert disagreement(cv, holdout, "rmse", 0.05, noise) == ""
+    assert "8.4% of CV" in disagreement(cv, holdout, "rmse", 0.05, 500.0)
+    assert "twice the holdout's standard error 500.0000" in disagreement(
+        cv, holdout, "rmse", 0.05, 500.0
+    )
+    labels = rng.integers(0, 2, 50_000)
+    score = labels * 0.3 + rng.random(50_000) * 0.7  # ROC-AUC about 0.8
+    proba = np.column_stack([1 - score, score])
+    small = holdout_noise(labels[:500], proba[:500], "binary", "roc_auc", seed=1, resamples=50)
+    large = holdout_noise(labels, proba, "binary", "roc_auc", seed=1, resamples=50)  # capped
+    assert 0 < large < small / 5  # 100x the rows: about a tenth of the spread
+
+
 def test_report_is_html_with_plots():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 200)

@@ -188,3 +188,112 @@ def test_a_windows_encoded_csv_gets_its_encoding(tmp_path):
     from mlrig.components.ingest.sources import read_source
 
     assert set(read_source("main", main.source, tmp_path, ["city"]).city) == {"Montréal", "Zürich"}
+
+
+def test_numbers_written_as_text_are_numbers_and_a_yes_no_target_is_positive_on_yes(tmp_path):
+    """A spreadsheet export: prices with currency signs and grouping, percentages, an age with
+    'unknown' and '-' for no value. Each becomes a number (not an identifier, not 70
+    categories), init says how it reads each, and validate reads them so. 'yes' is the positive
+    class of a yes/no target even when it is the common one."""
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "price": [f"${1000 + 37.5 * i:,.2f}" for i in range(rows)],
+            "discount": [f"{i % 40}%" for i in range(rows)],
+            "age": [str(20 + i) for i in range(rows - 3)] + ["unknown", "-", "Unknown"],
+            "paid": ["yes"] * 45 + ["no"] * 15,
+        }
+    )
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "orders.csv"), "--target", "paid",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "'price' is read as amounts" in said and "'discount' is read as percentages" in said
+    assert "'-', 'unknown' read as no value (3 of 60 rows" in said
+    cfg = load(out).config
+    columns = cfg.dataset.tables["main"].columns
+    assert (columns["price"].type, columns["price"].number_format) == ("float", "currency")
+    assert (columns["discount"].type, columns["discount"].number_format) == ("float", "percent")
+    assert (columns["age"].type, columns["age"].missing) == ("int", ["-", "unknown"])
+    assert cfg.dataset.positive_label == "yes"
+    from mlrig.components.common.contract import draft
+    from mlrig.components.score.core import request_columns
+    from mlrig.components.validate.core import validate_table
+
+    ok, rejected, _ = validate_table("main", frame, columns)
+    assert rejected.empty and ok["price"][1] == 1037.5 and ok["age"].isna().sum() == 3
+    # a batch to score is read by the same rules: they travel in the model's contract
+    batch = request_columns(draft(cfg, None))
+    assert batch["price"].number_format == "currency" and batch["age"].missing == ["-", "unknown"]
+
+
+def test_a_date_that_is_not_the_event_time_gives_its_year(tmp_path):
+    """A house's build date: its year is the signal. The event time's year is not a part
+    (later events would all fall past the years the model saw)."""
+    frame = pd.DataFrame(
+        {
+            "built": [f"{1950 + i}-0{1 + i % 9}-15" for i in range(40)],
+            "sold": [f"2024-0{1 + i % 9}-0{1 + i % 9}" for i in range(40)],
+            "area": [50.0 + i for i in range(40)],
+            "price": [1000.0 * i for i in range(40)],
+        }
+    )
+    frame.to_csv(tmp_path / "houses.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    args = ["init", str(tmp_path / "houses.csv"), "--target", "price", "--out", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert load(out).config.dataset.date_parts.parts[0] == "year"
+    timed = CliRunner().invoke(app, [*args, "--timestamp", "sold", "--force"])
+    assert timed.exit_code == 0, timed.output
+    assert "year" not in load(out).config.dataset.date_parts.parts
+
+
+def _sales(days: int, stores: int) -> pd.DataFrame:
+    dates = pd.date_range("2024-01-01", periods=days, freq="D").strftime("%Y-%m-%d")
+    return pd.DataFrame(
+        [
+            {"store": s, "date": d, "promo": (s + i) % 3 == 0, "sales": 100.0 * s + i % 7}
+            for s in range(1, stores + 1)
+            for i, d in enumerate(dates)
+        ]
+    )
+
+
+def test_events_by_entity_get_their_own_history_as_features(tmp_path):
+    """A store's daily sales with --entity and --timestamp: init adds an aggregate view of the
+    table's own past per store (windows fitted to the data's pace), keeps the table's columns
+    as model inputs, and says what the view assumes about the target."""
+    _sales(120, 3).to_csv(tmp_path / "sales.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "sales.csv"), "--target", "sales",
+                                      "--entity", "store", "--timestamp", "date",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert (
+        "features.views.store_history: per store, its earlier events over the last 7, 28 " in said
+    )
+    assert "mean and max of 'sales'" in said and "known only later, remove" in said
+    cfg = load(out).config
+    (view,) = cfg.features.views
+    assert (view.kind, view.table, view.entity, view.timestamp) == ("aggregate", "main", "store",
+                                                                    "date")  # fmt: skip
+    assert [a.window_days for a in view.aggregations] == [[7.0, 28.0], [7.0, 28.0]]
+    assert view.aggregations[1].column == "sales" and view.recency
+    assert cfg.dataset.request_features == ["promo"]
+
+
+def test_entities_seen_once_or_twice_get_no_history_view(tmp_path):
+    """Orders keyed by order id: every key is one event, so there is no past to aggregate and the
+    table stays flat (every column a request field)."""
+    frame = _sales(2, 40)
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "sales.csv"), "--target", "sales",
+                                      "--entity", "store", "--timestamp", "date",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cfg = load(out).config
+    assert cfg.features.views == [] and cfg.dataset.request_features == ["promo"]
