@@ -2,7 +2,8 @@
 
 Column types are inferred from the data, text columns become categoricals, the task follows from
 the target (numbers with many distinct values: regression; otherwise classification), and a
-binary target's positive label is 'yes' of yes/no-like labels, else its rarer class. Nothing else needs editing for a first run.
+binary target's positive label is 'yes' of yes/no-like labels, else its rarer class. Nothing else
+needs editing for a first run.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def build_config(
     encoding: str = "utf-8",
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, NumberText]]:
     """The config of a flat table (all features come with the request), the columns it leaves
-    out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's field separator and encoding as sniffed."""
+    out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's
+    field separator and encoding as sniffed."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:

@@ -2,8 +2,8 @@
 ("$1,234.50", "1.234,50 €", "(12.00)"), percentages ("45%"), and placeholders that mean "no value"
 ("unknown", "-", "?").
 
-A column's `number_format` (currency or percent) and `missing` list say how validate reads it; `mlrig
-init` finds both (`sniff`). A percentage is read as the number written: "45%" is 45.
+A column's `number_format` (currency or percent) and `missing` list say how validate reads
+it; `mlrig init` finds both (`sniff`). A percentage is read as the number written: "45%" is 45.
 """
 
 from __future__ import annotations
