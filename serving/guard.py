@@ -55,6 +55,13 @@ class JsonOnly:
         await self.app(scope, receive, send)
 
 
+def field_loc(loc: list[Any]) -> list[Any]:
+    """Where an error is, down to the field: pydantic adds the member of a nullable field's type
+    union (['age', 'int'], ['rows', 0, 'age', 'float']), which names no part of the request."""
+    field = 2 if len(loc) > 2 and loc[0] == "rows" and isinstance(loc[1], int) else 0
+    return loc[: field + 1]
+
+
 def user_body(status: int, raw: bytes) -> dict[str, Any] | None:
     """The body to send instead of BentoML's, or None to keep it."""
     try:
@@ -63,11 +70,15 @@ def user_body(status: int, raw: bytes) -> dict[str, Any] | None:
         body = None
     if not isinstance(body, dict) or "detail" not in body or not isinstance(body["detail"], list):
         return None
-    detail = [
-        {"loc": list(d.get("loc") or []), "msg": str(d.get("msg", "")),
-         "type": str(d.get("type", "value_error"))}
-        for d in body["detail"] if isinstance(d, dict)
-    ]  # fmt: skip
+    detail: list[dict[str, Any]] = []
+    for d in body["detail"]:
+        if not isinstance(d, dict):
+            continue
+        loc = field_loc(list(d.get("loc") or []))
+        if any(seen["loc"] == loc for seen in detail):  # int | float: one error per field
+            continue
+        detail.append({"loc": loc, "msg": str(d.get("msg", "")),
+                       "type": str(d.get("type", "value_error"))})  # fmt: skip
     fields = sorted({str(d["loc"][0]) for d in detail if d["loc"]})
     summary = f"invalid request: {', '.join(fields)}" if fields else "invalid request body"
     return {"error": summary, "detail": detail}

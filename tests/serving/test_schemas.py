@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from mlrig.serving.schemas import request_model
+from mlrig.serving.schemas import batch_model, request_model
 
 Model = request_model({"tailnum": "str", "sched_dep": "datetime", "seats": "float", "n": "int"})
 GOOD = {"tailnum": "N1", "sched_dep": "2013-12-30T08:15:00", "seats": 150, "n": 2}
@@ -82,3 +82,24 @@ def test_columns_pydantic_cannot_name_are_fields_by_their_column_name():
     with pytest.raises(ValidationError) as info:  # only the column name is accepted
         model.model_validate({**body, inner: "b"})
     assert _fields(info.value) == {inner}
+
+
+def test_a_bad_nullable_field_is_one_error_at_the_field():
+    """pydantic reports a nullable int against each member of int | float, with the member in
+    the location; the answer names the field once, as it does for a required one."""
+    import json
+
+    from pydantic import ValidationError
+
+    from mlrig.serving.guard import user_body
+
+    model = request_model({"age": {"type": "int", "required": False}, "x": "float"})
+    batch = batch_model(model, 5)
+    for bad, where in [(model, {"age": "unknown", "x": 1.0}),
+                       (batch, {"rows": [{"x": 1.0}, {"age": "unknown", "x": 1.0}]})]:  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            bad(**where)
+        raw = json.dumps({"detail": exc.value.errors(include_url=False, include_context=False)})
+        body = user_body(400, raw.encode())
+        locs = [d["loc"] for d in body["detail"]]
+        assert locs == ([["age"]] if bad is model else [["rows", 1, "age"]]), locs
