@@ -80,8 +80,10 @@ class Contract:
 
     def encode(self, labels: pd.Series) -> np.ndarray:
         """Original labels -> 0..k-1 (binary: the positive label is 1); unknown labels -> -1."""
-        index = {_key(c): i for i, c in enumerate(self.classes)}
-        codes = {v: index.get(_key(v), -1) for v in labels.dropna().unique()}  # per distinct label
+        index = {label_key(c): i for i, c in enumerate(self.classes)}
+        codes = {
+            v: index.get(label_key(v), -1) for v in labels.dropna().unique()
+        }  # per distinct label
         return labels.map(codes).fillna(-1).to_numpy(dtype=int)
 
     def targets(self, frame: pd.DataFrame) -> np.ndarray:
@@ -97,7 +99,7 @@ class Contract:
         return [n for n, f in self.request_fields.items() if f["required"]]
 
 
-def _key(value: Any) -> str:
+def label_key(value: Any) -> str:
     """Labels compare by value across types: 1, 1.0, '1', True and 'true' mean the same class
     (a bool target is read as 1/0)."""
     if isinstance(value, bool | np.bool_):
@@ -118,20 +120,25 @@ def plain(value: Any) -> Any:
     return value
 
 
-def label_classes(labels: pd.Series, task: str, positive: Any = None) -> tuple[str, list[Any], Any]:
+def label_classes(
+    labels: pd.Series, task: str, positive: Any = None, kind: str | None = None
+) -> tuple[str, list[Any], Any]:
     """(task, classes, positive label) for a target column. Binary: [negative, positive], the
-    positive label from the config or else the larger of the two; multiclass: sorted."""
+    positive label from the config or else the larger of the two; multiclass: sorted. kind: the
+    target column's type; a bool target (read as 1/0) has the classes False and True."""
     if task == "regression":
         return "regression", [], None
-    values = sorted({plain(v) for v in labels.dropna().unique()}, key=_key)
+    values = sorted({plain(v) for v in labels.dropna().unique()}, key=label_key)
+    if kind == "bool":
+        values = [bool(v) for v in values]
     if len(values) < 2:
         raise ValueError(f"target has a single class {values}: nothing to classify")
     if len(values) == 2:
         pos = values[1] if positive is None else positive
-        matches = [v for v in values if _key(v) == _key(pos)]
+        matches = [v for v in values if label_key(v) == label_key(pos)]
         if not matches:
             raise ValueError(f"dataset.positive_label: {pos!r} is not one of the labels {values}")
-        neg = next(v for v in values if _key(v) != _key(pos))
+        neg = next(v for v in values if label_key(v) != label_key(pos))
         return "binary", [neg, matches[0]], matches[0]
     if positive is not None:
         raise ValueError(f"dataset.positive_label: the target has {len(values)} classes")

@@ -21,7 +21,7 @@ from mlrig.components.common.catalog import (
     METRICS_FILE,
     RUN_FILE,
 )
-from mlrig.components.common.contract import Contract
+from mlrig.components.common.contract import Contract, label_key
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.common.registry import NoVersion, Pinned, load_alias
 from mlrig.components.config.loader import LoadedConfig, from_json
@@ -36,7 +36,9 @@ def champion_on(
     lacking = [f for f in contract.required_fields() if f not in holdout]
     if lacking:
         return None, f"the champion needs request fields {lacking} that this data lacks"
-    if contract.is_classifier and [str(c) for c in contract.classes] != [str(c) for c in classes]:
+    if contract.is_classifier and [label_key(c) for c in contract.classes] != [
+        label_key(c) for c in classes
+    ]:
         return None, f"the champion's classes {contract.classes} differ from {classes}"
     cols = [c for c in contract.request_fields if c in holdout]
     rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]

@@ -66,8 +66,12 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
     frame = tables.read_tables(training_dir)[TRAINING_SET]
     contract = Contract.load(training_dir)
     with events.stage("train") as out:
+        main = cfg.dataset.tables[cfg.dataset.main].all_columns()
         contract.task, contract.classes, contract.positive_label = label_classes(
-            frame[contract.target], cfg.dataset.task, cfg.dataset.positive_label
+            frame[contract.target],
+            cfg.dataset.task,
+            cfg.dataset.positive_label,
+            main.get(contract.target),
         )
         timed = contract.event_time is not None
         if timed:

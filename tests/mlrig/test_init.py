@@ -120,6 +120,10 @@ def test_a_bool_target_and_columns_without_information(tmp_path):
     assert label_classes(labels, "classification")[1:] == ([0, 1], 1)
     for written in ("True", "true", True, 1):  # what a user may write as the positive label
         assert label_classes(labels, "classification", written)[2] == 1
+    # the model's classes of a bool target are False and True: it answers true/false
+    classes = label_classes(labels, "classification", None, "bool")[1:]
+    assert classes == ([False, True], True) and all(type(c) is bool for c in classes[0])
+    assert label_classes(labels, "classification", "True", "bool")[2] is True
 
 
 def test_a_text_column_with_a_value_per_row_is_an_identifier_not_a_feature(tmp_path):
