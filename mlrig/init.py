@@ -276,9 +276,26 @@ def notes(
     time columns, the task."""
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
     said += [how.note(name, len(frame)) for name, how in numbers.items()]
+    said += _duplicate_notes(frame)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
     return said + time_notes(config) + _task_note(frame, config)
+
+
+def _duplicate_notes(frame: pd.DataFrame) -> list[str]:
+    """A header naming two columns alike: pandas reads the second 'a' as 'a.1'. Say so, since
+    the config, requests and batch files then use that name."""
+    names = {str(c) for c in frame.columns}
+    out = []
+    for name in names:
+        match = re.fullmatch(r"(.+)\.(\d+)", name)
+        if match and match.group(1) in names:
+            first = match.group(1)
+            out.append(
+                f"'{name}': the file has more than one column '{first}'; a later one is read "
+                f"as '{name}' (rename it in the file to say what it holds)"
+            )
+    return sorted(out)
 
 
 def _task_note(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

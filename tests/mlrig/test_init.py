@@ -301,3 +301,15 @@ def test_entities_seen_once_or_twice_get_no_history_view(tmp_path):
     assert result.exit_code == 0, result.output
     cfg = load(out).config
     assert cfg.features.views == [] and cfg.dataset.request_features == ["promo"]
+
+
+def test_a_header_naming_two_columns_alike_is_said(tmp_path):
+    (tmp_path / "dup.csv").write_text("a,b,a,y\n" + "".join(f"{i},x,{i * 2},{i % 2}\n"
+                                                          for i in range(30)))  # fmt: skip
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "dup.csv"), "--target", "y",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "'a.1': the file has more than one column 'a'; a later one is read as 'a.1'" in said
+    assert "a.1" in load(out).config.dataset.tables["main"].columns
