@@ -8,6 +8,7 @@ needs editing for a first run.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,10 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
             out[str(name)] = "it has no values"
             continue
         distinct = present.astype(str).str.strip().nunique()
-        if _saved_index(str(name), present, distinct):
+        if _nested(present):
+            out[str(name)] = ("it holds lists or records (JSON), not one value per row; flatten "
+                              "it into columns to use it")  # fmt: skip
+        elif _saved_index(str(name), present, distinct):
             out[str(name)] = "a row number saved without a header (pandas' index)"
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
@@ -138,6 +142,27 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
                 "predictions"
             )
     return out
+
+
+def _headerless_hint(frame: pd.DataFrame) -> str:
+    """A header of numbers (as a file without a header row reads): say what is likely wrong."""
+    names = pd.Series([str(c) for c in frame.columns])
+    numbers = pd.to_numeric(names, errors="coerce").notna()
+    if numbers.mean() < 0.5:
+        return ""
+    return ("; the first row holds values, not names: the file seems to have no header row. "
+            "Add one (the names, separated as the values are) as its first line")  # fmt: skip
+
+
+def _nested(present: pd.Series) -> bool:
+    """Cells of lists or records, as a source reads them: JSON text starting with [ or {."""
+    head = present.head(200).astype(str).str.strip()
+    if not head.str.match(r"^[\[{]").all():
+        return False
+    try:
+        return all(isinstance(json.loads(v), list | dict) for v in head)
+    except ValueError:
+        return False
 
 
 def _saved_index(name: str, present: pd.Series, distinct: int) -> bool:
@@ -185,7 +210,8 @@ def build_config(
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
-            raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})")
+            raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})"
+                            + _headerless_hint(frame))  # fmt: skip
     # 3,5 is a number only where ',' does not separate the fields
     frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
     frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.resources
 import io
+import json
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 
 from mlrig.components.config import env
@@ -122,6 +124,26 @@ def _read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(payload)
 
 
+def _json_text(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+def nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and records in cells (parquet list/struct columns, nested JSON) as JSON text: one
+    value per cell that hashes, validates and is kept as it came."""
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        head = frame[name].dropna().head(1000)  # a column of records holds them from its start
+        if head.map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
+            frame[name] = frame[name].map(_json_text)
+    return frame
+
+
 def read_source(
     name: str, src: SourceLocation, root: Path, text: list[str] | None = None
 ) -> pd.DataFrame:
@@ -129,10 +151,10 @@ def read_source(
     SourceError naming the table."""
     try:
         if isinstance(src, FileSource):
-            return _read_file(src, root, text or [])
+            return nested_as_json(_read_file(src, root, text or []))
         if isinstance(src, SqlSource):
-            return _read_sql(src)
-        return _read_http(src, text or [])
+            return nested_as_json(_read_sql(src))
+        return nested_as_json(_read_http(src, text or []))
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None
     except Exception as exc:  # driver, network and parser errors all surface the same way

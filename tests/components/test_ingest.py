@@ -129,3 +129,16 @@ def test_a_spreadsheet_is_named_and_a_compressed_csv_is_read(tmp_path):
     )
     frame = read_source("t", FileSource(kind="file", path="t.csv.gz"), tmp_path)
     assert frame.city.tolist() == ["Montréal", "Zürich"]
+
+
+def test_lists_and_records_in_cells_are_kept_as_json_text(tmp_path):
+    """A parquet list/struct column (and nested JSON) held arrays and dicts that stopped ingest
+    at its hash ('unhashable type: numpy.ndarray'); they are read as JSON text, nothing lost."""
+    frame = pd.DataFrame({"tags": [["a", "b"], ["c"], []], "meta": [{"k": 1}, {"k": 2}, None],
+                          "v": [1.0, 2.0, 3.0]})  # fmt: skip
+    frame.to_parquet(tmp_path / "nested.parquet")
+    got = read_source("t", FileSource(kind="file", path="nested.parquet"), tmp_path)
+    assert got["tags"].tolist() == ['["a", "b"]', '["c"]', "[]"]
+    assert [json.loads(v) if v else v for v in got["meta"]] == [{"k": 1}, {"k": 2}, None]
+    assert got["v"].tolist() == [1.0, 2.0, 3.0]
+    assert content_hash(got) == content_hash(got.copy())

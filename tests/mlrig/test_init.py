@@ -313,3 +313,22 @@ def test_a_header_naming_two_columns_alike_is_said(tmp_path):
     said = " ".join(result.output.split())
     assert "'a.1': the file has more than one column 'a'; a later one is read as 'a.1'" in said
     assert "a.1" in load(out).config.dataset.tables["main"].columns
+
+
+def test_nested_columns_are_left_out_and_a_file_without_header_is_named(tmp_path):
+    frame = pd.DataFrame({"tags": [["a", "b"][: 1 + i % 2] for i in range(30)],
+                          "v": [float(i) for i in range(30)], "y": [i % 2 for i in range(30)]})  # fmt: skip
+    frame.to_parquet(tmp_path / "nested.parquet")
+    out = tmp_path / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "nested.parquet"), "--target", "y",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "'tags' is left out of the config: it holds lists or records (JSON)" in " ".join(
+        result.output.split()
+    )
+    assert "tags" not in load(out).config.dataset.tables["main"].columns
+    frame[["v", "y"]].to_csv(tmp_path / "bare.csv", index=False, header=False)
+    bare = CliRunner().invoke(app, ["init", str(tmp_path / "bare.csv"), "--target", "y",
+                                    "--out", str(tmp_path / "b.yaml")])  # fmt: skip
+    assert bare.exit_code == 2
+    assert "the file seems to have no header row" in " ".join(bare.output.split())
