@@ -2,7 +2,8 @@
 
 Zoned values are converted to UTC. Naive values are read in the dataset's time zone: a time in
 a DST gap is moved forward by the gap, an ambiguous (repeated) hour is taken as the later,
-standard-time instance. Values that are not times, or outside pandas' range (years 1677-2262),
+standard-time instance. Dates written day first (13/01/2023) are read day first throughout their
+column. Values that are not times, or outside pandas' range (years 1677-2262),
 become NaT, which validation reports.
 """
 
@@ -26,12 +27,24 @@ def _aware(value: object) -> bool:
     return False
 
 
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+
+
+def day_first(values: pd.Series) -> bool:
+    """Whether dates such as 05/01/2023 put the day first: some value's first number is over
+    12 (13/01/2023) and none's second is. Read one by one, 05/01/2023 would be 1 May beside
+    13/01/2023 as 13 January: a column must be read one way."""
+    parts = values.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
+    return bool(len(parts)) and bool((parts[0] > 12).any()) and not bool((parts[1] > 12).any())
+
+
 def _parse(values: pd.Series, utc: bool) -> pd.Series:
     out = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
     retry = out.isna() & values.notna()
-    if retry.any():  # other spellings (2012/01/01, 01/02/2012 10:00)
+    if retry.any():  # other spellings (2012/01/01, 01/02/2012 10:00, 13.01.2012)
         out = out.astype(object)
-        out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc)
+        out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc,
+                                    dayfirst=day_first(values[retry]))  # fmt: skip
         out = pd.to_datetime(out, utc=utc)
     return out
 

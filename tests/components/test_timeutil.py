@@ -40,3 +40,14 @@ def test_replay_months_start_at_local_midnight():
         "2024-11-01 00:00:00-04:00",
         "2024-11-26 20:00:00-05:00",
     ]
+
+
+def test_dates_written_day_first_are_read_day_first_throughout_their_column():
+    """13/01/2023 shows the day comes first: 05/01/2023 beside it is 5 January, not 1 May (read
+    one by one, the same column held both readings). Month-first columns stay month first."""
+    european = to_utc(pd.Series(["05/01/2023", "13/01/2023", "13.02.2023 10:00", "2023-03-01"]),
+                      "UTC")  # fmt: skip
+    assert [str(t.date()) for t in european] == ["2023-01-05", "2023-01-13", "2023-02-13",
+                                                 "2023-03-01"]  # fmt: skip
+    american = to_utc(pd.Series(["05/01/2023", "01/13/2023"]), "UTC")
+    assert [str(t.date()) for t in american] == ["2023-05-01", "2023-01-13"]
