@@ -8,6 +8,7 @@ its own target.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -45,16 +46,17 @@ def history_view(
     if events.empty or events.median() < MIN_EVENTS_PER_ENTITY:
         return None
     ds = config["dataset"]
-    target_type = ds["tables"]["main"]["columns"][ds["target"]]["type"]
     days = windows(frame, keys, timestamp)
     aggregations: list[dict[str, Any]] = [{"functions": ["count"], "window_days": days}]
     binary = ds["task"] == "classification" and frame[ds["target"]].dropna().nunique() == 2
-    zero_one = binary and target_type in ("int", "bool") and ds.get("positive_label") is None
-    if ds["task"] == "regression" or zero_one:  # amounts, or 0/1 classes: their mean is a rate
+    rate_of = None
+    if ds["task"] == "regression" or (binary and ds.get("positive_label") is None):
+        rate_of = ds["target"]  # amounts, or 0/1 classes: their mean is a rate
+    elif binary:  # 'yes'/'no': a 1/0 column of the positive class, derived in validate
+        rate_of = _positive_column(config, frame)
+    if rate_of is not None:
         functions = ["mean", "max"] if ds["task"] == "regression" else ["mean"]
-        aggregations.append(
-            {"column": ds["target"], "functions": functions, "window_days": list(days)}
-        )
+        aggregations.append({"column": rate_of, "functions": functions, "window_days": list(days)})
     return {
         "name": f"{'_'.join(keys)}_history",
         "kind": "aggregate",
@@ -66,14 +68,35 @@ def history_view(
     }
 
 
+def _positive_column(config: dict[str, Any], frame: pd.DataFrame) -> str:
+    """Add to the main table a derived column, 1 where the target is the positive class; its
+    name ('fraud_yes')."""
+    ds = config["dataset"]
+    target, positive = ds["target"], ds["positive_label"]
+    name = re.sub(r"\W+", "_", f"{target}_{positive}").strip("_") or "positive"
+    while name in frame.columns:
+        name += "_"
+    main = ds["tables"][ds["main"]]
+    main.setdefault("derive", []).append(
+        {"name": name, "equals": {"column": target, "value": positive}}
+    )
+    return name
+
+
 def note(view: dict[str, Any], target: str) -> str:
     """What init says about the view it wrote."""
     days = view["aggregations"][0]["window_days"]
     over = f"the last {', '.join(f'{d:g}' for d in days)} days and all history" if days else (
         "all history")  # fmt: skip
-    of_target = [a["functions"] for a in view["aggregations"] if a.get("column") == target]
+    of_target = [(a["column"], a["functions"]) for a in view["aggregations"] if a.get("column")]
     uses_target = bool(of_target)
-    what = f"count, {' and '.join(of_target[0])} of '{target}'" if uses_target else "count"
+    what = "count"
+    if uses_target:
+        column, functions = of_target[0]
+        rate = (
+            "" if column == target else f" ('{column}': 1 where '{target}' is the positive class)"
+        )
+        what = f"count, {' and '.join(functions)} of '{column}'{rate}"
     said = (f"features.views.{view['name']}: per {view['entity']}, its earlier events over {over} "
             f"({what}) and the days since its first and last event are model inputs, each row "
             "seeing only events before it")  # fmt: skip

@@ -25,7 +25,7 @@ import pandas as pd
 
 from mlrig.components.common.assemble import DAY_SECONDS, FeatureSource, _text, assemble
 from mlrig.components.common.catalog import EVENT_TS
-from mlrig.components.common.contract import Contract
+from mlrig.components.common.contract import Contract, label_key
 from mlrig.components.common.online_store import missing as is_missing
 from mlrig.components.common.timeutil import _aware
 from mlrig.components.config.schema import Derivation
@@ -158,6 +158,11 @@ class RowAssembler:
                     raise Fallback("concat of a value that is not text or an integer")
                 parts.append(str(value))
             return spec.concat.sep.join(parts)
+        if spec.equals:
+            value = row[spec.equals.column]
+            if is_missing(value):
+                return NAN
+            return float(label_key(value) == label_key(spec.equals.value))
         assert spec.greater_than is not None
         value = _number(row[spec.greater_than.column])
         return NAN if math.isnan(value) else float(value > spec.greater_than.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlrig.components.common.contract import label_key
 from mlrig.components.config.schema import Derivation
 
 
@@ -20,6 +21,11 @@ def _apply_one(frame: pd.DataFrame, spec: Derivation) -> pd.Series:
         for part in parts[1:]:
             joined = joined + spec.concat.sep + part
         return joined.astype(object).where(joined.notna(), None)
+    if spec.equals:
+        target = label_key(spec.equals.value)
+        values = frame[spec.equals.column]
+        hit = values.map(lambda v: label_key(v) == target if pd.notna(v) else False)
+        return hit.astype("float64").where(values.notna())
     assert spec.greater_than is not None
     values = pd.to_numeric(frame[spec.greater_than.column], errors="coerce")
     return (values > spec.greater_than.value).astype("float64").where(values.notna())

@@ -81,20 +81,30 @@ class GreaterThan(Strict):
     value: float
 
 
+class Equals(Strict):
+    column: str
+    value: Label
+
+
+DERIVATION_KINDS = ("add_minutes", "concat", "greater_than", "equals")
+
+
 class Derivation(Strict):
-    """A column computed from others, e.g. a route key or a label."""
+    """A column computed from others, e.g. a route key or a label. equals: 1 where the column
+    holds the value (a class such as 'yes'; true/1/1.0 alike), 0 elsewhere, null where null."""
 
     name: str
     add_minutes: AddMinutes | None = None
     concat: Concat | None = None
     greater_than: GreaterThan | None = None
+    equals: Equals | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Derivation:
-        kinds = [k for k in ("add_minutes", "concat", "greater_than") if getattr(self, k)]
+        kinds = [k for k in DERIVATION_KINDS if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError(
-                f"derivation '{self.name}' needs exactly one of add_minutes, concat, greater_than"
+                f"derivation '{self.name}' needs exactly one of {', '.join(DERIVATION_KINDS)}"
             )
         return self
 
@@ -103,6 +113,8 @@ class Derivation(Strict):
             return [self.add_minutes.to, *self.add_minutes.minutes]
         if self.concat:
             return list(self.concat.columns)
+        if self.equals:
+            return [self.equals.column]
         assert self.greater_than is not None
         return [self.greater_than.column]
 

@@ -98,6 +98,25 @@ def test_derivations_and_missing_target_split():
     assert len(kept) == 1 and dropped["_reason"].tolist() == ["late: missing (target)"]
 
 
+def test_an_equals_derivation_marks_a_class_in_any_spelling():
+    """1 where the column holds the class (True, 'true', 1 and 1.0 alike), 0 elsewhere, null
+    where null; the one-row serving path computes it the same way."""
+    from mlrig.components.common.assemble_one import RowAssembler
+
+    frame = pd.DataFrame({"fraud": ["yes", "no", None, "YES"], "flag": [True, 1.0, "false", None]})
+    specs = [Derivation(name="fraud_yes", equals={"column": "fraud", "value": "yes"}),
+             Derivation(name="flagged", equals={"column": "flag", "value": "true"})]  # fmt: skip
+    out = apply_derivations(frame, specs)
+    assert out["fraud_yes"].tolist()[:2] == [1.0, 0.0] and pd.isna(out["fraud_yes"][2])
+    assert out["fraud_yes"][3] == 0.0  # classes are compared as written: 'YES' is not 'yes'
+    assert out["flagged"].tolist()[:3] == [1.0, 1.0, 0.0] and pd.isna(out["flagged"][3])
+    for row in frame.to_dict("records"):
+        for spec in specs:
+            one = RowAssembler._derived(None, row, spec)  # type: ignore[arg-type]
+            want = apply_derivations(pd.DataFrame([row]), [spec])[spec.name][0]
+            assert (pd.isna(one) and pd.isna(want)) or one == want
+
+
 def test_serving_derivations_skip_what_the_request_lacks():
     specs = [
         Derivation(name="ts", add_minutes={"to": "t", "minutes": ["m"]}),
