@@ -36,6 +36,10 @@ def monitor_drift(
         f"{result['reference_rows']} reference rows; drifted: [bold]{drifted}[/]; "
         f"prediction PSI {result['prediction_drift']['psi']:.3f}"
     )
+    if result.get("moved_with_time"):
+        console.print(
+            f"moved with time, not counted as drift: {', '.join(result['moved_with_time'])}"
+        )
     console.print(f"report: {result['report']}")
 
 

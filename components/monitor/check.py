@@ -16,7 +16,7 @@ from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor import gauges
-from mlrig.components.monitor.drift import feature_drift, summary
+from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary
 from mlrig.components.monitor.predlog import PredictionLog, features_of, log_path
 
 MAX_PLOTS = 12
@@ -97,7 +97,9 @@ def drift_check(
         "logged_rows": logged,
         "current_from": current.logged_at.iloc[0],
         "prediction_drift": prediction.as_dict(),
-        **summary(drifts),
+        **summary(
+            drifts, moves_with_time(contract.inputs, contract.date_parts, contract.event_time)
+        ),  # fmt: skip
     }
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     dest = out_dir or loaded.path(cfg.workdir) / "monitor" / stamp
@@ -121,6 +123,7 @@ def drift_check(
                 f"{since or 'the start'} (from {current.logged_at.iloc[0]})",
                 "reference rows": len(reference),
                 "drifted": ", ".join(result["drifted"]) or "none",
+                "moved with time (not counted)": ", ".join(result["moved_with_time"]) or "none",
                 "prediction PSI": prediction.psi,
             },
             "Per feature (decisions on effect sizes, thresholds in drift.json)": table,

@@ -11,6 +11,7 @@ a few dozen rows PSI is large by chance alone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -102,11 +103,32 @@ def feature_drift(
     return out
 
 
-def summary(drifts: list[FeatureDrift]) -> dict:
-    """The JSON summary: drifted columns first, every number beside them."""
+CALENDAR_PARTS = ("year", "month", "day", "dayofyear", "weekofyear")
+LIFETIME = re.compile(r"__(count|sum)_all$|__days_since_first$")
+
+
+def moves_with_time(
+    inputs: list[str], date_parts: dict | None, event_time: str | None
+) -> list[str]:
+    """Model inputs that shift whenever time passes, whatever the data do: the event time's
+    calendar parts beyond a week's cycle (month, day of year: last month's traffic is all in one
+    month) and lifetime aggregates (counts and sums over all history, days since the first
+    event: they only grow). Their drift is reported but not counted toward retraining."""
+    out = []
+    if date_parts and date_parts.get("column") == event_time:
+        out += [f"{event_time}_{p}" for p in date_parts.get("parts", []) if p in CALENDAR_PARTS]
+    out += [name for name in inputs if LIFETIME.search(name)]
+    return [name for name in inputs if name in out]
+
+
+def summary(drifts: list[FeatureDrift], time_bound: list[str] | None = None) -> dict:
+    """The JSON summary: drifted columns first, every number beside them. Drift of a column that
+    moves with time (moves_with_time) is listed under moved_with_time, not drifted."""
     ranked = sorted(drifts, key=lambda d: (not d.drifted, -np.nan_to_num(d.psi)))
+    bound = set(time_bound or [])
     return {
-        "drifted": [d.column for d in ranked if d.drifted],
+        "drifted": [d.column for d in ranked if d.drifted and d.column not in bound],
+        "moved_with_time": [d.column for d in ranked if d.drifted and d.column in bound],
         "thresholds": {
             "psi": PSI_ALARM,
             "ks": KS_ALARM,

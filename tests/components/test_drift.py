@@ -49,3 +49,27 @@ def test_a_small_window_of_the_same_distribution_raises_no_alarm():
 def test_a_large_shift_is_flagged_in_a_small_window():
     result = summary(feature_drift(_sample(5_000, 1), _sample(60, 7, shift=30.0), ["carrier"]))
     assert result["drifted"] == ["delay"]
+
+
+def test_inputs_that_move_with_time_are_reported_not_counted():
+    """Served a month after training, an event time's month and day of year, a customer's
+    lifetime count and the days since its first event all shift with nothing wrong; hour and
+    day of week (a week's cycle), windowed aggregates and rates keep counting."""
+    from mlrig.components.monitor.drift import moves_with_time, summary
+
+    inputs = ["ts_hour", "ts_dayofweek", "ts_month", "ts_dayofyear", "c__count_all",
+              "c__count_7d", "c__fraud_yes_mean_all", "c__days_since_first",
+              "c__days_since_last", "amount"]  # fmt: skip
+    parts = {"column": "ts", "parts": ["hour", "month", "dayofweek", "dayofyear"]}
+    bound = moves_with_time(inputs, parts, "ts")
+    assert bound == ["ts_month", "ts_dayofyear", "c__count_all", "c__days_since_first"]
+    assert moves_with_time(inputs, {"column": "built", "parts": ["year"]}, "ts") == [
+        "c__count_all",
+        "c__days_since_first",
+    ]  # a house's build year is data, not the calendar
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"ts_month": rng.integers(1, 13, 2000).astype(float),
+                        "amount": rng.normal(0, 1, 2000)})  # fmt: skip
+    cur = pd.DataFrame({"ts_month": np.full(500, 12.0), "amount": rng.normal(3, 1, 500)})
+    result = summary(feature_drift(ref, cur, []), bound)
+    assert result["drifted"] == ["amount"] and result["moved_with_time"] == ["ts_month"]
