@@ -8,13 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import yaml
-from typer.testing import CliRunner
 
-from mlrig.cli import app
 from mlrig.components.common import tables
 from mlrig.components.common.catalog import TRAINING_SET
 from mlrig.components.config.loader import load
 from mlrig.serving.predictor import Predictor
+from tests.mlrig.test_init import init_table
 from tests.stages import run_stages
 
 
@@ -30,12 +29,8 @@ def _transactions(n: int = 400) -> pd.DataFrame:
 
 def test_a_customers_earlier_fraud_rate_is_a_point_in_time_feature(tmp_path):
     frame = _transactions()
-    frame.to_csv(tmp_path / "txns.csv", index=False)
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "txns.csv"), "--target", "fraud",
-                                      "--entity", "customer", "--timestamp", "ts",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
+    _, out = init_table(frame, tmp_path, "txns.csv", "--target", "fraud", "--entity", "customer",
+                        "--timestamp", "ts")  # fmt: skip
     config = yaml.safe_load(out.read_text())
     assert config["dataset"]["tables"]["main"]["derive"] == [
         {"name": "fraud_yes", "equals": {"column": "fraud", "value": "yes"}}

@@ -27,6 +27,21 @@ def _table(folder):
     return path
 
 
+def init_table(frame: pd.DataFrame, folder, name: str, *args: str) -> tuple[str, object]:
+    """Write the frame as folder/name (CSV), run `mlrig init` on it with args in process; the
+    printed text on one line, and the written config's path."""
+    frame.to_csv(folder / name, index=False)
+    return init_file(folder / name, *args)
+
+
+def init_file(path, *args: str) -> tuple[str, object]:
+    """`mlrig init` on a written file, in process: what it printed on one line, the config."""
+    out = path.parent / "mlrig.yaml"
+    result = CliRunner().invoke(app, ["init", str(path), *args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split()), out
+
+
 def test_init_writes_a_config_that_loads(tmp_path):
     data = _table(tmp_path)
     out = tmp_path / "mlrig.yaml"
@@ -208,12 +223,7 @@ def test_numbers_written_as_text_are_numbers_and_a_yes_no_target_is_positive_on_
             "paid": ["yes"] * 45 + ["no"] * 15,
         }
     )
-    frame.to_csv(tmp_path / "orders.csv", index=False)
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "orders.csv"), "--target", "paid",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())
+    said, out = init_table(frame, tmp_path, "orders.csv", "--target", "paid")
     assert "'price' is read as amounts" in said and "'discount' is read as percentages" in said
     assert "'-', 'unknown' read as no value (3 of 60 rows" in said
     cfg = load(out).config
@@ -269,13 +279,8 @@ def test_events_by_entity_get_their_own_history_as_features(tmp_path):
     """A store's daily sales with --entity and --timestamp: init adds an aggregate view of the
     table's own past per store (windows fitted to the data's pace), keeps the table's columns
     as model inputs, and says what the view assumes about the target."""
-    _sales(120, 3).to_csv(tmp_path / "sales.csv", index=False)
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "sales.csv"), "--target", "sales",
-                                      "--entity", "store", "--timestamp", "date",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())
+    said, out = init_table(_sales(120, 3), tmp_path, "sales.csv", "--target", "sales",
+                           "--entity", "store", "--timestamp", "date")  # fmt: skip
     assert (
         "features.views.store_history: per store, its earlier events over the last 7, 28 " in said
     )
@@ -292,13 +297,8 @@ def test_events_by_entity_get_their_own_history_as_features(tmp_path):
 def test_entities_seen_once_or_twice_get_no_history_view(tmp_path):
     """Orders keyed by order id: every key is one event, so there is no past to aggregate and the
     table stays flat (every column a request field)."""
-    frame = _sales(2, 40)
-    frame.to_csv(tmp_path / "sales.csv", index=False)
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "sales.csv"), "--target", "sales",
-                                      "--entity", "store", "--timestamp", "date",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
+    _, out = init_table(_sales(2, 40), tmp_path, "sales.csv", "--target", "sales", "--entity",
+                        "store", "--timestamp", "date")  # fmt: skip
     cfg = load(out).config
     assert cfg.features.views == [] and cfg.dataset.request_features == ["promo"]
 
@@ -306,11 +306,7 @@ def test_entities_seen_once_or_twice_get_no_history_view(tmp_path):
 def test_a_header_naming_two_columns_alike_is_said(tmp_path):
     (tmp_path / "dup.csv").write_text("a,b,a,y\n" + "".join(f"{i},x,{i * 2},{i % 2}\n"
                                                           for i in range(30)))  # fmt: skip
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "dup.csv"), "--target", "y",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())
+    said, out = init_file(tmp_path / "dup.csv", "--target", "y")
     assert "'a.1': the file has more than one column 'a'; a later one is read as 'a.1'" in said
     assert "a.1" in load(out).config.dataset.tables["main"].columns
 
@@ -319,13 +315,8 @@ def test_nested_columns_are_left_out_and_a_file_without_header_is_named(tmp_path
     frame = pd.DataFrame({"tags": [["a", "b"][: 1 + i % 2] for i in range(30)],
                           "v": [float(i) for i in range(30)], "y": [i % 2 for i in range(30)]})  # fmt: skip
     frame.to_parquet(tmp_path / "nested.parquet")
-    out = tmp_path / "mlrig.yaml"
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "nested.parquet"), "--target", "y",
-                                      "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "'tags' is left out of the config: it holds lists or records (JSON)" in " ".join(
-        result.output.split()
-    )
+    said, out = init_file(tmp_path / "nested.parquet", "--target", "y")
+    assert "'tags' is left out of the config: it holds lists or records (JSON)" in said
     assert "tags" not in load(out).config.dataset.tables["main"].columns
     frame[["v", "y"]].to_csv(tmp_path / "bare.csv", index=False, header=False)
     bare = CliRunner().invoke(app, ["init", str(tmp_path / "bare.csv"), "--target", "y",
