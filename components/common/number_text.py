@@ -109,6 +109,9 @@ class NumberText:
         return said
 
 
+PROBE_ROWS = 2_000  # text columns are told apart on a sample first: most are plain text
+
+
 def sniff(values: pd.Series, decimal: str = ".") -> NumberText | None:
     """A text column that holds numbers, written as currency or percentages or with a few
     placeholders for no value ("unknown", "-"); None when it is text."""
@@ -116,6 +119,16 @@ def sniff(values: pd.Series, decimal: str = ".") -> NumberText | None:
     present = present[present != ""]
     if not len(present):
         return None
+    if len(present) > PROBE_ROWS:  # mostly text in a sample: text (a rare placeholder is kept)
+        probe = present.sample(PROBE_ROWS, random_state=0)
+        shares = [probe.map(lambda v, f=f: _one(v, f, decimal)).notna().mean()
+                  for f in (None, "currency", "percent")]  # fmt: skip
+        if max(shares) < 1 - 2 * MISSING_SHARE:
+            return None
+    return _sniff(present, decimal)
+
+
+def _sniff(present: pd.Series, decimal: str) -> NumberText | None:
     plain = present.map(lambda v: _one(v, None, decimal)).notna()
     for number_format in ("percent", "currency", None):
         numbers = present.map(lambda v, f=number_format: _one(v, f, decimal))
