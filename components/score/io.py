@@ -98,7 +98,10 @@ def score_frame(
     else:
         built = assemble(contract, ok, feast_store.OfflineFeatures(feast_store.open_store(loaded)))
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
-    requests = ok[[*keep, *contract.request_fields]].reset_index(drop=True)
+    # the input's columns in its own order, then request fields it did not have
+    fields = [c for c in frame.columns if c in contract.request_fields]
+    fields += [c for c in contract.request_fields if c not in fields]
+    requests = ok[[*keep, *fields]].reset_index(drop=True)
     predicted = predict_frame(champ.model, contract, inputs).reset_index(drop=True)
     predicted["missing_features"] = missing
     predicted["model_version"] = champ.version

@@ -58,6 +58,7 @@ def test_a_stores_own_past_predicts_its_sales(tmp_path):
     scored = _cli("score", "later.csv", "--out", "out.csv", cwd=tmp_path)
     assert scored.returncode == 0, scored.stdout[-3000:]
     out = pd.read_csv(tmp_path / "out.csv")
+    assert list(out.columns[:4]) == ["store", "date", "promo", "footfall"]  # as the input's
     actual = later["sales"].str.replace(r"[$,]", "", regex=True).astype(float).to_numpy()
     r2 = 1 - np.sum((out["prediction"] - actual) ** 2) / np.sum((actual - actual.mean()) ** 2)
     assert r2 > 0.8, r2  # the stores' levels (200 to 1,200) come only from their history
