@@ -135,6 +135,12 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
+        elif _identifier(present, distinct) and _free_text(present):
+            out[str(name)] = (
+                f"free text ({distinct} distinct in {len(present)}, "
+                f"{_free_text(present):.0f} words a row on average): mlrig does not build "
+                "features from text; derive columns from it (a length, a keyword flag) to use it"
+            )
         elif _identifier(present, distinct):
             out[str(name)] = (
                 f"each row has its own value ({distinct} distinct in {len(present)}): an "
@@ -180,6 +186,13 @@ def _identifier(present: pd.Series, distinct: int) -> bool:
     return column_type(present) == "str"
 
 
+def _free_text(present: pd.Series) -> float:
+    """Mean words per value when the values read as sentences (three words or more on average),
+    else 0: a review or a comment, not an id, an email or a name."""
+    words = present.head(2000).astype(str).str.split().str.len().mean()
+    return float(words) if words >= 3 else 0.0
+
+
 AFFIRMATIVE = {"yes", "y", "positive", "pos", "t", "on"}
 NEGATIVE = {"no", "n", "negative", "neg", "f", "off"}
 
@@ -223,7 +236,8 @@ def build_config(
             continue
         kind = numbers[name].type if name in numbers else column_type(frame[name])
         spec: dict[str, Any] = {"type": kind}
-        if frame[name].notna().all():
+        # a key is required (a request must name its entity): rows without one are kept aside
+        if frame[name].notna().all() or name in (entities or []):
             spec["nullable"] = False
         if name in numbers:
             spec.update(numbers[name].spec())
@@ -303,9 +317,24 @@ def notes(
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
     said += [how.note(name, len(frame)) for name, how in numbers.items()]
     said += _duplicate_notes(frame)
+    said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
     return said + time_notes(config) + _task_note(frame, config)
+
+
+def _empty_key_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """Entity keys with empty cells: validate keeps those rows aside, so say how many."""
+    out = []
+    for entity in config.get("features", {}).get("entities", []):
+        empty = int(frame[entity["join_key"]].isna().sum())
+        if empty:
+            out.append(
+                f"'{entity['join_key']}' (an entity key) is empty in {empty} of {len(frame)} "
+                "rows: validate keeps them aside with the reason, since a request must name its "
+                f"{entity['join_key']}"
+            )
+    return out
 
 
 def _duplicate_notes(frame: pd.DataFrame) -> list[str]:

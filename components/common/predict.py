@@ -56,6 +56,7 @@ def as_response(contract: Contract, row: pd.Series | dict[str, Any]) -> dict[str
     out["prediction"] = plain(value)
     if contract.task == "binary":
         out["probability"] = round(float(row["probability"]), 6)
+        out["positive_class"] = plain(contract.classes[1])  # whose probability it is
         out["threshold"] = contract.threshold
     else:
         out["probabilities"] = {

@@ -59,6 +59,7 @@ def test_binary_string_label_reports_the_positive_class(tmp_path):
     assert answer["prediction"] in {"male", "female"}
     assert predictor.compiled is not None and predictor.compiled.platt is not None
     assert predictor.predict_via_frame(dict(request)) == answer
+    assert answer["positive_class"] == "female"
     assert (answer["prediction"] == "female") == (answer["probability"] >= answer["threshold"])
 
 

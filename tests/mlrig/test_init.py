@@ -323,3 +323,30 @@ def test_nested_columns_are_left_out_and_a_file_without_header_is_named(tmp_path
                                     "--out", str(tmp_path / "b.yaml")])  # fmt: skip
     assert bare.exit_code == 2
     assert "the file seems to have no header row" in " ".join(bare.output.split())
+
+
+def test_free_text_is_named_as_text_not_as_an_identifier(tmp_path):
+    """A review per row is unique like an id, but init says it is text and how to use it."""
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "review": [f"arrived late and the box was torn, order {i}" for i in range(n)],
+            "amount": [i * 1.5 for i in range(n)],
+            "refund": ["no"] * (n - 12) + ["yes"] * 12,
+        }
+    )
+    said, out = init_table(frame, tmp_path, "reviews.csv", "--target", "refund")
+    assert "'review' is left out of the config: free text (60 distinct in 60, 9 words" in said
+    assert "derive columns from it" in said and "identifier" not in said
+    assert "review" not in load(out).config.dataset.tables["main"].columns
+
+
+def test_an_entity_key_with_empty_cells_is_required_and_said(tmp_path):
+    """Rows without their entity's key cannot be joined or served: the key is required, so
+    validate keeps them aside, and init says how many there are."""
+    frame = _sales(30, 3).astype({"store": "object"})
+    frame.loc[[4, 40], "store"] = None
+    said, out = init_table(frame, tmp_path, "sales.csv", "--target", "sales", "--entity",
+                           "store", "--timestamp", "date")  # fmt: skip
+    assert "'store' (an entity key) is empty in 2 of 90 rows: validate keeps them aside" in said
+    assert load(out).config.dataset.tables["main"].columns["store"].nullable is False
