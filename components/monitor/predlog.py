@@ -99,7 +99,11 @@ Rows = pd.DataFrame | list[dict[str, Any]]
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:
-    return rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    """Rows as dicts, one per row: a frame without columns (a table with no entity keys) gives
+    an empty dict per row, where pandas' to_dict gives no rows at all."""
+    if not isinstance(rows, pd.DataFrame):
+        return rows
+    return rows.to_dict("records") if len(rows.columns) else [{} for _ in range(len(rows))]
 
 
 class PredictionLog:

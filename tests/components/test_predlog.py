@@ -57,3 +57,23 @@ def test_read_bounds_what_it_reads_by_version_label_and_latest_rows(tmp_path):
     assert log.read(since, version=2).request_id.tolist() == [ids[7], ids[9]]
     assert log.count(since, version=2) == 2
     log.close()
+
+
+def test_a_batch_without_entity_keys_is_logged_row_by_row(tmp_path):
+    """A table with no entity keys gives a key frame without columns: each row is still logged
+    (pandas' to_dict gives no records for it, which failed a replay of such a table)."""
+    log = PredictionLog(tmp_path / "predictions.db")
+    n = 3
+    ids = log.log_many(
+        model="m",
+        version=1,
+        keys=pd.DataFrame(index=range(n)),
+        requests=pd.DataFrame({"x": [1.0, 2.0, 3.0]}),
+        features=pd.DataFrame({"x": [1.0, 2.0, 3.0]}),
+        predictions=pd.DataFrame({"prediction": [0.1, 0.2, 0.3]}),
+        event_times=pd.Series(pd.date_range("2024-01-01", periods=n, tz="UTC")),
+    )
+    logged = log.read().set_index("request_id").loc[ids]
+    assert logged["score"].tolist() == [0.1, 0.2, 0.3]
+    assert features_of(logged.reset_index())["x"].tolist() == [1.0, 2.0, 3.0]
+    log.close()
