@@ -77,6 +77,20 @@ def _champion(loaded: LoadedConfig) -> Any:
     return load_alias(mlflow, loaded.config.model.name, CHAMPION)
 
 
+def _not_trained_on_the_future(loaded: LoadedConfig, champion: Any, start: pd.Timestamp) -> None:
+    """A champion that saw events at or after --start (an earlier `mlrig run` on all the data,
+    which beat the replay's own first training) would score months it was trained on."""
+    run = tracking.configure(loaded).get_run(champion.run_id)
+    last = run.data.tags.get("mlrig.last_event")
+    if last and pd.Timestamp(last) >= start:
+        raise ValueError(
+            f"--start: the champion, {champion.name} v{champion.version}, was trained on events up "
+            f"to {last}, after {start}; replaying from there would score events it has seen. "
+            "Replay in a copy of the project without its .mlrig folder and MLflow store (or "
+            "start after its last event)"
+        )
+
+
 def replay_month(
     loaded: LoadedConfig, rows: pd.DataFrame, out_dir: Path
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -145,9 +159,11 @@ def replay(
     t0 = to_utc(pd.Series([start]), tz).iloc[0]
     first = trainer(with_until(loaded, t0)) if train_first else {}
     try:
-        contract = _champion(loaded).contract
+        champion = _champion(loaded)
     except NoVersion:
         raise ValueError("no champion to replay against: no training promoted one") from None
+    _not_trained_on_the_future(loaded, champion, t0)
+    contract = champion.contract
     times = prepare(contract, main[[c for c in main if c in contract.request_fields]])[EVENT_TS]
     last_day = times.max().tz_convert(tz).normalize() + pd.Timedelta(days=1)
     t_end = to_utc(pd.Series([end]), tz).iloc[0] if end else last_day.tz_convert("UTC")

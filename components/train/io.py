@@ -125,6 +125,8 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                     "mlrig.git_commit": commit,
                     "mlrig.profile": cfg.profile,
                     "mlflow.source.git.commit": commit,
+                    # the newest event the released model saw (a replay checks it, replay.py)
+                    "mlrig.last_event": str(both[EVENT_TS].max()) if timed else "",
                 }
             )
             mlflow.log_params(

@@ -163,3 +163,16 @@ def test_prune_deletes_predictions_older_than_the_retention(served):
     assert "deleted 4 predictions logged before" in " ".join(result.output.split())
     left = set(PredictionLog(log_path(loaded)).read().request_id)
     assert not set(old) & left and set(recent) <= left
+
+
+def test_a_replay_refuses_a_champion_trained_on_the_months_it_would_replay(served):
+    """The champion here was trained on every event; a replay from the middle of the data would
+    score events that model has seen, so it stops and says why and what to do."""
+    from mlrig.components.monitor.replay import replay
+
+    _, loaded, _, training = served
+    middle = training["as_of"].sort_values().iloc[len(training) // 2]
+    with pytest.raises(
+        ValueError, match=r"--start: the champion, shop v1, was trained on events up to"
+    ):
+        replay(loaded, str(middle), None, trainer=lambda _: {}, train_first=False)
