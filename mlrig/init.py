@@ -135,10 +135,10 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
-        elif _identifier(present, distinct) and _free_text(present):
+        elif _identifier(present, distinct) and (words := _free_text(present)):
             out[str(name)] = (
                 f"free text ({distinct} distinct in {len(present)}, "
-                f"{_free_text(present):.0f} words a row on average): mlrig does not build "
+                f"{words:.0f} words a row on average): mlrig does not build "
                 "features from text; derive columns from it (a length, a keyword flag) to use it"
             )
         elif _identifier(present, distinct):
