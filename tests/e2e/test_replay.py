@@ -74,8 +74,11 @@ def test_replay_retrains_on_drift_and_the_running_service_follows(drifting):
             versions.append(answer.json()["model_version"])
             time.sleep(0.3)
         assert versions[-1] == new != before["model_version"]
-        metrics, deadline = "", time.monotonic() + 40  # the monitor's gauges, re-read every 15 s
-        while time.monotonic() < deadline and "mlrig_monitor_window_metric{" not in metrics:
+        # the monitor's gauges, re-read every 15 s by each worker: wait for the latest check's
+        # values in every series (a loaded machine took longer than 40 s)
+        wanted = ('mlrig_monitor_feature_psi{feature="age"', 'metric="roc_auc"', 'value="retrain"')
+        metrics, deadline = "", time.monotonic() + 120
+        while time.monotonic() < deadline and not all(w in metrics for w in wanted):
             time.sleep(1)
             metrics = httpx.get(f"{base}/metrics", timeout=10).text
         assert 'mlrig_monitor_feature_psi{feature="age"' in metrics
