@@ -21,6 +21,7 @@ from mlrig.components.common.timeutil import to_utc
 from mlrig.components.validate.core import BOOL_TEXT
 from mlrig.init_history import history_view
 from mlrig.init_history import note as history_note
+from mlrig.init_times import epoch_notes, unix_time_columns
 
 REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
@@ -141,7 +142,7 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
                 f"{words:.0f} words a row on average): mlrig does not build "
                 "features from text; derive columns from it (a length, a keyword flag) to use it"
             )
-        elif _identifier(present, distinct):
+        elif _identifier(present, distinct) or _numbered(str(name), present, distinct):
             out[str(name)] = (
                 f"each row has its own value ({distinct} distinct in {len(present)}): an "
                 f"identifier, not a feature; `mlrig score --keep '{name}'` carries it to the "
@@ -184,6 +185,17 @@ def _identifier(present: pd.Series, distinct: int) -> bool:
     if len(present) < IDENTIFIER_MIN_ROWS or distinct < IDENTIFIER_SHARE * len(present):
         return False
     return column_type(present) == "str"
+
+
+_ID_NAME = re.compile(r"(?i:(^|[_\s.-])id$|^id[_\s.-]|(^|_)(uuid|guid|key)$)|[a-z](Id|ID)$")
+
+
+def _numbered(name: str, present: pd.Series, distinct: int) -> bool:
+    """Whole numbers named as an id (`tx_id`, `orderId`) with their own value in every row: a
+    row number, which as a model input only says when the row was written."""
+    if len(present) < IDENTIFIER_MIN_ROWS or distinct < len(present) or not _ID_NAME.search(name):
+        return False
+    return column_type(present) == "int"
 
 
 def _free_text(present: pd.Series) -> float:
@@ -242,8 +254,15 @@ def build_config(
         if name in numbers:
             spec.update(numbers[name].spec())
         columns[str(name)] = spec
+    keys = [target, *(entities or [])]
+    for name, unit in unix_time_columns(frame, columns, timestamp, keys).items():
+        columns[name] = {**columns[name], "type": "datetime", "epoch": unit}
+        frame[name] = to_utc(frame[name], "UTC", unit)
     if timestamp and columns[timestamp]["type"] != "datetime":
-        raise InitError(f"--timestamp: column '{timestamp}' does not hold times")
+        raise InitError(
+            f"--timestamp: column '{timestamp}' does not hold times (ISO 8601 or other date "
+            "text, or Unix times within 1980-2100 in seconds, ms, us or ns)"
+        )
     task = infer_task(frame[target], columns[target]["type"])
     name = project or re.sub(r"[^a-z0-9]+", "-", Path(source_path).stem.lower()).strip("-")
     dataset: dict[str, Any] = {
@@ -320,7 +339,7 @@ def notes(
     said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
-    return said + time_notes(config) + _task_note(frame, config)
+    return said + epoch_notes(frame, config) + time_notes(config) + _task_note(frame, config)
 
 
 def _empty_key_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -17,6 +17,8 @@ from pydantic import (
     StrictStr,
     create_model,
 )
+
+from mlrig.components.common.timeutil import EPOCH_UNITS
 
 
 def _integral(value: int | float) -> int:
@@ -41,6 +43,23 @@ def _iso_time(value: Any) -> datetime:
         ) from None
 
 
+def _unix_time(unit: str) -> Any:
+    """A time field of an epoch column: a Unix time in `unit` (a JSON number) or ISO 8601 text."""
+    scale = EPOCH_UNITS[unit] / 1e9
+
+    def read(value: Any) -> datetime:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return datetime.fromtimestamp(value * scale, tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(f"Input should be a Unix time in {unit} (years 1-9999)") from None
+        if isinstance(value, str):
+            return _iso_time(value)
+        raise ValueError(f"Input should be a Unix time in {unit} (a number) or ISO 8601 text")
+
+    return Annotated[datetime, BeforeValidator(read)]
+
+
 _TYPES: dict[str, Any] = {
     "str": Annotated[StrictStr, Field(min_length=1, max_length=256)],
     "int": Annotated[StrictInt | StrictFloat, AfterValidator(_integral)],
@@ -62,10 +81,11 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
     spec: dict[str, Any] = {}
     for name, value in fields.items():
         if isinstance(value, str):
-            kind, required = value, True
+            kind, required, epoch = value, True, None
         else:
-            kind, required = value["type"], value["required"]
-        kind_type = _TYPES[kind] if required else _TYPES[kind] | None
+            kind, required, epoch = value["type"], value["required"], value.get("epoch")
+        base = _unix_time(epoch) if kind == "datetime" and epoch else _TYPES[kind]
+        kind_type = base if required else base | None
         default = ... if required else None
         if _reserved(name):  # pydantic takes '_x' as private and 'json' as its method: an alias
             inner = _inner_name(name, fields)

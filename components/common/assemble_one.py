@@ -27,7 +27,7 @@ from mlrig.components.common.assemble import DAY_SECONDS, FeatureSource, _text, 
 from mlrig.components.common.catalog import EVENT_TS
 from mlrig.components.common.contract import Contract, label_key
 from mlrig.components.common.online_store import missing as is_missing
-from mlrig.components.common.timeutil import _aware
+from mlrig.components.common.timeutil import _aware, from_epoch
 from mlrig.components.config.schema import Derivation
 
 NAN = float("nan")
@@ -70,10 +70,12 @@ def _number(value: Any) -> float:
     raise Fallback(f"a {type(value).__name__} where a number goes")
 
 
-def _utc(value: Any, tz: str) -> pd.Timestamp:
+def _utc(value: Any, tz: str, epoch: str | None = None) -> pd.Timestamp:
     """timeutil.to_utc of one value (NaT outside 1677-2262 or not a time)."""
     if is_missing(value):
         return NAT
+    if epoch and isinstance(value, int | float) and not isinstance(value, bool):
+        return from_epoch(pd.Series([value]), epoch).iloc[0]
     if isinstance(value, str):
         if not _ISO.fullmatch(value.strip()):
             raise Fallback("a time that is not ISO 8601 text")
@@ -97,7 +99,8 @@ class RowAssembler:
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
-        self.times = [n for n, s in contract.request_fields.items() if s["type"] == "datetime"]
+        self.times = {n: s.get("epoch") for n, s in contract.request_fields.items()
+                      if s["type"] == "datetime"}  # fmt: skip
         self.derive = [Derivation.model_validate(d) for d in contract.derivations]
         self.cats = set(contract.categorical)
         fs = contract.features
@@ -117,9 +120,9 @@ class RowAssembler:
     def prepare(self, request: dict[str, Any], now: datetime | None) -> dict[str, Any]:
         c = self.contract
         row = dict(request)
-        for name in self.times:
+        for name, epoch in self.times.items():
             if name in row:
-                row[name] = _utc(row[name], c.timezone)
+                row[name] = _utc(row[name], c.timezone, epoch)
         for spec in self.derive:
             if spec.name in row or any(col not in row for col in spec.inputs()):
                 continue

@@ -161,6 +161,8 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
             fields[name]["missing"] = spec[name].missing
         if name in spec and spec[name].number_format:
             fields[name]["number_format"] = spec[name].number_format
+        if name in spec and spec[name].epoch:  # a Unix time, in the data and in requests
+            fields[name]["epoch"] = spec[name].epoch
     date_parts = None
     if ds.date_parts:
         date_parts = ds.date_parts.model_dump()

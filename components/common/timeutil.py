@@ -3,7 +3,8 @@
 Zoned values are converted to UTC. Naive values are read in the dataset's time zone: a time in
 a DST gap is moved forward by the gap, an ambiguous (repeated) hour is taken as the later,
 standard-time instance. Dates written day first (13/01/2023) are read day first throughout their
-column. Values that are not times, or outside pandas' range (years 1677-2262),
+column. A column declared `epoch` holds Unix times, numbers of seconds (or ms, us, ns) since
+1970-01-01 UTC. Values that are not times, or outside pandas' range (years 1677-2262),
 become NaT, which validation reports.
 """
 
@@ -57,13 +58,43 @@ def localize(naive: pd.Series, tz: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
-def to_utc(values: pd.Series, tz: str) -> pd.Series:
-    """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC]."""
+# nanoseconds in one unit of a Unix time, and the largest count pandas can represent
+EPOCH_UNITS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_NS_MAX = 9.2e18
+
+
+def from_epoch(numbers: pd.Series, unit: str) -> pd.Series:
+    """Unix times (numbers of `unit` since 1970) as datetime64[ns, UTC]; NaT where a value is
+    missing or outside pandas' range."""
+    numbers = numbers.astype("float64")
+    inside = numbers.abs() * EPOCH_UNITS[unit] < _NS_MAX
+    return pd.to_datetime(numbers.where(inside), unit=unit, utc=True).astype("datetime64[ns, UTC]")
+
+
+def unix_times(times: pd.Series, unit: str) -> pd.Series:
+    """from_epoch's inverse: UTC datetimes as whole Unix times in `unit` (Int64, NA for NaT)."""
+    ns = pd.to_datetime(times, utc=True).astype("datetime64[ns, UTC]")
+    counts = pd.Series(ns.array.asi8, index=times.index, dtype="Int64") // EPOCH_UNITS[unit]
+    return counts.where(ns.notna())
+
+
+def to_utc(values: pd.Series, tz: str, epoch: str | None = None) -> pd.Series:
+    """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC]; with an epoch unit,
+    numbers (and numbers written as text) are Unix times in that unit."""
+    if epoch and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if values.dtype == object:  # True is not a time
+            values = values.where(~values.map(_is_bool))
+        numbers = pd.to_numeric(values, errors="coerce")
+        out = to_utc(values.where(numbers.isna()), tz)
+        given = numbers.notna()
+        out[given] = from_epoch(numbers[given], epoch)
+        return out
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return localize(values, tz)
-    values = values.astype(object).where(values.notna(), None)
+    # a number is no time without its unit (pandas would read 1672531200 as ns after 1970)
+    values = values.astype(object).where(values.notna() & ~values.map(_is_number), None)
     aware = values.map(_aware).astype(bool)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
@@ -75,6 +106,14 @@ def to_utc(values: pd.Series, tz: str) -> pd.Series:
             parsed = parsed.dt.tz_localize(None)
         out[naive] = localize(pd.Series(parsed, index=values[naive].index), tz)
     return out
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not pd.isna(value)
 
 
 def epoch_seconds(values: pd.Series) -> pd.Series:

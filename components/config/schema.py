@@ -57,11 +57,18 @@ class ColumnSpec(Strict):
         description="int/float written as text: currency ($1,234.50, 1.234,50 €, (12.00)) or "
         "percent (45% is read as 45)",
     )
+    epoch: Literal["s", "ms", "us", "ns"] | None = Field(
+        None,
+        description="datetime written as a Unix time: a number of seconds (ms, us, ns) since "
+        "1970-01-01 UTC, in the data and in requests",
+    )
 
     @model_validator(mode="after")
     def _numbers_only(self) -> ColumnSpec:
         if self.number_format and self.type not in ("int", "float"):
             raise ValueError(f"number_format: only for int or float columns, not {self.type}")
+        if self.epoch and self.type != "datetime":
+            raise ValueError(f"epoch: only for datetime columns, not {self.type}")
         return self
 
 

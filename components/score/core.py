@@ -21,6 +21,7 @@ def request_columns(contract: Contract) -> dict[str, ColumnSpec]:
             nullable=not spec["required"],
             missing=spec.get("missing", []),
             number_format=spec.get("number_format"),
+            epoch=spec.get("epoch"),
         )
         for name, spec in contract.request_fields.items()
     }

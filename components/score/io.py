@@ -23,6 +23,7 @@ from mlrig.components.common.catalog import (
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.predict import predict_frame
 from mlrig.components.common.registry import Pinned, load_alias
+from mlrig.components.common.timeutil import unix_times
 from mlrig.components.config.loader import LoadedConfig, from_json
 from mlrig.components.config.schema import FileSource
 from mlrig.components.ingest.sources import read_source
@@ -50,13 +51,16 @@ def _training_source(loaded: LoadedConfig) -> object:
 
 def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """The request fields as their declared types for the written file: validation reads
-    numbers as floats, so an int key 1000 would be written 1000.0 and a bool 1.0."""
+    numbers as floats, so an int key 1000 would be written 1000.0 and a bool 1.0, and Unix
+    times as datetimes."""
     out = requests.copy()
     for name, spec in contract.request_fields.items():
         if name in out and spec["type"] == "int":
             out[name] = out[name].astype("Int64")
         elif name in out and spec["type"] == "bool":
             out[name] = out[name].astype("boolean")
+        elif name in out and spec.get("epoch"):  # Unix times as they came, not as dates
+            out[name] = unix_times(out[name], spec["epoch"])
     return out
 
 

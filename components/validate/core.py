@@ -65,7 +65,7 @@ def _cast(series: pd.Series, spec: ColumnSpec, timezone: str, decimal: str) -> p
         )
         return mapped.astype("float64")
     if kind == "datetime":  # zoned values to UTC, naive ones read in the dataset's zone
-        return to_utc(series, timezone)
+        return to_utc(series, timezone, spec.epoch)
     return (
         series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
     )
@@ -102,6 +102,10 @@ def validate_table(
         if spec.type in ("int", "float"):
             infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
             _flag(reasons, infinite, f"{col}: not a finite number")
+        if spec.type == "datetime" and not spec.epoch:
+            number = pd.to_numeric(raw, errors="coerce").notna()
+            _flag(reasons, number & values.isna(), f"{col}: a number, not a time (if the "
+                  "column holds Unix times, set its epoch: s, ms, us or ns)")  # fmt: skip
         _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
         if not spec.nullable:
             _flag(reasons, values.isna(), f"{col}: missing (not nullable)")

@@ -133,3 +133,10 @@ def test_values_without_a_scalar_rule_take_assemble_and_give_its_answer():
     assert got.inputs["sched_dep_hour"] == expected.inputs["sched_dep_hour"] == 8.0
     assert got.inputs["gate"] == 12.0 and got.inputs["delay"] == 20.0
     assert np.isnan(got.inputs["absent_number"])
+
+
+@pytest.mark.parametrize("value", [1_672_531_200, 1_672_531_200.25, 1e20, None])
+def test_a_unix_time_of_an_epoch_field_reads_as_the_column_rule_reads_it(value):
+    expected = to_utc(pd.Series([value], dtype=object), NY, "s").iloc[0]
+    got = _utc(value, NY, "s")
+    assert (pd.isna(got) and pd.isna(expected)) or got == expected

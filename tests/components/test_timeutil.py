@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common.timeutil import to_utc
+from mlrig.components.common.timeutil import to_utc, unix_times
 from mlrig.components.monitor.replay import month_starts
 
 NY = "America/New_York"
@@ -51,3 +51,22 @@ def test_dates_written_day_first_are_read_day_first_throughout_their_column():
                                                  "2023-03-01"]  # fmt: skip
     american = to_utc(pd.Series(["05/01/2023", "01/13/2023"]), "UTC")
     assert [str(t.date()) for t in american] == ["2023-05-01", "2023-01-13"]
+
+
+def test_an_epoch_column_reads_numbers_as_unix_times_and_text_times_as_before():
+    values = pd.Series([1_672_531_200, "1672531201", 1_672_531_200.5, "2023-01-01T05:00", None,
+                        True, "soon", 1e20], dtype=object)  # fmt: skip
+    got = to_utc(values, NY, "s")
+    assert [str(t) for t in got[:4]] == [
+        "2023-01-01 00:00:00+00:00",
+        "2023-01-01 00:00:01+00:00",
+        "2023-01-01 00:00:00.500000+00:00",
+        "2023-01-01 10:00:00+00:00",  # naive text: still read in the dataset's zone
+    ]
+    assert got[4:].isna().all()  # missing, a bool, not a time, past 2262: NaT (validate says)
+    ms = to_utc(pd.Series([1_672_531_200_123]), "UTC", "ms")
+    assert unix_times(ms, "ms").tolist() == [1_672_531_200_123]  # and back, exactly
+
+
+def test_without_an_epoch_numbers_are_not_times():
+    assert to_utc(pd.Series([1_672_531_200], dtype=object), NY).isna().all()

@@ -137,3 +137,19 @@ def test_a_table_with_too_many_rejects_or_no_rows_stops_the_run():
     empty = TableReport(rows_in=0, rows_ok=0, rows_rejected=0)
     with pytest.raises(ValidationStop, match="no rows left of 0 .the source is empty"):
         check_rejections("t", empty, 0.5)
+
+
+def test_unix_times_are_times_only_where_the_column_declares_its_epoch():
+    frame = pd.DataFrame({"t": [1_672_531_200, 1_672_617_600, "2023-01-03"]})
+    ok, rejected, _ = validate_table("x", frame, {"t": ColumnSpec(type="datetime", epoch="s")})
+    assert [str(t) for t in ok["t"]] == [
+        "2023-01-01 00:00:00+00:00", "2023-01-02 00:00:00+00:00", "2023-01-03 00:00:00+00:00"
+    ]  # fmt: skip
+    assert rejected.empty
+    ok, rejected, _ = validate_table("x", frame, {"t": ColumnSpec(type="datetime")})
+    assert len(ok) == 1 and len(rejected) == 2  # kept aside, not read as nanoseconds of 1970
+    assert set(rejected["_reason"]) == {
+        "t: a number, not a time (if the column holds Unix times, set its epoch: s, ms, us or ns)"
+    }
+    with pytest.raises(ValueError, match="epoch: only for datetime columns"):
+        ColumnSpec(type="int", epoch="s")

@@ -1,5 +1,5 @@
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -103,3 +103,13 @@ def test_a_bad_nullable_field_is_one_error_at_the_field():
         body = user_body(400, raw.encode())
         locs = [d["loc"] for d in body["detail"]]
         assert locs == ([["age"]] if bad is model else [["rows", 1, "age"]]), locs
+
+
+def test_an_epoch_time_field_takes_a_unix_time_or_iso_text():
+    model = request_model({"t": {"type": "datetime", "required": True, "epoch": "ms"}})
+    assert model(t=1_672_531_200_000).t == datetime(2023, 1, 1, tzinfo=UTC)
+    assert model(t="2023-01-01T00:00:00Z").t == datetime(2023, 1, 1, tzinfo=UTC)
+    for bad in (True, "1672531200000", None, 1e30):
+        with pytest.raises(ValidationError) as info:
+            model(t=bad)
+        assert _fields(info.value) == {"t"}
