@@ -174,7 +174,8 @@ def init(
         sniff_encoding,
         sniff_sep,
     )
-    from mlrig.init import InitError, build_config, notes
+    from mlrig.init import InitError, build_config
+    from mlrig.init_notes import notes
 
     if out.exists() and not force:
         console.print(f"[red]{out} exists[/] (pass --force to overwrite)")

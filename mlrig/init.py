@@ -15,13 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common.contract import plain
+from mlrig.components.common.contract import label_key, plain, spellings
 from mlrig.components.common.number_text import NumberText, as_missing, read_numbers, sniff
 from mlrig.components.common.timeutil import to_utc
 from mlrig.components.validate.core import BOOL_TEXT
 from mlrig.init_history import history_view
-from mlrig.init_history import note as history_note
-from mlrig.init_times import epoch_notes, unix_time_columns
+from mlrig.init_times import unix_time_columns
 
 REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
@@ -277,7 +276,9 @@ def build_config(
             labels = pd.to_numeric(labels)
         elif columns[target]["type"] == "bool":  # as validate reads it: true/false are 1/0
             labels = labels.astype(str).str.strip().str.lower().map(BOOL_TEXT)
-        counts = labels.value_counts()
+        keys = labels.map(label_key).value_counts()  # 'yes', 'YES' and ' Yes' are one class
+        counts = pd.Series({name: keys[label_key(name)] for name in spellings(labels)})
+        counts = counts.sort_values(ascending=False, kind="stable")
         if len(counts) < 2:
             raise InitError(f"--target: '{target}' has a single value; nothing to predict")
         if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
@@ -322,83 +323,3 @@ def build_config(
             ]
     config["model"] = {"candidates": candidates}
     return config, left_out, {n: t for n, t in numbers.items() if n in columns}
-
-
-def notes(
-    frame: pd.DataFrame,
-    config: dict[str, Any],
-    left_out: dict[str, str],
-    numbers: dict[str, NumberText],
-) -> list[str]:
-    """What `mlrig init` did with columns a user might expect to be model inputs (printed beside
-    the written config): the ones left out and the text read as numbers (build_config's), the
-    time columns, the task."""
-    said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
-    said += [how.note(name, len(frame)) for name, how in numbers.items()]
-    said += _duplicate_notes(frame)
-    said += _empty_key_notes(frame, config)
-    said += [history_note(v, config["dataset"]["target"])
-             for v in config.get("features", {}).get("views", [])]  # fmt: skip
-    return said + epoch_notes(frame, config) + time_notes(config) + _task_note(frame, config)
-
-
-def _empty_key_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
-    """Entity keys with empty cells: validate keeps those rows aside, so say how many."""
-    out = []
-    for entity in config.get("features", {}).get("entities", []):
-        empty = int(frame[entity["join_key"]].isna().sum())
-        if empty:
-            out.append(
-                f"'{entity['join_key']}' (an entity key) is empty in {empty} of {len(frame)} "
-                "rows: validate keeps them aside with the reason, since a request must name its "
-                f"{entity['join_key']}"
-            )
-    return out
-
-
-def _duplicate_notes(frame: pd.DataFrame) -> list[str]:
-    """A header naming two columns alike: pandas reads the second 'a' as 'a.1'. Say so, since
-    the config, requests and batch files then use that name."""
-    names = {str(c) for c in frame.columns}
-    out = []
-    for name in names:
-        match = re.fullmatch(r"(.+)\.(\d+)", name)
-        if match and match.group(1) in names:
-            first = match.group(1)
-            out.append(
-                f"'{name}': the file has more than one column '{first}'; a later one is read "
-                f"as '{name}' (rename it in the file to say what it holds)"
-            )
-    return sorted(out)
-
-
-def _task_note(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
-    """A numeric target read as classes: say so, and how to make it a regression."""
-    ds = config["dataset"]
-    kind = ds["tables"]["main"]["columns"][ds["target"]]["type"]
-    distinct = frame[ds["target"]].dropna().nunique()
-    if ds["task"] != "classification" or kind not in ("int", "float") or distinct <= 2:
-        return []
-    return [
-        f"'{ds['target']}' holds {distinct} distinct numbers: each is a class (classification). "
-        "If they are amounts or counts, set dataset.task: regression"
-    ]
-
-
-def time_notes(config: dict[str, Any]) -> list[str]:
-    """What `mlrig init` did with the table's time columns."""
-    ds = config["dataset"]
-    columns = ds["tables"]["main"]["columns"]
-    dated = (ds.get("date_parts") or {}).get("column")
-    notes = []
-    if dated and dated != ds.get("event_timestamp"):
-        notes.append(
-            f"'{dated}' holds times: its date parts ({', '.join(ds['date_parts']['parts'])}) are "
-            f"model inputs. If it is when each row's event happened, pass --timestamp {dated}: "
-            "the holdout and CV then keep time order, and features are joined as of it."
-        )
-    for name, spec in columns.items():
-        if spec["type"] == "datetime" and name not in (dated, ds["target"]):
-            notes.append(f"'{name}' holds times and is not a model input (date parts come from "
-                         f"one column, dataset.date_parts: '{dated}')")  # fmt: skip
-    return notes

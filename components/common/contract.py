@@ -99,9 +99,8 @@ class Contract:
         return [n for n, f in self.request_fields.items() if f["required"]]
 
 
-def label_key(value: Any) -> str:
-    """Labels compare by value across types: 1, 1.0, '1', True and 'true' mean the same class
-    (a bool target is read as 1/0)."""
+def _spelled(value: Any) -> str:
+    """A label as text, numbers and bools as one (1, 1.0, True and 'true' are '1')."""
     if isinstance(value, bool | np.bool_):
         return str(int(value))
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -109,6 +108,29 @@ def label_key(value: Any) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def label_key(value: Any) -> str:
+    """Labels compare by value across types: 1, 1.0, '1', True and 'true' mean the same class
+    (a bool target is read as 1/0), and text without its case and surrounding spaces: 'Yes ',
+    'YES' and 'yes' are one class."""
+    return _spelled(value).strip().casefold() if isinstance(value, str) else _spelled(value)
+
+
+def spellings(labels: pd.Series) -> dict[Any, list[Any]]:
+    """Each class of a target, named as most rows write it (a tie: the lower-case spelling), ->
+    every way the rows write it (most rows first; one entry where a class is written one way)."""
+    counts = labels.dropna().map(plain).value_counts()
+    # most rows first; a tie goes to the plain lower-case spelling
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], label_key(kv[0]) != _spelled(kv[0]),
+                                                     _spelled(kv[0])))  # fmt: skip
+    named: dict[str, Any] = {}
+    out: dict[Any, list[Any]] = {}
+    for value, _ in ordered:
+        key = label_key(value)
+        named.setdefault(key, value)
+        out.setdefault(named[key], []).append(value)
+    return out
 
 
 def plain(value: Any) -> Any:
@@ -128,7 +150,7 @@ def label_classes(
     target column's type; a bool target (read as 1/0) has the classes False and True."""
     if task == "regression":
         return "regression", [], None
-    values = sorted({plain(v) for v in labels.dropna().unique()}, key=label_key)
+    values = sorted(spellings(labels), key=_spelled)
     if kind == "bool":
         values = [bool(v) for v in values]
     if len(values) < 2:

@@ -396,3 +396,17 @@ def test_a_number_per_row_named_as_an_id_is_an_identifier_other_unique_numbers_s
     said, out = init_table(frame, tmp_path, "orders.csv", "--target", "fraud")
     assert "'orderId' is left out of the config: each row has its own value (60 distinct" in said
     assert set(load(out).config.dataset.tables["main"].columns) == {"invoice_id", "paid", "fraud"}
+
+
+def test_a_target_class_written_several_ways_is_one_class_and_said(tmp_path):
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "x": [i % 7 for i in range(n)],
+            "bought": [["yes", "YES", "no", "No ", "no"][i % 5] for i in range(n)],
+        }
+    )
+    said, out = init_table(frame, tmp_path, "case.csv", "--target", "bought")
+    assert load(out).config.dataset.positive_label == "yes"  # binary, not three or four classes
+    assert "'bought' writes a class more than one way ('yes', 'YES'): one class, 'yes'" in said
+    assert "('no', 'No '): one class, 'no'" in said
