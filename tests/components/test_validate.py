@@ -108,7 +108,7 @@ def test_an_equals_derivation_marks_a_class_in_any_spelling():
              Derivation(name="flagged", equals={"column": "flag", "value": "true"})]  # fmt: skip
     out = apply_derivations(frame, specs)
     assert out["fraud_yes"].tolist()[:2] == [1.0, 0.0] and pd.isna(out["fraud_yes"][2])
-    assert out["fraud_yes"][3] == 0.0  # classes are compared as written: 'YES' is not 'yes'
+    assert out["fraud_yes"][3] == 1.0  # as the target's classes: 'YES' is 'yes'
     assert out["flagged"].tolist()[:3] == [1.0, 1.0, 0.0] and pd.isna(out["flagged"][3])
     for row in frame.to_dict("records"):
         for spec in specs:
