@@ -90,15 +90,16 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 def _number_text(
-    frame: pd.DataFrame, keys: list[str], sep: str | None, decimal_comma: bool
-) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:
+    frame: pd.DataFrame, keys: list[str], sep: str | None, decimal_comma: bool,
+    kinds: dict[str, str],
+) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:  # fmt: skip
     """Text columns that hold numbers (currency, percentages, a few placeholders such as
     'unknown'), read as numbers; how each is written; and whether the file's decimal mark is a
     comma (1.234,50 € says so where ';' separates the fields)."""
     out = frame.copy()
     found: dict[str, NumberText] = {}
     for name in frame.columns:
-        if name in keys or column_type(frame[name]) != "str":
+        if name in keys or kinds[name] != "str":
             continue
         decimal = "," if decimal_comma else "."
         sniffed = sniff(frame[name], decimal)
@@ -115,14 +116,18 @@ def _number_text(
     return out, found, decimal_comma
 
 
-def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
+def uninformative(
+    frame: pd.DataFrame, keep: list[str], kinds: dict[str, str] | None = None
+) -> dict[str, str]:
     """Columns that cannot help a model (no values, or one value in every row), with why; the
-    target, entity keys and event time (keep) are never among them."""
+    target, entity keys and event time (keep) are never among them. kinds: each column's
+    column_type, where the caller has them."""
     out: dict[str, str] = {}
     for name in frame.columns:
         if name in keep:
             continue
         present = frame[name].dropna()
+        kind = (kinds or {}).get(name) or column_type(present)
         if len(present) == 0:
             out[str(name)] = "it has no values"
             continue
@@ -130,18 +135,18 @@ def uninformative(frame: pd.DataFrame, keep: list[str]) -> dict[str, str]:
         if _nested(present):
             out[str(name)] = ("it holds lists or records (JSON), not one value per row; flatten "
                               "it into columns to use it")  # fmt: skip
-        elif _saved_index(str(name), present, distinct):
+        elif _saved_index(str(name), present, distinct, kind):
             out[str(name)] = "a row number saved without a header (pandas' index)"
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
-        elif _identifier(present, distinct) and (words := _free_text(present)):
+        elif _identifier(present, distinct, kind) and (words := _free_text(present)):
             out[str(name)] = (
                 f"free text ({distinct} distinct in {len(present)}, "
                 f"{words:.0f} words a row on average): mlrig does not build "
                 "features from text; derive columns from it (a length, a keyword flag) to use it"
             )
-        elif _identifier(present, distinct) or _numbered(str(name), present, distinct):
+        elif _identifier(present, distinct, kind) or _numbered(str(name), present, distinct, kind):
             out[str(name)] = (
                 f"each row has its own value ({distinct} distinct in {len(present)}): an "
                 f"identifier, not a feature; `mlrig score --keep '{name}'` carries it to the "
@@ -171,30 +176,30 @@ def _nested(present: pd.Series) -> bool:
         return False
 
 
-def _saved_index(name: str, present: pd.Series, distinct: int) -> bool:
+def _saved_index(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
     """A column with no header ('Unnamed: 0' as pandas names it) holding a different whole
     number in every row: the index of a frame written with to_csv(index=True)."""
     if not (name == "" or re.fullmatch(r"Unnamed: \d+", name)) or distinct < len(present):
         return False
-    return column_type(present) == "int"
+    return kind == "int"
 
 
-def _identifier(present: pd.Series, distinct: int) -> bool:
+def _identifier(present: pd.Series, distinct: int, kind: str) -> bool:
     """Text that is (nearly) unique per row: ids, emails, names. Numbers and times are not."""
     if len(present) < IDENTIFIER_MIN_ROWS or distinct < IDENTIFIER_SHARE * len(present):
         return False
-    return column_type(present) == "str"
+    return kind == "str"
 
 
 _ID_NAME = re.compile(r"(?i:(^|[_\s.-])id$|^id[_\s.-]|(^|_)(uuid|guid|key)$)|[a-z](Id|ID)$")
 
 
-def _numbered(name: str, present: pd.Series, distinct: int) -> bool:
+def _numbered(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
     """Whole numbers named as an id (`tx_id`, `orderId`) with their own value in every row: a
     row number, which as a model input only says when the row was written."""
     if len(present) < IDENTIFIER_MIN_ROWS or distinct < len(present) or not _ID_NAME.search(name):
         return False
-    return column_type(present) == "int"
+    return kind == "int"
 
 
 def _free_text(present: pd.Series) -> float:
@@ -238,14 +243,16 @@ def build_config(
                             + _headerless_hint(frame))  # fmt: skip
     # 3,5 is a number only where ',' does not separate the fields
     frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
-    frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma)
+    kinds = {name: column_type(frame[name]) for name in frame.columns}  # once: a pass each
+    frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma, kinds)
+    kinds.update({name: how.type for name, how in numbers.items()})
     columns: dict[str, dict[str, Any]] = {}
     kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
-    left_out = uninformative(frame, kept)
+    left_out = uninformative(frame, kept, kinds)
     for name in frame.columns:
         if name in left_out:
             continue
-        kind = numbers[name].type if name in numbers else column_type(frame[name])
+        kind = kinds[name]
         spec: dict[str, Any] = {"type": kind}
         # a key is required (a request must name its entity): rows without one are kept aside
         if frame[name].notna().all() or name in (entities or []):
