@@ -71,11 +71,11 @@ def _number(value: Any) -> float:
 
 
 def _utc(value: Any, tz: str, epoch: str | None = None) -> pd.Timestamp:
-    """timeutil.to_utc of one value (NaT outside 1677-2262 or not a time)."""
+    """timeutil.to_utc of one value (NaT outside 1677-2262 or not a time; to the microsecond)."""
     if is_missing(value):
         return NAT
     if epoch and isinstance(value, int | float) and not isinstance(value, bool):
-        return from_epoch(pd.Series([value]), epoch).iloc[0]
+        return from_epoch(pd.Series([value]), epoch).dt.floor("us").iloc[0]
     if isinstance(value, str):
         if not _ISO.fullmatch(value.strip()):
             raise Fallback("a time that is not ISO 8601 text")
@@ -87,9 +87,9 @@ def _utc(value: Any, tz: str, epoch: str | None = None) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
         if aware:
-            return stamp.tz_convert("UTC").as_unit("ns")
+            return stamp.tz_convert("UTC").as_unit("ns").floor("us")
         local = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
-        return local.tz_convert("UTC").as_unit("ns")
+        return local.tz_convert("UTC").as_unit("ns").floor("us")
     except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         return NAT
 

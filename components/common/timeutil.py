@@ -3,9 +3,9 @@
 Zoned values are converted to UTC. Naive values are read in the dataset's time zone: a time in
 a DST gap is moved forward by the gap, an ambiguous (repeated) hour is taken as the later,
 standard-time instance. Dates written day first (13/01/2023) are read day first throughout their
-column. A column declared `epoch` holds Unix times, numbers of seconds (or ms, us, ns) since
-1970-01-01 UTC. Values that are not times, or outside pandas' range (years 1677-2262),
-become NaT, which validation reports.
+column. Times keep microseconds, not nanoseconds. A column declared `epoch` holds Unix times,
+numbers of seconds (or ms, us, ns) since 1970-01-01 UTC. Values that are not times, or outside
+pandas' range (years 1677-2262), become NaT, which validation reports.
 """
 
 from __future__ import annotations
@@ -79,13 +79,18 @@ def unix_times(times: pd.Series, unit: str) -> pd.Series:
 
 
 def to_utc(values: pd.Series, tz: str, epoch: str | None = None) -> pd.Series:
-    """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC]; with an epoch unit,
-    numbers (and numbers written as text) are Unix times in that unit."""
+    """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC], to the
+    microsecond (Feast's precision: a time with nanoseconds cannot be joined); with an epoch
+    unit, numbers (and numbers written as text) are Unix times in that unit."""
+    return _utc_times(values, tz, epoch).astype("datetime64[ns, UTC]").dt.floor("us")
+
+
+def _utc_times(values: pd.Series, tz: str, epoch: str | None) -> pd.Series:
     if epoch and not pd.api.types.is_datetime64_any_dtype(values.dtype):
         if values.dtype == object:  # True is not a time
             values = values.where(~values.map(_is_bool))
         numbers = pd.to_numeric(values, errors="coerce")
-        out = to_utc(values.where(numbers.isna()), tz)
+        out = _utc_times(values.where(numbers.isna()), tz, None)
         given = numbers.notna()
         out[given] = from_epoch(numbers[given], epoch)
         return out

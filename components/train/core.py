@@ -164,6 +164,20 @@ def _estimator(name: str, task: str, seed: int) -> Any:
     raise ValueError(f"model.candidates: unknown candidate '{name}'")
 
 
+def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
+    """pipe.fit(x, y), and how gradient boosting stops: it grows a tree per class each round,
+    so on many classes it stops once its validation loss stops improving (scikit-learn's own
+    rule turns that on only past 10,000 rows; 30 classes on 1,600 rows: 6 s a fit -> 0.6 s),
+    where this fit's rows can hold out 10% with every class in both parts."""
+    model = pipe.steps[-1][1]
+    if isinstance(model, HistGradientBoostingClassifier):
+        _, counts = np.unique(y, return_counts=True)
+        held = int(np.ceil(0.1 * len(y)))  # validation_fraction's default
+        stop = len(counts) > 2 and counts.min() >= 2 and len(counts) <= held <= len(y) - len(counts)
+        model.set_params(early_stopping=True if stop else "auto")
+    return pipe.fit(x, y)
+
+
 def build_pipeline(
     name: str,
     task: str,

@@ -31,6 +31,7 @@ from mlrig.components.train.core import (
     random_split,
     time_split,
 )
+from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.search import SearchResult, tune
 from mlrig.components.train.threshold import choose
 
@@ -103,7 +104,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
         def fit(frame: pd.DataFrame) -> object:
             pipe = build_pipeline(result.name, contract.task, numeric, contract.categorical,
                                   cfg.model.random_state, result.params)  # fmt: skip
-            pipe.fit(frame[contract.inputs], contract.targets(frame))
+            fit_model(pipe, frame[contract.inputs], contract.targets(frame))
             if result.name == "lightgbm":  # one row at a time in serving: one thread
                 pipe.set_params(model__n_jobs=1)
             return PlattCalibrated(pipe, *platt) if platt else pipe

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import LOWER_IS_BETTER, Range
 from mlrig.components.config.schema import Model as ModelSpec
-from mlrig.components.train.core import build_pipeline, cv_scheme, cv_splitter, space_of
+from mlrig.components.train.core import build_pipeline, cv_scheme, cv_splitter, fit, space_of
 
 
 class TrainingError(ValueError):
@@ -65,7 +65,7 @@ def cross_validate(
     folds: list[dict[str, float]] = []
     index, preds = [], []
     for i, (train_idx, test_idx) in enumerate(splitter.split(x, y)):
-        model = clone(pipe).fit(x.iloc[train_idx], y[train_idx])
+        model = fit(clone(pipe), x.iloc[train_idx], y[train_idx])
         pred = scores(model, x.iloc[test_idx], task, n_classes)
         folds.append(holdout_metrics(y[test_idx], pred, task))
         index.append(test_idx)

@@ -140,3 +140,13 @@ def test_a_unix_time_of_an_epoch_field_reads_as_the_column_rule_reads_it(value):
     expected = to_utc(pd.Series([value], dtype=object), NY, "s").iloc[0]
     got = _utc(value, NY, "s")
     assert (pd.isna(got) and pd.isna(expected)) or got == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["2024-01-01T00:00:00.123456789Z", pd.Timestamp("2024-01-01T00:00:00.123456789")]
+)
+def test_nanoseconds_are_cut_to_the_microsecond_on_both_paths(value):
+    """Feast joins times to the microsecond: a time with nanoseconds stopped the features stage."""
+    expected = to_utc(pd.Series([value], dtype=object), NY).iloc[0]
+    assert _utc(value, NY) == expected and expected.nanosecond == 0
+    assert expected.microsecond == 123456

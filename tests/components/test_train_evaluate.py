@@ -10,7 +10,13 @@ from mlrig.components.common.html_report import classification_plots, render
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import Model
 from mlrig.components.register.core import gate
-from mlrig.components.train.core import ForwardChaining, random_split, time_split
+from mlrig.components.train.core import (
+    ForwardChaining,
+    build_pipeline,
+    fit,
+    random_split,
+    time_split,
+)
 from mlrig.components.train.search import TrainingError, tune
 from mlrig.components.train.threshold import choose
 
@@ -216,3 +222,21 @@ def test_sigmoid_calibration_fixes_overconfident_probabilities():
     assert 0.25 < a < 0.45  # undoes the factor 3
     calibrated = PlattCalibrated(Fixed(), a, b).predict_proba(overconfident)[:, 1]
     assert brier_score_loss(y, calibrated) < brier_score_loss(y, overconfident) - 0.01
+
+
+def test_gradient_boosting_of_many_classes_stops_early_where_every_class_can_be_held_out():
+    """A tree per class each round: on many classes, 100 rounds of nothing to learn cost seconds a
+    fit. It stops once validation loss stalls; a class of one row cannot be held out, so a fit
+    with one keeps scikit-learn's own rule instead of failing."""
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    many = np.arange(400) % 12
+    pipe = fit(build_pipeline("hist_gradient_boosting", "multiclass", ["a", "b"], [], 0), x, many)
+    model = pipe.steps[-1][1]
+    assert model.early_stopping is True and model.n_iter_ < model.max_iter
+    rare = np.where(np.arange(400) == 5, 12, many)  # class 12 has one row
+    pipe = fit(build_pipeline("hist_gradient_boosting", "multiclass", ["a", "b"], [], 0), x, rare)
+    assert pipe.steps[-1][1].early_stopping == "auto" and pipe.steps[-1][1].n_iter_ == 100
+    two = np.arange(400) % 2
+    pipe = fit(build_pipeline("hist_gradient_boosting", "binary", ["a", "b"], [], 0), x, two)
+    assert pipe.steps[-1][1].early_stopping == "auto"  # one tree a round: as scikit-learn sets it
