@@ -25,7 +25,7 @@ def notes(
     time columns, the task."""
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
     said += [how.note(name, len(frame)) for name, how in numbers.items()]
-    said += _duplicate_notes(frame)
+    said += _duplicate_notes(frame) + _repeated_row_notes(frame)
     said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
@@ -61,6 +61,18 @@ def _duplicate_notes(frame: pd.DataFrame) -> list[str]:
                 f"as '{name}' (rename it in the file to say what it holds)"
             )
     return sorted(out)
+
+
+def _repeated_row_notes(frame: pd.DataFrame) -> list[str]:
+    """Rows that repeat an earlier row in every column: an export run twice, or real repeats."""
+    repeated = int(frame.duplicated().sum())
+    if not repeated:
+        return []
+    return [
+        f"{repeated} of {len(frame)} rows repeat an earlier row in every column: they are kept "
+        "(a copy may land in both training and the holdout, which flatters the holdout); drop "
+        "them from the file if the export wrote them twice"
+    ]
 
 
 def _task_note(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

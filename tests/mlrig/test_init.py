@@ -410,3 +410,10 @@ def test_a_target_class_written_several_ways_is_one_class_and_said(tmp_path):
     assert load(out).config.dataset.positive_label == "yes"  # binary, not three or four classes
     assert "'bought' writes a class more than one way ('yes', 'YES'): one class, 'yes'" in said
     assert "('no', 'No '): one class, 'no'" in said
+
+
+def test_rows_repeated_in_every_column_are_counted_and_kept(tmp_path):
+    frame = pd.DataFrame({"x": [i * 0.5 for i in range(60)], "y": ["a", "b", "c"] * 20})
+    said, out = init_table(pd.concat([frame, frame.head(7)]), tmp_path, "t.csv", "--target", "y")
+    assert "7 of 67 rows repeat an earlier row in every column: they are kept" in said
+    assert load(out).config.dataset.target == "y"
