@@ -27,6 +27,9 @@ UNSEEN = "\uffff unseen category"
 Segment = Callable[[dict[str, Any]], list[float]]  # one transformer's output columns
 
 
+ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
+
+
 class NotCompiled(Exception):
     """The pipeline has a part compile_one does not know."""
 
@@ -36,8 +39,9 @@ def _step_names(pipe: Any) -> list[str]:
 
 
 class _Categorical:
-    """SimpleImputer(constant) + OneHotEncoder or OrdinalEncoder: a lookup per column, made by
-    running the fitted encoder on every category it knows, on an unseen one and on a missing one."""
+    """SimpleImputer(constant) + OneHotEncoder, OrdinalEncoder or TargetEncoder: a lookup per
+    column, made by running the fitted encoder on every category it knows, on an unseen one and
+    on a missing one."""
 
     def __init__(self, sub: Any, columns: list[str]) -> None:
         encoder = sub.steps[-1][1]
@@ -47,6 +51,8 @@ class _Categorical:
                 len(cats) - (0 if inf is None else len(inf) - 1)
                 for cats, inf in zip(encoder.categories_, infrequent, strict=True)
             ]
+        elif type(encoder).__name__ == "TargetEncoder" and encoder.target_type_ == "multiclass":
+            widths = [len(encoder.classes_)] * len(columns)  # a mean per class
         else:
             widths = [1] * len(columns)
         self.known = {col: [c for c in cats if isinstance(c, str)]
@@ -112,7 +118,7 @@ def _segments(ct: Any) -> tuple[list[Segment], list[str]]:
         steps = _step_names(trans)
         if trans == "passthrough" or kind == "FunctionTransformer" and trans.func is None:
             segments.append(lambda row, cols=columns: [float(row[c]) for c in cols])
-        elif steps[-1:] in (["OneHotEncoder"], ["OrdinalEncoder"]) and steps[0] == "SimpleImputer":
+        elif steps[-1:] and steps[-1] in ENCODERS and steps[0] == "SimpleImputer":
             segments.append(_Categorical(trans, columns))
         else:
             segments.append(_numeric(trans, columns))

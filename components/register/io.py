@@ -11,7 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import events, feast_store, history, integrity, tables, tracking
+from mlrig.components.common import (
+    events,
+    feast_store,
+    fit_rows,
+    history,
+    integrity,
+    modelfile,
+    tables,
+    tracking,
+)
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.catalog import (
     CHALLENGER,
@@ -25,13 +34,15 @@ from mlrig.components.common.contract import Contract, label_key
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.common.registry import NoVersion, Pinned, load_alias
 from mlrig.components.config.loader import LoadedConfig, from_json
-from mlrig.components.register.core import gate
+from mlrig.components.register.core import Decision, gate
 
 
 def champion_on(
-    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, metric: str, classes: list
-) -> tuple[float | None, str]:
-    """(the champion's metric on these rows, '') or (None, why it cannot be compared)."""
+    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, metric: str, classes: list,
+    challenger_rows: Any = None,
+) -> tuple[float | None, str]:  # fmt: skip
+    """(the champion's metric on these rows, '' or which of its models was scored) or (None, why
+    it cannot be compared)."""
     contract = champ.contract
     lacking = [f for f in contract.required_fields() if f not in holdout]
     if lacking:
@@ -40,13 +51,45 @@ def champion_on(
         label_key(c) for c in classes
     ]:
         return None, f"the champion's classes {contract.classes} differ from {classes}"
+    model, why = _unseen_model(loaded, champ, holdout, challenger_rows)
+    if model is None:
+        return None, why
     cols = [c for c in contract.request_fields if c in holdout]
     rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]
     store = feast_store.open_store(loaded)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
-    y_score = scores(champ.model, built.frame, contract.task, len(contract.classes))
+    y_score = scores(model, built.frame, contract.task, len(contract.classes))
     value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)
-    return value[metric], ""
+    return value[metric], why
+
+
+def _unseen_model(
+    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, challenger_rows: Any
+) -> tuple[Any, str]:
+    """The champion's model to score on these rows: the released one when it was fitted on no
+    more of them than the challenger's evaluated model was (rows repeated in the data land on
+    both sides of any split), else its model fitted without its own holdout when that one was
+    not (a rerun on the same data), else none, with why (fit_rows.py's hashes decide).
+    challenger_rows: the hashes of the rows the challenger's evaluated model was fitted on."""
+    mlflow = tracking.configure(loaded)
+    fitted = fit_rows.load(mlflow, champ.run_id)
+    if fitted is None:  # trained before fit rows were logged: as it always was
+        return champ.model, ""
+    rows = fit_rows.row_hashes(holdout, champ.contract)
+    fair = fit_rows.seen(rows, challenger_rows) if challenger_rows is not None else 0
+    if fit_rows.seen(rows, fitted["released"]) <= fair:
+        return champ.model, ""
+    uri = mlflow.MlflowClient().get_run(champ.run_id).data.tags.get(fit_rows.HOLDOUT_MODEL_TAG)
+    if uri and fit_rows.seen(rows, fitted["evaluated"]) <= fair:
+        model = modelfile.load_uri(mlflow, uri)
+        return model, (f"scored with the champion's model fitted without these rows; "
+                       f"v{champ.version} was refit on them")  # fmt: skip
+    both = fit_rows.seen(rows, fitted["evaluated"])
+    return None, (
+        f"the champion v{champ.version} was fitted on {both} of the {len(rows)} holdout rows, "
+        "so it cannot be judged on them; promote by hand (mlrig model promote) if the "
+        "challenger is the one to serve"
+    )
 
 
 def already_registered(mlflow: Any, name: str, run_id: str) -> dict | None:
@@ -93,7 +136,8 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
             champ = None
         champ_value, why = (None, "")
         if champ is not None and not info["sampled"]:
-            champ_value, why = champion_on(loaded, champ, holdout, metric, contract.classes)
+            own = fit_rows.saved(model_dir)  # the challenger's own share of repeated rows
+            champ_value, why = champion_on(loaded, champ, holdout, metric, contract.classes, own)
         version = mlflow.register_model(info["model_uri"], cfg.model.name)
         integrity.record(mlflow, cfg.model.name, int(version.version))  # before any alias
         client = mlflow.MlflowClient()
@@ -106,10 +150,12 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
             policy.margin,
             has_champion=champ is not None,
             sampled=info["sampled"],
-            incomparable=why,
+            incomparable=why if champ_value is None else "",
             min_metric=policy.min_metric,
             auto_promote=policy.auto_promote,
         )
+        if why and champ_value is not None:  # scored, but not with the model it serves
+            decision = Decision(decision.promote, f"{decision.reason} ({why})")
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
         history.record(

@@ -25,7 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from mlrig.components.config.schema import Range
 
@@ -115,8 +115,20 @@ class CategoryCodes(BaseEstimator, TransformerMixin):
         return out
 
 
-def _encoders(categorical: list[str], kind: str) -> Any:
+WIDE_LEVELS = 30  # a categorical with more levels than this is target-encoded
+
+
+def wide_categoricals(x: pd.DataFrame, categorical: list[str]) -> list[str]:
+    """The categoricals with more than WIDE_LEVELS levels (a merchant, a product, a zip code):
+    one-hot keeps only levels of 20 rows or more and ordinal codes order them alphabetically, so
+    a level's own rate is lost; these are target-encoded instead."""
+    return [c for c in categorical if x[c].nunique() > WIDE_LEVELS]
+
+
+def _encoders(categorical: list[str], kind: str, seed: int = 0) -> Any:
     impute = SimpleImputer(strategy="constant", fill_value="__missing__")
+    if kind == "target":  # each level's mean target, cross-fitted in training (no leak)
+        return make_pipeline(impute, TargetEncoder(random_state=seed))
     if kind == "onehot":
         return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
                                                    min_frequency=20))  # fmt: skip
@@ -125,19 +137,26 @@ def _encoders(categorical: list[str], kind: str) -> Any:
     )
 
 
-def _preprocessor(numeric: list[str], categorical: list[str], name: str) -> Any:
+def _preprocessor(
+    numeric: list[str], categorical: list[str], name: str, wide: list[str], seed: int
+) -> Any:
+    if name == "lightgbm":  # splits on categories natively, however many
+        wide = []
+    narrow = [c for c in categorical if c not in wide]
+    encoded = [("wide", _encoders(wide, "target", seed), wide)] if wide else []
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             StandardScaler(),
         )
         return ColumnTransformer(
-            [("num", num, numeric), ("cat", _encoders(categorical, "onehot"), categorical)]
+            [("num", num, numeric), ("cat", _encoders(narrow, "onehot"), narrow), *encoded]
         )
     prep = ColumnTransformer(
-        [("num", "passthrough", numeric), ("cat", _encoders(categorical, "ordinal"), categorical)],
+        [("num", "passthrough", numeric), ("cat", _encoders(narrow, "ordinal"), narrow),
+         *encoded],
         verbose_feature_names_out=False,
-    )
+    )  # fmt: skip
     if name == "lightgbm":
         prep.set_output(transform="pandas")
         return make_pipeline(prep, CategoryCodes(categorical))
@@ -185,11 +204,13 @@ def build_pipeline(
     categorical: list[str],
     seed: int,
     params: dict[str, Any] | None = None,
+    wide: list[str] | None = None,
 ) -> Pipeline:
-    """Preprocessing + estimator for one candidate, with estimator parameters set."""
+    """Preprocessing + estimator for one candidate, with estimator parameters set. wide: the
+    categoricals to target-encode (wide_categoricals)."""
     pipe = Pipeline(
         [
-            ("prep", _preprocessor(numeric, categorical, name)),
+            ("prep", _preprocessor(numeric, categorical, name, wide or [], seed)),
             ("model", _estimator(name, task, seed)),
         ]
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.common import cache, events, modelfile, tables, tracking
+from mlrig.components.common import cache, events, fit_rows, modelfile, tables, tracking
 from mlrig.components.common.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
@@ -103,7 +103,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
 
         def fit(frame: pd.DataFrame) -> object:
             pipe = build_pipeline(result.name, contract.task, numeric, contract.categorical,
-                                  cfg.model.random_state, result.params)  # fmt: skip
+                                  cfg.model.random_state, result.params, result.wide)  # fmt: skip
             fit_model(pipe, frame[contract.inputs], contract.targets(frame))
             if result.name == "lightgbm":  # one row at a time in serving: one thread
                 pipe.set_params(model__n_jobs=1)
@@ -171,6 +171,10 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 if cfg.model.refit_on_all
                 else info
             )
+            mlflow.set_tag(fit_rows.HOLDOUT_MODEL_TAG, holdout_info.model_uri)
+            train_rows = fit_rows.row_hashes(split.train, contract)
+            all_rows = fit_rows.row_hashes(both, contract) if cfg.model.refit_on_all else train_rows
+            fit_rows.log(mlflow, Path(model_dir), all_rows, train_rows)
             run_info = {
                 "run_id": active.info.run_id,
                 "model_uri": info.model_uri,

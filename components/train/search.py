@@ -16,7 +16,14 @@ from sklearn.base import clone
 from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import LOWER_IS_BETTER, Range
 from mlrig.components.config.schema import Model as ModelSpec
-from mlrig.components.train.core import build_pipeline, cv_scheme, cv_splitter, fit, space_of
+from mlrig.components.train.core import (
+    build_pipeline,
+    cv_scheme,
+    cv_splitter,
+    fit,
+    space_of,
+    wide_categoricals,
+)
 
 
 class TrainingError(ValueError):
@@ -49,6 +56,7 @@ class SearchResult:
     oof: CvResult
     trials: list[dict[str, Any]] = field(default_factory=list)
     best_trial: int = 0
+    wide: list[str] = field(default_factory=list)  # the categoricals it target-encoded
 
 
 def cross_validate(
@@ -130,6 +138,7 @@ def tune(
     y_tune = y[pick]
     tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
     splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
+    wide = wide_categoricals(x_tune, categorical)
     metric = spec.primary_metric or ""
     lower = metric in LOWER_IS_BETTER
     spaces = {name: space_of(name, space) for name, space in spec.candidates.items()}
@@ -139,7 +148,7 @@ def tune(
     def objective(trial: Any) -> float:
         name = trial.suggest_categorical("candidate", list(spaces))
         params = _suggest(trial, name, spaces[name])
-        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params)
+        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params, wide)
         started = time.perf_counter()
 
         def on_fold(i: int, folds: list[dict[str, float]]) -> None:
@@ -190,4 +199,5 @@ def tune(
         oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score),
         trials=log,
         best_trial=best.number,
+        wide=wide,
     )

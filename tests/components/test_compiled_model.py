@@ -1,5 +1,6 @@
 """The compiled one-row model against its fitted pipeline: every candidate train builds, for every
-task, on rows with missing numbers, rare (infrequent) categories, unseen and missing categories."""
+task, on rows with missing numbers, rare (infrequent) categories, unseen and missing categories,
+and a categorical of many levels (target-encoded)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from sklearn.preprocessing import FunctionTransformer
 
 from mlrig.components.common.compiled_model import UNSEEN, CompiledModel, compile_one
 from mlrig.components.common.metrics import scores
-from mlrig.components.train.core import PlattCalibrated, build_pipeline
+from mlrig.components.train.core import PlattCalibrated, build_pipeline, wide_categoricals
 
 NUMERIC = ["x", "y", "mostly_missing"]
-CATEGORICAL = ["colour", "size"]
-INPUTS = ["x", "colour", "y", "size", "mostly_missing"]
+CATEGORICAL = ["colour", "size", "shop"]
+INPUTS = ["x", "colour", "y", "size", "mostly_missing", "shop"]
 
 
 def _frame(n: int, seed: int, unseen: bool = False) -> pd.DataFrame:
@@ -29,6 +30,7 @@ def _frame(n: int, seed: int, unseen: bool = False) -> pd.DataFrame:
             "y": rng.gamma(2.0, 3.0, size=n),
             "size": rng.choice(np.array(["s", "m", "l"], dtype=object), size=n),
             "mostly_missing": np.where(rng.random(n) < 0.97, np.nan, rng.normal(size=n)),
+            "shop": rng.choice(np.array([f"shop{i}" for i in range(60)], dtype=object), size=n),
         },
         columns=INPUTS,
     )
@@ -38,11 +40,15 @@ def _frame(n: int, seed: int, unseen: bool = False) -> pd.DataFrame:
         frame.loc[frame.sample(frac=0.2, random_state=seed + 2).index, "size"] = UNSEEN[:3] + "xl"
     frame["colour"] = frame["colour"].astype(object)
     frame["size"] = frame["size"].astype(object)
+    if unseen:
+        frame.loc[frame.sample(frac=0.1, random_state=seed + 3).index, "shop"] = "shop-new"
+    frame.loc[frame.sample(frac=0.05, random_state=seed + 4).index, "shop"] = np.nan
     return frame
 
 
 def _target(frame: pd.DataFrame, task: str) -> np.ndarray:
     signal = np.nan_to_num(frame.x) + (frame.colour == "red") - 0.1 * frame.y
+    signal = signal + frame.shop.isin(["shop1", "shop7", "shop9"])
     if task == "regression":
         return signal.to_numpy(dtype=float)
     if task == "binary":
@@ -69,7 +75,9 @@ CASES = [
 def test_compiled_scores_equal_the_pipeline(name, task):
     train = _frame(400, seed=0)
     small = {"n_estimators": 20, "n_jobs": 1} if name == "random_forest" else {}  # fast
-    pipe = build_pipeline(name, task, NUMERIC, CATEGORICAL, seed=0, params=small)
+    wide = wide_categoricals(train, CATEGORICAL)
+    assert wide == ["shop"]
+    pipe = build_pipeline(name, task, NUMERIC, CATEGORICAL, seed=0, params=small, wide=wide)
     pipe.fit(train, _target(train, task))
     n_classes = 0 if task == "regression" else (2 if task == "binary" else 3)
     compiled, why = compile_one(pipe, task, INPUTS, CATEGORICAL, n_classes)
