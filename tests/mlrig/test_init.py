@@ -352,37 +352,6 @@ def test_an_entity_key_with_empty_cells_is_required_and_said(tmp_path):
     assert load(out).config.dataset.tables["main"].columns["store"].nullable is False
 
 
-def test_unix_times_are_read_as_times_where_the_name_or_timestamp_says_time(tmp_path):
-    n = 60
-    start = 1_672_531_200  # 2023-01-01 UTC
-    frame = pd.DataFrame(
-        {
-            "card": [i % 6 for i in range(n)],
-            "unix_time": [start + 3_600 * 7 * i for i in range(n)],  # seconds, the event time
-            "created_at_ms": [(start - 86_400 * i) * 1000 for i in range(n)],  # named, in ms
-            "balance": [start + i for i in range(n)],  # in range, but the name says no time
-            "ts": list(range(n)),  # named, but not Unix times
-            "fraud": ["yes" if i % 4 == 0 else "no" for i in range(n)],
-        }
-    )
-    said, out = init_table(frame, tmp_path, "tx.csv", "--target", "fraud", "--entity", "card",
-                           "--timestamp", "unix_time")  # fmt: skip
-    cfg = load(out).config
-    columns = cfg.dataset.tables["main"].columns
-    assert (columns["unix_time"].type, columns["unix_time"].epoch) == ("datetime", "s")
-    assert (columns["created_at_ms"].type, columns["created_at_ms"].epoch) == ("datetime", "ms")
-    assert columns["balance"].type == "int" and columns["ts"].type == "int"
-    assert "'unix_time' holds Unix times in seconds (2023-01-01 to 2023-01-18 UTC)" in said
-    assert cfg.dataset.date_parts.column == "unix_time" and "hour" in cfg.dataset.date_parts.parts
-    bad = frame.assign(unix_time=range(n))  # small numbers are no times
-    bad.to_csv(tmp_path / "bad.csv", index=False)
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "bad.csv"), "--target", "fraud",
-                                      "--timestamp", "unix_time", "--out", str(out), "--force"])  # fmt: skip
-    assert result.exit_code != 0
-    assert "--timestamp: column 'unix_time' does not hold times" in result.output
-    assert "Unix times within 1980-2100" in " ".join(result.output.split())
-
-
 def test_a_number_per_row_named_as_an_id_is_an_identifier_other_unique_numbers_stay(tmp_path):
     n = 60
     frame = pd.DataFrame(
