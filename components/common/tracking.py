@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from mlrig.components.common import mlflow_seed
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 
@@ -29,11 +30,14 @@ def configure(loaded: LoadedConfig) -> Any:
     env.load_secret_files()  # the tracking server's login, where a Secret provides one
     if os.environ.get(env.TRACKING_PASSWORD):
         os.environ.setdefault(env.TRACKING_USERNAME, env.TRACKING_ADMIN)
-    mlflow.set_tracking_uri(tracking_uri(loaded))
+    uri = tracking_uri(loaded)
+    if uri.startswith(SQLITE_PREFIX):
+        mlflow_seed.seed(Path(uri[len(SQLITE_PREFIX) :]))
+    mlflow.set_tracking_uri(uri)
     stores = loaded.config.stores
     if mlflow.get_experiment_by_name(stores.experiment) is None:
         try:
-            if tracking_uri(loaded).startswith(("http://", "https://")):
+            if uri.startswith(("http://", "https://")):
                 mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
             else:
                 root = stores.mlflow_artifact_root

@@ -45,6 +45,10 @@ KFP_HOST = "MLRIG_KFP_HOST"
 
 DEFAULT_IMAGE = "mlrig:0.1.0"
 
+# Folder for per-machine caches that any project may reuse (the empty MLflow store template);
+# default $XDG_CACHE_HOME/mlrig, else ~/.cache/mlrig.
+CACHE_DIR = "MLRIG_CACHE_DIR"
+
 # Telemetry off: these machines (and many clusters) have no internet.
 QUIET_TELEMETRY = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -122,3 +126,11 @@ def mask(value: str) -> str:
         lambda m: m.group(0) if m.group(2).startswith("${") else f"{m.group(1)}***{m.group(3)}",
         value,
     )
+
+
+def cache_dir() -> str:
+    """Where per-machine caches go (may not exist yet)."""
+    if os.environ.get(CACHE_DIR):
+        return os.environ[CACHE_DIR]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mlrig")
