@@ -4,13 +4,16 @@ OpenMP and BLAS size their pools from the CPUs the kernel lets a process run on 
 not from its cgroup quota: in a pod limited to 1 CPU on a 32-core node, a gradient-boosting
 predict starts 32 threads that then wait for each other's time slices. available() reads both;
 limit() caps every loaded pool (threadpoolctl) and the pools of libraries loaded later (the
-OMP/BLAS variables, for child processes).
+OMP/BLAS variables, for child processes); limited() does so for one block of work and restores
+the pools after it, for work that runs inside another program's process.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -56,3 +59,26 @@ def limit(threads: int) -> int:
         os.environ.setdefault(name, str(threads))
     threadpool_limits(limits=threads)
     return threads
+
+
+def pool_size(given: int) -> int:
+    """Threads for work on `given` CPUs: never more than an OMP_NUM_THREADS the user (or the
+    process that started this one) set."""
+    try:
+        asked = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return given
+    return max(1, min(given, asked)) if asked > 0 else given
+
+
+@contextmanager
+def limited(threads: int) -> Iterator[int]:
+    """Cap this process's thread pools at `threads` while the block runs, then put them back as
+    they were: batch scoring called in a test worker or a notebook must not leave that process's
+    pools raised (two pools spinning on two cores each slowed a test run by 25 s)."""
+    from threadpoolctl import threadpool_limits
+
+    for name in THREAD_VARIABLES:  # for libraries loaded inside the block
+        os.environ.setdefault(name, str(threads))
+    with threadpool_limits(limits=threads):
+        yield threads

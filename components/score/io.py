@@ -117,8 +117,9 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
     keep: columns of the file to carry to the predictions untouched (a row id)."""
     loaded = from_json(config_json)
     cfg = loaded.config
-    with events.stage("score") as out:
-        out["threads"] = cpus.limit(cpus.available())  # the CPUs this pod or process is given
+    threads = cpus.pool_size(cpus.available())  # the CPUs this pod or process is given
+    with events.stage("score") as out, cpus.limited(threads):
+        out["threads"] = threads
         mlflow = tracking.configure(loaded)
         champ = load_alias(mlflow, cfg.model.name, CHAMPION)
         frame = _read(input_path, loaded, champ.contract)

@@ -38,3 +38,19 @@ def test_limit_caps_loaded_pools_and_child_variables(monkeypatch):
     assert cpus.limit(1) == 1
     assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert cpus.thread_env(4) == {name: "1" for name in cpus.THREAD_VARIABLES}  # set above
+
+
+def test_limited_restores_the_pools_and_keeps_a_users_ceiling(monkeypatch):
+    import numpy  # noqa: F401  (a BLAS pool to watch)
+
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    with cpus.limited(2) as threads:
+        assert threads == 2
+        assert all(pool["num_threads"] == 2 for pool in threadpool_info())
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert cpus.pool_size(8) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert cpus.pool_size(2) == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    assert cpus.pool_size(3) == 3
