@@ -191,7 +191,7 @@ def init(
         frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
         sep = sniff_sep(file) if csv else None
         data, left_out, numbers = build_config(frame, path, target, entity, timestamp, sep=sep,
-                                      encoding=encoding)  # fmt: skip
+                                               encoding=encoding, typed=not csv)  # fmt: skip
         build(data, folder)  # the written config must load
     except (SourceError, InitError, ConfigError) as exc:
         console.print(f"[red]{exc}[/]")

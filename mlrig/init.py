@@ -33,8 +33,9 @@ class InitError(ValueError):
     """The table cannot be described as asked (e.g. the target is not a column)."""
 
 
-def column_type(values: pd.Series) -> str:
-    """int, float, bool, datetime or str, from what the column holds."""
+def column_type(values: pd.Series, typed: bool = False) -> str:
+    """int, float, bool, datetime or str, from what the column holds. typed: the file gives its
+    columns types (parquet, JSON), so whole numbers it stores as text stay text (codes)."""
     if pd.api.types.is_bool_dtype(values):
         return "bool"
     if pd.api.types.is_integer_dtype(values):
@@ -52,7 +53,8 @@ def column_type(values: pd.Series) -> str:
     if len(present) and numbers.notna().all():
         if present.str.match(r"^[+-]?0\d").any():  # leading zeros: codes, not numbers
             return "str"
-        return "int" if bool((numbers == numbers.round()).all()) else "float"
+        whole = bool((numbers == numbers.round()).all())
+        return ("str" if typed else "int") if whole else "float"
     dated = len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE
     if dated and to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
         return "datetime"
@@ -232,10 +234,11 @@ def build_config(
     project: str | None = None,
     sep: str | None = None,
     encoding: str = "utf-8",
+    typed: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, NumberText]]:
     """The config of a flat table (all features come with the request), the columns it leaves
     out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's
-    field separator and encoding as sniffed."""
+    field separator and encoding as sniffed; typed: the file types its columns (column_type)."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
@@ -243,7 +246,8 @@ def build_config(
                             + _headerless_hint(frame))  # fmt: skip
     # 3,5 is a number only where ',' does not separate the fields
     frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
-    kinds = {name: column_type(frame[name]) for name in frame.columns}  # once: a pass each
+    # once: a pass each; a target of numbers stored as text is still numbers (its task says how)
+    kinds = {name: column_type(frame[name], typed and name != target) for name in frame.columns}
     frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma, kinds)
     kinds.update({name: how.type for name, how in numbers.items()})
     columns: dict[str, dict[str, Any]] = {}

@@ -25,12 +25,29 @@ def notes(
     time columns, the task."""
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
     said += [how.note(name, len(frame)) for name, how in numbers.items()]
+    said += _code_notes(frame, config)
     said += _duplicate_notes(frame) + _repeated_row_notes(frame)
     said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
     said += epoch_notes(frame, config) + time_notes(config)
     return said + _spelling_notes(frame, config) + _task_note(frame, config)
+
+
+def _code_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """Text columns of whole numbers kept as text: a typed file (parquet, JSON) stores them so."""
+    columns = config["dataset"]["tables"]["main"]["columns"]
+    said = []
+    for name, spec in columns.items():
+        present = frame[name].dropna()
+        if spec["type"] != "str" or not len(present) or pd.api.types.is_numeric_dtype(present):
+            continue
+        text = present.astype(str).str.strip()
+        if text.str.fullmatch(r"[+-]?[1-9]\d*|0").all():
+            said.append(f"'{name}' holds whole numbers that the file stores as text: kept as text, "
+                        f"a code ({text.nunique()} distinct); set its type to int if they are "
+                        "amounts or counts")  # fmt: skip
+    return said
 
 
 def _empty_key_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
