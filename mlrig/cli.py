@@ -155,53 +155,52 @@ def run_training(
 
 @app.command()
 def init(
-    data_file: Path = typer.Argument(
-        ..., help="CSV, parquet, JSON records or JSON lines of the table"
+    data: str = typer.Argument(
+        ...,
+        metavar="SOURCE",
+        help="a CSV, parquet or JSON file; an http(s) URL answering JSON or CSV records; or a "
+        "database URL (sqlite:///shop.db, 'postgresql://user:${PGPASSWORD}@host/db') with "
+        "--table or --query",
     ),
     target: str = typer.Option(..., help="the column to predict"),
     entity: list[str] = typer.Option([], help="an entity key column (repeatable)"),
     timestamp: str | None = typer.Option(None, help="the event-time column, if there is one"),
+    table: str | None = typer.Option(None, help="database source: the table to read"),
+    query: str | None = typer.Option(None, help="database source: the SELECT to read"),
+    records_path: str | None = typer.Option(
+        None, help="HTTP JSON source: dotted path to the list of records in the answer"
+    ),
     out: Path = typer.Option(Path("mlrig.yaml"), help="where to write the config"),
     force: bool = typer.Option(False, help="overwrite an existing config"),
 ) -> None:
     """Write a working mlrig.yaml for a new table: types, categoricals and task inferred."""
     from mlrig.components.config.loader import ConfigError, build
-    from mlrig.components.config.schema import FileSource
-    from mlrig.components.ingest.sources import (
-        SUFFIXES,
-        SourceError,
-        read_source,
-        sniff_encoding,
-        sniff_sep,
-    )
     from mlrig.init import InitError, build_config
     from mlrig.init_notes import notes
+    from mlrig.init_source import InitSourceError, SourceError, read
 
     if out.exists() and not force:
         console.print(f"[red]{out} exists[/] (pass --force to overwrite)")
         raise typer.Exit(2)
     folder = out.resolve().parent
     try:
-        file = data_file.resolve()
-        path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
-        csv = file.is_file() and file.suffix.lower() not in SUFFIXES
-        encoding = sniff_encoding(file) if csv else "utf-8"
-        source = FileSource(kind="file", path=path, encoding=encoding)
-        header = read_source("main", source, folder).columns
-        frame = read_source("main", source, folder, [str(c) for c in header])  # all as text
-        sep = sniff_sep(file) if csv else None
-        data, left_out, numbers = build_config(frame, path, target, entity, timestamp, sep=sep,
-                                               encoding=encoding, typed=not csv)  # fmt: skip
-        build(data, folder)  # the written config must load
-    except (SourceError, InitError, ConfigError) as exc:
+        got = read(data, folder, table, query, records_path)
+        frame = got.frame
+        file = got.source["path"] if got.source["kind"] == "file" else got.name
+        data_cfg, left_out, numbers = build_config(
+            frame, file, target, entity, timestamp, sep=got.sep, encoding=got.encoding,
+            typed=got.typed, location=None if got.source["kind"] == "file" else got.source,
+        )  # fmt: skip
+        build(data_cfg, folder)  # the written config must load
+    except (SourceError, InitError, InitSourceError, ConfigError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    header = f"# mlrig config for {data_file.name}, written by `mlrig init`; edit freely.\n"
-    out.write_text(header + yaml.safe_dump(data, sort_keys=False))
-    ds = data["dataset"]
+    header = f"# mlrig config for {got.name}, written by `mlrig init`; edit freely.\n"
+    out.write_text(header + yaml.safe_dump(data_cfg, sort_keys=False))
+    ds = data_cfg["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
-    for note in notes(frame, data, left_out, numbers):
+    for note in notes(frame, data_cfg, left_out, numbers):
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 

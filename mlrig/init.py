@@ -235,10 +235,12 @@ def build_config(
     sep: str | None = None,
     encoding: str = "utf-8",
     typed: bool = False,
+    location: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, NumberText]]:
     """The config of a flat table (all features come with the request), the columns it leaves
     out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's
-    field separator and encoding as sniffed; typed: the file types its columns (column_type)."""
+    field separator and encoding as sniffed; typed: the file types its columns (column_type);
+    location: the config's source where the table is not a file (a database, an HTTP API)."""
     for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
                       ("--timestamp", timestamp)]:  # fmt: skip
         if col is not None and col not in frame.columns:
@@ -305,7 +307,7 @@ def build_config(
         if dated != timestamp:  # a building's or a customer's year says much; the event's, not
             parts.insert(0, "year")
         dataset["date_parts"] = {"column": dated, "parts": parts}
-    source: dict[str, Any] = {"kind": "file", "path": source_path}
+    source: dict[str, Any] = dict(location or {"kind": "file", "path": source_path})
     if sep not in (None, ","):
         source["sep"] = sep
     if decimal_comma:

@@ -96,10 +96,20 @@ def sniff_sep(path: Path) -> str:
         return ","
 
 
-def _read_sql(src: SqlSource) -> pd.DataFrame:
+def sql_url(url: str, root: Path) -> str:
+    """The URL with a relative SQLite file made absolute against the config folder (SQLAlchemy
+    would take it relative to whatever folder a stage runs in)."""
+    prefix = "sqlite:///"
+    rest = url[len(prefix) :]
+    if url.startswith(prefix) and rest and not rest.startswith(("/", ":memory:")):
+        return prefix + str(root / rest)
+    return url
+
+
+def _read_sql(src: SqlSource, root: Path) -> pd.DataFrame:
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(env.resolve(src.url))
+    engine = sqlalchemy.create_engine(sql_url(env.resolve(src.url), root))
     try:
         with engine.connect() as conn:
             return pd.read_sql_query(sqlalchemy.text(src.query), conn)
@@ -153,7 +163,7 @@ def read_source(
         if isinstance(src, FileSource):
             return nested_as_json(_read_file(src, root, text or []))
         if isinstance(src, SqlSource):
-            return nested_as_json(_read_sql(src))
+            return nested_as_json(_read_sql(src, root))
         return nested_as_json(_read_http(src, text or []))
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None

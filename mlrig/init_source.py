@@ -1,0 +1,113 @@
+"""Where `mlrig init` reads a new table from: a file, an HTTP API answering JSON or CSV records,
+or a SQL database (any SQLAlchemy URL) by table name or query. The written config's source is
+the same one, so `mlrig run` reads what `init` read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlrig.components.config import env
+from mlrig.components.config.schema import FileSource, HttpSource, SqlSource
+from mlrig.components.ingest.sources import (
+    SUFFIXES,
+    SourceError,
+    read_source,
+    sniff_encoding,
+    sniff_sep,
+)
+
+# a SQLAlchemy URL: dialect[+driver]:// (http(s) and package:// are not databases)
+_DATABASE_URL = re.compile(r"^(?!https?://|package://)[a-z][a-z0-9]*(\+[a-z0-9_]+)?://", re.I)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class InitSourceError(ValueError):
+    """The source cannot be read as asked; the message names the option."""
+
+
+@dataclass
+class InitSource:
+    """A table read for `mlrig init`, with what its config entry needs."""
+
+    frame: pd.DataFrame
+    source: dict[str, Any]  # the config's dataset.tables.main.source
+    name: str  # for the project name and the config's header
+    typed: bool  # the source types its columns (parquet, JSON, a database)
+    sep: str | None = None
+    encoding: str = "utf-8"
+
+
+def read(
+    spec: str,
+    folder: Path,
+    table: str | None = None,
+    query: str | None = None,
+    records_path: str | None = None,
+) -> InitSource:
+    """Read the table `spec` names: an http(s) URL, a database URL (with table or query), or a
+    file. Database and HTTP URLs may hold ${VAR} references; a literal password is refused, as
+    it would be written into mlrig.yaml."""
+    if (table or query) and not _DATABASE_URL.match(spec):
+        raise InitSourceError(
+            "--table/--query: the source is not a database URL (e.g. sqlite:///shop.db or "
+            "'postgresql://user:${PGPASSWORD}@host/db')"
+        )
+    if records_path and not spec.lower().startswith(("http://", "https://")):
+        raise InitSourceError("--records-path: only an http(s) source answers records")
+    if "://" in spec and env.mask(spec) != spec:
+        raise InitSourceError(
+            f"{env.mask(spec)}: the URL holds a password, which would be written into "
+            "mlrig.yaml; write it as a reference, e.g. 'postgresql://user:${PGPASSWORD}@host/db' "
+            "(in single quotes), and set that variable"
+        )
+    if spec.lower().startswith(("http://", "https://")):
+        return _http(spec, folder, records_path)
+    if _DATABASE_URL.match(spec):
+        return _sql(spec, folder, table, query)
+    return _file(Path(spec), folder)
+
+
+def _http(url: str, folder: Path, records_path: str | None) -> InitSource:
+    path = url.split("?")[0].rstrip("/")
+    fmt = "csv" if path.lower().endswith(".csv") else "json"
+    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path)
+    frame = read_source("main", src, folder)
+    if fmt == "csv":  # every column as text, as a CSV file is read
+        frame = read_source("main", src, folder, [str(c) for c in frame.columns])
+    source = src.model_dump(exclude_defaults=True)
+    source["kind"] = "http"
+    return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt == "json")
+
+
+def _sql(url: str, folder: Path, table: str | None, query: str | None) -> InitSource:
+    if bool(table) == bool(query):
+        raise InitSourceError("a database source needs --table NAME or --query 'SELECT …' (one)")
+    if table and not _PLAIN_NAME.match(table):
+        raise InitSourceError(f"--table: '{table}' is not a plain table name (use --query)")
+    sql = query or f"SELECT * FROM {table}"
+    src = SqlSource(kind="sql", url=url, query=sql)
+    return InitSource(read_source("main", src, folder), src.model_dump(), table or "query",
+                      typed=True)  # fmt: skip
+
+
+def _file(given: Path, folder: Path) -> InitSource:
+    file = given.resolve()
+    path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
+    csv = file.is_file() and file.suffix.lower() not in SUFFIXES
+    encoding = sniff_encoding(file) if csv else "utf-8"
+    src = FileSource(kind="file", path=path, encoding=encoding)
+    header = read_source("main", src, folder).columns
+    frame = read_source("main", src, folder, [str(c) for c in header])  # all as text
+    source: dict[str, Any] = {"kind": "file", "path": path}
+    if encoding != "utf-8":
+        source["encoding"] = encoding
+    return InitSource(frame, source, given.name, typed=not csv,
+                      sep=sniff_sep(file) if csv else None, encoding=encoding)  # fmt: skip
+
+
+__all__ = ["InitSource", "InitSourceError", "SourceError", "read"]

@@ -1,0 +1,99 @@
+"""`mlrig init` from a database (by table or query) and from an HTTP API, not only a file: the
+config's source is the one init read, and a relative SQLite file is found from any folder."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sqlite3
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from mlrig.cli import app
+from mlrig.components.config.loader import load
+from mlrig.components.ingest.sources import read_source
+
+ROWS = [{"customer": 1 + i % 9, "store": str(1 + i % 4), "placed_at": f"2025-01-{1 + i % 28:02d}",
+         "basket": 10.0 + i % 17, "returned": "yes" if i % 5 == 0 else "no"} for i in range(90)]  # fmt: skip
+
+
+def _init(folder, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["init", *args, "--out", str(folder / "mlrig.yaml"), "--force"]
+    )
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_a_database_table_or_query_becomes_the_configs_source(tmp_path, monkeypatch):
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("CREATE TABLE orders (customer INT, store TEXT, placed_at TEXT, basket REAL,"
+                   " returned TEXT)")  # fmt: skip
+        db.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?)", [tuple(r.values()) for r in ROWS]
+        )
+    db.close()
+    monkeypatch.chdir(tmp_path)
+    code, said = _init(tmp_path, "sqlite:///shop.db", "--table", "orders", "--target", "returned",
+                       "--entity", "customer", "--timestamp", "placed_at")  # fmt: skip
+    assert code == 0, said
+    assert "wrote" in said and "'store' holds whole numbers that the file stores as text" in said
+    cfg = load(tmp_path / "mlrig.yaml").config
+    source = cfg.dataset.tables["main"].source
+    assert (source.kind, source.url, source.query) == ("sql", "sqlite:///shop.db",
+                                                       "SELECT * FROM orders")  # fmt: skip
+    columns = cfg.dataset.tables["main"].columns
+    assert (columns["store"].type, columns["placed_at"].type) == ("str", "datetime")
+    assert cfg.dataset.positive_label == "yes"
+    # a stage runs in another folder: the relative SQLite file is the config folder's
+    monkeypatch.chdir(tmp_path.parent)
+    assert len(read_source("main", source, tmp_path)) == len(ROWS)
+
+    code, said = _init(tmp_path, f"sqlite:///{tmp_path / 'shop.db'}", "--query",
+                       "SELECT * FROM orders WHERE basket > 12", "--target", "returned")  # fmt: skip
+    assert code == 0, said
+    query = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source.query
+    assert query == "SELECT * FROM orders WHERE basket > 12"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["postgresql://u:secret@db/shop", "--table", "t"], "postgresql://u:***@db/shop: the URL holds a password"),
+    (["sqlite:///shop.db"], "a database source needs --table NAME or --query"),
+    (["sqlite:///shop.db", "--table", "orders; DROP TABLE x"], "not a plain table name"),
+    (["orders.csv", "--table", "orders"], "--table/--query: the source is not a database URL"),
+    (["orders.csv", "--records-path", "data"], "--records-path: only an http(s) source"),
+])  # fmt: skip
+def test_a_source_that_cannot_be_read_as_asked_is_named(tmp_path, args, message):
+    code, said = _init(tmp_path, *args, "--target", "returned")
+    assert code == 2 and message in said, said
+
+
+@pytest.fixture
+def api():
+    body = json.dumps({"data": {"orders": ROWS}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1/orders"
+    server.shutdown()
+
+
+def test_an_http_api_answering_json_records(tmp_path, api):
+    code, said = _init(tmp_path, api, "--records-path", "data.orders", "--target", "returned")
+    assert code == 0, said
+    cfg = load(tmp_path / "mlrig.yaml").config
+    source = cfg.dataset.tables["main"].source
+    assert (source.kind, source.url, source.records_path) == ("http", api, "data.orders")
+    assert cfg.project == "orders" and len(read_source("main", source, tmp_path)) == len(ROWS)
+    assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
