@@ -27,6 +27,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
+from mlrig.components.common import cpus
 from mlrig.components.config.schema import Range
 
 
@@ -165,6 +166,10 @@ def _preprocessor(
 
 def _estimator(name: str, task: str, seed: int) -> Any:
     classification = task != "regression"
+    # LightGBM takes every physical core of the machine unless told (not the CPUs this process
+    # is given, nor OMP_NUM_THREADS): in a pod limited to 1 CPU, or beside another fit, its
+    # threads spin against each other
+    threads = cpus.pool_size(cpus.available())
     if name == "logistic_regression":
         return LogisticRegression(max_iter=1000)
     if name == "ridge":
@@ -174,12 +179,14 @@ def _estimator(name: str, task: str, seed: int) -> Any:
         return cls(random_state=seed)
     if name == "random_forest":
         cls = RandomForestClassifier if classification else RandomForestRegressor
-        return cls(n_estimators=150, n_jobs=-1, random_state=seed, min_samples_leaf=5)
+        return cls(n_estimators=150, n_jobs=threads, random_state=seed, min_samples_leaf=5)
     if name == "lightgbm":
         import lightgbm
 
         cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
-        return cls(n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1)
+        return cls(
+            n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1, n_jobs=threads
+        )
     raise ValueError(f"model.candidates: unknown candidate '{name}'")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.common import cache, events, fit_rows, modelfile, tables, tracking
+from mlrig.components.common import cache, cpus, events, fit_rows, modelfile, tables, tracking
 from mlrig.components.common.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
@@ -66,7 +66,9 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
     meta = tables.read_manifest(training_dir)
     frame = tables.read_tables(training_dir)[TRAINING_SET]
     contract = Contract.load(training_dir)
-    with events.stage("train") as out:
+    threads = cpus.pool_size(cpus.available())  # the CPUs this pod or process is given
+    with events.stage("train") as out, cpus.limited(threads):
+        out["threads"] = threads
         main = cfg.dataset.tables[cfg.dataset.main].all_columns()
         contract.task, contract.classes, contract.positive_label = label_classes(
             frame[contract.target],
