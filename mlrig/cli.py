@@ -184,14 +184,17 @@ def init(
         raise typer.Exit(2)
     folder = out.resolve().parent
     try:
-        got = read(data, folder, table, query, records_path)
-        frame = got.frame
-        file = got.source["path"] if got.source["kind"] == "file" else got.name
-        data_cfg, left_out, numbers = build_config(
-            frame, file, target, entity, timestamp, sep=got.sep, encoding=got.encoding,
-            typed=got.typed, location=None if got.source["kind"] == "file" else got.source,
-        )  # fmt: skip
-        build(data_cfg, folder)  # the written config must load
+        with console.status(f"reading {data} …") as status:  # a million rows take seconds
+            got = read(data, folder, table, query, records_path)
+            frame = got.frame
+            file = got.source["path"] if got.source["kind"] == "file" else got.name
+            status.update(f"{len(frame):,} rows read; inferring column types and the task …")
+            data_cfg, left_out, numbers = build_config(
+                frame, file, target, entity, timestamp, sep=got.sep, encoding=got.encoding,
+                typed=got.typed, location=None if got.source["kind"] == "file" else got.source,
+            )  # fmt: skip
+            build(data_cfg, folder)  # the written config must load
+            said = notes(frame, data_cfg, left_out, numbers)
     except (SourceError, InitError, InitSourceError, ConfigError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -200,7 +203,7 @@ def init(
     ds = data_cfg["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
-    for note in notes(frame, data_cfg, left_out, numbers):
+    for note in said:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 

@@ -26,6 +26,7 @@ REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
 IDENTIFIER_SHARE = 0.95
 DATETIME_SHARE = 0.95
+TYPE_SAMPLE = 5_000  # values a text column's type is first judged on
 _DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}")
 
 
@@ -46,7 +47,16 @@ def column_type(values: pd.Series, typed: bool = False) -> str:
         return "int" if integral else "float"
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
-    present = values.dropna().astype(str).str.strip()
+    present = values.dropna()
+    # text on a sample is text; any other type must hold for every value
+    sample = present.sample(TYPE_SAMPLE, random_state=0) if len(present) > TYPE_SAMPLE else None
+    if sample is not None and _text_type(sample, typed) == "str":
+        return "str"
+    return _text_type(present, typed)
+
+
+def _text_type(present: pd.Series, typed: bool) -> str:
+    present = present.astype(str).str.strip()
     if len(present) and present.str.lower().isin(["true", "false"]).all():
         return "bool"
     numbers = pd.to_numeric(present, errors="coerce")
@@ -289,7 +299,8 @@ def build_config(
             labels = pd.to_numeric(labels)
         elif columns[target]["type"] == "bool":  # as validate reads it: true/false are 1/0
             labels = labels.astype(str).str.strip().str.lower().map(BOOL_TEXT)
-        keys = labels.map(label_key).value_counts()  # 'yes', 'YES' and ' Yes' are one class
+        each = labels.value_counts()  # 'yes', 'YES' and ' Yes' are one class:
+        keys = each.groupby(each.index.map(label_key), sort=False).sum()
         counts = pd.Series({name: keys[label_key(name)] for name in spellings(labels)})
         counts = counts.sort_values(ascending=False, kind="stable")
         if len(counts) < 2:

@@ -42,8 +42,12 @@ def _code_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
         present = frame[name].dropna()
         if spec["type"] != "str" or not len(present) or pd.api.types.is_numeric_dtype(present):
             continue
+        whole = r"[+-]?[1-9]\d*|0"
+        head = present.head(1_000).astype(str).str.strip()  # most text columns fail here
+        if not head.str.fullmatch(whole).all():
+            continue
         text = present.astype(str).str.strip()
-        if text.str.fullmatch(r"[+-]?[1-9]\d*|0").all():
+        if text.str.fullmatch(whole).all():
             said.append(f"'{name}' holds whole numbers that the file stores as text: kept as text, "
                         f"a code ({text.nunique()} distinct); set its type to int if they are "
                         "amounts or counts")  # fmt: skip

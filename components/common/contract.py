@@ -120,7 +120,8 @@ def label_key(value: Any) -> str:
 def spellings(labels: pd.Series) -> dict[Any, list[Any]]:
     """Each class of a target, named as most rows write it (a tie: the lower-case spelling), ->
     every way the rows write it (most rows first; one entry where a class is written one way)."""
-    counts = labels.dropna().map(plain).value_counts()
+    counts = labels.dropna().value_counts()  # counted first: a million labels, a few classes
+    counts = counts.groupby(counts.index.map(plain), sort=False).sum()
     # most rows first; a tie goes to the plain lower-case spelling
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], label_key(kv[0]) != _spelled(kv[0]),
                                                      _spelled(kv[0])))  # fmt: skip

@@ -70,3 +70,31 @@ def test_an_epoch_column_reads_numbers_as_unix_times_and_text_times_as_before():
 
 def test_without_an_epoch_numbers_are_not_times():
     assert to_utc(pd.Series([1_672_531_200], dtype=object), NY).isna().all()
+
+
+COLUMNS = {  # ISO text read in one call where the element-wise rules would read it the same
+    "naive": ["2024-03-31 01:30", "2024-03-31 02:30", "2024-10-27 02:30", "2024-01-01", None],
+    "zulu": ["2024-01-01T10:00:00Z", "2024-06-01T10:00:00.123456Z", None],
+    "offsets": ["2024-01-01T10:00+01:00", "2024-01-02T10:00+02:00", "2024-01-03T10:00-0530"],
+    "zoned and naive": ["2024-01-01T10:00+01:00", "2024-07-01 10:00", "2024-02-01"],
+    "nanoseconds": ["2024-01-01 10:11:12.123456789", "2024-01-01 10:11:12"],
+    "not all iso": ["2024-01-01", "13/01/2024", "not a time", "3000-01-01"],
+}
+
+
+def test_iso_text_at_once_reads_as_value_by_value():
+    from mlrig.components.common.timeutil import _element_wise, _iso_text
+
+    for tz in ("UTC", "Europe/Berlin", "America/New_York"):
+        for name, values in COLUMNS.items():
+            column = pd.Series(values, dtype=object)
+            at_once = _iso_text(column, tz)
+            slow = _element_wise(column, tz).astype("datetime64[ns, UTC]")
+            if at_once is None:  # left to the element-wise rules
+                assert name in ("not all iso", "offsets", "zoned and naive"), (name, tz)
+                continue
+            assert name in ("naive", "zulu", "nanoseconds"), (name, tz)
+            pd.testing.assert_series_equal(at_once.astype("datetime64[ns, UTC]"), slow,
+                                           check_names=False, obj=f"{name} in {tz}")  # fmt: skip
+    numbers_as_text = pd.Series(["2024-01-01", 5], dtype=object)
+    assert _iso_text(numbers_as_text, "UTC") is None
