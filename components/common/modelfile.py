@@ -27,6 +27,9 @@ TRUSTED = (
     "mlrig.components.train.core.CategoryCodes",
     "mlrig.components.train.core.PlattCalibrated",
     "numpy.dtype",
+    # a target encoder's folds (data only: n_splits, shuffle, random_state)
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
 )

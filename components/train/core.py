@@ -126,10 +126,13 @@ def wide_categoricals(x: pd.DataFrame, categorical: list[str]) -> list[str]:
     return [c for c in categorical if x[c].nunique() > WIDE_LEVELS]
 
 
-def _encoders(categorical: list[str], kind: str, seed: int = 0) -> Any:
+def _encoders(categorical: list[str], kind: str, seed: int = 0, task: str = "binary") -> Any:
     impute = SimpleImputer(strategy="constant", fill_value="__missing__")
     if kind == "target":  # each level's mean target, cross-fitted in training (no leak)
-        return make_pipeline(impute, TargetEncoder(random_state=seed))
+        # the folds TargetEncoder's own shuffle=True chose (stratified for classes), given as
+        # a splitter: scikit-learn 1.9 deprecates its shuffle and random_state
+        split = KFold if task == "regression" else StratifiedKFold
+        return make_pipeline(impute, TargetEncoder(cv=split(5, shuffle=True, random_state=seed)))
     if kind == "onehot":
         return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
                                                    min_frequency=20))  # fmt: skip
@@ -139,12 +142,12 @@ def _encoders(categorical: list[str], kind: str, seed: int = 0) -> Any:
 
 
 def _preprocessor(
-    numeric: list[str], categorical: list[str], name: str, wide: list[str], seed: int
+    numeric: list[str], categorical: list[str], name: str, wide: list[str], seed: int, task: str
 ) -> Any:
     if name == "lightgbm":  # splits on categories natively, however many
         wide = []
     narrow = [c for c in categorical if c not in wide]
-    encoded = [("wide", _encoders(wide, "target", seed), wide)] if wide else []
+    encoded = [("wide", _encoders(wide, "target", seed, task), wide)] if wide else []
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -217,7 +220,7 @@ def build_pipeline(
     categoricals to target-encode (wide_categoricals)."""
     pipe = Pipeline(
         [
-            ("prep", _preprocessor(numeric, categorical, name, wide or [], seed)),
+            ("prep", _preprocessor(numeric, categorical, name, wide or [], seed, task)),
             ("model", _estimator(name, task, seed)),
         ]
     )
