@@ -170,6 +170,9 @@ def init(
     records_path: str | None = typer.Option(
         None, help="HTTP JSON source: dotted path to the list of records in the answer"
     ),
+    header: list[str] = typer.Option(
+        [], help="HTTP source: 'Name: value' request header, credentials as ${VAR} (repeatable)"
+    ),
     out: Path = typer.Option(Path("mlrig.yaml"), help="where to write the config"),
     force: bool = typer.Option(False, help="overwrite an existing config"),
 ) -> None:
@@ -185,7 +188,7 @@ def init(
     folder = out.resolve().parent
     try:
         with console.status(f"reading {data} …") as status:  # a million rows take seconds
-            got = read(data, folder, table, query, records_path)
+            got = read(data, folder, table, query, records_path, header)
             frame = got.frame
             file = got.source["path"] if got.source["kind"] == "file" else got.name
             status.update(f"{len(frame):,} rows read; inferring column types and the task …")

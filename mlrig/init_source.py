@@ -48,6 +48,7 @@ def read(
     table: str | None = None,
     query: str | None = None,
     records_path: str | None = None,
+    headers: list[str] | None = None,
 ) -> InitSource:
     """Read the table `spec` names: an http(s) URL, a database URL (with table or query), or a
     file. Database and HTTP URLs may hold ${VAR} references; a literal password is refused, as
@@ -57,25 +58,48 @@ def read(
             "--table/--query: the source is not a database URL (e.g. sqlite:///shop.db or "
             "'postgresql://user:${PGPASSWORD}@host/db')"
         )
-    if records_path and not spec.lower().startswith(("http://", "https://")):
-        raise InitSourceError("--records-path: only an http(s) source answers records")
+    web = spec.lower().startswith(("http://", "https://"))
+    if (records_path or headers) and not web:
+        raise InitSourceError("--records-path/--header: only for an http(s) source")
     if "://" in spec and env.mask(spec) != spec:
         raise InitSourceError(
             f"{env.mask(spec)}: the URL holds a password, which would be written into "
             "mlrig.yaml; write it as a reference, e.g. 'postgresql://user:${PGPASSWORD}@host/db' "
             "(in single quotes), and set that variable"
         )
-    if spec.lower().startswith(("http://", "https://")):
-        return _http(spec, folder, records_path)
+    if web:
+        return _http(spec, folder, records_path, _headers(headers or []))
     if _DATABASE_URL.match(spec):
         return _sql(spec, folder, table, query)
     return _file(Path(spec), folder)
 
 
-def _http(url: str, folder: Path, records_path: str | None) -> InitSource:
+_CREDENTIAL = re.compile(r"auth|token|key|secret|cookie|password", re.IGNORECASE)
+
+
+def _headers(given: list[str]) -> dict[str, str]:
+    """'Name: value' pairs; a credential's value must be a ${VAR} reference (it is written into
+    mlrig.yaml and resolved when the source is read)."""
+    out = {}
+    for item in given:
+        name, sep, value = item.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise InitSourceError(f"--header: '{item}' is not 'Name: value'")
+        if _CREDENTIAL.search(name) and "${" not in value:
+            raise InitSourceError(
+                f"--header: {name} holds a credential, which would be written into mlrig.yaml; "
+                f"write it as a reference, e.g. '{name}: Bearer ${{API_TOKEN}}' (in single "
+                "quotes), and set that variable"
+            )
+        out[name] = value
+    return out
+
+
+def _http(url: str, folder: Path, records_path: str | None, headers: dict[str, str]) -> InitSource:
     path = url.split("?")[0].rstrip("/")
     fmt = "csv" if path.lower().endswith(".csv") else "json"
-    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path)
+    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers)
     frame = read_source("main", src, folder)
     if fmt == "csv":  # every column as text, as a CSV file is read
         frame = read_source("main", src, folder, [str(c) for c in frame.columns])

@@ -156,9 +156,12 @@ class SqlSource(Strict):
 
 class HttpSource(Strict):
     kind: Literal["http"]
-    url: str
+    url: str = Field(description="use ${VAR} for a token in the query string")
     format: Literal["csv", "json"] = "json"
     records_path: str | None = Field(None, description="dotted path to the list of records")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="request headers; use ${VAR} for credentials"
+    )
     timeout_s: float = 30.0
 
 

@@ -118,7 +118,9 @@ def _read_sql(src: SqlSource, root: Path) -> pd.DataFrame:
 
 
 def _read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
-    response = httpx.get(src.url, timeout=src.timeout_s, follow_redirects=True)
+    headers = {name: env.resolve(value) for name, value in src.headers.items()}
+    response = httpx.get(env.resolve(src.url), headers=headers, timeout=src.timeout_s,
+                         follow_redirects=True)  # fmt: skip
     response.raise_for_status()
     if src.format == "csv":
         return pd.read_csv(

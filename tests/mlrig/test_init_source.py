@@ -62,7 +62,9 @@ def test_a_database_table_or_query_becomes_the_configs_source(tmp_path, monkeypa
     (["sqlite:///shop.db"], "a database source needs --table NAME or --query"),
     (["sqlite:///shop.db", "--table", "orders; DROP TABLE x"], "not a plain table name"),
     (["orders.csv", "--table", "orders"], "--table/--query: the source is not a database URL"),
-    (["orders.csv", "--records-path", "data"], "--records-path: only an http(s) source"),
+    (["orders.csv", "--records-path", "data"], "--records-path/--header: only for an http(s)"),
+    (["https://x.test/o", "--header", "Authorization: Bearer abc"], "--header: Authorization holds a credential"),
+    (["https://x.test/o", "--header", "Accept"], "--header: 'Accept' is not 'Name: value'"),
 ])  # fmt: skip
 def test_a_source_that_cannot_be_read_as_asked_is_named(tmp_path, args, message):
     code, said = _init(tmp_path, *args, "--target", "returned")
@@ -75,6 +77,13 @@ def api():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if (
+                self.path.startswith("/private")
+                and self.headers["Authorization"] != "Bearer s3cret"
+            ):
+                self.send_response(401)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -85,15 +94,34 @@ def api():
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1/orders"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
 
 def test_an_http_api_answering_json_records(tmp_path, api):
-    code, said = _init(tmp_path, api, "--records-path", "data.orders", "--target", "returned")
+    url = f"{api}/v1/orders"
+    code, said = _init(tmp_path, url, "--records-path", "data.orders", "--target", "returned")
     assert code == 0, said
     cfg = load(tmp_path / "mlrig.yaml").config
     source = cfg.dataset.tables["main"].source
-    assert (source.kind, source.url, source.records_path) == ("http", api, "data.orders")
+    assert (source.kind, source.url, source.records_path) == ("http", url, "data.orders")
     assert cfg.project == "orders" and len(read_source("main", source, tmp_path)) == len(ROWS)
     assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
+
+
+def test_an_api_behind_a_token_reads_it_from_the_environment(tmp_path, api, monkeypatch):
+    url, token = f"{api}/private/orders", "Authorization: Bearer ${API_TOKEN}"
+    args = [url, "--records-path", "data.orders", "--header", token, "--target", "returned"]
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    code, said = _init(tmp_path, *args)
+    assert code == 2 and "${API_TOKEN} is not set (set API_TOKEN or API_TOKEN_FILE)" in said
+    monkeypatch.setenv("API_TOKEN", "wrong")
+    code, said = _init(tmp_path, *args)
+    assert code == 2 and "401" in said
+    monkeypatch.setenv("API_TOKEN", "s3cret")
+    code, said = _init(tmp_path, *args)
+    assert code == 0, said
+    written = (tmp_path / "mlrig.yaml").read_text()
+    assert "s3cret" not in written and "Bearer ${API_TOKEN}" in written
+    source = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source
+    assert len(read_source("main", source, tmp_path)) == len(ROWS)
