@@ -1,10 +1,14 @@
-"""Helpers for tests that start servers: a free loopback port, and waiting for readiness."""
+"""Helpers for tests that start servers: a free loopback port, waiting for readiness, and a
+loopback HTTP API answering a fixed JSON body."""
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -52,3 +56,33 @@ def service_pids(port: int) -> list[int]:
     for root in sorted(roots):
         ordered += [c.pid for c in psutil.Process(root).children(recursive=True)]
     return list(dict.fromkeys(ordered))
+
+
+@contextmanager
+def json_api(body: bytes, token: str | None = None) -> Iterator[str]:
+    """A loopback HTTP server answering every GET with body (JSON); paths under /private need
+    `Authorization: Bearer <token>` (else 401). Yields its base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if (
+                self.path.startswith("/private")
+                and self.headers["Authorization"] != f"Bearer {token}"
+            ):
+                self.send_response(401)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

@@ -1,7 +1,5 @@
-import http.server
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +8,7 @@ import pytest
 from mlrig.components.config.schema import FileSource, HttpSource, SqlSource
 from mlrig.components.ingest.core import content_hash, sample
 from mlrig.components.ingest.sources import SourceError, read_source
+from tests.helpers import json_api
 
 
 def test_package_file_source_reads_the_real_flights_data():
@@ -36,23 +35,8 @@ def test_sql_source(tmp_path):
 
 @pytest.fixture
 def http_server():
-    body = json.dumps({"data": {"rows": [{"a": 1}, {"a": 2}]}}).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with json_api(json.dumps({"data": {"rows": [{"a": 1}, {"a": 2}]}}).encode()) as url:
+        yield f"{url}/"
 
 
 def test_http_json_source(http_server):

@@ -3,10 +3,8 @@ config's source is the one init read, and a relative SQLite file is found from a
 
 from __future__ import annotations
 
-import http.server
 import json
 import sqlite3
-import threading
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +12,7 @@ from typer.testing import CliRunner
 from mlrig.cli import app
 from mlrig.components.config.loader import load
 from mlrig.components.ingest.sources import read_source
+from tests.helpers import json_api
 
 ROWS = [{"customer": 1 + i % 9, "store": str(1 + i % 4), "placed_at": f"2025-01-{1 + i % 28:02d}",
          "basket": 10.0 + i % 17, "returned": "yes" if i % 5 == 0 else "no"} for i in range(90)]  # fmt: skip
@@ -73,29 +72,8 @@ def test_a_source_that_cannot_be_read_as_asked_is_named(tmp_path, args, message)
 
 @pytest.fixture
 def api():
-    body = json.dumps({"data": {"orders": ROWS}}).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if (
-                self.path.startswith("/private")
-                and self.headers["Authorization"] != "Bearer s3cret"
-            ):
-                self.send_response(401)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with json_api(json.dumps({"data": {"orders": ROWS}}).encode(), token="s3cret") as url:
+        yield url
 
 
 def test_an_http_api_answering_json_records(tmp_path, api):
