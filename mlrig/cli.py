@@ -173,6 +173,9 @@ def init(
     header: list[str] = typer.Option(
         [], help="HTTP source: 'Name: value' request header, credentials as ${VAR} (repeatable)"
     ),
+    next_path: str | None = typer.Option(
+        None, help="paged HTTP JSON source: dotted path to the next page's URL in each answer"
+    ),
     out: Path = typer.Option(Path("mlrig.yaml"), help="where to write the config"),
     force: bool = typer.Option(False, help="overwrite an existing config"),
 ) -> None:
@@ -188,7 +191,7 @@ def init(
     folder = out.resolve().parent
     try:
         with console.status(f"reading {data} …") as status:  # a million rows take seconds
-            got = read(data, folder, table, query, records_path, header)
+            got = read(data, folder, table, query, records_path, header, next_path)
             frame = got.frame
             file = got.source["path"] if got.source["kind"] == "file" else got.name
             status.update(f"{len(frame):,} rows read; inferring column types and the task …")

@@ -49,6 +49,7 @@ def read(
     query: str | None = None,
     records_path: str | None = None,
     headers: list[str] | None = None,
+    next_path: str | None = None,
 ) -> InitSource:
     """Read the table `spec` names: an http(s) URL, a database URL (with table or query), or a
     file. Database and HTTP URLs may hold ${VAR} references; a literal password is refused, as
@@ -59,8 +60,8 @@ def read(
             "'postgresql://user:${PGPASSWORD}@host/db')"
         )
     web = spec.lower().startswith(("http://", "https://"))
-    if (records_path or headers) and not web:
-        raise InitSourceError("--records-path/--header: only for an http(s) source")
+    if (records_path or headers or next_path) and not web:
+        raise InitSourceError("--records-path/--header/--next-path: only for an http(s) source")
     if "://" in spec and env.mask(spec) != spec:
         raise InitSourceError(
             f"{env.mask(spec)}: the URL holds a password, which would be written into "
@@ -68,7 +69,7 @@ def read(
             "(in single quotes), and set that variable"
         )
     if web:
-        return _http(spec, folder, records_path, _headers(headers or []))
+        return _http(spec, folder, records_path, _headers(headers or []), next_path)
     if _DATABASE_URL.match(spec):
         return _sql(spec, folder, table, query)
     return _file(Path(spec), folder)
@@ -96,10 +97,13 @@ def _headers(given: list[str]) -> dict[str, str]:
     return out
 
 
-def _http(url: str, folder: Path, records_path: str | None, headers: dict[str, str]) -> InitSource:
+def _http(
+    url: str, folder: Path, records_path: str | None, headers: dict[str, str], next_path: str | None
+) -> InitSource:
     path = url.split("?")[0].rstrip("/")
     fmt = "csv" if path.lower().endswith(".csv") else "json"
-    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers)
+    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers,
+                     next_path=next_path)  # fmt: skip
     frame = read_source("main", src, folder)
     if fmt == "csv":  # every column as text, as a CSV file is read
         frame = read_source("main", src, folder, [str(c) for c in frame.columns])

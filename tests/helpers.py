@@ -59,8 +59,9 @@ def service_pids(port: int) -> list[int]:
 
 
 @contextmanager
-def json_api(body: bytes, token: str | None = None) -> Iterator[str]:
-    """A loopback HTTP server answering every GET with body (JSON); paths under /private need
+def json_api(body: bytes | dict[str, bytes], token: str | None = None) -> Iterator[str]:
+    """A loopback HTTP server answering every GET with body (JSON), or with the body of its
+    path where body maps paths to bodies (404 elsewhere); paths under /private need
     `Authorization: Bearer <token>` (else 401). Yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,10 +73,15 @@ def json_api(body: bytes, token: str | None = None) -> Iterator[str]:
                 self.send_response(401)
                 self.end_headers()
                 return
+            answer = body.get(self.path) if isinstance(body, dict) else body
+            if answer is None:
+                self.send_response(404)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(answer)
 
         def log_message(self, *args):
             pass

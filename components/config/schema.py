@@ -162,6 +162,10 @@ class HttpSource(Strict):
     headers: dict[str, str] = Field(
         default_factory=dict, description="request headers; use ${VAR} for credentials"
     )
+    next_path: str | None = Field(
+        None, description="dotted path to the next page's URL in each answer (paged JSON APIs)"
+    )
+    max_pages: int = Field(1000, ge=1, description="stop with an error past this many pages")
     timeout_s: float = 30.0
 
 

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import importlib.resources
-import io
 import json
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 
 from mlrig.components.config import env
-from mlrig.components.config.schema import FileSource, HttpSource, SourceLocation, SqlSource
+from mlrig.components.config.schema import FileSource, SourceLocation, SqlSource
+from mlrig.components.ingest.errors import SourceError
+from mlrig.components.ingest.http_source import read_http
 
 PACKAGE_SCHEME = "package://"
 SUFFIXES = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SPREADSHEETS = {".xlsx", ".xls", ".xlsm", ".ods"}
 COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}  # pandas decompresses these CSVs itself
-
-
-class SourceError(RuntimeError):
-    """A table could not be read; the message names the table and the source."""
 
 
 def resolve_file(path: str, root: Path) -> Path:
@@ -117,25 +113,6 @@ def _read_sql(src: SqlSource, root: Path) -> pd.DataFrame:
         engine.dispose()
 
 
-def _read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
-    headers = {name: env.resolve(value) for name, value in src.headers.items()}
-    response = httpx.get(env.resolve(src.url), headers=headers, timeout=src.timeout_s,
-                         follow_redirects=True)  # fmt: skip
-    response.raise_for_status()
-    if src.format == "csv":
-        return pd.read_csv(
-            io.StringIO(response.text), low_memory=False, dtype=dict.fromkeys(text, str)
-        )
-    payload = response.json()
-    for key in (src.records_path or "").split(".") if src.records_path else []:
-        if not isinstance(payload, dict) or key not in payload:
-            raise SourceError(f"records_path '{src.records_path}': no key '{key}' in the response")
-        payload = payload[key]
-    if not isinstance(payload, list):
-        raise SourceError("the response is not a list of records (set records_path)")
-    return pd.DataFrame.from_records(payload)
-
-
 def _json_text(value: object) -> object:
     if isinstance(value, np.ndarray):
         value = value.tolist()
@@ -166,7 +143,7 @@ def read_source(
             return nested_as_json(_read_file(src, root, text or []))
         if isinstance(src, SqlSource):
             return nested_as_json(_read_sql(src, root))
-        return nested_as_json(_read_http(src, text or []))
+        return nested_as_json(read_http(src, text or []))
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None
     except Exception as exc:  # driver, network and parser errors all surface the same way

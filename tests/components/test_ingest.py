@@ -47,6 +47,39 @@ def test_http_json_source(http_server):
         read_source("api", bad, Path("."))
 
 
+def _pages(*pages: tuple[str, list, str | None]) -> dict[str, bytes]:
+    return {path: json.dumps({"items": rows, "links": {"next": nxt}}).encode()
+            for path, rows, nxt in pages}  # fmt: skip
+
+
+def test_a_paged_api_is_read_page_after_page():
+    pages = _pages(("/v1/t?page=1", [{"a": 1}, {"a": 2}], "/v1/t?page=2"),
+                   ("/v1/t?page=2", [{"a": 3}], "t?page=3"),  # relative to the page
+                   ("/v1/t?page=3", [], None))  # fmt: skip
+    with json_api(pages) as url:
+        src = HttpSource(kind="http", url=f"{url}/v1/t?page=1", records_path="items",
+                         next_path="links.next")  # fmt: skip
+        assert read_source("api", src, Path(".")).a.tolist() == [1, 2, 3]
+        capped = src.model_copy(update={"max_pages": 2})
+        with pytest.raises(SourceError, match=r"more than max_pages \(2\) pages"):
+            read_source("api", capped, Path("."))
+    looping = _pages(("/p1", [{"a": 1}], "/p2"), ("/p2", [{"a": 2}], "/p1"))
+    with json_api(looping) as url:
+        src = HttpSource(kind="http", url=f"{url}/p1", records_path="items", next_path="links.next")
+        with pytest.raises(SourceError, match="page 3 of .*/p1 names a page already read"):
+            read_source("api", src, Path("."))
+
+
+def test_an_http_error_names_the_configured_url_not_the_secret(monkeypatch):
+    monkeypatch.setenv("API_TOKEN", "s3cret")
+    with json_api({}) as url:
+        src = HttpSource(kind="http", url=f"{url}/missing?token=${{API_TOKEN}}")
+        with pytest.raises(SourceError) as caught:
+            read_source("api", src, Path("."))
+    assert "HTTP 404" in str(caught.value) and "${API_TOKEN}" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
 def test_content_hash_is_stable_and_sensitive():
     a = pd.DataFrame({"x": [1, 2], "y": ["a", "b"]})
     assert content_hash(a) == content_hash(a.copy())

@@ -61,7 +61,7 @@ def test_a_database_table_or_query_becomes_the_configs_source(tmp_path, monkeypa
     (["sqlite:///shop.db"], "a database source needs --table NAME or --query"),
     (["sqlite:///shop.db", "--table", "orders; DROP TABLE x"], "not a plain table name"),
     (["orders.csv", "--table", "orders"], "--table/--query: the source is not a database URL"),
-    (["orders.csv", "--records-path", "data"], "--records-path/--header: only for an http(s)"),
+    (["orders.csv", "--records-path", "data"], "--records-path/--header/--next-path: only for an http(s)"),
     (["https://x.test/o", "--header", "Authorization: Bearer abc"], "--header: Authorization holds a credential"),
     (["https://x.test/o", "--header", "Accept"], "--header: 'Accept' is not 'Name: value'"),
 ])  # fmt: skip
@@ -103,3 +103,17 @@ def test_an_api_behind_a_token_reads_it_from_the_environment(tmp_path, api, monk
     assert "s3cret" not in written and "Bearer ${API_TOKEN}" in written
     source = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source
     assert len(read_source("main", source, tmp_path)) == len(ROWS)
+
+
+def test_a_paged_api_is_read_whole_and_configured_so(tmp_path):
+    half = len(ROWS) // 2
+    pages = {"/orders?page=1": {"items": ROWS[:half], "next": "/orders?page=2"},
+             "/orders?page=2": {"items": ROWS[half:], "next": None}}  # fmt: skip
+    with json_api({k: json.dumps(v).encode() for k, v in pages.items()}) as url:
+        code, said = _init(tmp_path, f"{url}/orders?page=1", "--records-path", "items",
+                           "--next-path", "next", "--target", "returned")  # fmt: skip
+        assert code == 0, said
+        assert f"{len(ROWS)} rows" in said
+        source = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source
+        assert source.next_path == "next"
+        assert len(read_source("main", source, tmp_path)) == len(ROWS)
