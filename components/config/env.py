@@ -31,11 +31,13 @@ REDIS_PASSWORD = "MLRIG_REDIS_PASSWORD"
 TRACKING_USERNAME = "MLFLOW_TRACKING_USERNAME"
 TRACKING_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 TRACKING_ADMIN = "admin"  # admin_username in manifests/base/mlflow-auth.ini
-# All live in the Secret mlrig-postgres (keys password, redis-password, mlflow-auth-password).
+# All live in the Secret mlrig-postgres (keys password, redis-password, mlflow-auth-password),
+# mounted at SECRET_DIR in every mlrig pod; a source's own ${NAME} may be a key there too.
+SECRET_DIR = "/run/secrets/postgres"
 SECRET_DEFAULT_FILES = {
-    PG_PASSWORD: "/run/secrets/postgres/password",
-    REDIS_PASSWORD: "/run/secrets/postgres/redis-password",
-    TRACKING_PASSWORD: "/run/secrets/postgres/mlflow-auth-password",
+    PG_PASSWORD: f"{SECRET_DIR}/password",
+    REDIS_PASSWORD: f"{SECRET_DIR}/redis-password",
+    TRACKING_PASSWORD: f"{SECRET_DIR}/mlflow-auth-password",
 }
 # A model version to serve instead of resolving the champion alias (set by `mlrig deploy` through
 # the serving pods' template annotation, so a rollback really returns to the previous version).
@@ -113,11 +115,27 @@ def resolve(value: str) -> str:
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in os.environ:
-            raise SecretMissing(f"${{{name}}} is not set (set {name} or {name}_FILE)")
-        return os.environ[name]
+        value = os.environ.get(name)
+        value = _secret_file(name) if value is None else value
+        if value is None:
+            raise SecretMissing(
+                f"${{{name}}} is not set (set {name}, or {name}_FILE to a file holding it; in the "
+                f"cluster, add the key {name} to the Secret mlrig-postgres)"
+            )
+        return value
 
     return _REFERENCE.sub(sub, value)
+
+
+def _secret_file(name: str) -> str | None:
+    """Any ${NAME} (a source's password or API token) from the file NAME_FILE names, else from
+    the key NAME of the Secret the cluster's pods mount (SECRET_DIR)."""
+    path = os.environ.get(name + SECRET_FILE_SUFFIX) or os.path.join(SECRET_DIR, name)
+    try:
+        with open(path) as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
 
 
 def mask(value: str) -> str:

@@ -92,7 +92,7 @@ def test_an_api_behind_a_token_reads_it_from_the_environment(tmp_path, api, monk
     args = [url, "--records-path", "data.orders", "--header", token, "--target", "returned"]
     monkeypatch.delenv("API_TOKEN", raising=False)
     code, said = _init(tmp_path, *args)
-    assert code == 2 and "${API_TOKEN} is not set (set API_TOKEN or API_TOKEN_FILE)" in said
+    assert code == 2 and "${API_TOKEN} is not set (set API_TOKEN, or API_TOKEN_FILE" in said
     monkeypatch.setenv("API_TOKEN", "wrong")
     code, said = _init(tmp_path, *args)
     assert code == 2 and "401" in said
