@@ -16,6 +16,7 @@ from mlrig.components.config.schema import FileSource, HttpSource, SqlSource
 from mlrig.components.ingest.sources import (
     SUFFIXES,
     SourceError,
+    data_files,
     read_source,
     sniff_encoding,
     sniff_sep,
@@ -126,8 +127,9 @@ def _sql(url: str, folder: Path, table: str | None, query: str | None) -> InitSo
 def _file(given: Path, folder: Path) -> InitSource:
     file = given.resolve()
     path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
-    csv = file.is_file() and file.suffix.lower() not in SUFFIXES
-    encoding = sniff_encoding(file) if csv else "utf-8"
+    sample = data_files(file)[0] if file.is_dir() else file  # a folder: its first file
+    csv = sample.is_file() and sample.suffix.lower() not in SUFFIXES
+    encoding = sniff_encoding(sample) if csv else "utf-8"
     src = FileSource(kind="file", path=path, encoding=encoding)
     header = read_source("main", src, folder).columns
     frame = read_source("main", src, folder, [str(c) for c in header])  # all as text
@@ -135,7 +137,7 @@ def _file(given: Path, folder: Path) -> InitSource:
     if encoding != "utf-8":
         source["encoding"] = encoding
     return InitSource(frame, source, given.name, typed=not csv,
-                      sep=sniff_sep(file) if csv else None, encoding=encoding)  # fmt: skip
+                      sep=sniff_sep(sample) if csv else None, encoding=encoding)  # fmt: skip
 
 
 __all__ = ["InitSource", "InitSourceError", "SourceError", "read"]

@@ -37,6 +37,8 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
         raise SourceError(f"file not found: {path}")
+    if path.is_dir():
+        return _read_folder(src, path, text)
     if path.suffix.lower() in SPREADSHEETS:
         raise SourceError(f"{path.name}: spreadsheets are not read; save the sheet as CSV")
     fmt = src.format
@@ -52,6 +54,39 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
                        sep=src.sep or sniff_sep(path), decimal=src.decimal,
                        thousands="." if src.decimal == "," else None,
                        encoding=src.encoding)  # fmt: skip
+
+
+def data_files(folder: Path) -> list[Path]:
+    """The data files of a folder and its subfolders (a partitioned export), in name order;
+    hidden and underscore files (_SUCCESS, .crc) are not data."""
+
+    def data(p: Path) -> bool:
+        return p.is_file() and not any(
+            n.startswith((".", "_")) for n in p.relative_to(folder).parts
+        )
+
+    files = sorted(p for p in folder.rglob("*") if data(p))
+    if not files:
+        raise SourceError(f"{folder}: the folder holds no data files")
+    kinds = {SUFFIXES.get(p.suffix.lower(), "csv") for p in files}
+    if len(kinds) > 1:
+        raise SourceError(f"{folder}: files of more than one format ({', '.join(sorted(kinds))}); "
+                          "keep one format per folder")  # fmt: skip
+    return files
+
+
+def _read_folder(src: FileSource, folder: Path, text: list[str]) -> pd.DataFrame:
+    """One table from every file of a folder: a parquet dataset through pyarrow (hive partition
+    columns such as year=2024 included, as their values), else the files one after another."""
+    files = data_files(folder)
+    if SUFFIXES.get(files[0].suffix.lower()) == "parquet":
+        frame = pd.read_parquet(folder)
+        for name in frame.columns:  # partition columns come as categoricals of their values
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                frame[name] = frame[name].astype(frame[name].cat.categories.dtype)
+        return frame
+    parts = [_read_file(src.model_copy(update={"path": str(f)}), folder, text) for f in files]
+    return pd.concat(parts, ignore_index=True)
 
 
 def sniff_encoding(path: Path, size: int = 1 << 20) -> str:

@@ -159,3 +159,30 @@ def test_lists_and_records_in_cells_are_kept_as_json_text(tmp_path):
     assert [json.loads(v) if v else v for v in got["meta"]] == [{"k": 1}, {"k": 2}, None]
     assert got["v"].tolist() == [1.0, 2.0, 3.0]
     assert content_hash(got) == content_hash(got.copy())
+
+
+def test_a_folder_is_one_table_partitioned_parquet_or_csv_parts(tmp_path):
+    frame = pd.DataFrame(
+        {"year": [2023, 2023, 2024], "region": ["n", "s", "n"], "x": [1.5, 2.5, 3.5]}
+    )
+    frame.to_parquet(tmp_path / "pq", partition_cols=["year"], index=False)  # year=2023/…
+    (tmp_path / "pq" / "_SUCCESS").write_text("")
+    got = read_source("t", FileSource(kind="file", path="pq"), tmp_path)
+    got = got.sort_values("x").reset_index(drop=True)[["year", "region", "x"]]
+    assert got.year.tolist() == [2023, 2023, 2024] and got.x.tolist() == [1.5, 2.5, 3.5]
+    assert pd.api.types.is_integer_dtype(got.year)  # the partition's values, not categories
+
+    parts = tmp_path / "csv"
+    parts.mkdir()
+    frame.iloc[:2].to_csv(parts / "part-0001.csv", index=False)
+    frame.iloc[2:].to_csv(parts / "part-0002.csv", index=False)
+    (parts / ".part-0001.csv.crc").write_text("x")
+    got = read_source("t", FileSource(kind="file", path="csv"), tmp_path, ["region"])
+    assert got.x.tolist() == [1.5, 2.5, 3.5] and got.region.tolist() == ["n", "s", "n"]
+
+    frame.to_json(parts / "extra.json", orient="records")
+    with pytest.raises(SourceError, match=r"files of more than one format \(csv, json\)"):
+        read_source("t", FileSource(kind="file", path="csv"), tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="the folder holds no data files"):
+        read_source("t", FileSource(kind="file", path="empty"), tmp_path)

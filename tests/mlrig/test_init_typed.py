@@ -42,3 +42,12 @@ def test_a_csvs_whole_numbers_are_numbers(tmp_path):
     said, out = init_table(_frame(), tmp_path, "sales.csv", "--target", "rating")
     assert load(out).config.dataset.tables["main"].columns["store"].type == "int"
     assert "holds whole numbers that the file stores as text" not in said
+
+
+def test_a_partitioned_parquet_folder_is_one_table(tmp_path):
+    frame = _frame().assign(month=[1 + i % 3 for i in range(80)])
+    frame.to_parquet(tmp_path / "sales", partition_cols=["month"], index=False)
+    said, out = init_file(tmp_path / "sales", "--target", "rating")
+    cfg = load(out).config
+    assert cfg.dataset.tables["main"].source.path == "sales" and "80 rows" in said
+    assert cfg.dataset.tables["main"].columns["month"].type == "int"
