@@ -21,9 +21,30 @@ import pandas as pd
 _OFFSET = re.compile(r"\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$", re.IGNORECASE)
 
 
+# a zone named after a time of day: UTC and GMT say UTC; any other name (EST, CET, IST) means
+# different offsets in different places, so such a value is no time (validation reports it)
+_ZONE_NAME = re.compile(r"\d:\d\d(:\d\d(\.\d*)?)?\s*([A-Za-z]{1,5})$")
+_UTC_NAMES = {"UTC", "GMT", "UT", "Z"}
+_NOT_ZONES = {"AM", "PM", "A", "P"}
+
+
+def _zone_name(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    found = _ZONE_NAME.search(value.strip())
+    name = found.group(3).upper() if found else None
+    return None if name in _NOT_ZONES else name
+
+
+def named_zone(values: pd.Series) -> pd.Series:
+    """Where a value is a time in a named zone other than UTC/GMT (to_utc reads none of them)."""
+    names = values.map(_zone_name)
+    return names.notna() & ~names.isin(_UTC_NAMES)
+
+
 def _aware(value: object) -> bool:
     if isinstance(value, str):
-        return bool(_OFFSET.search(value.strip()))
+        return bool(_OFFSET.search(value.strip())) or _zone_name(value) in _UTC_NAMES
     if isinstance(value, datetime):
         return value.tzinfo is not None
     return False
@@ -47,7 +68,10 @@ def _parse(values: pd.Series, utc: bool) -> pd.Series:
         out = out.astype(object)
         out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc,
                                     dayfirst=day_first(values[retry]))  # fmt: skip
-        out = pd.to_datetime(out, utc=utc)
+        try:
+            out = pd.to_datetime(out, utc=utc)
+        except ValueError:  # a zoned value among naive ones ("now"): as UTC, then naive
+            out = pd.to_datetime(out, utc=True).dt.tz_localize(None)
     return out
 
 
@@ -125,6 +149,8 @@ def _iso_text(values: pd.Series, tz: str) -> pd.Series | None:
 def _element_wise(values: pd.Series, tz: str) -> pd.Series:
     # a number is no time without its unit (pandas would read 1672531200 as ns after 1970)
     values = values.astype(object).where(values.notna() & ~values.map(_is_number), None)
+    zones = values.map(_zone_name)
+    values = values.where(zones.isna() | zones.isin(_UTC_NAMES), None)  # EST, CET: no time
     aware = values.map(_aware).astype(bool)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():

@@ -10,7 +10,7 @@ import pandas as pd
 from mlrig.components.common.catalog import REASON
 from mlrig.components.common.number_text import as_missing, read_numbers
 from mlrig.components.common.tables import clear_of
-from mlrig.components.common.timeutil import to_utc
+from mlrig.components.common.timeutil import named_zone, to_utc
 from mlrig.components.config.schema import ColumnSpec
 
 
@@ -106,6 +106,9 @@ def validate_table(
             number = pd.to_numeric(raw, errors="coerce").notna()
             _flag(reasons, number & values.isna(), f"{col}: a number, not a time (if the "
                   "column holds Unix times, set its epoch: s, ms, us or ns)")  # fmt: skip
+            _flag(reasons, named_zone(raw) & values.isna(), f"{col}: a time in a named zone "
+                  "(EST, CET, IST mean different offsets in different places); write its offset, "
+                  "-05:00, or the time in UTC")  # fmt: skip
         _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
         if not spec.nullable:
             _flag(reasons, values.isna(), f"{col}: missing (not nullable)")

@@ -153,3 +153,21 @@ def test_unix_times_are_times_only_where_the_column_declares_its_epoch():
     }
     with pytest.raises(ValueError, match="epoch: only for datetime columns"):
         ColumnSpec(type="int", epoch="s")
+
+
+def test_times_in_named_zones_are_kept_aside_with_why_and_utc_gmt_am_pm_are_read():
+    frame = pd.DataFrame({"t": ["2024-03-10 10:00:00 EST", "2024-03-10 10:00:00 CET",
+                                "2024-03-10 10:00:00 UTC", "2024-03-10T10:00:00 GMT",
+                                "Sun, 10 Mar 2024 10:00:00 +0100", "03/10/2024 10:00 PM"]})  # fmt: skip
+    ok, rejected, _ = validate_table(
+        "x", frame, {"t": ColumnSpec(type="datetime")}, "Europe/Berlin"
+    )
+    assert [str(t) for t in ok["t"]] == [
+        "2024-03-10 10:00:00+00:00", "2024-03-10 10:00:00+00:00", "2024-03-10 09:00:00+00:00",
+        "2024-03-10 21:00:00+00:00",  # 10 PM in Berlin
+    ]  # fmt: skip
+    assert rejected.t.tolist() == ["2024-03-10 10:00:00 EST", "2024-03-10 10:00:00 CET"]
+    assert set(rejected["_reason"]) == {
+        "t: a time in a named zone (EST, CET, IST mean different offsets in different places); "
+        "write its offset, -05:00, or the time in UTC"
+    }
