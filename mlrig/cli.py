@@ -216,7 +216,9 @@ def init(
 @app.command()
 def score(
     input_path: Path = typer.Argument(
-        ..., help="CSV, parquet, JSON records or JSON lines of request-shaped rows"
+        ...,
+        help="CSV, parquet, JSON records or JSON lines of request-shaped rows, or a folder "
+        "of such parts",
     ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
@@ -230,8 +232,8 @@ def score(
 ) -> None:
     """Batch-score a file with the champion (features joined as of each row's time)."""
     loaded = load_or_exit(config, profile)
-    if not input_path.is_file():
-        console.print(f"[red]input_path: no such file {input_path}[/]")
+    if not input_path.exists():  # a file, or a folder of parts (a partitioned batch)
+        console.print(f"[red]input_path: no such file or folder {input_path}[/]")
         raise typer.Exit(2)
     if out is not None and out.suffix.lower() not in EXPORTS:
         console.print(f"[red]--out: {out.suffix or 'no suffix'} is not one of {list(EXPORTS)}[/]")

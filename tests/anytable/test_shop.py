@@ -114,6 +114,22 @@ def test_batch_scores_rows_with_null_and_absent_nullable_features(shop):
     assert scored.customer_id.tolist() == [3, 7, 9]  # an int key is written as an int
 
 
+def test_a_folder_of_parts_scores_as_the_one_file(shop):
+    """A partitioned batch (CSV parts, a _SUCCESS marker) scores row for row as one file."""
+    folder, config, _ = shop
+    whole = _score(config, folder, "whole")
+    parts = folder / "parts"
+    parts.mkdir(exist_ok=True)
+    half = len(REQUESTS) // 2
+    pd.DataFrame(REQUESTS[:half]).to_csv(parts / "part-0.csv", index=False)
+    pd.DataFrame(REQUESTS[half:]).to_csv(parts / "part-1.csv", index=False)
+    (parts / "_SUCCESS").write_text("")
+    score_run(load(config).to_json(), str(parts), str(folder / "scored-parts"), [])
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(folder / "scored-parts/predictions.parquet"), whole
+    )
+
+
 def test_batch_with_its_labels_or_with_every_row_rejected(shop):
     """A file with the target column (a backtest) is scored, the labels beside the predictions;
     a file whose every row is rejected gives an empty predictions file, not a crash."""
