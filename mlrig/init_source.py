@@ -102,7 +102,8 @@ def _http(
     url: str, folder: Path, records_path: str | None, headers: dict[str, str], next_path: str | None
 ) -> InitSource:
     path = url.split("?")[0].rstrip("/")
-    fmt = "csv" if path.lower().endswith(".csv") else "json"
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    fmt = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else "json"
     src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers,
                      next_path=next_path)  # fmt: skip
     frame = read_source("main", src, folder)
@@ -110,7 +111,7 @@ def _http(
         frame = read_source("main", src, folder, [str(c) for c in frame.columns])
     source = src.model_dump(exclude_defaults=True)
     source["kind"] = "http"
-    return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt == "json")
+    return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt != "csv")
 
 
 def _sql(url: str, folder: Path, table: str | None, query: str | None) -> InitSource:

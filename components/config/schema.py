@@ -157,7 +157,9 @@ class SqlSource(Strict):
 class HttpSource(Strict):
     kind: Literal["http"]
     url: str = Field(description="use ${VAR} for a token in the query string")
-    format: Literal["csv", "json"] = "json"
+    format: Literal["csv", "json", "jsonl"] = Field(
+        "json", description="json: records (records_path, next_path); jsonl: a record per line"
+    )
     records_path: str | None = Field(None, description="dotted path to the list of records")
     headers: dict[str, str] = Field(
         default_factory=dict, description="request headers; use ${VAR} for credentials"

@@ -1,6 +1,6 @@
 """A table from an HTTP API: JSON records at a dotted path of each answer, page after page where
-the answer names the next page, or a CSV body. ${VAR} in the URL and headers is resolved here,
-and no message shows a resolved value: errors name the configured URL."""
+the answer names the next page, JSON lines, or a CSV body. ${VAR} in the URL and headers is
+resolved here, and no message shows a resolved value: errors name the configured URL."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
         if src.format == "csv":
             body = _get(client, str(url), src.url).text
             return pd.read_csv(io.StringIO(body), low_memory=False, dtype=dict.fromkeys(text, str))
+        if src.format == "jsonl":  # one record per line (an export or streaming endpoint)
+            body = _get(client, str(url), src.url).text
+            return pd.read_json(io.StringIO(body), lines=True, convert_dates=False, dtype=False)
         records: list[Any] = []
         seen: set[str] = set()
         while url:

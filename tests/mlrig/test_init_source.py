@@ -117,3 +117,15 @@ def test_a_paged_api_is_read_whole_and_configured_so(tmp_path):
         source = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source
         assert source.next_path == "next"
         assert len(read_source("main", source, tmp_path)) == len(ROWS)
+
+
+def test_json_lines_over_http(tmp_path):
+    lines = "\n".join(json.dumps(r) for r in ROWS).encode()
+    with json_api({"/export/orders.ndjson": lines}) as url:
+        code, said = _init(tmp_path, f"{url}/export/orders.ndjson", "--target", "returned")
+        assert code == 0, said
+        cfg = load(tmp_path / "mlrig.yaml").config
+        source = cfg.dataset.tables["main"].source
+        assert (source.format, cfg.project) == ("jsonl", "orders")
+        assert len(read_source("main", source, tmp_path)) == len(ROWS)
+        assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
