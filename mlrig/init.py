@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlrig.components.common.contract import label_key, plain, spellings
 from mlrig.components.common.number_text import NumberText, as_missing, read_numbers, sniff
-from mlrig.components.common.timeutil import to_utc
+from mlrig.components.common.timeutil import named_zone, to_utc
 from mlrig.components.validate.core import BOOL_TEXT
 from mlrig.init_history import history_view
 from mlrig.init_times import unix_time_columns
@@ -147,6 +147,11 @@ def uninformative(
         if _nested(present):
             out[str(name)] = ("it holds lists or records (JSON), not one value per row; flatten "
                               "it into columns to use it")  # fmt: skip
+        elif kind == "str" and (zone := _named_zone(present)):
+            out[str(name)] = (
+                f"times in a named zone ({zone}), which means different offsets in different "
+                "places: write each with its offset (-05:00) or in UTC, and init reads it as a time"
+            )
         elif _saved_index(str(name), present, distinct, kind):
             out[str(name)] = "a row number saved without a header (pandas' index)"
         elif distinct == 1:
@@ -165,6 +170,15 @@ def uninformative(
                 "predictions"
             )
     return out
+
+
+def _named_zone(present: pd.Series) -> str | None:
+    """The zone name most values end in (EST, CET), where nearly all are such times."""
+    head = present.head(TYPE_SAMPLE).astype(str)
+    named = named_zone(head)
+    if named.mean() < DATETIME_SHARE:
+        return None
+    return str(head[named].str.strip().str.split().str[-1].str.upper().mode().iloc[0])
 
 
 def _headerless_hint(frame: pd.DataFrame) -> str:

@@ -40,3 +40,15 @@ def test_unix_times_are_read_as_times_where_the_name_or_timestamp_says_time(tmp_
     assert result.exit_code != 0
     assert "--timestamp: column 'unix_time' does not hold times" in result.output
     assert "Unix times within 1980-2100" in " ".join(result.output.split())
+
+
+def test_times_in_a_named_zone_are_named_not_called_free_text(tmp_path):
+    times = pd.date_range("2024-01-01", periods=60, freq="5h")
+    frame = pd.DataFrame({"logged": [f"{t:%Y-%m-%d %H:%M:%S} EST" for t in times],
+                          "x": [i % 7 for i in range(60)], "y": ["a", "b"] * 30})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "log.csv", "--target", "y")
+    assert "'logged' is left out of the config: times in a named zone (EST), which means " \
+           "different offsets in different places" in said  # fmt: skip
+    assert (
+        "free text" not in said and "logged" not in load(out).config.dataset.tables["main"].columns
+    )
