@@ -17,6 +17,7 @@ from mlrig.components.ingest.sources import (
     SUFFIXES,
     SourceError,
     data_files,
+    file_columns,
     read_source,
     sniff_encoding,
     sniff_sep,
@@ -132,8 +133,7 @@ def _file(given: Path, folder: Path) -> InitSource:
     csv = sample.is_file() and sample.suffix.lower() not in SUFFIXES
     encoding = sniff_encoding(sample) if csv else "utf-8"
     src = FileSource(kind="file", path=path, encoding=encoding)
-    header = read_source("main", src, folder).columns
-    frame = read_source("main", src, folder, [str(c) for c in header])  # all as text
+    frame = read_source("main", src, folder, file_columns(src, folder))  # all as text
     source: dict[str, Any] = {"kind": "file", "path": path}
     if encoding != "utf-8":
         source["encoding"] = encoding

@@ -33,6 +33,24 @@ def resolve_file(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
+def file_columns(src: FileSource, root: Path) -> list[str]:
+    """A file's column names without reading its rows (a CSV's header line, a parquet file's
+    schema); other formats, and folders, are read whole."""
+    path = resolve_file(src.path, root)
+    fmt = src.format if src.format != "auto" else SUFFIXES.get(path.suffix.lower(), "csv")
+    if path.is_file() and path.suffix.lower() not in SPREADSHEETS and fmt in ("csv", "parquet"):
+        try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                return [str(c) for c in pq.read_schema(path).names if c != "__index_level_0__"]
+            head = pd.read_csv(path, nrows=0, sep=src.sep or sniff_sep(path), encoding=src.encoding)
+            return [str(c) for c in head.columns]
+        except Exception:  # any reader error: read_source says it properly
+            pass
+    return [str(c) for c in read_source("columns", src, root).columns]
+
+
 def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
