@@ -71,6 +71,12 @@ def pool_size(given: int) -> int:
     return max(1, min(given, asked)) if asked > 0 else given
 
 
+def work_threads() -> int:
+    """Threads for this process's own work (training, batch scoring): the CPUs it is given,
+    capped by an OMP_NUM_THREADS set for it."""
+    return pool_size(available())
+
+
 @contextmanager
 def limited(threads: int) -> Iterator[int]:
     """Cap this process's thread pools at `threads` while the block runs, then put them back as

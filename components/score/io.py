@@ -117,7 +117,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
     keep: columns of the file to carry to the predictions untouched (a row id)."""
     loaded = from_json(config_json)
     cfg = loaded.config
-    threads = cpus.pool_size(cpus.available())  # the CPUs this pod or process is given
+    threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("score") as out, cpus.limited(threads):
         out["threads"] = threads
         mlflow = tracking.configure(loaded)

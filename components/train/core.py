@@ -172,7 +172,7 @@ def _estimator(name: str, task: str, seed: int) -> Any:
     # LightGBM takes every physical core of the machine unless told (not the CPUs this process
     # is given, nor OMP_NUM_THREADS): in a pod limited to 1 CPU, or beside another fit, its
     # threads spin against each other
-    threads = cpus.pool_size(cpus.available())
+    threads = cpus.work_threads()
     if name == "logistic_regression":
         return LogisticRegression(max_iter=1000)
     if name == "ridge":

@@ -66,7 +66,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
     meta = tables.read_manifest(training_dir)
     frame = tables.read_tables(training_dir)[TRAINING_SET]
     contract = Contract.load(training_dir)
-    threads = cpus.pool_size(cpus.available())  # the CPUs this pod or process is given
+    threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("train") as out, cpus.limited(threads):
         out["threads"] = threads
         main = cfg.dataset.tables[cfg.dataset.main].all_columns()
