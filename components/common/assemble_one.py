@@ -86,12 +86,17 @@ def _utc(value: Any, tz: str, epoch: str | None = None) -> pd.Timestamp:
         raise Fallback(f"a {type(value).__name__} where a time goes")
     try:
         stamp = pd.Timestamp(value)
-        if aware:
-            return stamp.tz_convert("UTC").as_unit("ns").floor("us")
-        local = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
-        return local.tz_convert("UTC").as_unit("ns").floor("us")
+        if not aware:
+            stamp = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+        return _to_microsecond(stamp.tz_convert("UTC").as_unit("ns"))
     except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         return NAT
+
+
+def _to_microsecond(stamp: pd.Timestamp) -> pd.Timestamp:
+    """floor("us") of one time: its nanoseconds dropped (floor parses its frequency on every call:
+    24 us, a twentieth of a whole request)."""
+    return stamp if stamp.nanosecond == 0 else stamp.replace(nanosecond=0)
 
 
 class RowAssembler:
