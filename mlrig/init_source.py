@@ -17,7 +17,6 @@ from mlrig.components.ingest.sources import (
     SUFFIXES,
     SourceError,
     data_files,
-    file_columns,
     read_source,
     sniff_encoding,
     sniff_sep,
@@ -107,9 +106,7 @@ def _http(
     fmt = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else "json"
     src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers,
                      next_path=next_path)  # fmt: skip
-    frame = read_source("main", src, folder)
-    if fmt == "csv":  # every column as text, as a CSV file is read
-        frame = read_source("main", src, folder, [str(c) for c in frame.columns])
+    frame = read_source("main", src, folder, "all")  # a CSV's columns as text, as a file's
     source = src.model_dump(exclude_defaults=True)
     source["kind"] = "http"
     return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt != "csv")
@@ -133,7 +130,7 @@ def _file(given: Path, folder: Path) -> InitSource:
     csv = sample.is_file() and sample.suffix.lower() not in SUFFIXES
     encoding = sniff_encoding(sample) if csv else "utf-8"
     src = FileSource(kind="file", path=path, encoding=encoding)
-    frame = read_source("main", src, folder, file_columns(src, folder))  # all as text
+    frame = read_source("main", src, folder, "all")  # a CSV's columns as text
     source: dict[str, Any] = {"kind": "file", "path": path}
     if encoding != "utf-8":
         source["encoding"] = encoding

@@ -59,13 +59,18 @@ def service_pids(port: int) -> list[int]:
 
 
 @contextmanager
-def json_api(body: bytes | dict[str, bytes], token: str | None = None) -> Iterator[str]:
+def json_api(
+    body: bytes | dict[str, bytes], token: str | None = None, hits: list[str] | None = None
+) -> Iterator[str]:
     """A loopback HTTP server answering every GET with body (JSON), or with the body of its
     path where body maps paths to bodies (404 elsewhere); paths under /private need
-    `Authorization: Bearer <token>` (else 401). Yields its base URL."""
+    `Authorization: Bearer <token>` (else 401). Each path asked for is appended to hits.
+    Yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if hits is not None:
+                hits.append(self.path)
             if (
                 self.path.startswith("/private")
                 and self.headers["Authorization"] != f"Bearer {token}"

@@ -14,16 +14,17 @@ import pandas as pd
 from mlrig.components.config import env
 from mlrig.components.config.schema import HttpSource
 from mlrig.components.ingest.errors import SourceError
+from mlrig.components.ingest.text import Text, csv_dtype
 
 
-def read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
-    """The source's records (columns named in text read as text, for CSV)."""
+def read_http(src: HttpSource, text: Text) -> pd.DataFrame:
+    """The source's records (a CSV's columns named in text read as text, or "all")."""
     headers = {name: env.resolve(value) for name, value in src.headers.items()}
     with httpx.Client(headers=headers, timeout=src.timeout_s, follow_redirects=True) as client:
         url: str | None = env.resolve(src.url)
         if src.format == "csv":
             body = _get(client, str(url), src.url).text
-            return pd.read_csv(io.StringIO(body), low_memory=False, dtype=dict.fromkeys(text, str))
+            return pd.read_csv(io.StringIO(body), low_memory=False, dtype=csv_dtype(text))
         if src.format == "jsonl":  # one record per line (an export or streaming endpoint)
             body = _get(client, str(url), src.url).text
             return pd.read_json(io.StringIO(body), lines=True, convert_dates=False, dtype=False)
@@ -40,7 +41,7 @@ def read_http(src: HttpSource, text: list[str]) -> pd.DataFrame:
             seen.add(url)
             payload = _get(client, url, where).json()
             records += _records(payload, src.records_path)
-            following = _dig(payload, src.next_path) if src.next_path else None
+            following = _dig(payload, src.next_path)[0] if src.next_path else None
             url = urljoin(url, str(following)) if following else None
     return pd.DataFrame.from_records(records)
 
@@ -52,19 +53,19 @@ def _get(client: httpx.Client, url: str, where: str) -> httpx.Response:
     return response
 
 
-def _dig(payload: Any, path: str) -> Any:
-    for key in path.split("."):
+def _dig(payload: Any, path: str | None) -> tuple[Any, str | None]:
+    """The value at a dotted path, and the first key that is not there (None when found)."""
+    for key in path.split(".") if path else []:
         if not isinstance(payload, dict) or key not in payload:
-            return None
+            return None, key
         payload = payload[key]
-    return payload
+    return payload, None
 
 
 def _records(payload: Any, records_path: str | None) -> list[Any]:
-    for key in records_path.split(".") if records_path else []:
-        if not isinstance(payload, dict) or key not in payload:
-            raise SourceError(f"records_path '{records_path}': no key '{key}' in the response")
-        payload = payload[key]
-    if not isinstance(payload, list):
+    records, missing = _dig(payload, records_path)
+    if missing is not None:
+        raise SourceError(f"records_path '{records_path}': no key '{missing}' in the response")
+    if not isinstance(records, list):
         raise SourceError("the response is not a list of records (set records_path)")
-    return payload
+    return records

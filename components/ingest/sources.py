@@ -13,6 +13,7 @@ from mlrig.components.config import env
 from mlrig.components.config.schema import FileSource, SourceLocation, SqlSource
 from mlrig.components.ingest.errors import SourceError
 from mlrig.components.ingest.http_source import read_http
+from mlrig.components.ingest.text import Text, csv_dtype
 
 PACKAGE_SCHEME = "package://"
 SUFFIXES = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -33,25 +34,7 @@ def resolve_file(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def file_columns(src: FileSource, root: Path) -> list[str]:
-    """A file's column names without reading its rows (a CSV's header line, a parquet file's
-    schema); other formats, and folders, are read whole."""
-    path = resolve_file(src.path, root)
-    fmt = src.format if src.format != "auto" else SUFFIXES.get(path.suffix.lower(), "csv")
-    if path.is_file() and path.suffix.lower() not in SPREADSHEETS and fmt in ("csv", "parquet"):
-        try:
-            if fmt == "parquet":
-                import pyarrow.parquet as pq
-
-                return [str(c) for c in pq.read_schema(path).names if c != "__index_level_0__"]
-            head = pd.read_csv(path, nrows=0, sep=src.sep or sniff_sep(path), encoding=src.encoding)
-            return [str(c) for c in head.columns]
-        except Exception:  # any reader error: read_source says it properly
-            pass
-    return [str(c) for c in read_source("columns", src, root).columns]
-
-
-def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
+def _read_file(src: FileSource, root: Path, text: Text) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
         raise SourceError(f"file not found: {path}")
@@ -68,7 +51,7 @@ def _read_file(src: FileSource, root: Path, text: list[str]) -> pd.DataFrame:
         return pd.read_json(path, orient="records", lines=fmt == "jsonl",
                             convert_dates=False, dtype=False)  # fmt: skip
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
-    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str),
+    return pd.read_csv(path, low_memory=False, dtype=csv_dtype(text),
                        sep=src.sep or sniff_sep(path), decimal=src.decimal,
                        thousands="." if src.decimal == "," else None,
                        encoding=src.encoding)  # fmt: skip
@@ -93,7 +76,7 @@ def data_files(folder: Path) -> list[Path]:
     return files
 
 
-def _read_folder(src: FileSource, folder: Path, text: list[str]) -> pd.DataFrame:
+def _read_folder(src: FileSource, folder: Path, text: Text) -> pd.DataFrame:
     """One table from every file of a folder: a parquet dataset through pyarrow (hive partition
     columns such as year=2024 included, as their values), else the files one after another."""
     files = data_files(folder)
@@ -187,10 +170,10 @@ def nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_source(
-    name: str, src: SourceLocation, root: Path, text: list[str] | None = None
+    name: str, src: SourceLocation, root: Path, text: Text | None = None
 ) -> pd.DataFrame:
-    """Read one table (columns named in text are read as text); any failure becomes a
-    SourceError naming the table."""
+    """Read one table (a CSV's columns named in text are read as text, all of them for "all");
+    any failure becomes a SourceError naming the table."""
     try:
         if isinstance(src, FileSource):
             return nested_as_json(_read_file(src, root, text or []))

@@ -119,6 +119,22 @@ def test_a_paged_api_is_read_whole_and_configured_so(tmp_path):
         assert len(read_source("main", source, tmp_path)) == len(ROWS)
 
 
+def test_a_csv_over_http_is_fetched_once_and_keeps_its_codes(tmp_path):
+    lines = ["order_id,zip,amount,returned"] + [
+        f"{i},{'0' if i % 2 else '1'}{2139 + i % 7},{10 + i % 13}.5,{i % 3 == 0}" for i in range(60)
+    ]
+    hits: list[str] = []
+    with json_api({"/export/orders.csv": "\n".join(lines).encode()}, hits=hits) as url:
+        code, said = _init(tmp_path, f"{url}/export/orders.csv", "--target", "returned")
+        assert code == 0, said
+        assert hits == ["/export/orders.csv"]  # the header is not fetched on its own
+        cfg = load(tmp_path / "mlrig.yaml").config
+        columns = cfg.dataset.tables["main"].columns
+        assert columns["amount"].type == "float" and columns["zip"].type == "str"
+        frame = read_source("main", cfg.dataset.tables["main"].source, tmp_path, ["zip"])
+        assert frame["zip"].str.startswith("0").sum() == 30  # leading zeros kept
+
+
 def test_json_lines_over_http(tmp_path):
     lines = "\n".join(json.dumps(r) for r in ROWS).encode()
     with json_api({"/export/orders.ndjson": lines}) as url:
