@@ -140,6 +140,10 @@ class PredictionService:
         self._last_try = 0.0
         self._lock = threading.Lock()
         self.log = prediction_log(LOADED)
+        # BentoML looks each API up on the instance per request, and its descriptor rebuilds the
+        # bound call with inspect.signature every time (30-60 us); bind each once
+        for name in ("predict", "predict_batch"):
+            self.__dict__[name] = getattr(self, name)
         self._load()
         threading.Thread(target=_export_gauges, daemon=True).start()
         every = LOADED.config.serving.reload_seconds
