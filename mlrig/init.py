@@ -157,12 +157,8 @@ def uninformative(
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
-        elif _identifier(present, distinct, kind) and (words := _free_text(present)):
-            out[str(name)] = (
-                f"free text ({distinct} distinct in {len(present)}, "
-                f"{words:.0f} words a row on average): mlrig does not build "
-                "features from text; derive columns from it (a length, a keyword flag) to use it"
-            )
+        elif _identifier(present, distinct, kind) and free_text(present):
+            continue  # a model input as text (build_config marks it)
         elif _identifier(present, distinct, kind) or _numbered(str(name), present, distinct, kind):
             out[str(name)] = (
                 f"each row has its own value ({distinct} distinct in {len(present)}): an "
@@ -228,7 +224,13 @@ def _numbered(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
     return kind == "int"
 
 
-def _free_text(present: pd.Series) -> float:
+def _is_free_text(present: pd.Series) -> bool:
+    """Sentences that are (nearly) unique per row: a description, a review, a comment."""
+    distinct = present.astype(str).str.strip().nunique()
+    return _identifier(present, distinct, "str") and bool(free_text(present))
+
+
+def free_text(present: pd.Series) -> float:
     """Mean words per value when the values read as sentences (three words or more on average),
     else 0: a review or a comment, not an id, an email or a name."""
     words = present.head(2000).astype(str).str.split().str.len().mean()
@@ -289,6 +291,8 @@ def build_config(
             spec["nullable"] = False
         if name in numbers:
             spec.update(numbers[name].spec())
+        if kind == "str" and name not in kept and _is_free_text(frame[name].dropna()):
+            spec["text"] = True  # read as words and word pairs, not as a category
         columns[str(name)] = spec
     keys = [target, *(entities or [])]
     for name, unit in unix_time_columns(frame, columns, timestamp, keys).items():

@@ -25,13 +25,28 @@ def notes(
     time columns, the task."""
     said = [f"'{name}' is left out of the config: {why}" for name, why in left_out.items()]
     said += [how.note(name, len(frame)) for name, how in numbers.items()]
-    said += _code_notes(frame, config)
+    said += _text_notes(frame, config) + _code_notes(frame, config)
     said += _duplicate_notes(frame) + _repeated_row_notes(frame)
     said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
     said += epoch_notes(frame, config) + time_notes(config)
     return said + _spelling_notes(frame, config) + _task_note(frame, config)
+
+
+def _text_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """Free-text columns (text: true): what the model makes of them."""
+    columns = config["dataset"]["tables"]["main"]["columns"]
+    said = []
+    for name, spec in columns.items():
+        if spec.get("text"):
+            present = frame[name].dropna().astype(str)
+            words = present.head(2000).str.split().str.len().mean()
+            said.append(f"'{name}' is free text ({present.nunique()} distinct in {len(present)}, "
+                        f"{words:.0f} words a row on average): the model reads its words and "
+                        "word pairs as 16 topics (text: true); remove that line to leave it "
+                        "out")  # fmt: skip
+    return said
 
 
 def _code_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

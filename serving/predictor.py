@@ -22,6 +22,8 @@ from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor.predlog import PredictionLog, log_path
 
+LOGGED = ("prediction", "probability", "probabilities")  # of an answer, into the log
+
 
 def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
     """The project's prediction log, when serving.log_predictions is on."""
@@ -140,7 +142,7 @@ class Predictor:
                 keys={k: request.get(k) for k in c.entity_keys},
                 request=request,
                 features=one.inputs,
-                prediction={k: result[k] for k in ("prediction", "probability") if k in result},
+                prediction={k: result[k] for k in LOGGED if k in result},
                 event_time=one.rows[EVENT_TS],
             )
         return result
@@ -184,7 +186,7 @@ class Predictor:
             results.append(result)
         if self.log is not None:
             keys = [{k: r.get(k) for k in self.contract.entity_keys} for r in requests]
-            logged = [{k: r[k] for k in ("prediction", "probability") if k in r} for r in results]
+            logged = [{k: r[k] for k in LOGGED if k in r} for r in results]
             ids = self.log.log_many(
                 model=self.pinned.name,
                 version=self.pinned.version,

@@ -60,6 +60,8 @@ def _unix_time(unit: str) -> Any:
     return Annotated[datetime, BeforeValidator(read)]
 
 
+TEXT_CHARACTERS = 20_000  # a free-text field (a description, a review); a category's: 256
+_TEXT = Annotated[StrictStr, Field(max_length=TEXT_CHARACTERS)]
 _TYPES: dict[str, Any] = {
     "str": Annotated[StrictStr, Field(min_length=1, max_length=256)],
     "int": Annotated[StrictInt | StrictFloat, AfterValidator(_integral)],
@@ -85,6 +87,8 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
         else:
             kind, required, epoch = value["type"], value["required"], value.get("epoch")
         base = _unix_time(epoch) if kind == "datetime" and epoch else _TYPES[kind]
+        if kind == "str" and not isinstance(value, str) and value.get("text"):
+            base = _TEXT
         kind_type = base if required else base | None
         default = ... if required else None
         if _reserved(name):  # pydantic takes '_x' as private and 'json' as its method: an alias

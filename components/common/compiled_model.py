@@ -102,6 +102,21 @@ def _numeric(sub: Any, columns: list[str]) -> Segment:
     return segment
 
 
+class _Text:
+    """TextTopics of one text column (train/text.py) on the request's one value; known holds
+    texts of its own terms for the probe rows."""
+
+    def __init__(self, topics: Any, columns: list[str]) -> None:
+        if len(columns) != 1:
+            raise NotCompiled("topics of more than one column")
+        self.topics, self.column = topics, columns[0]
+        terms = sorted(topics.tfidf_.vocabulary_) if topics.tfidf_ is not None else []
+        self.known = {self.column: [" ".join(terms[i::3][:6]) or UNSEEN for i in range(3)]}
+
+    def __call__(self, row: dict[str, Any]) -> list[float]:
+        return self.topics.one(row[self.column])
+
+
 def _segments(ct: Any) -> tuple[list[Segment], list[str]]:
     """One segment per fitted transformer of the ColumnTransformer, and the output columns."""
     if type(ct).__name__ != "ColumnTransformer":
@@ -116,6 +131,10 @@ def _segments(ct: Any) -> tuple[list[Segment], list[str]]:
             raise NotCompiled("columns chosen by position")
         kind = type(trans).__name__
         steps = _step_names(trans)
+        if kind == "TextTopics":  # its own transform of the one text: the same arithmetic
+            segments.append(_Text(trans, columns))
+            names += [str(n) for n in trans.get_feature_names_out()]
+            continue
         if trans == "passthrough" or kind == "FunctionTransformer" and trans.func is None:
             segments.append(lambda row, cols=columns: [float(row[c]) for c in cols])
         elif steps[-1:] and steps[-1] in ENCODERS and steps[0] == "SimpleImputer":

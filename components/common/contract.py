@@ -48,7 +48,8 @@ class Contract:
     timezone: str
     features: FeatureSet | None
     inputs: list[str] = field(default_factory=list)
-    categorical: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)  # inputs carried as text
+    text: list[str] = field(default_factory=list)  # of those, free text (encoded as topics)
     classes: list[Any] = field(default_factory=list)  # encoded index -> label
     positive_label: Any = None
     threshold: float = 0.5
@@ -186,6 +187,8 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
             fields[name]["number_format"] = spec[name].number_format
         if name in spec and spec[name].epoch:  # a Unix time, in the data and in requests
             fields[name]["epoch"] = spec[name].epoch
+        if name in spec and spec[name].text:  # free text: longer than a category's 256
+            fields[name]["text"] = True
     date_parts = None
     if ds.date_parts:
         date_parts = ds.date_parts.model_dump()

@@ -26,6 +26,7 @@ TRUSTED = (
     "lightgbm.sklearn.LGBMRegressor",
     "mlrig.components.train.core.CategoryCodes",
     "mlrig.components.train.core.PlattCalibrated",
+    "mlrig.components.train.text.TextTopics",
     "numpy.dtype",
     # a target encoder's folds (data only: n_splits, shuffle, random_state)
     "sklearn.model_selection._split.KFold",

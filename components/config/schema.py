@@ -62,6 +62,11 @@ class ColumnSpec(Strict):
         description="datetime written as a Unix time: a number of seconds (ms, us, ns) since "
         "1970-01-01 UTC, in the data and in requests",
     )
+    text: bool = Field(
+        False,
+        description="a str column of free text (a description, a review): the model reads its "
+        "words and word pairs (TF-IDF, reduced to 16 topics) instead of taking it as a category",
+    )
 
     @model_validator(mode="after")
     def _numbers_only(self) -> ColumnSpec:
@@ -69,6 +74,8 @@ class ColumnSpec(Strict):
             raise ValueError(f"number_format: only for int or float columns, not {self.type}")
         if self.epoch and self.type != "datetime":
             raise ValueError(f"epoch: only for datetime columns, not {self.type}")
+        if self.text and self.type != "str":
+            raise ValueError(f"text: only for str columns, not {self.type}")
         return self
 
 

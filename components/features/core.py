@@ -188,6 +188,14 @@ def model_inputs(cfg: Config) -> tuple[list[str], list[str], dict[str, str]]:
     return list(kinds), [c for c, k in kinds.items() if k == "str"], recency
 
 
+def text_inputs(cfg: Config) -> list[str]:
+    """The request features that are free text (columns marked text: true): model inputs carried
+    as text like a categorical, encoded as topics instead of levels."""
+    main = cfg.dataset.tables[cfg.dataset.main]
+    return [c for c in cfg.dataset.request_features or []
+            if c in main.columns and main.columns[c].text]  # fmt: skip
+
+
 def assert_no_leakage(cfg: Config, inputs: list[str]) -> None:
     """Fail if a column known only after the event would reach the model as-is.
 

@@ -23,6 +23,7 @@ from mlrig.components.features.core import (
     build_view_frame,
     feature_columns,
     model_inputs,
+    text_inputs,
     zero_if_missing,
 )
 
@@ -53,6 +54,7 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         )
         contract = draft(cfg, feature_set)
         contract.inputs, contract.categorical = inputs, categorical
+        contract.text = text_inputs(cfg)
         rows = prepare(contract, data[cfg.dataset.main])
         if cfg.dataset.until:  # a backtest: only events before `until` are learned from
             until = to_utc(pd.Series([cfg.dataset.until]), cfg.dataset.timezone).iloc[0]

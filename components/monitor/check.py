@@ -16,7 +16,7 @@ from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor import gauges
-from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary
+from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
 from mlrig.components.monitor.predlog import PredictionLog, features_of, log_path
 
 MAX_PLOTS = 12
@@ -82,8 +82,11 @@ def drift_check(
     )
     reference = pd.read_parquet(local)
     contract = pinned.contract
-    features = features_of(current)
-    drifts = feature_drift(reference[contract.inputs], features, contract.categorical)
+    # free text is compared by its length in words
+    reference = word_counts(reference, contract.text)
+    features = word_counts(features_of(current), contract.text)
+    categorical = [c for c in contract.categorical if c not in contract.text]
+    drifts = feature_drift(reference[contract.inputs], features, categorical)
     # "score" in references written before REFERENCE_SCORE
     scored = reference[REFERENCE_SCORE if REFERENCE_SCORE in reference else "score"]
     ref_score = pd.DataFrame({"score": scored.to_numpy()})
@@ -107,7 +110,7 @@ def drift_check(
     (dest / "drift.json").write_text(json.dumps(result, indent=2, default=str))
     shown = [f["column"] for f in result["features"]][:MAX_PLOTS]
     plots = {
-        "features": _histograms(reference, features, shown, contract.categorical),
+        "features": _histograms(reference, features, shown, categorical),
         "prediction": _histograms(ref_score, current, ["score"], []),
     }
     table = {

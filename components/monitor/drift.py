@@ -103,6 +103,20 @@ def feature_drift(
     return out
 
 
+def word_counts(frame: pd.DataFrame, text: list[str]) -> pd.DataFrame:
+    """Free-text columns as their number of words (missing stays missing): every text is its
+    own category, so a shift shows in their length, not in their levels."""
+    present = [c for c in text if c in frame]
+    if not present:
+        return frame
+    out = frame.copy()
+    for column in present:
+        values = out[column]
+        counts = values.map(lambda v: float(len(v.split())) if isinstance(v, str) else np.nan)
+        out[column] = counts.astype("float64")
+    return out
+
+
 CALENDAR_PARTS = ("year", "month", "day", "dayofyear", "weekofyear")
 LIFETIME = re.compile(r"__(count|sum)_all$|__days_since_first$")
 

@@ -80,6 +80,29 @@ def new_ids(count: int = 1) -> list[str]:
     return [stamp + os.urandom(9).hex() for _ in range(count)]
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value)
+
+
+def score_of(prediction: dict[str, Any]) -> float | None:
+    """The number the monitor watches, as the reference scores it (train/io.score_column): the
+    positive-class probability, the top class's probability (a "probabilities" object or
+    probability_<class> columns), else a regression's value. A class label is not a score."""
+    if (single := _number(prediction.get("probability"))) is not None:
+        return single
+    spread = prediction.get("probabilities")
+    values = list(spread.values()) if isinstance(spread, dict) else [
+        v for k, v in prediction.items() if str(k).startswith("probability_")]  # fmt: skip
+    numbers = [n for n in map(_number, values) if n is not None]
+    if numbers:
+        return max(numbers)
+    if values:  # a classifier's row without its probabilities
+        return None
+    return _number(prediction.get("prediction"))
+
+
 def _key_text(value: Any, integer: bool) -> str | None:
     """An entity key as matched between a labels file and the log; None when it is missing. An
     integer key matches whether the file says 598, 598.0 or "598.0" (a column with a gap is
@@ -133,10 +156,9 @@ class PredictionLog:
     ) -> str:
         """Commit one prediction; returns its request id."""
         rid = request_id or new_ids()[0]
-        score = prediction.get("probability", prediction.get("prediction"))
         row = (rid, datetime.now(UTC).isoformat(), None if event_time is None else str(event_time),
                model, version, _json(keys), _json(request), _json(features), _json(prediction),
-               float(score) if isinstance(score, int | float) else None)  # fmt: skip
+               score_of(prediction))  # fmt: skip
         with self._lock:
             self._con.execute(
                 "insert into predictions (request_id, logged_at, event_time, model, version, keys,"
@@ -161,12 +183,9 @@ class PredictionLog:
         now = datetime.now(UTC).isoformat()
         predictions = _records(predictions)
         ids = new_ids(len(predictions))
-        score_col = (
-            "probability" if predictions and "probability" in predictions[0] else "prediction"
-        )
         rows = [
             (rid, now, str(t), model, version, _json(k), _json(r), _json(f), _json(p),
-             float(p[score_col]) if isinstance(p.get(score_col), int | float) else None)
+             score_of(p))
             for rid, t, k, r, f, p in zip(
                 ids, event_times, _records(keys), _records(requests), _records(features),
                 predictions, strict=True,

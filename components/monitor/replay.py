@@ -105,7 +105,11 @@ def replay_month(
     prepared = prepare(contract, requests)
     keys = prepared[[k for k in contract.entity_keys if k in prepared]]
     predicted = scored.predicted[
-        [c for c in ("prediction", "probability") if c in scored.predicted]
+        [
+            c
+            for c in scored.predicted
+            if c in ("prediction", "probability") or str(c).startswith("probability_")
+        ]  # fmt: skip
     ]
     since = datetime.now(UTC).isoformat()
     log = PredictionLog(log_path(loaded))

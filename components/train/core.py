@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 
 from mlrig.components.common import cpus
 from mlrig.components.config.schema import Range
+from mlrig.components.train.text import TextTopics
 
 
 @dataclass
@@ -142,12 +143,21 @@ def _encoders(categorical: list[str], kind: str, seed: int = 0, task: str = "bin
 
 
 def _preprocessor(
-    numeric: list[str], categorical: list[str], name: str, wide: list[str], seed: int, task: str
+    numeric: list[str],
+    categorical: list[str],
+    name: str,
+    wide: list[str],
+    seed: int,
+    task: str,
+    text: list[str],
 ) -> Any:
+    categorical = [c for c in categorical if c not in text]
+    wide = [c for c in wide if c not in text]
     if name == "lightgbm":  # splits on categories natively, however many
         wide = []
     narrow = [c for c in categorical if c not in wide]
     encoded = [("wide", _encoders(wide, "target", seed, task), wide)] if wide else []
+    encoded += [(f"text_{c}", TextTopics(seed=seed), [c]) for c in text]
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -215,12 +225,15 @@ def build_pipeline(
     seed: int,
     params: dict[str, Any] | None = None,
     wide: list[str] | None = None,
+    text: list[str] | None = None,
 ) -> Pipeline:
     """Preprocessing + estimator for one candidate, with estimator parameters set. wide: the
-    categoricals to target-encode (wide_categoricals)."""
+    categoricals to target-encode (wide_categoricals); text: the categoricals that are free
+    text, read as topics (text.py)."""
+    prep = _preprocessor(numeric, categorical, name, wide or [], seed, task, text or [])
     pipe = Pipeline(
         [
-            ("prep", _preprocessor(numeric, categorical, name, wide or [], seed, task)),
+            ("prep", prep),
             ("model", _estimator(name, task, seed)),
         ]
     )

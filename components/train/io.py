@@ -93,6 +93,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             cfg.model,
             split.train[EVENT_TS] if timed else None,
             on_trial=lambda t: out.update(trials=t["trial"] + 1),
+            text=contract.text,
         )
         threshold_note, platt = "", None
         if contract.task == "binary":
@@ -105,7 +106,8 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
 
         def fit(frame: pd.DataFrame) -> object:
             pipe = build_pipeline(result.name, contract.task, numeric, contract.categorical,
-                                  cfg.model.random_state, result.params, result.wide)  # fmt: skip
+                                  cfg.model.random_state, result.params, result.wide,
+                                  contract.text)  # fmt: skip
             fit_model(pipe, frame[contract.inputs], contract.targets(frame))
             if result.name == "lightgbm":  # one row at a time in serving: one thread
                 pipe.set_params(model__n_jobs=1)
@@ -241,7 +243,8 @@ def reference_sample(
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:
     """LightGBM with its default parameters, fitted on the same training part and scored on the
     holdout: the bar the tuned model is shown against."""
-    pipe = build_pipeline("lightgbm", contract.task, numeric, contract.categorical, seed)
+    pipe = build_pipeline("lightgbm", contract.task, numeric, contract.categorical, seed,
+                          text=contract.text)  # fmt: skip
     pipe.fit(split.train[contract.inputs], contract.targets(split.train))
     pred = scores(pipe, split.holdout[contract.inputs], contract.task, len(contract.classes))
     values = holdout_metrics(contract.targets(split.holdout), pred, contract.task, 0.5)

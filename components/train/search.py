@@ -119,9 +119,10 @@ def tune(
     spec: ModelSpec,
     times: pd.Series | None,
     on_trial: Callable[[dict[str, Any]], None] | None = None,
+    text: list[str] | None = None,
 ) -> SearchResult:
     """Search every candidate's space within the budget; the best trial's CV (all metrics) and
-    out-of-fold predictions come back with it."""
+    out-of-fold predictions come back with it. text: the categoricals that are free text."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -138,7 +139,7 @@ def tune(
     y_tune = y[pick]
     tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
     splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
-    wide = wide_categoricals(x_tune, categorical)
+    wide = wide_categoricals(x_tune, [c for c in categorical if c not in (text or [])])
     metric = spec.primary_metric or ""
     lower = metric in LOWER_IS_BETTER
     spaces = {name: space_of(name, space) for name, space in spec.candidates.items()}
@@ -148,7 +149,8 @@ def tune(
     def objective(trial: Any) -> float:
         name = trial.suggest_categorical("candidate", list(spaces))
         params = _suggest(trial, name, spaces[name])
-        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params, wide)
+        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params, wide,
+                              text)  # fmt: skip
         started = time.perf_counter()
 
         def on_fold(i: int, folds: list[dict[str, float]]) -> None:

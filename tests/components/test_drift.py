@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlrig.components.monitor.drift import feature_drift, summary
+from mlrig.components.monitor.drift import feature_drift, summary, word_counts
 
 
 def _sample(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -73,3 +73,16 @@ def test_inputs_that_move_with_time_are_reported_not_counted():
     cur = pd.DataFrame({"ts_month": np.full(500, 12.0), "amount": rng.normal(3, 1, 500)})
     result = summary(feature_drift(ref, cur, []), bound)
     assert result["drifted"] == ["amount"] and result["moved_with_time"] == ["ts_month"]
+
+
+def test_free_text_drifts_by_its_length_in_words():
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"note": [" ".join(["w"] * int(k)) for k in rng.integers(3, 8, 500)]})
+    same = pd.DataFrame({"note": [" ".join(["v"] * int(k)) for k in rng.integers(3, 8, 500)]})
+    longer = pd.DataFrame({"note": [" ".join(["w"] * int(k)) for k in rng.integers(20, 40, 500)]
+                           + [None] * 10})  # fmt: skip
+    counted = word_counts(longer, ["note"])
+    assert counted["note"].dtype == "float64" and counted["note"].isna().sum() == 10
+    # other words of the same length are no drift; texts three times as long are
+    assert not feature_drift(word_counts(ref, ["note"]), word_counts(same, ["note"]), [])[0].drifted
+    assert feature_drift(word_counts(ref, ["note"]), counted, [])[0].drifted

@@ -77,3 +77,16 @@ def test_a_batch_without_entity_keys_is_logged_row_by_row(tmp_path):
     assert logged["score"].tolist() == [0.1, 0.2, 0.3]
     assert features_of(logged.reset_index())["x"].tolist() == [1.0, 2.0, 3.0]
     log.close()
+
+
+def test_the_watched_score_is_a_probability_never_a_class_label():
+    from mlrig.components.monitor.predlog import score_of
+
+    assert score_of({"prediction": 1, "probability": 0.3}) == 0.3  # binary
+    # multiclass, served: the top class's probability, also when the labels are numbers
+    assert score_of({"prediction": 2, "probabilities": {"1": 0.2, "2": 0.5, "3": 0.3}}) == 0.5
+    # multiclass, scored in batch (probability_<class> columns)
+    assert score_of({"prediction": "a", "probability_a": 0.6, "probability_b": 0.4}) == 0.6
+    assert score_of({"prediction": 12.5}) == 12.5  # regression: the value
+    assert score_of({"prediction": "low"}) is None and score_of({"prediction": True}) is None
+    assert score_of({"prediction": 2, "probabilities": {"1": None}}) is None

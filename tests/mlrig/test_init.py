@@ -325,8 +325,9 @@ def test_nested_columns_are_left_out_and_a_file_without_header_is_named(tmp_path
     assert "the file seems to have no header row" in " ".join(bare.output.split())
 
 
-def test_free_text_is_named_as_text_not_as_an_identifier(tmp_path):
-    """A review per row is unique like an id, but init says it is text and how to use it."""
+def test_free_text_is_a_text_input_not_an_identifier(tmp_path):
+    """A review per row is unique like an id, but init says it is text and makes it a text
+    input (read as topics), not a category and not left out."""
     n = 60
     frame = pd.DataFrame(
         {
@@ -336,9 +337,12 @@ def test_free_text_is_named_as_text_not_as_an_identifier(tmp_path):
         }
     )
     said, out = init_table(frame, tmp_path, "reviews.csv", "--target", "refund")
-    assert "'review' is left out of the config: free text (60 distinct in 60, 9 words" in said
-    assert "derive columns from it" in said and "identifier" not in said
-    assert "review" not in load(out).config.dataset.tables["main"].columns
+    assert "'review' is free text (60 distinct in 60, 9 words a row on average)" in said
+    assert "as 16 topics (text: true)" in said and "identifier" not in said
+    config = load(out).config
+    review = config.dataset.tables["main"].columns["review"]
+    assert (review.type, review.text) == ("str", True)
+    assert "review" in config.dataset.request_features
 
 
 def test_an_entity_key_with_empty_cells_is_required_and_said(tmp_path):
