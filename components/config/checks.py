@@ -195,6 +195,13 @@ def _check_features(cfg: Config, main_columns: dict[str, ColumnType]) -> None:
         for col in view.features:
             if col not in table_columns:
                 raise ValueError(f"{where}.features: no column '{col}' in table '{view.table}'")
+            spec = ds.tables[view.table].columns.get(col)
+            if spec is not None and spec.text:
+                raise ValueError(
+                    f"{where}.features: '{col}' is free text (text: true), which the model reads "
+                    f"from the request only: list it in dataset.request_features of table "
+                    f"'{ds.main}', or drop text: true to store it as a category"
+                )
         for agg in view.aggregations:
             if agg.column is None:
                 continue

@@ -117,3 +117,14 @@ def test_secrets_stay_references_in_config_show_and_pipeline_arguments(demo_dir,
     monkeypatch.delenv("MLRIG_PG_PASSWORD")
     with pytest.raises(env.SecretMissing, match="MLRIG_PG_PASSWORD"):
         env.resolve(loaded.config.stores.feast_registry)
+
+
+def test_free_text_in_a_feature_view_is_named(tmp_path):
+    """text: true is read from the request only; in a stored view it would become a category."""
+
+    def mark(data: dict) -> None:
+        data["dataset"]["tables"]["planes"]["columns"]["manufacturer"]["text"] = True
+
+    with pytest.raises(ConfigError, match=r"plane_attributes\.features: 'manufacturer' is "
+                                          r"free text \(text: true\)"):  # fmt: skip
+        load(_write(tmp_path, mark))
