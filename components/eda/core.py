@@ -59,9 +59,20 @@ def numeric_table(frame: pd.DataFrame, inputs: list[str]) -> dict[str, str]:
     return out
 
 
-def plots(frame: pd.DataFrame, inputs: list[str], target: str, task: str) -> dict[str, str]:
-    """Missing-value bars, histograms, top categories, and each numeric input's correlation
-    with the target; all as base64 PNGs."""
+def word_rates(texts: pd.Series, y: pd.Series, top: int = 12) -> pd.DataFrame:
+    """The target's mean among the rows whose text holds each of its most common words (mean,
+    rows), most rows first; a word counts once a row."""
+    words = texts.fillna("").astype(str).str.lower().str.findall(r"\b\w\w+\b").map(set)
+    exploded = pd.DataFrame({"word": words, "y": y}).explode("word").dropna(subset=["word"])
+    grouped = exploded.groupby("word")["y"].agg(["mean", "size"])
+    return grouped.sort_values(["size", "mean"], ascending=False).head(top)
+
+
+def plots(
+    frame: pd.DataFrame, inputs: list[str], target: str, task: str, text: list[str] | None = None
+) -> dict[str, str]:
+    """Missing-value bars, histograms, top categories (of free text: its common words), and each
+    numeric input's correlation with the target; all as base64 PNGs."""
     out: dict[str, str] = {}
     missing = frame[inputs].isna().mean().sort_values()
     fig, ax = plt.subplots(figsize=(7, max(3, len(inputs) * 0.22)))
@@ -100,11 +111,14 @@ def plots(frame: pd.DataFrame, inputs: list[str], target: str, task: str) -> dic
         out["class_balance"] = png(fig)
         return out
     for col in [c for c in inputs if frame[c].dtype == object][:MAX_CATEGORICAL]:
-        grouped = y.groupby(frame[col].fillna("(missing)")).agg(["mean", "size"])
-        top = grouped.sort_values("size", ascending=False).head(12)
+        if col in (text or []):
+            top, by = word_rates(frame[col], y), f"word in {col}"
+        else:
+            grouped = y.groupby(frame[col].fillna("(missing)")).agg(["mean", "size"])
+            top, by = grouped.sort_values("size", ascending=False).head(12), col
         fig, ax = plt.subplots(figsize=(7, 3.2))
         ax.bar([str(i) for i in top.index], top["mean"])
-        ax.set(title=f"{target} {'mean' if task == 'regression' else 'rate'} by {col}")
+        ax.set(title=f"{target} {'mean' if task == 'regression' else 'rate'} by {by}")
         ax.tick_params(axis="x", rotation=60, labelsize=7)
         out[f"target_by_{col}"] = png(fig)
     return out

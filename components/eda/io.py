@@ -27,7 +27,7 @@ def run(config_json: str, training_dir: str, report_path: str) -> dict:
         page = render(
             f"{loaded.config.project}: training set profile",
             {"Overview": head, "Numeric inputs": numeric_table(frame, inputs)},
-            plots(frame, inputs, target, task),
+            plots(frame, inputs, target, task, contract.text),
         )
         path = Path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
