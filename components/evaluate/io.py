@@ -22,6 +22,7 @@ from mlrig.components.common.catalog import (
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.metrics import holdout_metrics, holdout_noise, scores
 from mlrig.components.config.loader import from_json
+from mlrig.components.config.schema import LOWER_IS_BETTER
 from mlrig.components.evaluate import depth
 
 AT_THRESHOLD = ("accuracy", "precision", "recall", "f1")
@@ -54,9 +55,17 @@ def disagreement(
     else:
         size = f"gap {gap:+.4f}, more than the margin {margin}"
     chance = f", and more than twice the holdout's standard error {noise:.4f}" if noise else ""
+    better = gap < 0 if metric in LOWER_IS_BETTER else gap > 0
+    advice = (
+        "the holdout did better: each CV fold fits on fewer rows than the final model, which "
+        "costs most on small data with many inputs, or this holdout is easier than most; check "
+        "that no row sits in both parts"
+        if better
+        else "trust the holdout, check for drift or leakage"
+    )
     return (
         f"CV and holdout disagree on {metric}: CV {cv_mean:.4f}, holdout {value:.4f} "
-        f"({size}{chance}); trust the holdout, check for drift or leakage"
+        f"({size}{chance}); {advice}"
     )
 
 

@@ -153,7 +153,21 @@ def test_cv_holdout_disagreement_is_relative_for_errors_in_the_targets_units():
     assert disagreement({"cv_mae_mean": 100.0}, {"mae": 112.0}, "mae", 0.05) != ""
     assert disagreement({"cv_roc_auc_mean": 0.90}, {"roc_auc": 0.93}, "roc_auc", 0.05) == ""
     note = disagreement({"cv_r2_mean": 0.8}, {"r2": 0.7}, "r2", 0.05)
-    assert "more than the margin 0.05" in note
+    assert "more than the margin 0.05" in note and "check for drift or leakage" in note
+
+
+def test_a_holdout_better_than_cv_is_not_called_drift():
+    """400 rows and 150 inputs: CV's folds fit on two thirds of the training rows and score
+    worse than the final model does on the holdout. The note says so, not 'drift'."""
+    from mlrig.components.evaluate.io import disagreement
+
+    note = disagreement({"cv_rmse_mean": 0.80}, {"rmse": 0.62}, "rmse", 0.05, 0.04)
+    assert "the holdout did better: each CV fold fits on fewer rows" in note
+    assert "drift" not in note
+    note = disagreement({"cv_roc_auc_mean": 0.70}, {"roc_auc": 0.80}, "roc_auc", 0.05)
+    assert "the holdout did better" in note
+    worse = disagreement({"cv_roc_auc_mean": 0.80}, {"roc_auc": 0.70}, "roc_auc", 0.05)
+    assert "check for drift or leakage" in worse
 
 
 def test_a_gap_within_the_holdouts_own_noise_is_not_called_disagreement():
