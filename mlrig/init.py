@@ -20,7 +20,7 @@ from mlrig.components.common.number_text import NumberText, as_missing, read_num
 from mlrig.components.common.timeutil import named_zone, to_utc
 from mlrig.components.validate.core import BOOL_TEXT
 from mlrig.init_history import history_view
-from mlrig.init_times import unix_time_columns
+from mlrig.init_times import day_orders, unix_time_columns
 
 REGRESSION_MIN_DISTINCT = 20
 IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
@@ -298,6 +298,8 @@ def build_config(
     for name, unit in unix_time_columns(frame, columns, timestamp, keys).items():
         columns[name] = {**columns[name], "type": "datetime", "epoch": unit}
         frame[name] = to_utc(frame[name], "UTC", unit)
+    for name, first in day_orders(frame, columns).items():
+        columns[name]["day_first"] = first
     if timestamp and columns[timestamp]["type"] != "datetime":
         raise InitError(
             f"--timestamp: column '{timestamp}' does not hold times (ISO 8601 or other date "

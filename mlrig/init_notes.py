@@ -11,7 +11,7 @@ import pandas as pd
 from mlrig.components.common.contract import spellings
 from mlrig.components.common.number_text import NumberText
 from mlrig.init_history import note as history_note
-from mlrig.init_times import epoch_notes
+from mlrig.init_times import day_order_notes, epoch_notes
 
 
 def notes(
@@ -30,7 +30,7 @@ def notes(
     said += _empty_key_notes(frame, config)
     said += [history_note(v, config["dataset"]["target"])
              for v in config.get("features", {}).get("views", [])]  # fmt: skip
-    said += epoch_notes(frame, config) + time_notes(config)
+    said += epoch_notes(frame, config) + day_order_notes(frame, config) + time_notes(config)
     return said + _spelling_notes(frame, config) + _task_note(frame, config)
 
 

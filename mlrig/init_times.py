@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common.timeutil import EPOCH_UNITS, to_utc
+from mlrig.components.common.timeutil import EPOCH_UNITS, day_order, to_utc
 
 _TIME_NAME = re.compile(
     r"(^|_)(time|timestamp|ts|date|datetime|epoch|unix|at|created|updated)($|_)|(time|date|stamp)$",
@@ -63,4 +63,32 @@ def epoch_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
             f"{times.max():%Y-%m-%d} UTC): read as times (epoch: {spec['epoch']}); a request gives "
             "it as a number the same way, or as ISO 8601 text"
         )
+    return notes
+
+
+def day_orders(frame: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> dict[str, bool]:
+    """Datetime columns written as 05/01/2024, with the day order their values show (day first
+    where some first number is over 12, month first where some second one is, month first
+    where neither tells). Written into the config, a batch of early-month dates reads as
+    training did."""
+    found = {}
+    for name, spec in columns.items():
+        if spec["type"] != "datetime" or spec.get("epoch"):
+            continue
+        order = day_order(frame[name].dropna())
+        if order is not None and order != (True, True):
+            found[name] = order == (True, False)
+    return found
+
+
+def day_order_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """A column of dates such as 05/01/2024 whose values cannot tell day from month."""
+    notes = []
+    for name, spec in config["dataset"]["tables"]["main"]["columns"].items():
+        if spec.get("day_first") is False and day_order(frame[name].dropna()) == (False, False):
+            notes.append(
+                f"'{name}' writes dates as 05/01/2024 and no value has a number over 12 in "
+                "either place, so the day order cannot be told: read month first (1 May); "
+                f"set day_first: true on '{name}' if the day comes first"
+            )
     return notes

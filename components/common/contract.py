@@ -187,6 +187,8 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
             fields[name]["number_format"] = spec[name].number_format
         if name in spec and spec[name].epoch:  # a Unix time, in the data and in requests
             fields[name]["epoch"] = spec[name].epoch
+        if name in spec and spec[name].day_first is not None:  # how 05/01/2024 reads in batches
+            fields[name]["day_first"] = spec[name].day_first
         if name in spec and spec[name].text:  # free text: longer than a category's 256
             fields[name]["text"] = True
     date_parts = None

@@ -53,21 +53,36 @@ def _aware(value: object) -> bool:
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
 
 
+def day_order(values: pd.Series) -> tuple[bool, bool] | None:
+    """For dates written 05/01/2023: whether some value's first number is over 12, and whether
+    some value's second is; None when no value is written so."""
+    parts = values.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if not len(parts):
+        return None
+    return bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
+
+
 def day_first(values: pd.Series) -> bool:
     """Whether dates such as 05/01/2023 put the day first: some value's first number is over
     12 (13/01/2023) and none's second is. Read one by one, 05/01/2023 would be 1 May beside
     13/01/2023 as 13 January: a column must be read one way."""
-    parts = values.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
-    return bool(len(parts)) and bool((parts[0] > 12).any()) and not bool((parts[1] > 12).any())
+    return day_order(values) == (True, False)
 
 
-def _parse(values: pd.Series, utc: bool) -> pd.Series:
+def _parse(values: pd.Series, utc: bool, dayfirst: bool | None = None) -> pd.Series:
     out = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
     retry = out.isna() & values.notna()
     if retry.any():  # other spellings (2012/01/01, 01/02/2012 10:00, 13.01.2012)
         out = out.astype(object)
+        given = dayfirst is not None
+        if dayfirst is None:  # the column's day order, judged from these values
+            dayfirst = day_first(values[retry])
         out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc,
-                                    dayfirst=day_first(values[retry]))  # fmt: skip
+                                    dayfirst=dayfirst)  # fmt: skip
+        if given:  # pandas swaps a 13 it cannot take as a month: no time in the configured order
+            parts = values[retry].astype(str).str.extract(_NUMERIC_DATE)
+            month = pd.to_numeric(parts[1 if dayfirst else 0], errors="coerce")
+            out[retry & (month > 12).reindex(values.index, fill_value=False)] = pd.NaT
         try:
             out = pd.to_datetime(out, utc=utc)
         except ValueError:  # a zoned value among naive ones ("now"): as UTC, then naive
@@ -103,19 +118,25 @@ def unix_times(times: pd.Series, unit: str) -> pd.Series:
     return counts.where(ns.notna())
 
 
-def to_utc(values: pd.Series, tz: str, epoch: str | None = None) -> pd.Series:
+def to_utc(
+    values: pd.Series, tz: str, epoch: str | None = None, dayfirst: bool | None = None
+) -> pd.Series:
     """Any mix of zoned, naive and unparseable values as datetime64[ns, UTC], to the
     microsecond (Feast's precision: a time with nanoseconds cannot be joined); with an epoch
-    unit, numbers (and numbers written as text) are Unix times in that unit."""
-    return _utc_times(values, tz, epoch).astype("datetime64[ns, UTC]").dt.floor("us")
+    unit, numbers (and numbers written as text) are Unix times in that unit. dayfirst: how
+    05/01/2024 reads (the column's day_first); None judges it from these values (day_first)."""
+    times = _utc_times(values, tz, epoch, dayfirst)
+    return times.astype("datetime64[ns, UTC]").dt.floor("us")
 
 
-def _utc_times(values: pd.Series, tz: str, epoch: str | None) -> pd.Series:
+def _utc_times(
+    values: pd.Series, tz: str, epoch: str | None, dayfirst: bool | None = None
+) -> pd.Series:
     if epoch and not pd.api.types.is_datetime64_any_dtype(values.dtype):
         if values.dtype == object:  # True is not a time
             values = values.where(~values.map(_is_bool))
         numbers = pd.to_numeric(values, errors="coerce")
-        out = _utc_times(values.where(numbers.isna()), tz, None)
+        out = _utc_times(values.where(numbers.isna()), tz, None, dayfirst)
         given = numbers.notna()
         out[given] = from_epoch(numbers[given], epoch)
         return out
@@ -124,7 +145,7 @@ def _utc_times(values: pd.Series, tz: str, epoch: str | None) -> pd.Series:
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return localize(values, tz)
     at_once = _iso_text(values, tz)
-    return at_once if at_once is not None else _element_wise(values, tz)
+    return at_once if at_once is not None else _element_wise(values, tz, dayfirst)
 
 
 def _iso_text(values: pd.Series, tz: str) -> pd.Series | None:
@@ -146,7 +167,7 @@ def _iso_text(values: pd.Series, tz: str) -> pd.Series | None:
     return parsed if zulu and values.dropna().str.endswith(("Z", "z")).all() else None
 
 
-def _element_wise(values: pd.Series, tz: str) -> pd.Series:
+def _element_wise(values: pd.Series, tz: str, dayfirst: bool | None = None) -> pd.Series:
     # a number is no time without its unit (pandas would read 1672531200 as ns after 1970)
     values = values.astype(object).where(values.notna() & ~values.map(_is_number), None)
     zones = values.map(_zone_name)
@@ -154,10 +175,10 @@ def _element_wise(values: pd.Series, tz: str) -> pd.Series:
     aware = values.map(_aware).astype(bool)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
-        out[aware] = _parse(values[aware], utc=True)
+        out[aware] = _parse(values[aware], utc=True, dayfirst=dayfirst)
     naive = ~aware & values.notna()
     if naive.any():
-        parsed = _parse(values[naive], utc=False)
+        parsed = _parse(values[naive], utc=False, dayfirst=dayfirst)
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):  # values like "now" parse zoned
             parsed = parsed.dt.tz_localize(None)
         out[naive] = localize(pd.Series(parsed, index=values[naive].index), tz)

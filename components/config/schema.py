@@ -62,6 +62,12 @@ class ColumnSpec(Strict):
         description="datetime written as a Unix time: a number of seconds (ms, us, ns) since "
         "1970-01-01 UTC, in the data and in requests",
     )
+    day_first: bool | None = Field(
+        None,
+        description="datetime written as 05/01/2024: true reads the day first (5 January), "
+        "false the month first (1 May); unset, each read judges from its own values (day first "
+        "only where some first number is over 12), so a batch could read another way",
+    )
     text: bool = Field(
         False,
         description="a str column of free text (a description, a review): the model reads its "
@@ -74,6 +80,8 @@ class ColumnSpec(Strict):
             raise ValueError(f"number_format: only for int or float columns, not {self.type}")
         if self.epoch and self.type != "datetime":
             raise ValueError(f"epoch: only for datetime columns, not {self.type}")
+        if self.day_first is not None and self.type != "datetime":
+            raise ValueError(f"day_first: only for datetime columns, not {self.type}")
         if self.text and self.type != "str":
             raise ValueError(f"text: only for str columns, not {self.type}")
         return self

@@ -22,6 +22,7 @@ def request_columns(contract: Contract) -> dict[str, ColumnSpec]:
             missing=spec.get("missing", []),
             number_format=spec.get("number_format"),
             epoch=spec.get("epoch"),
+            day_first=spec.get("day_first"),
         )
         for name, spec in contract.request_fields.items()
     }

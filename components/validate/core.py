@@ -65,7 +65,7 @@ def _cast(series: pd.Series, spec: ColumnSpec, timezone: str, decimal: str) -> p
         )
         return mapped.astype("float64")
     if kind == "datetime":  # zoned values to UTC, naive ones read in the dataset's zone
-        return to_utc(series, timezone, spec.epoch)
+        return to_utc(series, timezone, spec.epoch, spec.day_first)
     return (
         series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
     )

@@ -98,3 +98,24 @@ def test_iso_text_at_once_reads_as_value_by_value():
                                            check_names=False, obj=f"{name} in {tz}")  # fmt: skip
     numbers_as_text = pd.Series(["2024-01-01", 5], dtype=object)
     assert _iso_text(numbers_as_text, "UTC") is None
+
+
+def test_a_columns_day_order_holds_for_a_batch_of_early_days():
+    """Training saw 13/01/2024, so the column reads day first; a later batch of only early-month
+    dates must read so too (judged from its own values it would read 05/01/2024 as 1 May)."""
+    from mlrig.components.common.contract import Contract
+    from mlrig.components.score.core import request_columns
+    from mlrig.components.validate.core import validate_table
+
+    early = pd.Series(["05/01/2024", "11/02/2024 10:00"])
+    assert to_utc(early, "UTC").dt.month.tolist() == [5, 11]  # judged alone: month first
+    assert to_utc(early, "UTC", dayfirst=True).dt.month.tolist() == [1, 2]
+    assert to_utc(pd.Series(["13/01/2024"]), "UTC", dayfirst=False).isna().all()
+    contract = Contract(task="binary", target="y", entity_keys={}, derivations=[],
+                        request_fields={"when": {"type": "datetime", "required": True,
+                                                 "day_first": True}},
+                        date_parts=None, event_time=None, timezone="UTC", features=None)  # fmt: skip
+    columns = request_columns(contract)
+    assert columns["when"].day_first is True
+    accepted, rejected, _ = validate_table("batch", pd.DataFrame({"when": early}), columns)
+    assert rejected.empty and accepted["when"].dt.month.tolist() == [1, 2]

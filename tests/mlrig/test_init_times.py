@@ -52,3 +52,23 @@ def test_times_in_a_named_zone_are_named_not_called_free_text(tmp_path):
     assert (
         "free text" not in said and "logged" not in load(out).config.dataset.tables["main"].columns
     )
+
+
+def test_the_day_order_of_slashed_dates_is_written_into_the_config(tmp_path):
+    """A column's day order goes into the config, so a batch of early-month dates reads as
+    training did; dates that cannot tell (no number over 12) read month first, and init says so."""
+    days = pd.date_range("2024-01-01", periods=60, freq="6D")
+    frame = pd.DataFrame({"day_first": days.strftime("%d/%m/%Y"),
+                          "month_first": days.strftime("%m/%d/%Y"),
+                          "iso": days.strftime("%Y-%m-%d"),
+                          "x": [i % 7 for i in range(60)], "y": ["a", "b"] * 30})  # fmt: skip
+    early = pd.DataFrame({"when": [f"{1 + i % 12:02d}/{1 + i % 11:02d}/2024" for i in range(60)],
+                          "x": [i % 7 for i in range(60)], "y": ["a", "b"] * 30})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "dates.csv", "--target", "y")
+    columns = load(out).config.dataset.tables["main"].columns
+    assert (columns["day_first"].day_first, columns["month_first"].day_first) == (True, False)
+    assert columns["iso"].day_first is None and "cannot be told" not in said
+    (tmp_path / "early").mkdir()
+    said, out = init_table(early, tmp_path / "early", "early.csv", "--target", "y")
+    assert load(out).config.dataset.tables["main"].columns["when"].day_first is False
+    assert "'when' writes dates as 05/01/2024 and no value has a number over 12" in said
