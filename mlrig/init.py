@@ -157,7 +157,7 @@ def uninformative(
         elif distinct == 1:
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
-        elif _identifier(present, distinct, kind) and free_text(present):
+        elif kind == "str" and _is_free_text(present):
             continue  # a model input as text (build_config marks it)
         elif _identifier(present, distinct, kind) or _numbered(str(name), present, distinct, kind):
             out[str(name)] = (
@@ -224,10 +224,15 @@ def _numbered(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
     return kind == "int"
 
 
+TEXT_SHARE = 0.5  # free text: at least this share of its values distinct (a memo repeats some)
+
+
 def _is_free_text(present: pd.Series) -> bool:
-    """Sentences that are (nearly) unique per row: a description, a review, a comment."""
-    distinct = present.astype(str).str.strip().nunique()
-    return _identifier(present, distinct, "str") and bool(free_text(present))
+    """Sentences, most of them different: a description, a review, a memo. Phrases that repeat
+    ('New York City', a product category) stay categories."""
+    if len(present) < IDENTIFIER_MIN_ROWS or not free_text(present):
+        return False
+    return present.astype(str).str.strip().nunique() >= TEXT_SHARE * len(present)
 
 
 def free_text(present: pd.Series) -> float:

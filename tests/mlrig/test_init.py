@@ -345,6 +345,23 @@ def test_free_text_is_a_text_input_not_an_identifier(tmp_path):
     assert "review" in config.dataset.request_features
 
 
+def test_memos_that_repeat_are_text_and_repeated_phrases_are_categories(tmp_path):
+    """A transaction memo repeats now and then (60 of 100 distinct): still text. A place name
+    of three words in ten spellings is a category."""
+    n = 100
+    frame = pd.DataFrame(
+        {
+            "memo": [f"card payment at store {i % 60} online" for i in range(n)],
+            "city": [f"New York {i % 10}" for i in range(n)],
+            "fraud": ["no"] * (n - 20) + ["yes"] * 20,
+        }
+    )
+    said, out = init_table(frame, tmp_path, "tx.csv", "--target", "fraud")
+    columns = load(out).config.dataset.tables["main"].columns
+    assert columns["memo"].text and not columns["city"].text
+    assert "'memo' is free text (60 distinct in 100" in said and "'city' is free" not in said
+
+
 def test_an_entity_key_with_empty_cells_is_required_and_said(tmp_path):
     """Rows without their entity's key cannot be joined or served: the key is required, so
     validate keeps them aside, and init says how many there are."""
