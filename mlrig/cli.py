@@ -176,6 +176,12 @@ def init(
     next_path: str | None = typer.Option(
         None, help="paged HTTP JSON source: dotted path to the next page's URL in each answer"
     ),
+    max_rows: int = typer.Option(
+        1_000_000,
+        min=100,
+        help="rows read to infer the config, from the start of a file or "
+        "query (`mlrig run` reads them all)",
+    ),
     out: Path = typer.Option(Path("mlrig.yaml"), help="where to write the config"),
     force: bool = typer.Option(False, help="overwrite an existing config"),
 ) -> None:
@@ -191,7 +197,7 @@ def init(
     folder = out.resolve().parent
     try:
         with console.status(f"reading {data} …") as status:  # a million rows take seconds
-            got = read(data, folder, table, query, records_path, header, next_path)
+            got = read(data, folder, table, query, records_path, header, next_path, max_rows)
             frame = got.frame
             file = got.source["path"] if got.source["kind"] == "file" else got.name
             status.update(f"{len(frame):,} rows read; inferring column types and the task …")
@@ -209,6 +215,9 @@ def init(
     ds = data_cfg["dataset"]
     console.print(f"wrote {out}: {len(frame)} rows, {len(ds['tables']['main']['columns'])} "
                   f"columns, task {ds['task']}. Next: [bold]mlrig run[/]")  # fmt: skip
+    if got.truncated:
+        said.insert(0, f"the config is inferred from the first {len(frame):,} rows (--max-rows); "
+                       "`mlrig run` reads the whole table")  # fmt: skip
     for note in said:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 

@@ -41,6 +41,7 @@ class InitSource:
     typed: bool  # the source types its columns (parquet, JSON, a database)
     sep: str | None = None
     encoding: str = "utf-8"
+    truncated: bool = False  # the table has more rows than init read (max_rows)
 
 
 def read(
@@ -51,6 +52,7 @@ def read(
     records_path: str | None = None,
     headers: list[str] | None = None,
     next_path: str | None = None,
+    max_rows: int | None = None,
 ) -> InitSource:
     """Read the table `spec` names: an http(s) URL, a database URL (with table or query), or a
     file. Database and HTTP URLs may hold ${VAR} references; a literal password is refused, as
@@ -70,10 +72,14 @@ def read(
             "(in single quotes), and set that variable"
         )
     if web:
-        return _http(spec, folder, records_path, _headers(headers or []), next_path)
-    if _DATABASE_URL.match(spec):
-        return _sql(spec, folder, table, query)
-    return _file(Path(spec), folder)
+        got = _http(spec, folder, records_path, _headers(headers or []), next_path)
+    elif _DATABASE_URL.match(spec):
+        got = _sql(spec, folder, table, query, max_rows)
+    else:
+        got = _file(Path(spec), folder, max_rows)
+    if max_rows and len(got.frame) > max_rows:  # one row more than asked says there are more
+        got.frame, got.truncated = got.frame.head(max_rows).copy(), True
+    return got
 
 
 _CREDENTIAL = re.compile(r"auth|token|key|secret|cookie|password", re.IGNORECASE)
@@ -112,25 +118,27 @@ def _http(
     return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt != "csv")
 
 
-def _sql(url: str, folder: Path, table: str | None, query: str | None) -> InitSource:
+def _sql(url: str, folder: Path, table: str | None, query: str | None, max_rows: int | None
+         ) -> InitSource:  # fmt: skip
     if bool(table) == bool(query):
         raise InitSourceError("a database source needs --table NAME or --query 'SELECT …' (one)")
     if table and not _PLAIN_NAME.match(table):
         raise InitSourceError(f"--table: '{table}' is not a plain table name (use --query)")
     sql = query or f"SELECT * FROM {table}"
     src = SqlSource(kind="sql", url=url, query=sql)
-    return InitSource(read_source("main", src, folder), src.model_dump(), table or "query",
-                      typed=True)  # fmt: skip
+    frame = read_source("main", src, folder, limit=max_rows + 1 if max_rows else None)
+    return InitSource(frame, src.model_dump(), table or "query", typed=True)
 
 
-def _file(given: Path, folder: Path) -> InitSource:
+def _file(given: Path, folder: Path, max_rows: int | None) -> InitSource:
     file = given.resolve()
     path = str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
     sample = data_files(file)[0] if file.is_dir() else file  # a folder: its first file
     csv = sample.is_file() and sample.suffix.lower() not in SUFFIXES
     encoding = sniff_encoding(sample) if csv else "utf-8"
     src = FileSource(kind="file", path=path, encoding=encoding)
-    frame = read_source("main", src, folder, "all")  # a CSV's columns as text
+    limit = max_rows + 1 if max_rows else None
+    frame = read_source("main", src, folder, "all", limit)  # a CSV's columns as text
     source: dict[str, Any] = {"kind": "file", "path": path}
     if encoding != "utf-8":
         source["encoding"] = encoding

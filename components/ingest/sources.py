@@ -34,7 +34,7 @@ def resolve_file(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def _read_file(src: FileSource, root: Path, text: Text) -> pd.DataFrame:
+def _read_file(src: FileSource, root: Path, text: Text, limit: int | None = None) -> pd.DataFrame:
     path = resolve_file(src.path, root)
     if not path.exists():
         raise SourceError(f"file not found: {path}")
@@ -46,15 +46,32 @@ def _read_file(src: FileSource, root: Path, text: Text) -> pd.DataFrame:
     if fmt == "auto":
         fmt = SUFFIXES.get(path.suffix.lower(), "csv")
     if fmt == "parquet":
-        return pd.read_parquet(path)
+        return _parquet_head(path, limit) if limit else pd.read_parquet(path)
     if fmt in ("json", "jsonl"):  # a list of records, or one record per line
-        return pd.read_json(path, orient="records", lines=fmt == "jsonl",
-                            convert_dates=False, dtype=False)  # fmt: skip
+        lines = fmt == "jsonl"
+        return pd.read_json(path, orient="records", lines=lines, convert_dates=False,
+                            dtype=False, nrows=limit if lines else None)  # fmt: skip
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
     return pd.read_csv(path, low_memory=False, dtype=csv_dtype(text),
                        sep=src.sep or sniff_sep(path), decimal=src.decimal,
                        thousands="." if src.decimal == "," else None,
-                       encoding=src.encoding)  # fmt: skip
+                       encoding=src.encoding, nrows=limit)  # fmt: skip
+
+
+def _parquet_head(path: Path, limit: int) -> pd.DataFrame:
+    """The first `limit` rows of a parquet file, read batch by batch (not the whole file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batches, rows = [], 0
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=min(limit, 65_536)):
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows >= limit:
+            break
+    table = pa.Table.from_batches(batches, schema=parquet.schema_arrow).slice(0, limit)
+    return table.to_pandas()
 
 
 def data_files(folder: Path) -> list[Path]:
@@ -138,12 +155,22 @@ def sql_url(url: str, root: Path) -> str:
     return url
 
 
-def _read_sql(src: SqlSource, root: Path) -> pd.DataFrame:
+def _read_sql(src: SqlSource, root: Path, limit: int | None = None) -> pd.DataFrame:
+    """The query's rows; with a limit, only the first `limit` are fetched (streamed from the
+    server where its driver can)."""
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(sql_url(env.resolve(src.url), root))
     try:
         with engine.connect() as conn:
+            if not limit:
+                return pd.read_sql_query(sqlalchemy.text(src.query), conn)
+            streamed = conn.execution_options(stream_results=True)
+            chunks = pd.read_sql_query(sqlalchemy.text(src.query), streamed, chunksize=limit)
+            first = next(iter(chunks), None)
+        if first is not None:
+            return first
+        with engine.connect() as conn:  # no row at all: the columns, as an unlimited read
             return pd.read_sql_query(sqlalchemy.text(src.query), conn)
     finally:
         engine.dispose()
@@ -170,15 +197,16 @@ def nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_source(
-    name: str, src: SourceLocation, root: Path, text: Text | None = None
+    name: str, src: SourceLocation, root: Path, text: Text | None = None, limit: int | None = None
 ) -> pd.DataFrame:
     """Read one table (a CSV's columns named in text are read as text, all of them for "all");
-    any failure becomes a SourceError naming the table."""
+    any failure becomes a SourceError naming the table. limit: at most that many rows, from the
+    start of a file (not a folder's, nor a JSON array's: those are read whole) or a query."""
     try:
         if isinstance(src, FileSource):
-            return nested_as_json(_read_file(src, root, text or []))
+            return nested_as_json(_read_file(src, root, text or [], limit))
         if isinstance(src, SqlSource):
-            return nested_as_json(_read_sql(src, root))
+            return nested_as_json(_read_sql(src, root, limit))
         return nested_as_json(read_http(src, text or []))
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None

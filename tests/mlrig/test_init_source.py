@@ -145,3 +145,31 @@ def test_json_lines_over_http(tmp_path):
         assert (source.format, cfg.project) == ("jsonl", "orders")
         assert len(read_source("main", source, tmp_path)) == len(ROWS)
         assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl", "sqlite"])
+def test_init_reads_at_most_max_rows_and_says_so(tmp_path, kind):
+    """A table longer than --max-rows: init infers from its first rows (a file read from its
+    start, a query fetched in one chunk), says so, and the config reads the whole table."""
+    import pandas as pd
+
+    frame = pd.DataFrame(ROWS * 4)  # 360 rows
+    if kind == "sqlite":
+        with sqlite3.connect(tmp_path / "shop.db") as db:
+            frame.to_sql("orders", db, index=False)
+        db.close()
+        spec = ["sqlite:///" + str(tmp_path / "shop.db"), "--table", "orders"]
+    else:
+        path = tmp_path / f"orders.{kind}"
+        {"csv": lambda: frame.to_csv(path, index=False),
+         "parquet": lambda: frame.to_parquet(path, index=False, row_group_size=50),
+         "jsonl": lambda: frame.to_json(path, orient="records", lines=True)}[kind]()  # fmt: skip
+        spec = [str(path)]
+    code, said = _init(tmp_path, *spec, "--target", "returned", "--max-rows", "100")
+    assert code == 0, said
+    assert "wrote" in said and ": 100 rows" in said
+    assert "the config is inferred from the first 100 rows (--max-rows)" in said
+    source = load(tmp_path / "mlrig.yaml").config.dataset.tables["main"].source
+    assert len(read_source("main", source, tmp_path)) == 360  # the run reads them all
+    code, said = _init(tmp_path, *spec, "--target", "returned", "--max-rows", "360")
+    assert code == 0 and "--max-rows" not in said and ": 360 rows" in said
