@@ -1,8 +1,8 @@
 """A table with awkward columns, from `mlrig init` to HTTP and the monitor: a spreadsheet's
 export in much of Europe (';' between fields, decimal commas, cp1252), names with spaces, dashes
 and accents, a leading underscore ('_reason') and names mlrig uses ('prediction', 'score',
-'label') as features, a true/false target, a text id per row, an empty column, 'inf' values and
-month/day/year times."""
+'label') as features, a true/false target, a text id per row, an empty column, 'inf' values,
+month/day/year times and a free-text comment with accents."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.e2e.test_local_e2e import serving
 pytestmark = pytest.mark.e2e
 
 N = 300
+WORDS = ["Karton", "beschädigt", "très", "bien", "zurück", "schnell", "livré", "Größe", "OK"]
 EXPORT = {"sep": ";", "decimal": ",", "encoding": "cp1252", "index": False}
 
 
@@ -38,6 +39,7 @@ def _table() -> pd.DataFrame:
             "label": rng.choice(["a", "b"], N),
             "Shop-Ünïcode": rng.choice(["Zoë", "José", "Ævar"], N),
             "notes": [None] * N,
+            "Kommentar": [" ".join(rng.choice(WORDS, rng.integers(3, 9))) for _ in range(N)],
             "Order Date": pd.date_range("2023-01-01", periods=N, freq="9h").strftime(
                 "%m/%d/%Y %H:%M"
             ),
@@ -56,12 +58,15 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
     said = " ".join(init.stdout.split())
     assert init.returncode == 0, init.stdout
     assert "'txn id' is left out" in said and "'notes' is left out" in said
+    assert "'Kommentar' is free text" in said
     dataset = yaml.safe_load((tmp_path / "mlrig.yaml").read_text())["dataset"]
     main = dataset["tables"]["main"]
     assert "txn id" not in main["columns"] and "positive_label" not in dataset
     assert main["source"] == {"kind": "file", "path": "orders.csv", "sep": ";", "decimal": ",",
                               "encoding": "cp1252"}  # fmt: skip
     assert main["columns"]["Unit Price"]["type"] == "float"
+    assert main["columns"]["Kommentar"]["text"] is True
+    assert main["columns"]["Order Date"]["day_first"] is False  # 01/13/2023 shows month first
 
     run = _cli("run", cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-3000:]
@@ -102,12 +107,12 @@ def test_an_awkward_table_trains_scores_and_serves(tmp_path):
     assert drift.returncode == 0, drift.stdout[-3000:]
     report = sorted((tmp_path / ".mlrig/monitor").glob("*/drift.json"))[-1]
     checked = {f["column"] for f in json.loads(report.read_text())["features"]}
-    assert {"prediction", "score", "label", "_reason"} <= checked
+    assert {"prediction", "score", "label", "_reason", "Kommentar"} <= checked
 
 
 def _request(row: pd.Series) -> dict:
     return {"Unit Price": float(row["Unit Price"]), "Qty": int(row["Qty"]),
             "_reason": row["_reason"], "prediction": float(row["prediction"]),
             "score": float(row["score"]), "label": row["label"],
-            "Shop-Ünïcode": row["Shop-Ünïcode"],
+            "Shop-Ünïcode": row["Shop-Ünïcode"], "Kommentar": row["Kommentar"],
             "Order Date": pd.Timestamp(row["Order Date"]).isoformat()}  # fmt: skip
