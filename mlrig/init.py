@@ -217,11 +217,17 @@ _ID_NAME = re.compile(r"(?i:(^|[_\s.-])id$|^id[_\s.-]|(^|_)(uuid|guid|key)$)|[a-
 
 
 def _numbered(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
-    """Whole numbers named as an id (`tx_id`, `orderId`) with their own value in every row: a
-    row number, which as a model input only says when the row was written."""
-    if len(present) < IDENTIFIER_MIN_ROWS or distinct < len(present) or not _ID_NAME.search(name):
+    """Whole numbers with their own value in every row, named as an id (`tx_id`, `orderId`) or
+    counting the rows from 0 or 1 (in any order, `listing`): a row number, which as a model
+    input only says when the row was written."""
+    if kind != "int" or len(present) < IDENTIFIER_MIN_ROWS or distinct < len(present):
         return False
-    return kind == "int"
+    if _ID_NAME.search(name):
+        return True
+    numbers = pd.to_numeric(present, errors="coerce")
+    if not numbers.notna().all() or numbers.min() not in (0, 1):
+        return False
+    return bool(numbers.max() - numbers.min() + 1 == len(present))
 
 
 TEXT_SHARE = 0.5  # free text: at least this share of its values distinct (a memo repeats some)

@@ -407,3 +407,17 @@ def test_rows_repeated_in_every_column_are_counted_and_kept(tmp_path):
     said, out = init_table(pd.concat([frame, frame.head(7)]), tmp_path, "t.csv", "--target", "y")
     assert "7 of 67 rows repeat an earlier row in every column: they are kept" in said
     assert load(out).config.dataset.target == "y"
+
+
+def test_a_row_number_without_an_id_name_is_left_out(tmp_path):
+    """0, 1, 2, ... in any order with its own value in every row is a row number whatever its
+    name ('listing'); whole numbers that repeat or leave gaps stay features."""
+    n = 80
+    frame = pd.DataFrame({"listing": [(i * 37) % n for i in range(n)],  # a permutation of 0..79
+                          "sqm": [40 + 3 * i for i in range(n)],  # distinct, but with gaps
+                          "rooms": [1 + i % 5 for i in range(n)],
+                          "price": [1000.0 * (i % 13) + i for i in range(n)]})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "houses.csv", "--target", "price")
+    columns = load(out).config.dataset.tables["main"].columns
+    assert "listing" not in columns and {"sqm", "rooms"} <= set(columns)
+    assert "'listing' is left out of the config: each row has its own value (80 distinct" in said

@@ -20,7 +20,7 @@ def test_unix_times_are_read_as_times_where_the_name_or_timestamp_says_time(tmp_
             "unix_time": [start + 3_600 * 7 * i for i in range(n)],  # seconds, the event time
             "created_at_ms": [(start - 86_400 * i) * 1000 for i in range(n)],  # named, in ms
             "balance": [start + i for i in range(n)],  # in range, but the name says no time
-            "ts": list(range(n)),  # named, but not Unix times
+            "ts": [5 * i for i in range(n)],  # named, but not Unix times
             "fraud": ["yes" if i % 4 == 0 else "no" for i in range(n)],
         }
     )
