@@ -8,7 +8,8 @@ request in tens of microseconds. Missing text is the empty text.
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -22,6 +23,10 @@ MIN_DF = 2  # a term in fewer rows than this is noise (a typo, an order number)
 MAX_TERMS = 20_000
 # each fitted TextTopics' tokenizer, built once (kept out of the model file: it is a function)
 _ANALYZERS: WeakKeyDictionary[Any, Callable[[str], list[str]]] = WeakKeyDictionary()
+# recent fits by their texts: the search fits every trial on the same CV folds, and the topics
+# (no label involved) of a fold's texts are the same each time; one fit per fold, not per trial
+_FITTED: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+_KEEP = 8
 
 
 def _docs(x: Any) -> list[str]:
@@ -39,11 +44,29 @@ class TextTopics(TransformerMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, x: Any, y: Any = None) -> TextTopics:
+        self.column_ = str(x.columns[0]) if isinstance(x, pd.DataFrame) else "text"
+        docs = _docs(x)
+        key = self._key(docs)
+        if key in _FITTED:
+            _FITTED.move_to_end(key)
+            self.tfidf_, self.svd_ = _FITTED[key]
+            return self
+        self._fit(docs)
+        _FITTED[key] = (self.tfidf_, self.svd_)
+        while len(_FITTED) > _KEEP:
+            _FITTED.popitem(last=False)
+        return self
+
+    def _key(self, docs: list[str]) -> str:
+        digest = hashlib.blake2b(f"{self.components}|{self.seed}|{MIN_DF}|{MAX_TERMS}".encode())
+        for doc in docs:
+            digest.update(doc.encode("utf-8", "surrogatepass") + b"\x00")
+        return digest.hexdigest()
+
+    def _fit(self, docs: list[str]) -> None:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.column_ = str(x.columns[0]) if isinstance(x, pd.DataFrame) else "text"
-        docs = _docs(x)
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=min(MIN_DF, len(docs)),
                                       max_features=MAX_TERMS, sublinear_tf=True,
                                       dtype=np.float64)  # fmt: skip
@@ -51,13 +74,14 @@ class TextTopics(TransformerMixin, BaseEstimator):
             weights = self.tfidf_.fit_transform(docs)
         except ValueError:  # no term at all (every row empty, or every term too rare)
             self.tfidf_, self.svd_ = None, None
-            return self
+            return
         width = min(self.components, weights.shape[1] - 1, len(docs) - 1)
-        if width < 1:  # one term: its weight is the one number
-            self.svd_ = None
-            return self
-        self.svd_ = TruncatedSVD(n_components=width, random_state=self.seed).fit(weights)
-        return self
+        # one term: its weight is the one number
+        self.svd_ = (
+            TruncatedSVD(n_components=width, random_state=self.seed).fit(weights)
+            if width >= 1
+            else None
+        )
 
     def _width(self) -> int:
         if self.tfidf_ is None:

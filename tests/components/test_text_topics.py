@@ -84,3 +84,22 @@ def test_every_candidate_learns_from_text_compiles_and_round_trips(name, tmp_pat
 def test_text_is_only_for_str_columns():
     with pytest.raises(ValueError, match="text: only for str columns, not float"):
         ColumnSpec(type="float", text=True)
+
+
+def test_a_refit_on_the_same_texts_reuses_the_fit_and_gives_the_same_topics(monkeypatch):
+    """The search fits every trial on the same folds: the topics of a fold's texts are fitted
+    once. A kept fit scores exactly as a fresh one; other texts get their own."""
+    from mlrig.components.train import text
+
+    frame, _ = _tickets()
+    first = TextTopics().fit(frame[["note"]])
+    again = TextTopics().fit(frame[["note"]].copy())
+    assert again.tfidf_ is first.tfidf_  # kept, not refitted
+    other = TextTopics().fit(frame[["note"]].iloc[:300])
+    assert other.tfidf_ is not first.tfidf_
+    monkeypatch.setattr(text, "_KEEP", 0)
+    text._FITTED.clear()
+    fresh = TextTopics().fit(frame[["note"]])
+    assert fresh.tfidf_ is not first.tfidf_
+    assert np.array_equal(fresh.transform(frame[["note"]]), again.transform(frame[["note"]]))
+    assert TextTopics(seed=1).fit(frame[["note"]]).tfidf_ is not fresh.tfidf_
