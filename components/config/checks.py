@@ -196,11 +196,11 @@ def _check_features(cfg: Config, main_columns: dict[str, ColumnType]) -> None:
             if col not in table_columns:
                 raise ValueError(f"{where}.features: no column '{col}' in table '{view.table}'")
             spec = ds.tables[view.table].columns.get(col)
-            if spec is not None and spec.text:
+            if spec is not None and spec.text and view.kind not in ("static", "timeseries"):
                 raise ValueError(
-                    f"{where}.features: '{col}' is free text (text: true), which the model reads "
-                    f"from the request only: list it in dataset.request_features of table "
-                    f"'{ds.main}', or drop text: true to store it as a category"
+                    f"{where}.features: '{col}' is free text (text: true): a {view.kind} view "
+                    "summarizes numbers; store the text in a static or timeseries view, or "
+                    "drop text: true"
                 )
         for agg in view.aggregations:
             if agg.column is None:

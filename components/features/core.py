@@ -189,11 +189,18 @@ def model_inputs(cfg: Config) -> tuple[list[str], list[str], dict[str, str]]:
 
 
 def text_inputs(cfg: Config) -> list[str]:
-    """The request features that are free text (columns marked text: true): model inputs carried
-    as text like a categorical, encoded as topics instead of levels."""
+    """The model inputs that are free text (columns marked text: true): request features, and
+    stored features of static and timeseries views (a product's description); carried as text
+    like a categorical, encoded as topics instead of levels."""
     main = cfg.dataset.tables[cfg.dataset.main]
-    return [c for c in cfg.dataset.request_features or []
-            if c in main.columns and main.columns[c].text]  # fmt: skip
+    out = [c for c in cfg.dataset.request_features or []
+           if c in main.columns and main.columns[c].text]  # fmt: skip
+    for view in cfg.features.views:
+        columns = cfg.dataset.tables[view.table].columns
+        if view.kind in ("static", "timeseries"):
+            out += [f"{view.name}{SEP}{c}" for c in view.features
+                    if c in columns and columns[c].text]  # fmt: skip
+    return out
 
 
 def assert_no_leakage(cfg: Config, inputs: list[str]) -> None:

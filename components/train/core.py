@@ -157,7 +157,8 @@ def _preprocessor(
         wide = []
     narrow = [c for c in categorical if c not in wide]
     encoded = [("wide", _encoders(wide, "target", seed, task), wide)] if wide else []
-    encoded += [(f"text_{c}", TextTopics(seed=seed), [c]) for c in text]
+    # by position: a stored text's input is view__column, and "__" is sklearn's parameter path
+    encoded += [(f"text{i}", TextTopics(seed=seed), [c]) for i, c in enumerate(text)]
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),

@@ -72,3 +72,70 @@ def test_a_text_field_takes_long_text_but_not_unbounded_text(project):
     schema.model_validate({"vip": "N", "description": "word " * 1000})  # a category allows 256
     with pytest.raises(ValidationError, match="description"):
         schema.model_validate({"vip": "N", "description": "x" * (TEXT_CHARACTERS + 1)})
+
+
+def _orders(folder, n: int = 800, products: int = 60, seed: int = 5):
+    """orders.csv (int product keys, event times) and products.csv, whose descriptions say
+    which products come back: 'fragile' ones are returned more often."""
+    rng = np.random.default_rng(seed)
+    words = ["glass", "steel", "blue", "large", "small", "set", "kitchen", "garden", "lamp"]
+    fragile = rng.random(products) < 0.4
+    descriptions = [" ".join([*rng.choice(words, rng.integers(3, 7))] + (["fragile"] if f else []))
+                    for f in fragile]  # fmt: skip
+    pd.DataFrame({"product_id": np.arange(products), "description": descriptions}).to_csv(
+        folder / "products.csv", index=False
+    )
+    product = rng.integers(0, products, n)
+    returned = rng.random(n) < np.where(fragile[product], 0.6, 0.1)
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 200, n)), "D")
+    pd.DataFrame({"product_id": product, "qty": rng.integers(1, 5, n),
+                  "placed_at": times.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "returned": np.where(returned, "yes", "no")}).to_csv(
+        folder / "orders.csv", index=False)  # fmt: skip
+    config = {
+        "project": "orders",
+        "dataset": {
+            "main": "orders", "event_timestamp": "placed_at", "target": "returned",
+            "task": "classification", "positive_label": "yes", "request_features": ["qty"],
+            "tables": {
+                "orders": {"source": {"kind": "file", "path": "orders.csv"},
+                           "columns": {"product_id": {"type": "int", "nullable": False},
+                                       "qty": {"type": "int"},
+                                       "placed_at": {"type": "datetime", "nullable": False},
+                                       "returned": {"type": "str", "nullable": False}}},
+                "products": {"source": {"kind": "file", "path": "products.csv"},
+                             "columns": {"product_id": {"type": "int", "nullable": False},
+                                         "description": {"type": "str", "text": True}}},
+            },
+        },
+        "features": {
+            "entities": [{"name": "product", "join_key": "product_id"}],
+            "views": [{"name": "product_info", "kind": "static", "table": "products",
+                       "entity": "product", "features": ["description"]}],
+        },
+        "model": {"tuning": {"trials": 3}},
+    }  # fmt: skip
+    (folder / "mlrig.yaml").write_text(yaml.safe_dump(config))
+    return load(folder / "mlrig.yaml")
+
+
+def test_a_products_stored_description_is_read_online_as_topics(tmp_path):
+    """The text lives in another table (a product's description), joined by the product key:
+    stored in Feast, read online per request, and the same topics as in training."""
+    loaded = _orders(tmp_path)
+    result = run_stages(loaded, tmp_path / "run")
+    assert result["promoted"] and result["challenger"] > 0.7  # the text says which come back
+    predictor = Predictor(loaded)
+    assert predictor.contract.text == ["product_info__description"]
+    assert predictor.compiled is not None
+    products = pd.read_csv(tmp_path / "products.csv")
+    fragile = int(products[products.description.str.contains("fragile")].product_id.iloc[0])
+    sturdy = int(products[~products.description.str.contains("fragile")].product_id.iloc[0])
+    base = {"qty": 2, "placed_at": "2024-08-01T10:00:00"}
+    risky = predictor.predict({**base, "product_id": fragile})
+    calm = predictor.predict({**base, "product_id": sturdy})
+    assert risky["probability"] > calm["probability"] and risky["missing_features"] == []
+    unknown = predictor.predict({**base, "product_id": 9999})  # no stored text: the empty text
+    assert unknown["missing_features"] == ["product_info__description"]
+    for request in ({**base, "product_id": fragile}, {**base, "product_id": 9999}):
+        assert predictor.predict(dict(request)) == predictor.predict_via_frame(dict(request))

@@ -119,12 +119,21 @@ def test_secrets_stay_references_in_config_show_and_pipeline_arguments(demo_dir,
         env.resolve(loaded.config.stores.feast_registry)
 
 
-def test_free_text_in_a_feature_view_is_named(tmp_path):
-    """text: true is read from the request only; in a stored view it would become a category."""
+def test_free_text_in_a_feature_view(tmp_path):
+    """A stored text (a plane's manufacturer here) is a model input of a static view; in a
+    rolling view, which averages numbers, it is refused with the fix."""
+    from mlrig.components.features.core import text_inputs
 
     def mark(data: dict) -> None:
         data["dataset"]["tables"]["planes"]["columns"]["manufacturer"]["text"] = True
 
-    with pytest.raises(ConfigError, match=r"plane_attributes\.features: 'manufacturer' is "
-                                          r"free text \(text: true\)"):  # fmt: skip
-        load(_write(tmp_path, mark))
+    loaded = load(_write(tmp_path, mark))
+    assert text_inputs(loaded.config) == ["plane_attributes__manufacturer"]
+
+    def rolling(data: dict) -> None:
+        data["dataset"]["tables"]["flights"]["columns"]["carrier"]["text"] = True
+        data["features"]["views"][3]["features"].append("carrier")
+
+    with pytest.raises(ConfigError, match=r"plane_history\.features: 'carrier' is free text "
+                                          r"\(text: true\): a rolling view summarizes"):  # fmt: skip
+        load(_write(tmp_path, rolling))
