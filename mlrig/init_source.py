@@ -72,7 +72,7 @@ def read(
             "(in single quotes), and set that variable"
         )
     if web:
-        got = _http(spec, folder, records_path, _headers(headers or []), next_path)
+        got = _http(spec, folder, records_path, _headers(headers or []), next_path, max_rows)
     elif _DATABASE_URL.match(spec):
         got = _sql(spec, folder, table, query, max_rows)
     else:
@@ -105,14 +105,20 @@ def _headers(given: list[str]) -> dict[str, str]:
 
 
 def _http(
-    url: str, folder: Path, records_path: str | None, headers: dict[str, str], next_path: str | None
+    url: str,
+    folder: Path,
+    records_path: str | None,
+    headers: dict[str, str],
+    next_path: str | None,
+    max_rows: int | None,
 ) -> InitSource:
     path = url.split("?")[0].rstrip("/")
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     fmt = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else "json"
     src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers,
                      next_path=next_path)  # fmt: skip
-    frame = read_source("main", src, folder, "all")  # a CSV's columns as text, as a file's
+    limit = max_rows + 1 if max_rows else None
+    frame = read_source("main", src, folder, "all", limit)  # a CSV's columns as text, as a file's
     source = src.model_dump(exclude_defaults=True)
     source["kind"] = "http"
     return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt != "csv")

@@ -17,20 +17,24 @@ from mlrig.components.ingest.errors import SourceError
 from mlrig.components.ingest.text import Text, csv_dtype
 
 
-def read_http(src: HttpSource, text: Text) -> pd.DataFrame:
-    """The source's records (a CSV's columns named in text read as text, or "all")."""
+def read_http(src: HttpSource, text: Text, limit: int | None = None) -> pd.DataFrame:
+    """The source's records (a CSV's columns named in text read as text, or "all"); with a
+    limit, pages stop being fetched once that many records are in (and a body is parsed only
+    that far)."""
     headers = {name: env.resolve(value) for name, value in src.headers.items()}
     with httpx.Client(headers=headers, timeout=src.timeout_s, follow_redirects=True) as client:
         url: str | None = env.resolve(src.url)
         if src.format == "csv":
             body = _get(client, str(url), src.url).text
-            return pd.read_csv(io.StringIO(body), low_memory=False, dtype=csv_dtype(text))
+            return pd.read_csv(io.StringIO(body), low_memory=False, dtype=csv_dtype(text),
+                               nrows=limit)  # fmt: skip
         if src.format == "jsonl":  # one record per line (an export or streaming endpoint)
             body = _get(client, str(url), src.url).text
-            return pd.read_json(io.StringIO(body), lines=True, convert_dates=False, dtype=False)
+            return pd.read_json(io.StringIO(body), lines=True, convert_dates=False, dtype=False,
+                                nrows=limit)  # fmt: skip
         records: list[Any] = []
         seen: set[str] = set()
-        while url:
+        while url and not (limit and len(records) >= limit):
             page = len(seen) + 1
             where = src.url if page == 1 else f"page {page} of {src.url}"
             if url in seen:
@@ -43,7 +47,7 @@ def read_http(src: HttpSource, text: Text) -> pd.DataFrame:
             records += _records(payload, src.records_path)
             following = _dig(payload, src.next_path)[0] if src.next_path else None
             url = urljoin(url, str(following)) if following else None
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records[:limit] if limit else records)
 
 
 def _get(client: httpx.Client, url: str, where: str) -> httpx.Response:

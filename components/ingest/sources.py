@@ -201,13 +201,13 @@ def read_source(
 ) -> pd.DataFrame:
     """Read one table (a CSV's columns named in text are read as text, all of them for "all");
     any failure becomes a SourceError naming the table. limit: at most that many rows, from the
-    start of a file (not a folder's, nor a JSON array's: those are read whole) or a query."""
+    start of a file (a folder and a JSON array file are read whole), a query or an API's pages."""
     try:
         if isinstance(src, FileSource):
             return nested_as_json(_read_file(src, root, text or [], limit))
         if isinstance(src, SqlSource):
             return nested_as_json(_read_sql(src, root, limit))
-        return nested_as_json(read_http(src, text or []))
+        return nested_as_json(read_http(src, text or [], limit))
     except SourceError as exc:
         raise SourceError(f"table '{name}': {exc}") from None
     except Exception as exc:  # driver, network and parser errors all surface the same way

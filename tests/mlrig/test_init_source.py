@@ -173,3 +173,19 @@ def test_init_reads_at_most_max_rows_and_says_so(tmp_path, kind):
     assert len(read_source("main", source, tmp_path)) == 360  # the run reads them all
     code, said = _init(tmp_path, *spec, "--target", "returned", "--max-rows", "360")
     assert code == 0 and "--max-rows" not in said and ": 360 rows" in said
+
+
+def test_a_paged_api_is_read_only_as_far_as_max_rows(tmp_path):
+    pages = {f"/orders?page={p}": {"items": ROWS, "next": f"/orders?page={p + 1}" if p < 3 else None}
+             for p in (1, 2, 3)}  # fmt: skip
+    hits: list[str] = []
+    with json_api({k: json.dumps(v).encode() for k, v in pages.items()}, hits=hits) as url:
+        args = [f"{url}/orders?page=1", "--records-path", "items", "--next-path", "next",
+                "--target", "returned"]  # fmt: skip
+        code, said = _init(tmp_path, *args, "--max-rows", "1000")  # 270 rows: all of them
+        assert code == 0 and hits == [f"/orders?page={p}" for p in (1, 2, 3)], said
+        assert "--max-rows" not in said
+        hits.clear()
+        code, said = _init(tmp_path, *args, "--max-rows", "100")  # two pages hold 101
+        assert code == 0 and hits == ["/orders?page=1", "/orders?page=2"], said
+        assert ": 100 rows" in said and "the first 100 rows (--max-rows)" in said
