@@ -130,11 +130,13 @@ def _number_text(
 
 def uninformative(
     frame: pd.DataFrame, keep: list[str], kinds: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Columns that cannot help a model (no values, or one value in every row), with why; the
+) -> tuple[dict[str, str], list[str]]:
+    """Columns that cannot help a model (no values, or one value in every row), with why, and
+    the free-text columns (model inputs read as text, which would otherwise look like ids); the
     target, entity keys and event time (keep) are never among them. kinds: each column's
     column_type, where the caller has them."""
     out: dict[str, str] = {}
+    text: list[str] = []
     for name in frame.columns:
         if name in keep:
             continue
@@ -158,14 +160,14 @@ def uninformative(
             empty = " (or empty)" if len(present) < len(frame) else ""
             out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
         elif kind == "str" and _is_free_text(present):
-            continue  # a model input as text (build_config marks it)
+            text.append(str(name))
         elif _identifier(present, distinct, kind) or _numbered(str(name), present, distinct, kind):
             out[str(name)] = (
                 f"each row has its own value ({distinct} distinct in {len(present)}): an "
                 f"identifier, not a feature; `mlrig score --keep '{name}'` carries it to the "
                 "predictions"
             )
-    return out
+    return out, text
 
 
 def _named_zone(present: pd.Series) -> str | None:
@@ -291,7 +293,7 @@ def build_config(
     kinds.update({name: how.type for name, how in numbers.items()})
     columns: dict[str, dict[str, Any]] = {}
     kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
-    left_out = uninformative(frame, kept, kinds)
+    left_out, text = uninformative(frame, kept, kinds)
     for name in frame.columns:
         if name in left_out:
             continue
@@ -302,7 +304,7 @@ def build_config(
             spec["nullable"] = False
         if name in numbers:
             spec.update(numbers[name].spec())
-        if kind == "str" and name not in kept and _is_free_text(frame[name].dropna()):
+        if str(name) in text:
             spec["text"] = True  # read as words and word pairs, not as a category
         columns[str(name)] = spec
     keys = [target, *(entities or [])]
