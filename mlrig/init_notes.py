@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlrig.components.common.contract import spellings
 from mlrig.components.common.number_text import NumberText
+from mlrig.init import free_text
 from mlrig.init_history import note as history_note
 from mlrig.init_times import day_order_notes, epoch_notes
 
@@ -41,7 +42,7 @@ def _text_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
     for name, spec in columns.items():
         if spec.get("text"):
             present = frame[name].dropna().astype(str)
-            words = present.head(2000).str.split().str.len().mean()
+            words = free_text(present)  # the mean init judged it by
             said.append(f"'{name}' is free text ({present.nunique()} distinct in {len(present)}, "
                         f"{words:.0f} words a row on average): the model reads its words and "
                         "word pairs as 16 topics (text: true); remove that line to leave it "
