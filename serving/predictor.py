@@ -11,14 +11,14 @@ import pandas as pd
 from mlrig.components.common import feast_store, tracking
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.assemble_one import OneRow, RowAssembler
-from mlrig.components.common.catalog import CHAMPION, EVENT_TS, SEP
+from mlrig.components.common.catalog import EVENT_TS, SEP
 from mlrig.components.common.compiled_model import CompiledModel, compile_one
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.metrics import scores
 from mlrig.components.common.online_store import OnlineFeatures, missing
 from mlrig.components.common.predict import as_response, predict_frame, response_one
-from mlrig.components.common.registry import NoVersion, Pinned, load_version, resolve
-from mlrig.components.config import env
+from mlrig.components.common.registry import NoVersion, Pinned, load_version
+from mlrig.components.common.registry import pinned_version as registry_pinned_version
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor.predlog import PredictionLog, log_path
 
@@ -52,11 +52,8 @@ class RequestError(ValueError):
 def pinned_version(loaded: LoadedConfig) -> int:
     """MLRIG_MODEL_VERSION (set by `mlrig deploy` on the cluster) or the champion, resolved once."""
     mlflow = tracking.configure(loaded)
-    chosen = env.get(env.MODEL_VERSION)
-    if chosen:
-        return int(chosen)
     try:
-        return resolve(mlflow, loaded.config.model.name, CHAMPION)
+        return registry_pinned_version(mlflow, loaded.config.model.name)
     except NoVersion as exc:
         raise NotReady(
             f"{exc} in {tracking.tracking_uri(loaded)} yet: run the training pipeline first"

@@ -39,16 +39,32 @@ def saved(folder: str | Path) -> np.ndarray | None:
     return np.load(path) if path.exists() else None
 
 
+class Unreadable(RuntimeError):
+    """A run lists its fit rows but they cannot be read: the gate must not guess."""
+
+
 def load(mlflow: Any, run_id: str) -> dict[str, np.ndarray] | None:
-    """A run's hash sets (None for runs trained before they were logged)."""
+    """A run's hash sets; None only when the run has none (trained before they were logged).
+
+    Any other failure (the listing, the download or the files) raises Unreadable: "not found"
+    is the one answer that means "never recorded", so an error fails closed."""
+    try:
+        listed = {Path(f.path).name for f in mlflow.MlflowClient().list_artifacts(run_id, ARTIFACT)}
+    except Exception as exc:
+        raise Unreadable(f"listing the fit rows of run {run_id} failed: {exc}") from exc
+    if not listed:
+        return None
+    names = ("released", "evaluated")
+    if not {f"{n}.npy" for n in names} <= listed:
+        raise Unreadable(f"run {run_id} holds an incomplete fit-row record: {sorted(listed)}")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             path = mlflow.artifacts.download_artifacts(
                 run_id=run_id, artifact_path=ARTIFACT, dst_path=tmp
             )
-        except Exception:  # MLflow raises its own error for a missing artifact
-            return None
-        return {n: np.load(Path(path) / f"{n}.npy") for n in ("released", "evaluated")}
+            return {n: np.load(Path(path) / f"{n}.npy") for n in names}
+        except Exception as exc:
+            raise Unreadable(f"reading the fit rows of run {run_id} failed: {exc}") from exc
 
 
 def seen(rows: np.ndarray, fitted: np.ndarray) -> int:

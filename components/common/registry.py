@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlrig.components.common import integrity
-from mlrig.components.common.catalog import CONTRACT_METADATA_KEY
+from mlrig.components.common.catalog import CHAMPION, CONTRACT_METADATA_KEY
 from mlrig.components.common.contract import Contract
 
 
@@ -32,6 +32,19 @@ def resolve(mlflow: Any, name: str, alias: str) -> int:
         return int(mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
     except mlflow.exceptions.MlflowException as exc:
         raise NoVersion(f"no '{alias}' version of model '{name}' ({exc})") from None
+
+
+def pinned_version(mlflow: Any, name: str) -> int:
+    """MLRIG_MODEL_VERSION when set (`mlrig deploy` pins the serving pods so; a batch may be
+    pinned the same way), else the version the champion alias points to now."""
+    from mlrig.components.config import env
+
+    chosen = (env.get(env.MODEL_VERSION) or "").strip()
+    if not chosen:
+        return resolve(mlflow, name, CHAMPION)
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise ValueError(f"{env.MODEL_VERSION}: '{chosen}' is not a model version (1, 2, ...)")
+    return int(chosen)
 
 
 def load_contract(mlflow: Any, name: str, version: int) -> Contract:

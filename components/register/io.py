@@ -72,7 +72,10 @@ def _unseen_model(
     not (a rerun on the same data), else none, with why (fit_rows.py's hashes decide).
     challenger_rows: the hashes of the rows the challenger's evaluated model was fitted on."""
     mlflow = tracking.configure(loaded)
-    fitted = fit_rows.load(mlflow, champ.run_id)
+    try:
+        fitted = fit_rows.load(mlflow, champ.run_id)
+    except fit_rows.Unreadable as exc:  # fails closed: an unread record is not "none recorded"
+        return None, f"the champion v{champ.version} is not comparable: {exc}"
     if fitted is None:  # trained before fit rows were logged: as it always was
         return champ.model, ""
     rows = fit_rows.row_hashes(holdout, champ.contract)

@@ -15,14 +15,13 @@ import pandas as pd
 from mlrig.components.common import cpus, events, feast_store, tables, tracking
 from mlrig.components.common.assemble import assemble
 from mlrig.components.common.catalog import (
-    CHAMPION,
     PREDICTIONS_FILE,
     REJECTED_FILE,
     SUMMARY_FILE,
 )
 from mlrig.components.common.contract import Contract
 from mlrig.components.common.predict import predict_frame
-from mlrig.components.common.registry import Pinned, load_alias
+from mlrig.components.common.registry import Pinned, load_version, pinned_version
 from mlrig.components.common.timeutil import unix_times
 from mlrig.components.config.loader import LoadedConfig, from_json
 from mlrig.components.config.schema import FileSource
@@ -121,7 +120,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
     with events.stage("score") as out, cpus.limited(threads):
         out["threads"] = threads
         mlflow = tracking.configure(loaded)
-        champ = load_alias(mlflow, cfg.model.name, CHAMPION)
+        champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
         frame = _read(input_path, loaded, champ.contract)
         # a file with its labels (a backtest): the target column goes to the output beside the
         # predictions instead of being refused as unknown

@@ -90,6 +90,24 @@ def test_the_contract_threshold_is_what_serving_and_batch_apply(two_runs):
     assert ((scored.prediction == "yes") == (scored.probability >= threshold)).all()
 
 
+def test_batch_scoring_honours_the_pinned_model_version(two_runs, monkeypatch):
+    folder, config, _, _ = two_runs
+    loaded = load(config)
+    mlflow = tracking.configure(loaded)
+    mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "2")
+    pd.DataFrame(REQUESTS).to_csv(folder / "pinned.csv", index=False)
+    monkeypatch.setenv("MLRIG_MODEL_VERSION", "1")
+    summary = score_run(loaded.to_json(), str(folder / "pinned.csv"), str(folder / "pinned"))
+    assert summary["model_version"] == 1
+    assert set(pd.read_parquet(folder / "pinned/predictions.parquet").model_version) == {1}
+    monkeypatch.setenv("MLRIG_MODEL_VERSION", "latest")
+    with pytest.raises(ValueError, match="MLRIG_MODEL_VERSION: 'latest' is not a model version"):
+        score_run(loaded.to_json(), str(folder / "pinned.csv"), str(folder / "pinned"))
+    monkeypatch.delenv("MLRIG_MODEL_VERSION")
+    assert score_run(loaded.to_json(), str(folder / "pinned.csv"), str(folder / "pinned"))[
+        "model_version"] == 2  # fmt: skip
+
+
 class _Payload:
     """Unpickling this runs code: it must never happen for a changed model file."""
 
