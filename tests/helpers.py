@@ -60,17 +60,29 @@ def service_pids(port: int) -> list[int]:
 
 @contextmanager
 def json_api(
-    body: bytes | dict[str, bytes], token: str | None = None, hits: list[str] | None = None
+    body: bytes | dict[str, bytes],
+    token: str | None = None,
+    hits: list[str] | None = None,
+    redirects: dict[str, str] | None = None,
+    auth_seen: list[str | None] | None = None,
 ) -> Iterator[str]:
     """A loopback HTTP server answering every GET with body (JSON), or with the body of its
     path where body maps paths to bodies (404 elsewhere); paths under /private need
     `Authorization: Bearer <token>` (else 401). Each path asked for is appended to hits.
-    Yields its base URL."""
+    redirects maps a path to the Location it answers 302 with; auth_seen collects the
+    Authorization header of every request. Yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             if hits is not None:
                 hits.append(self.path)
+            if auth_seen is not None:
+                auth_seen.append(self.headers["Authorization"])
+            if redirects and self.path in redirects:
+                self.send_response(302)
+                self.send_header("Location", redirects[self.path])
+                self.end_headers()
+                return
             if (
                 self.path.startswith("/private")
                 and self.headers["Authorization"] != f"Bearer {token}"

@@ -183,6 +183,9 @@ class HttpSource(Strict):
         None, description="dotted path to the next page's URL in each answer (paged JSON APIs)"
     )
     max_pages: int = Field(1000, ge=1, description="stop with an error past this many pages")
+    max_bytes: int = Field(
+        1 << 30, ge=1, description="stop with an error past this many bytes (all pages together)"
+    )
     timeout_s: float = 30.0
 
 

@@ -80,6 +80,41 @@ def test_an_http_error_names_the_configured_url_not_the_secret(monkeypatch):
     assert "s3cret" not in str(caught.value)
 
 
+def test_credentials_go_only_to_the_configured_origin(monkeypatch):
+    monkeypatch.setenv("API_TOKEN", "s3cret")
+    elsewhere: list = []
+    with json_api(_pages(("/p1", [{"a": 1}], None)), auth_seen=elsewhere) as other:
+        pages = _pages(("/p1", [{"a": 1}], f"{other}/p1"))
+        home: list = []
+        with json_api(pages, auth_seen=home, redirects={"/moved": f"{other}/p1",
+                                                        "/here": "/p1"}) as url:  # fmt: skip
+            headers = {"Authorization": "Bearer ${API_TOKEN}"}
+            src = HttpSource(kind="http", url=f"{url}/p1", records_path="items",
+                             next_path="links.next", headers=headers)  # fmt: skip
+            with pytest.raises(SourceError, match="page 2 of .* leads to another origin"):
+                read_source("api", src, Path("."))
+            moved = HttpSource(kind="http", url=f"{url}/moved", records_path="items",
+                               headers=headers)  # fmt: skip
+            with pytest.raises(SourceError, match="redirects to another origin"):
+                read_source("api", moved, Path("."))
+            same = moved.model_copy(update={"url": f"{url}/here"})  # a redirect at home is fine
+            assert read_source("api", same, Path(".")).a.tolist() == [1]
+            public = moved.model_copy(update={"headers": {}})  # nothing to leak: followed
+            assert read_source("api", public, Path(".")).a.tolist() == [1]
+    assert home and all(h == "Bearer s3cret" for h in home[:-1]) and home[-1] is None
+    assert elsewhere == [None]  # the other origin never saw the token
+
+
+def test_an_answer_past_max_bytes_stops_the_read():
+    rows = [{"a": i, "b": "x" * 100} for i in range(100)]
+    with json_api(json.dumps({"items": rows}).encode()) as url:
+        src = HttpSource(kind="http", url=f"{url}/", records_path="items", max_bytes=2000)
+        with pytest.raises(SourceError, match=r"exceed max_bytes \(2000\)"):
+            read_source("api", src, Path("."))
+        roomy = src.model_copy(update={"max_bytes": 1_000_000})
+        assert len(read_source("api", roomy, Path("."))) == 100
+
+
 def test_content_hash_is_stable_and_sensitive():
     a = pd.DataFrame({"x": [1, 2], "y": ["a", "b"]})
     assert content_hash(a) == content_hash(a.copy())
