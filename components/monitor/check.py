@@ -115,7 +115,9 @@ def drift_check(
     }
     table = {
         f["column"]: f"PSI {f['psi']:.3f} · stat {f['statistic']:.3f} · p {f['p_value']:.2g}"
+        + f" · missing {f['missing_ref']:.0%} → {f['missing_cur']:.0%}"
         + ("  DRIFT" if f["drifted"] else "")
+        + (" (missing share)" if f.get("missing_drifted") else "")
         for f in result["features"]
     }
     page = html_report.render(
@@ -127,6 +129,7 @@ def drift_check(
                 "reference rows": len(reference),
                 "drifted": ", ".join(result["drifted"]) or "none",
                 "moved with time (not counted)": ", ".join(result["moved_with_time"]) or "none",
+                "missing share moved": ", ".join(result["missing_drifted"]) or "none",
                 "prediction PSI": prediction.psi,
             },
             "Per feature (decisions on effect sizes, thresholds in drift.json)": table,

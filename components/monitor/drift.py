@@ -7,6 +7,10 @@ Cramér's V. A column drifts when an effect size (PSI, KS distance, Cramér's V)
 threshold and the test's p-value is below ALPHA: effect sizes alone, because plain p-values flag
 any difference at all once samples reach 100k rows; and significance too, because on a window of
 a few dozen rows PSI is large by chance alone.
+
+Every column is also judged by its missing share alone: a feature that stops arriving (all null in
+the window) or starts arriving half empty alarms by name, whatever its present values do. The
+share moves by more than MISSING_ALARM and a chi-square test of the two shares says p < ALPHA.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PSI_ALARM = 0.2
 KS_ALARM = 0.1
 CRAMER_ALARM = 0.1
 ALPHA = 0.01
+MISSING_ALARM = 0.1  # absolute change of the missing share
 OTHER, MISSING = "__other__", "__missing__"
 
 
@@ -38,6 +43,7 @@ class FeatureDrift:
     missing_ref: float
     missing_cur: float
     drifted: bool
+    missing_drifted: bool = False  # the missing share alone moved (drifted is then true too)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +54,27 @@ def psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
     ref = np.clip(ref_share, EPS, None)
     cur = np.clip(cur_share, EPS, None)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+def missing_moved(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int) -> bool:
+    """Whether the missing share moved: by more than MISSING_ALARM, and significantly."""
+    if not ref_rows or not cur_rows:
+        return False
+    if abs(cur_missing / cur_rows - ref_missing / ref_rows) <= MISSING_ALARM:
+        return False
+    table = np.array([[ref_missing, ref_rows - ref_missing], [cur_missing, cur_rows - cur_missing]])
+    if (table.sum(axis=0) == 0).any():
+        return False
+    _, p, _, _ = stats.chi2_contingency(table, correction=False)
+    return bool(p < ALPHA)
+
+
+def _with_missing(drift: FeatureDrift, ref_rows: int, cur_rows: int) -> FeatureDrift:
+    moved = missing_moved(round(drift.missing_ref * ref_rows), ref_rows,
+                          round(drift.missing_cur * cur_rows), cur_rows)  # fmt: skip
+    drift.missing_drifted = moved
+    drift.drifted = drift.drifted or moved
+    return drift
 
 
 def _numeric(column: str, ref: pd.Series, cur: pd.Series) -> FeatureDrift:
@@ -96,10 +123,9 @@ def feature_drift(
     """Drift of every column both frames share; categorical columns by name."""
     out = []
     for column in [c for c in reference.columns if c in current.columns]:
-        if column in categorical:
-            out.append(_categorical(column, reference[column], current[column]))
-        else:
-            out.append(_numeric(column, reference[column], current[column]))
+        judge = _categorical if column in categorical else _numeric
+        drift = judge(column, reference[column], current[column])
+        out.append(_with_missing(drift, len(reference), len(current)))
     return out
 
 
@@ -148,6 +174,8 @@ def summary(drifts: list[FeatureDrift], time_bound: list[str] | None = None) -> 
             "ks": KS_ALARM,
             "cramers_v": CRAMER_ALARM,
             "alpha": ALPHA,
+            "missing_share": MISSING_ALARM,
         },  # fmt: skip
+        "missing_drifted": [d.column for d in ranked if d.missing_drifted],
         "features": [d.as_dict() for d in ranked],
     }

@@ -86,3 +86,23 @@ def test_free_text_drifts_by_its_length_in_words():
     # other words of the same length are no drift; texts three times as long are
     assert not feature_drift(word_counts(ref, ["note"]), word_counts(same, ["note"]), [])[0].drifted
     assert feature_drift(word_counts(ref, ["note"]), counted, [])[0].drifted
+
+
+def test_a_feature_that_stops_arriving_alarms_by_name():
+    current = _sample(500, 2)
+    current["temp"] = np.nan  # the weather feed stopped
+    current.loc[: len(current) // 2, "carrier"] = None  # half the carriers went missing
+    result = summary(feature_drift(_sample(5_000, 1), current, ["carrier"]))
+    assert set(result["drifted"]) == {"temp", "carrier"}
+    assert set(result["missing_drifted"]) == {"temp", "carrier"}
+    temp = next(f for f in result["features"] if f["column"] == "temp")
+    assert temp["missing_ref"] == 0 and temp["missing_cur"] == 1
+
+
+def test_a_steady_missing_share_raises_no_alarm():
+    reference, current = _sample(20_000, 1), _sample(20_000, 2)
+    for frame, seed in ((reference, 3), (current, 4)):
+        gone = np.random.default_rng(seed).random(len(frame)) < 0.3
+        frame.loc[gone, "temp"] = np.nan
+    result = summary(feature_drift(reference, current, ["carrier"]))
+    assert result["drifted"] == [] and result["missing_drifted"] == []
