@@ -139,8 +139,13 @@ def monitor_labels(
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)
     log = PredictionLog(log_path(loaded))
-    n = log.add_labels(labels, cfg.dataset.target)
-    log.close()
+    try:
+        n = log.add_labels(labels, cfg.dataset.target, cfg.dataset.timezone)
+    except ValueError as exc:
+        console.print(f"[red]{labels_file}: {exc}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        log.close()
     console.print(f"labelled {n} of {len(labels)} rows")
 
 

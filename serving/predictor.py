@@ -136,7 +136,7 @@ class Predictor:
             result["request_id"] = self.log.log(
                 model=self.pinned.name,
                 version=self.pinned.version,
-                keys={k: request.get(k) for k in c.entity_keys},
+                keys={k: one.rows.get(k, request.get(k)) for k in c.entity_keys},  # derived too
                 request=request,
                 features=one.inputs,
                 prediction={k: result[k] for k in LOGGED if k in result},
@@ -182,7 +182,10 @@ class Predictor:
                 result["unknown_entities"] = views_unknown
             results.append(result)
         if self.log is not None:
-            keys = [{k: r.get(k) for k in self.contract.entity_keys} for r in requests]
+            derived = [k for k in self.contract.entity_keys if k in built.rows]
+            known = built.rows[derived].astype(object).where(built.rows[derived].notna(), None)
+            keys = [{k: r.get(k) for k in self.contract.entity_keys} | row
+                    for r, row in zip(requests, known.to_dict("records"), strict=True)]  # fmt: skip
             logged = [{k: r[k] for k in LOGGED if k in r} for r in results]
             ids = self.log.log_many(
                 model=self.pinned.name,

@@ -56,7 +56,7 @@ def prune_old(loaded: LoadedConfig, days: int | None = None) -> tuple[int, str |
     days = days or loaded.config.monitor.log_retention_days
     if not days or not log_path(loaded).exists():
         return 0, None
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
     log = PredictionLog(log_path(loaded))
     try:
         return log.prune(cutoff), cutoff
@@ -118,6 +118,32 @@ def _key_text(value: Any, integer: bool) -> str | None:
     return str(value)
 
 
+def instants(values: pd.Series, timezone: str) -> list[int | None]:
+    """Times as nanoseconds since the epoch (None where there is no time): the same instant
+    matches whatever its offset or notation; naive times are local to timezone."""
+    from mlrig.components.common.timeutil import to_utc
+
+    utc = to_utc(values.reset_index(drop=True), timezone)
+    return [None if pd.isna(t) else int(t.value) for t in utc]
+
+
+def since_instant(since: str | None) -> str | None:
+    """An ISO time as logged_at is written (UTC, to the microsecond), so --since compares
+    instants: 2026-12-03T13:00+01:00 is 12:00 UTC; a naive time is UTC."""
+    if not since:
+        return None
+    try:
+        stamp = pd.Timestamp(since)
+    except ValueError:
+        raise ValueError(f"since: '{since}' is not an ISO time") from None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat(timespec="microseconds")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 Rows = pd.DataFrame | list[dict[str, Any]]
 
 
@@ -156,7 +182,7 @@ class PredictionLog:
     ) -> str:
         """Commit one prediction; returns its request id."""
         rid = request_id or new_ids()[0]
-        row = (rid, datetime.now(UTC).isoformat(), None if event_time is None else str(event_time),
+        row = (rid, _now(), None if event_time is None else str(event_time),
                model, version, _json(keys), _json(request), _json(features), _json(prediction),
                score_of(prediction))  # fmt: skip
         with self._lock:
@@ -180,7 +206,7 @@ class PredictionLog:
     ) -> list[str]:
         """Commit a batch of predictions (batch scoring, a replay, /predict_batch) in one
         transaction; frames or lists of dicts, row-aligned. Returns the request ids in row order."""
-        now = datetime.now(UTC).isoformat()
+        now = _now()
         predictions = _records(predictions)
         ids = new_ids(len(predictions))
         rows = [
@@ -232,7 +258,7 @@ class PredictionLog:
         clauses, args = [], []
         if since:
             clauses.append("logged_at >= ?")
-            args.append(since)
+            args.append(since_instant(since))
         if version is not None:
             clauses.append("version = ?")
             args.append(version)
@@ -263,9 +289,11 @@ class PredictionLog:
         with self._lock:
             self._con.execute("vacuum")
 
-    def add_labels(self, labels: pd.DataFrame, target: str) -> int:
-        """Attach true labels by request_id, or by every entity key plus event_time; returns how
-        many logged predictions got one."""
+    def add_labels(self, labels: pd.DataFrame, target: str, timezone: str = "UTC") -> int:
+        """Attach true labels by request_id, or by every entity key plus the instant of
+        event_time (every prediction served for those keys at that instant); returns how many
+        logged predictions got one. A label's time may carry any
+        offset, or none: a naive time is the dataset's local time (timezone), as in requests."""
         updated = 0
         with self._lock:
             if "request_id" in labels:
@@ -277,20 +305,26 @@ class PredictionLog:
             logged = pd.read_sql_query(
                 "select request_id, keys, event_time from predictions", self._con
             )
+        if "event_time" not in labels:
+            raise ValueError("labels: give request_id, or the entity keys and event_time")
         keys = [c for c in labels.columns if c not in (target, "event_time")]
-        index = {}
+        index: dict[tuple, list[str]] = {}  # the same keys and instant may be served twice
         integer: set[str] = set()  # key columns logged as integers
-        for rid, k, t in zip(logged.request_id, logged["keys"], logged.event_time, strict=True):
+        for rid, k, t in zip(logged.request_id, logged["keys"], instants(logged.event_time, "UTC"),
+                             strict=True):  # fmt: skip
             found = json.loads(k)
             integer |= {c for c in keys if type(found.get(c)) is int}
-            index[(tuple(_key_text(found.get(c), False) for c in keys), str(pd.Timestamp(t)))] = rid
+            known = tuple(_key_text(found.get(c), False) for c in keys)
+            index.setdefault((known, t), []).append(rid)
+        times = instants(labels["event_time"], timezone)
         with self._lock:
-            for row in labels.to_dict("records"):
-                key = (tuple(_key_text(row[c], c in integer) for c in keys),
-                       str(pd.Timestamp(row["event_time"])))  # fmt: skip
-                if None not in key[0] and key in index:
+            for row, t in zip(labels.to_dict("records"), times, strict=True):
+                key = (tuple(_key_text(row[c], c in integer) for c in keys), t)
+                if None in key[0] or t is None:
+                    continue
+                for rid in index.get(key, []):
                     self._con.execute("update predictions set label=? where request_id=?",
-                                      (_json(row[target]), index[key]))  # fmt: skip
+                                      (_json(row[target]), rid))  # fmt: skip
                     updated += 1
         return updated
 

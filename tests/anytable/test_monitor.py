@@ -142,6 +142,47 @@ def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(se
     assert missing.exit_code == 2 and "no such file" in " ".join(missing.output.split())
 
 
+def test_labels_join_by_the_instant_whatever_offset_or_notation_they_are_written_in(served):
+    """Labels written as the client knows its rows (not the log's own strings): the request's
+    time with a New York offset, as naive local time (the dataset's timezone), and as Z."""
+    folder, loaded, requests, _ = served
+    sent = requests.iloc[40:43].reset_index(drop=True)
+    answers = _serve(loaded, sent)
+    utc = pd.to_datetime(sent.as_of, utc=True)
+    local = utc.dt.tz_convert("America/New_York")
+    written = [local[0].isoformat(),  # 2024-...T..-05:00 (or -04:00)
+               local[1].tz_localize(None).isoformat(sep=" "),  # naive: the dataset's local time
+               utc[2].strftime("%Y-%m-%dT%H:%M:%SZ")]  # fmt: skip
+    labels = sent[["customer_id", "region", "plan"]].assign(event_time=written, churned="yes")
+    log = prediction_log(loaded)
+    assert log.add_labels(labels, "churned", "America/New_York") == 3
+    got = log.read().set_index("request_id").loc[[a["request_id"] for a in answers], "label"]
+    assert [json.loads(v) for v in got] == ["yes"] * 3
+    later = labels.assign(event_time=[t.isoformat() for t in utc + pd.Timedelta("1s")])
+    assert log.add_labels(later, "churned", "America/New_York") == 0  # another instant
+    log.close()
+
+
+def test_since_compares_instants_not_strings(served):
+    import time
+
+    folder, loaded, _, _ = served
+    log = prediction_log(loaded)
+    start = pd.Timestamp.now(tz="UTC")
+    log.log(model="shop", version=1, keys={}, request={}, features={}, prediction={})
+    time.sleep(0.05)
+    cut = pd.Timestamp.now(tz="UTC")
+    time.sleep(0.05)
+    log.log(model="shop", version=1, keys={}, request={}, features={}, prediction={})
+    in_paris = cut.tz_convert("Europe/Paris").isoformat()  # +01:00 sorts after the UTC text
+    assert len(log.read(since=in_paris)) == 1
+    assert len(log.read(since=cut.tz_localize(None).isoformat())) == 1  # naive: UTC
+    assert len(log.read(since=start.tz_convert("Asia/Tokyo").isoformat())) == 2
+    with pytest.raises(ValueError, match="since: 'yesterday' is not an ISO time"):
+        log.read(since="yesterday")
+    log.close()
+
+
 def test_prune_deletes_predictions_older_than_the_retention(served):
     """`mlrig monitor prune` (and `monitor check`) delete what was logged more than
     monitor.log_retention_days ago; recent predictions stay."""

@@ -162,6 +162,27 @@ def test_predict_batch_answers_as_predict_does_within_its_row_limit(server):
     assert bad.status_code == 400 and "carrier" in bad.text
 
 
+def test_a_label_written_with_an_offset_attaches_to_every_matching_prediction(server, trained):
+    """The log holds every entity key with its value (route is derived from origin and dest),
+    and a label's time is an instant: -05:00 or the naive local time both match."""
+    from mlrig.components.monitor.predlog import PredictionLog, log_path
+
+    folder, config, _ = trained
+    request = {**GOOD, "sched_dep": "2013-12-29T07:00:00"}
+    ids = [httpx.post(f"{server}/predict", json=request, timeout=10).json()["request_id"]
+           for _ in range(2)]  # fmt: skip
+    log = PredictionLog(log_path(load(config)))
+    logged = log.read().set_index("request_id").loc[ids]
+    keys = pd.read_json(logged["keys"].iloc[0], typ="series").to_dict()
+    assert keys["route"] == "EWR-IAH" and keys["tailnum"] == "N14228"
+    label = {k: v for k, v in keys.items()} | {"event_time": "2013-12-29T07:00:00-05:00",
+                                               "late": 1}  # fmt: skip
+    assert log.add_labels(pd.DataFrame([label]), "late", "America/New_York") == 2
+    naive = {**label, "event_time": "2013-12-29 07:00:00", "late": 0}
+    assert log.add_labels(pd.DataFrame([naive]), "late", "America/New_York") == 2
+    log.close()
+
+
 def test_oversized_bodies_get_413_unread_and_the_service_stays_quick(server):
     limit = 2_097_152  # serving.max_body_bytes
     big = b'{"rows": [' + b" " * (limit + 10) + b"]}"
