@@ -318,22 +318,28 @@ def serve(
 def features_materialize(
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
-    full: bool = typer.Option(False, "--full", help="reload every view from the start"),
+    full: bool = typer.Option(False, "--full", help="reread every row and reload every view"),
 ) -> None:
-    """Bring the live feature set (the champion's) up to now in the online store, loading only
-    what is newer than the last materialization (the cluster's CronJob runs this)."""
-    from mlrig.components.common.feast_store import live_feature_set, materialize
+    """Bring the live feature set (the champion's definitions) up to its sources: new rows past
+    each table's watermark reach the offline tables and the online store, with no training run
+    (the cluster's CronJob runs this)."""
+    from mlrig.components.features.refresh import refresh
+    from mlrig.components.ingest.errors import SourceError
 
     loaded = load_or_exit(config, profile)
-    live = live_feature_set(loaded)
-    if live is None:
-        console.print("no live feature set yet: the first training run makes its champion's live")
-        raise typer.Exit(1)
-    with console.status(f"materializing feature set {live.version} into the online store"):
-        result = materialize(loaded, live, incremental=not full)
-    since = " / ".join(sorted(set(result["from"].values())) or ["the start"])
+    try:
+        with console.status("refreshing the live feature set") as status:
+            result = refresh(loaded, full=full, say=lambda text: status.update(text))
+    except LookupError as exc:
+        console.print(str(exc))
+        raise typer.Exit(1) from None
+    except SourceError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    tables = ", ".join(f"{n} +{t['new_rows']}" for n, t in result["tables"].items())
+    online = loaded.config.stores.feast_online_type
     console.print(f"materialized feature set {result['feature_set']} up to {result['until']} "
-                  f"into {loaded.config.stores.feast_online_type}, from {since}")  # fmt: skip
+                  f"into {online} (new rows: {tables})")  # fmt: skip
 
 
 @features_app.command("serve")

@@ -111,9 +111,12 @@ class Predictor:
         if compiled is None:
             built = assemble(c, pd.DataFrame([request]), self.features)
             one = OneRow.of(built)
+            one.ages = self._ages([one.rows])[0]
             raw = scores(self.pinned.model, built.frame, c.task, len(c.classes))
         else:
             one = self.rows.one(request, self.features)
+            if c.features is not None and c.features.views and not one.ages:  # took assemble()
+                one.ages = self._ages([one.rows])[0]
             raw = scores(compiled, compiled.vector(one.inputs), c.task, len(c.classes))
         for name, spec in c.request_fields.items():
             given = spec["type"] == "datetime" and request.get(name) is not None
@@ -127,6 +130,7 @@ class Predictor:
                 "inputs_present": sum(not missing(v) for v in one.inputs.values()),
                 "inputs_total": len(c.inputs),
                 "missing_features": sorted(name for name, gone in one.missing.items() if gone),
+                "feature_age_s": _rounded(one.ages),
             }
         )
         unknown = unknown_views(c, one.missing)
@@ -143,6 +147,22 @@ class Predictor:
                 event_time=one.rows[EVENT_TS],
             )
         return result
+
+    def _ages(self, rows: list[dict[str, Any]]) -> list[dict[str, float | None]]:
+        """Each prepared row's view ages at its event time (rows without a full key: none)."""
+        fs = self.contract.features
+        if fs is None or not fs.views or not hasattr(self.features, "ages"):
+            return [{} for _ in rows]
+        keys = list(self.contract.entity_keys)
+        wanted = []
+        for row in rows:
+            values = {k: row.get(k) for k in keys}
+            whole = all(v is not None and not (isinstance(v, float) and v != v)
+                        for v in values.values())  # fmt: skip
+            kinds = self.contract.entity_keys
+            typed = {k: int(v) if kinds[k] == "int" else _plain(v) for k, v in values.items()}
+            wanted.append(typed if whole else None)
+        return self.features.ages(fs, wanted, [row.get(EVENT_TS) for row in rows])
 
     def predict_many(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Score many requests in one pass (one online read, one predict, one log commit);
@@ -165,6 +185,7 @@ class Predictor:
         # a view is unknown for a row when every one of its stored features is missing there
         unknown = {view: gone[:, [names.index(c) for c in cols]].all(axis=1)
                    for view, cols in views.items() if cols}  # fmt: skip
+        ages = self._ages(built.rows.to_dict("records"))
         results = []
         for i in range(len(requests)):
             result = as_response(self.contract, answers[i])
@@ -175,6 +196,7 @@ class Predictor:
                     "inputs_present": int(present[i]),
                     "inputs_total": len(self.contract.inputs),
                     "missing_features": sorted(n for n, g in zip(names, gone[i], strict=True) if g),
+                    "feature_age_s": _rounded(ages[i]),
                 }
             )
             views_unknown = [view for view, rows in unknown.items() if rows[i]]
@@ -215,3 +237,12 @@ def unknown_views(
     """Views of which every stored feature was missing: their entity is unknown to the store."""
     views = view_columns(contract, list(missing)) if views is None else views
     return [view for view, cols in views.items() if cols and all(missing[c] for c in cols)]
+
+
+def _plain(value: Any) -> Any:
+    """A key as the online store takes it: a Python int or str, not a NumPy scalar."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _rounded(ages: dict[str, float | None]) -> dict[str, float | None]:
+    return {view: None if age is None else round(age, 3) for view, age in ages.items()}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +47,8 @@ class Fallback(Exception):
 class OneRow:
     inputs: dict[str, Any]  # the model's inputs in contract order: str or NaN, or float
     rows: dict[str, Any]  # the prepared request: typed keys, UTC times, derived columns
-    missing: dict[str, bool]  # stored feature -> the store had no value
+    missing: dict[str, bool]  # stored feature -> the store had no value (or it expired)
+    ages: dict[str, float | None] = field(default_factory=dict)  # view -> seconds old
 
     @classmethod
     def of(cls, built: Any) -> OneRow:
@@ -192,14 +193,15 @@ class RowAssembler:
         row = self.prepare(request, now)
         combined = dict(row)
         stored: dict[str, Any] = {}
+        ages: dict[str, float | None] = {}
         if self.views:
             assert c.features is not None
-            fetch_one = getattr(source, "fetch_one", None)
+            fetch_one = getattr(source, "fetch_one_aged", None)
             if fetch_one is None or any(k not in row for k in c.entity_keys):
                 raise Fallback("a source without single-row reads, or a row without its keys")
             keys = {k: row[k] for k in c.entity_keys}
             if all(v is not None for v in keys.values()):  # no full key: no features
-                stored = fetch_one(c.features, keys)
+                stored, ages = fetch_one(c.features, keys, row.get(EVENT_TS))
             combined.update(stored)
         for name in self.zeros:
             if name in combined and is_missing(combined[name]):
@@ -214,7 +216,8 @@ class RowAssembler:
                     raise Fallback("recency without its stored feature")
                 combined[name] = (seconds - _number(combined[column])) / DAY_SECONDS
         inputs = {name: self._input(combined, name) for name in c.inputs}
-        return OneRow(inputs, row, {name: is_missing(v) for name, v in stored.items()})
+        missing = {name: is_missing(v) for name, v in stored.items()}
+        return OneRow(inputs, row, missing, ages)
 
     @staticmethod
     def _date_parts(combined: dict[str, Any], spec: dict[str, Any]) -> None:

@@ -24,8 +24,10 @@ FORMAT = 1
 
 @dataclass
 class FeatureSet:
-    """The Feast objects of one feature-set version (names carry the version, so a later run
-    registers new ones beside them instead of changing these)."""
+    """The Feast objects of one feature-set version: its definitions (views, columns, windows,
+    TTLs, key types), never its data. Names carry the version, so a run with other definitions
+    registers new ones beside them instead of changing these; the data behind them keeps
+    flowing (`mlrig features materialize`)."""
 
     version: str
     service: str  # versioned FeatureService name
@@ -33,6 +35,8 @@ class FeatureSet:
     project: str
     recency: dict[str, str] = field(default_factory=dict)  # input -> stored epoch column
     zero_if_missing: list[str] = field(default_factory=list)  # counts/sums: no events means 0
+    # the data the model was trained on (a hash of its view tables): lineage, never what it reads
+    snapshot: str = ""
 
 
 @dataclass

@@ -1,16 +1,23 @@
 """The Feast adapter: repo config from mlrig config, versioned feature sets, retrieval.
 
-A feature set is the Feast objects one training run registers: each view and the feature service
-get the set's version in their names (a hash of the view definitions and their data), and their
-offline data lives in a folder of that version. A later run registers new objects beside them,
-so the champion's features (offline and online) never change under it; the online store gets a
-set's values only when a model that uses it is promoted.
+A feature set is named by a hash of its *definitions* (views, columns, windows, TTLs, key types
+and the tables' columns and derivations), never of its data: a model pins what its features
+mean, while their values keep flowing. Two kinds of Feast objects live under a version:
+- the live views `view_<version>` over `<feature_data_dir>/<version>/<view>.parquet`: what the
+  champion reads offline (batch scoring, the gate) and, materialized, online. They get data when
+  a model of that version is promoted (its snapshot's files, copied) and then from every
+  `mlrig features materialize` (mlrig/feature_refresh.py), never from a training run;
+- a training run's snapshot views `view_<version>_<snapshot>` over
+  `<version>/snapshots/<snapshot>/`, the point-in-time source of its training set. A run that
+  loses, is sampled or fails writes only its own snapshot, so what the champion reads never
+  changes under it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +33,7 @@ from mlrig.components.config.schema import FeatureView as ViewSpec
 
 STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
 LIVE_FILE = "LIVE"  # in feature_data_dir: the version whose values the online store holds
+LIVE_CHAMPION_FILE = "LIVE_CHAMPION"  # beside it: the champion version that last published
 
 
 def repo_config(loaded: LoadedConfig) -> Any:
@@ -85,33 +93,72 @@ def open_store(loaded: LoadedConfig) -> Any:
     return FeatureStore(config=repo_config(loaded))
 
 
-def versioned(name: str, version: str) -> str:
-    return f"{name}_{version}" if version else name
+def versioned(name: str, version: str, snapshot: str = "") -> str:
+    name = f"{name}_{version}" if version else name
+    return f"{name}_{snapshot}" if snapshot else name
 
 
 def data_dir(loaded: LoadedConfig, version: str) -> Path:
     return loaded.path(loaded.config.stores.feature_data_dir) / (version or "current")
 
 
-def view_data_path(loaded: LoadedConfig, version: str, view: ViewSpec) -> Path:
-    return data_dir(loaded, version) / f"{view.name}.parquet"
+def view_data_path(loaded: LoadedConfig, version: str, view: ViewSpec, snapshot: str = "") -> Path:
+    """A view's offline table: the live one of a version, or one run's snapshot."""
+    folder = data_dir(loaded, version)
+    return (folder / "snapshots" / snapshot if snapshot else folder) / f"{view.name}.parquet"
 
 
-def version_of(specs: Iterable[ViewSpec], frames: dict[str, pd.DataFrame]) -> str:
-    """A short hash of the view definitions and their data."""
+DEFINITIONS_FILE = "definitions.json"  # in a version's folder: the sections its views are built by
+
+
+def pinned_sections(cfg: Any, columns: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Everything a version's view tables are built from, as JSON: the views, entities, the
+    tables they read (columns, derivations, source) and the dataset settings that type them."""
+    ds = cfg.dataset
+    used = sorted({v.table for v in cfg.features.views})
+    return {
+        "features": cfg.features.model_dump(mode="json"),
+        "tables": {name: ds.tables[name].model_dump(mode="json") for name in used},
+        "dataset": {
+            "main": ds.main,
+            "timezone": ds.timezone,
+            "target": ds.target,
+            "event_timestamp": ds.event_timestamp,
+        },  # fmt: skip
+        "columns": columns,
+    }
+
+
+def definitions_version(cfg: Any, columns: dict[str, dict[str, str]]) -> str:
+    """A short hash of what a feature set means (its data is not part of it). A table's source
+    is left out: moving a file, or a new database host, does not change what a feature is."""
+    pinned = pinned_sections(cfg, columns)
+    for table in pinned["tables"].values():
+        table.pop("source", None)
+    main = cfg.dataset.tables[cfg.dataset.main].all_columns()
+    pinned["key_types"] = {e.join_key: main.get(e.join_key) for e in cfg.features.entities}
+    return hashlib.sha256(json.dumps(pinned, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def snapshot_of(specs: Iterable[ViewSpec], frames: dict[str, pd.DataFrame]) -> str:
+    """A short hash of the view tables' data (one training run's snapshot)."""
     digest = hashlib.sha256()
     for spec in specs:
-        digest.update(spec.model_dump_json().encode())
         frame = frames[spec.name]
+        digest.update(spec.name.encode())
         digest.update("\x1f".join(map(str, frame.columns)).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
     return digest.hexdigest()[:10]
 
 
 def definitions(
-    loaded: LoadedConfig, columns: dict[str, dict[str, str]], version: str = ""
+    loaded: LoadedConfig,
+    columns: dict[str, dict[str, str]],
+    version: str = "",
+    snapshot: str = "",
 ) -> list[Any]:
-    """Entities, feature views and the feature service of one feature-set version.
+    """Entities, feature views and the feature service of one feature-set version (its live
+    objects, or with a snapshot those of one training run's data).
 
     columns: view name -> {feature name: "str" | "float"} (features.core.feature_columns)."""
     from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
@@ -132,10 +179,10 @@ def definitions(
     keys = {e.name: e.join_key for e in cfg.features.entities}
     views = []
     for spec in cfg.features.views:
-        name = versioned(spec.name, version)
+        name = versioned(spec.name, version, snapshot)
         source = FileSource(
             name=f"{name}_source",
-            path=str(view_data_path(loaded, version, spec)),
+            path=str(view_data_path(loaded, version, spec, snapshot)),
             timestamp_field=EVENT_TS,
         )
         schema = [Field(name=keys[e], dtype=Int64 if is_int[e] else String) for e in spec.entities]
@@ -143,6 +190,7 @@ def definitions(
             Field(name=n, dtype=String if t == "str" else Float64)
             for n, t in columns[spec.name].items()
         ]
+        tags = {"kind": spec.kind, "managed_by": "mlrig", "feature_set": version}
         views.append(
             FeatureView(
                 name=name,
@@ -150,12 +198,35 @@ def definitions(
                 ttl=timedelta(hours=spec.ttl_hours),
                 schema=schema,
                 source=source,
-                online=True,
-                tags={"kind": spec.kind, "managed_by": "mlrig", "feature_set": version},
+                online=not snapshot,
+                tags={**tags, "snapshot": snapshot} if snapshot else tags,
             )
         )
-    service = FeatureService(name=versioned(cfg.features.service, version), features=views)
+    service = FeatureService(
+        name=versioned(cfg.features.service, version, snapshot), features=views
+    )
     return [*entities.values(), *views, service]
+
+
+def _feature_set(cfg: Any, version: str, snapshot: str, recency: dict[str, str],
+                 zero_if_missing: list[str], named_by_snapshot: bool) -> FeatureSet:  # fmt: skip
+    tail = snapshot if named_by_snapshot else ""
+    return FeatureSet(
+        version=version,
+        service=versioned(cfg.features.service, version, tail),
+        views={versioned(v.name, version, tail): v.name for v in cfg.features.views},
+        project=cfg.stores.feast_project,
+        recency=recency,
+        zero_if_missing=zero_if_missing,
+        snapshot=snapshot,
+    )
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)  # atomic: a reader never sees half a file
 
 
 def apply_feature_set(
@@ -164,33 +235,68 @@ def apply_feature_set(
     columns: dict[str, dict[str, str]],
     recency: dict[str, str],
     zero_if_missing: list[str],
-) -> tuple[Any, FeatureSet]:
-    """Write each view's offline parquet under its version and register the versioned objects.
-    A version that already exists (same definitions, same data) is reused as it is."""
+) -> tuple[Any, FeatureSet, FeatureSet]:
+    """Write this run's view tables as a snapshot of its definitions' version and register the
+    version's live objects and the snapshot's. Returns the store, the live feature set (what
+    the model's contract names) and the snapshot's (what its training set is read from). The
+    live tables are not touched: they change only by promotion and `features materialize`."""
     cfg = loaded.config
-    version = version_of(cfg.features.views, frames)
-    folder = data_dir(loaded, version)
+    version = definitions_version(cfg, columns)
+    snapshot = snapshot_of(cfg.features.views, frames)
     for spec in cfg.features.views:
-        path = view_data_path(loaded, version, spec)
+        path = view_data_path(loaded, version, spec, snapshot)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            frames[spec.name].to_parquet(tmp, index=False)
-            tmp.replace(path)  # atomic: a reader never sees half a file
-    fs = FeatureSet(
-        version=version,
-        service=versioned(cfg.features.service, version),
-        views={versioned(v.name, version): v.name for v in cfg.features.views},
-        project=cfg.stores.feast_project,
-        recency=recency,
-        zero_if_missing=zero_if_missing,
-    )
+            write_atomic(frames[spec.name], path)
+    live = _feature_set(cfg, version, snapshot, recency, zero_if_missing, False)
+    run = _feature_set(cfg, version, snapshot, recency, zero_if_missing, True)
     store = open_store(loaded)
     if cfg.features.views:
-        store.apply(definitions(loaded, columns, version))
+        objects = {o.name: o for o in definitions(loaded, columns, version)}
+        objects |= {o.name: o for o in definitions(loaded, columns, version, snapshot)}
+        store.apply(list(objects.values()))
+    folder = data_dir(loaded, version)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "feature_set.json").write_text(json.dumps(fs.__dict__, indent=2))
-    return store, fs
+    pinned = folder / DEFINITIONS_FILE
+    if not pinned.exists():
+        pinned.write_text(json.dumps(pinned_sections(cfg, columns), indent=2))
+    (folder / "snapshots" / snapshot).mkdir(parents=True, exist_ok=True)
+    (folder / "snapshots" / snapshot / "feature_set.json").write_text(
+        json.dumps(run.__dict__, indent=2)
+    )
+    return store, live, run
+
+
+def ensure_live_tables(loaded: LoadedConfig, fs: FeatureSet) -> list[str]:
+    """A version's live tables, from the promoted model's snapshot where they do not exist yet
+    (a new definition set going live with its model); returns the views it copied."""
+    specs = {v.name: v for v in loaded.config.features.views}
+    pinned = pinned_views(loaded, fs.version)
+    copied = []
+    for logical in fs.views.values():
+        spec = pinned.get(logical) or specs[logical]
+        live = view_data_path(loaded, fs.version, spec)
+        if live.exists():
+            continue
+        source = view_data_path(loaded, fs.version, spec, fs.snapshot)
+        if not fs.snapshot or not source.exists():
+            raise FileNotFoundError(
+                f"feature set {fs.version}: no live table of view '{logical}' and no snapshot "
+                f"to start it from ({source}); run `mlrig features materialize --full`"
+            )
+        tmp = live.with_name(f".{live.name}.tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(live)
+        copied.append(logical)
+    return copied
+
+
+def pinned_views(loaded: LoadedConfig, version: str) -> dict[str, ViewSpec]:
+    """The view definitions a version was registered with (its definitions.json)."""
+    path = data_dir(loaded, version) / DEFINITIONS_FILE
+    if not path.exists():
+        return {}
+    views = json.loads(path.read_text())["features"]["views"]
+    return {v["name"]: ViewSpec.model_validate(v) for v in views}
 
 
 def logical_names(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
@@ -204,12 +310,19 @@ def logical_names(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
 
 
 class OfflineFeatures:
-    """Point-in-time features from the offline store, as of each row's event time."""
+    """Point-in-time features from the offline store, as of each row's event time.
 
-    def __init__(self, store: Any) -> None:
+    read_as: a training run's snapshot feature set, read in place of the live set of its
+    version (the training set is built from the run's own data, the contract names the live
+    set)."""
+
+    def __init__(self, store: Any, read_as: FeatureSet | None = None) -> None:
         self.store = store
+        self.read_as = read_as
 
     def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
+        if self.read_as is not None and self.read_as.version == fs.version:
+            fs = self.read_as
         rows = entity_df.assign(_row=range(len(entity_df)))
         job = self.store.get_historical_features(
             entity_df=rows,
@@ -230,6 +343,7 @@ def materialize(
     end = end or datetime.now(UTC)
     loaded_from: dict[str, str] = {}
     if fs.views:
+        ensure_live_tables(loaded, fs)
         store = open_store(loaded)
         done = {name for name in fs.views if incremental and
                 store.get_feature_view(name).materialization_intervals}  # fmt: skip
@@ -243,7 +357,9 @@ def materialize(
                        for name in fs.views}  # fmt: skip
         publish_live_service(loaded, store, fs)
     root = loaded.path(loaded.config.stores.feature_data_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    folder = data_dir(loaded, fs.version)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "feature_set.json").write_text(json.dumps(fs.__dict__, indent=2))
     (root / LIVE_FILE).write_text(fs.version)
     return {"feature_set": fs.version, "until": end.isoformat(), "from": loaded_from}
 

@@ -5,6 +5,10 @@ view of the feature service, with the service's views, keys and features looked 
 of on every call: Feast's generic get_online_features (registry lookups, protobuf responses,
 de-duplicating entity rows) costs about 3 ms per request around reads of about 0.15 ms.
 fetch_via_service is that generic path; tests/anytable/test_shop.py checks they give the same.
+
+Given the request's time, a value follows the offline join's TTL rule: a view's value older than
+its TTL at that time is missing (and so named in missing_features), and each view's age (the
+request's time minus the value's event time) is reported beside the values.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -67,6 +72,8 @@ class _ViewRead:
     keys: list[tuple[str, bool]]  # (join key, is an int64 key)
     features: list[str]  # the service's features of this view
     columns: list[str]  # their model input names (view__feature)
+    name: str  # the view's model input prefix (the config's view name)
+    ttl: timedelta | None  # None: never expires
 
 
 class OnlineFeatures:
@@ -85,8 +92,11 @@ class OnlineFeatures:
         return self._services[name]
 
     def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
-        """Many rows' features, by model input name, one online_read per view."""
-        return pd.DataFrame(self._read(fs, _entity_rows(entity_df)), columns=self.columns(fs))
+        """Many rows' features, by model input name, one online_read per view (as of each
+        row's event time when the frame has one)."""
+        times = list(entity_df[EVENT_TS]) if EVENT_TS in entity_df else None
+        values, _ = self._read(fs, _entity_rows(entity_df), times)
+        return pd.DataFrame(values, columns=self.columns(fs))
 
     def fetch_via_service(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
         """fetch() through Feast's generic get_online_features (the tests compare the two)."""
@@ -105,19 +115,46 @@ class OnlineFeatures:
         """The model input names of the service's features, in the order fetch gives them."""
         return [c for read in self._plan(fs) for c in read.columns]
 
-    def fetch_one(self, fs: FeatureSet, keys: dict[str, Any]) -> dict[str, Any]:
-        """One entity row's features by model input name (None: the store has no value).
+    def fetch_one(self, fs: FeatureSet, keys: dict[str, Any], at: Any = None) -> dict[str, Any]:
+        """One entity row's features by model input name (None: the store has no value, or
+        its value is past the view's TTL at time `at`).
         keys: join key -> value, every key present and typed (int or str)."""
-        return {column: values[0] for column, values in self._read(fs, [keys]).items()}
+        return self.fetch_one_aged(fs, keys, at)[0]
 
-    def _read(self, fs: FeatureSet, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-        """Each feature's values for rows (join key -> value), reading each distinct key once."""
+    def fetch_one_aged(
+        self, fs: FeatureSet, keys: dict[str, Any], at: Any = None
+    ) -> tuple[dict[str, Any], dict[str, float | None]]:
+        """fetch_one, and each view's age in seconds at `at` (None: no value, or a static view)."""
+        values, ages = self._read(fs, [keys], None if at is None else [at])
+        return ({c: v[0] for c, v in values.items()}, {n: a[0] for n, a in ages.items()})
+
+    def ages(
+        self, fs: FeatureSet, rows: list[dict[str, Any] | None], times: list[Any]
+    ) -> list[dict[str, float | None]]:
+        """Each row's view ages in seconds at its time (rows: join key -> value; None for a
+        row without a full key, which has no features and so no ages)."""
+        whole = [i for i, r in enumerate(rows) if r is not None]
+        out: list[dict[str, float | None]] = [{} for _ in rows]
+        if not whole:
+            return out
+        _, ages = self._read(fs, [rows[i] for i in whole], [times[i] for i in whole])
+        for j, i in enumerate(whole):
+            out[i] = {name: values[j] for name, values in ages.items()}
+        return out
+
+    def _read(
+        self, fs: FeatureSet, rows: list[dict[str, Any]], times: list[Any] | None = None
+    ) -> tuple[dict[str, list[Any]], dict[str, list[float | None]]]:
+        """Each feature's values for rows (join key -> value), reading each distinct key once,
+        and each view's age per row. times: each row's time (TTL and age), or None."""
         from feast.protos.feast.types.EntityKey_pb2 import EntityKey
         from feast.protos.feast.types.Value_pb2 import Value
         from feast.type_map import feast_value_type_to_python_type as python_value
 
         online = self._online_store()
         out: dict[str, list[Any]] = {}
+        ages: dict[str, list[float | None]] = {}
+        at = [_utc(t) for t in times] if times is not None else [None] * len(rows)
         try:
             for read in self._plan(fs):
                 names = [k for k, _ in read.keys]
@@ -135,15 +172,21 @@ class OnlineFeatures:
                 found = online.online_read(self.store.config, read.view, protos, wanted)
                 for column in read.columns:
                     out[column] = [None] * len(rows)
-                for positions, (_, values) in zip(where.values(), found, strict=True):
+                age = ages.setdefault(read.name, [None] * len(rows))
+                for positions, (stamp, values) in zip(where.values(), found, strict=True):
+                    stamp = _utc(stamp) if values else None
+                    for i in positions:
+                        if stamp is not None and at[i] is not None and stamp > STATIC:
+                            age[i] = (at[i] - stamp).total_seconds()
                     for feature, column in zip(read.features, read.columns, strict=True):
                         value = (values or {}).get(feature)
                         value = None if value is None else python_value(value)
                         for i in positions:
-                            out[column][i] = value
+                            expired = _expired(stamp, at[i], read.ttl)
+                            out[column][i] = None if expired else value
         except _unreachable() as exc:
             raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
-        return out
+        return out, ages
 
     def _online_store(self) -> Any:
         return self.store._get_provider().online_store
@@ -157,9 +200,31 @@ class OnlineFeatures:
                 features = [f.name for f in projection.features]
                 prefix = fs.views.get(projection.name_to_use(), projection.name_to_use())
                 columns = [f"{prefix}{SEP}{f}" for f in features]
-                plan.append(_ViewRead(view, keys, features, columns))
+                ttl = view.ttl if view.ttl and view.ttl.total_seconds() > 0 else None
+                plan.append(_ViewRead(view, keys, features, columns, prefix, ttl))
             self._plans[fs.service] = plan
         return self._plans[fs.service]
+
+
+STATIC = datetime(1970, 1, 2, tzinfo=UTC)  # static views are stamped 1970-01-01: no age
+
+
+def _expired(stamp: datetime | None, at: datetime | None, ttl: timedelta | None) -> bool:
+    """As the offline join rules: a value older than the TTL at the request's time is gone."""
+    return ttl is not None and stamp is not None and at is not None and stamp < at - ttl
+
+
+def _utc(value: Any) -> datetime | None:
+    """A time as an aware UTC datetime (naive means UTC, as Feast stores it); None for none."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, datetime) and not isinstance(value, pd.Timestamp):  # the common case
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
 
 
 def _entity_rows(entity_df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from mlrig.components.common.assemble import assemble, prepare
 from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
 from mlrig.components.common.contract import draft
 from mlrig.components.common.feast_store import (
+    LIVE_CHAMPION_FILE,
     OfflineFeatures,
     apply_feature_set,
     live_feature_set,
@@ -26,6 +27,7 @@ from mlrig.components.features.core import (
     text_inputs,
     zero_if_missing,
 )
+from mlrig.components.features.refresh import refresh
 
 
 @cache.stage(
@@ -45,7 +47,7 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         frames = {v.name: build_view_frame(cfg, v, data[v.table]) for v in cfg.features.views}
         inputs, categorical, recency = model_inputs(cfg)
         assert_no_leakage(cfg, inputs)
-        store, feature_set = apply_feature_set(
+        store, feature_set, snapshot = apply_feature_set(
             loaded,
             frames,
             {v.name: feature_columns(cfg, v) for v in cfg.features.views},
@@ -62,7 +64,7 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
             out["until"] = str(until)
             if rows.empty:
                 raise ValueError(f"dataset.until: no event of '{cfg.dataset.main}' before {until}")
-        built = assemble(contract, rows, OfflineFeatures(store), prepared=True)
+        built = assemble(contract, rows, OfflineFeatures(store, read_as=snapshot), prepared=True)
         request_cols = [c for c in contract.request_fields if c in rows]
         training = built.frame.copy()
         for col in dict.fromkeys([*request_cols, EVENT_TS, cfg.dataset.target]):
@@ -74,6 +76,7 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
             {
                 "dataset_hash": meta["dataset_hash"],
                 "feature_set": feature_set.version,
+                "snapshot": feature_set.snapshot,
                 "sampled": bool(cfg.dataset.sample_rows),
             },
         )
@@ -81,6 +84,7 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         out.update(
             {
                 "feature_set": feature_set.version,
+                "snapshot": feature_set.snapshot,
                 "views": {n: len(f) for n, f in frames.items()},
                 "training_rows": len(training),
                 "inputs": len(inputs),
@@ -92,7 +96,9 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
 def publish(config_json: str, champion_version: int) -> dict:
     """Make the champion's feature set live in the online store. The set of a version that was
     not promoted is never materialized, so the serving champion's online values stay as they
-    are; rematerializing the live set only brings it up to now."""
+    are. A new champion whose definitions are the live set's brings the data up to its sources
+    (refresh.py), so it serves today's values; a run that did not change the champion leaves the
+    live data alone (`mlrig features materialize` and its CronJob refresh it)."""
     loaded = from_json(config_json)
     cfg = loaded.config
     with events.stage("materialize") as out:
@@ -106,9 +112,16 @@ def publish(config_json: str, champion_version: int) -> dict:
             out["feature_set"] = "none (no feature views)"
             return dict(out)
         live = live_feature_set(loaded)
-        if live is not None and live.version == fs.version:  # the CronJob brings it up to now
+        marker = loaded.path(cfg.stores.feature_data_dir) / LIVE_CHAMPION_FILE
+        published = marker.read_text().strip() if marker.exists() else ""
+        if live is not None and live.version == fs.version:
             out.update({"feature_set": fs.version, "already_live": True})
-            return dict(out)
-        out.update(materialize(loaded, fs))
+            if published != str(champion_version):  # a new champion: its data up to now
+                done = refresh(loaded)
+                out["new_rows"] = {n: t["new_rows"] for n, t in done["tables"].items()}
+            # else a run that lost, was sampled or failed: the live data stays as it is
+        else:
+            out.update(materialize(loaded, fs))
+        marker.write_text(str(champion_version))
         out["champion_version"] = champion_version
     return dict(out)

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common.catalog import REASON
+from mlrig.components.common.catalog import INGESTED_AT, REASON
+from mlrig.components.common.derive import apply_derivations
 from mlrig.components.common.number_text import as_missing, read_numbers
 from mlrig.components.common.tables import clear_of
 from mlrig.components.common.timeutil import named_zone, to_utc
-from mlrig.components.config.schema import ColumnSpec
+from mlrig.components.config.schema import ColumnSpec, Dataset, FileSource
 
 
 @dataclass
@@ -144,3 +145,33 @@ def require_present(
     rejected = clear_of(frame[bad], [REASON])
     rejected[REASON] = f"{column}: missing ({why})"
     return frame[~bad].reset_index(drop=True), rejected.reset_index(drop=True)
+
+
+def accept_table(
+    ds: Dataset, name: str, frame: pd.DataFrame, ingested_at: str | None = None
+) -> tuple[pd.DataFrame, list[pd.DataFrame], TableReport]:
+    """One table as the validate stage accepts it: cast and checked, its derivations added, and
+    for the main table an event time and a target on every row. Returns (accepted rows, the
+    rejected parts with their reasons, the report). The live refresh of feature tables
+    (features/refresh.py) accepts new rows by the same rules."""
+    spec = ds.tables[name]
+    decimal = spec.source.decimal if isinstance(spec.source, FileSource) else "."
+    ok, rejected, rep = validate_table(name, frame, spec.columns, ds.timezone, decimal=decimal)
+    ok = apply_derivations(ok, spec.derive)
+    parts = [rejected]
+    if name == ds.main:
+        extra: list[pd.DataFrame] = []
+        if ds.event_timestamp is None:
+            ok[INGESTED_AT] = pd.Timestamp(ingested_at or pd.Timestamp.now(tz="UTC"))
+        else:
+            ok, rej = require_present(ok, ds.event_timestamp, "event timestamp")
+            extra.append(rej)
+        ok, rej = require_present(ok, ds.target, "target")
+        extra.append(rej)
+        for rej in extra:
+            for reason, n in rej[REASON].value_counts().items():
+                rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
+            rep.rows_rejected += len(rej)
+            rep.rows_ok -= len(rej)
+        parts += extra
+    return ok, parts, rep

@@ -9,17 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from mlrig.components.common import cache, events, tables
-from mlrig.components.common.catalog import INGESTED_AT, QUARANTINE_REPORT, REASON
+from mlrig.components.common.catalog import QUARANTINE_REPORT
 from mlrig.components.common.contract import label_classes
-from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.loader import from_json
-from mlrig.components.config.schema import FileSource
-from mlrig.components.validate.core import (
-    TableReport,
-    check_rejections,
-    require_present,
-    validate_table,
-)
+from mlrig.components.validate.core import TableReport, accept_table, check_rejections
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -41,27 +34,9 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
     qdir = Path(quarantine_dir)
     qdir.mkdir(parents=True, exist_ok=True)
     with events.stage("validate") as out:
-        for name, spec in ds.tables.items():
-            decimal = spec.source.decimal if isinstance(spec.source, FileSource) else "."
-            ok, rejected, rep = validate_table(
-                name, raw[name], spec.columns, ds.timezone, decimal=decimal
-            )
-            ok = apply_derivations(ok, spec.derive)
-            extra_rejects: list[pd.DataFrame] = []
-            if name == ds.main:
-                if ds.event_timestamp is None:
-                    ok[INGESTED_AT] = pd.Timestamp(manifest["ingested_at"])
-                else:
-                    ok, rej = require_present(ok, ds.event_timestamp, "event timestamp")
-                    extra_rejects.append(rej)
-                ok, rej = require_present(ok, ds.target, "target")
-                extra_rejects.append(rej)
-            for rej in extra_rejects:
-                for reason, n in rej[REASON].value_counts().items():
-                    rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
-                rep.rows_rejected += len(rej)
-                rep.rows_ok -= len(rej)
-            parts = [_as_text(part) for part in (rejected, *extra_rejects)]
+        for name in ds.tables:
+            ok, rejects, rep = accept_table(ds, name, raw[name], manifest["ingested_at"])
+            parts = [_as_text(part) for part in rejects]
             pd.concat(parts, ignore_index=True).to_parquet(qdir / f"{name}.parquet", index=False)
             accepted[name] = ok
             report[name] = asdict(rep)

@@ -80,9 +80,11 @@ def built(tmp_path_factory):
     return loaded, tables.read_tables(folder / "train")[TRAINING_SET], folder
 
 
-def _oracle(loaded, version, view, entity_df: pd.DataFrame) -> pd.DataFrame:
+def _oracle(loaded, fs, view, entity_df: pd.DataFrame) -> pd.DataFrame:
+    """The run's own view tables (its snapshot), joined by pandas' merge_asof."""
     key = {e.name: e.join_key for e in loaded.config.features.entities}[view.entity]
-    feats = pd.read_parquet(view_data_path(loaded, version, view)).sort_values(EVENT_TS)
+    path = view_data_path(loaded, fs.version, view, fs.snapshot)
+    feats = pd.read_parquet(path).sort_values(EVENT_TS)
     feats = feats.rename(columns={EVENT_TS: "_feature_ts"})
     feats["_feature_ts"] = feats["_feature_ts"].astype("datetime64[ns, UTC]")
     left = entity_df[[key, EVENT_TS]].reset_index().sort_values(EVENT_TS)
@@ -101,9 +103,9 @@ def test_training_set_matches_merge_asof_oracle_and_never_looks_ahead(built):
     assert len(training) == len(validated)
     entity_df = validated.assign(**{EVENT_TS: training[EVENT_TS]})
     assert (pd.to_datetime(validated.sched_dep, utc=True) == training[EVENT_TS]).all()
-    version = Contract.load(folder / "train").features.version
+    fs = Contract.load(folder / "train").features
     for view in loaded.config.features.views:
-        oracle = _oracle(loaded, version, view, entity_df)
+        oracle = _oracle(loaded, fs, view, entity_df)
         if view.kind != "static":
             stamped = oracle["_feature_ts"].dropna()
             event = entity_df.loc[stamped.index, EVENT_TS].astype("datetime64[ns, UTC]")
