@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 import yaml
@@ -314,11 +315,23 @@ def serve(
     os.execve(sys.executable, cmd, child_env)
 
 
+def pd_timestamp_utc(text: str) -> Any:
+    """An ISO time as an aware UTC datetime (naive: UTC)."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
 @features_app.command("materialize")
 def features_materialize(
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
     full: bool = typer.Option(False, "--full", help="reread every row and reload every view"),
+    until: str | None = typer.Option(
+        None, "--until", help="load the values as of this ISO time (default: now; a backfill)"
+    ),
 ) -> None:
     """Bring the live feature set (the champion's definitions) up to its sources: new rows past
     each table's watermark reach the offline tables and the online store, with no training run
@@ -328,8 +341,13 @@ def features_materialize(
 
     loaded = load_or_exit(config, profile)
     try:
+        now = pd_timestamp_utc(until) if until else None
+    except ValueError:
+        console.print(f"[red]--until: '{until}' is not an ISO time[/]")
+        raise typer.Exit(2) from None
+    try:
         with console.status("refreshing the live feature set") as status:
-            result = refresh(loaded, full=full, say=lambda text: status.update(text))
+            result = refresh(loaded, full=full, now=now, say=lambda text: status.update(text))
     except LookupError as exc:
         console.print(str(exc))
         raise typer.Exit(1) from None

@@ -127,6 +127,7 @@ def refresh(
     folder = feast_store.data_dir(loaded, live.version) / "tables"
     used = list(dict.fromkeys(v.table for v in cfg.features.views))
     accumulated: dict[str, pd.DataFrame] = {}
+    previous = {name: t.get("watermark") for name, t in state["tables"].items()}
     report: dict[str, Any] = {"feature_set": live.version, "tables": {}, "views": {}}
     for name in used:
         before = state["tables"].get(name, {})
@@ -146,7 +147,7 @@ def refresh(
         }
         report["tables"][name] = {"new_rows": len(new), "rejected": rejected, "rows": len(rows)}
     views = _rebuild_views(loaded, cfg, live, accumulated, say)
-    _load_online(loaded, live, cfg, views, state, now, say)
+    _load_online(loaded, live, cfg, views, state, now, say, previous)
     _write_state(loaded, live.version, state)
     report["views"] = state["views"]
     report["until"] = now.isoformat()
@@ -179,22 +180,31 @@ def _load_online(
     state: dict[str, Any],
     now: datetime,
     say: Callable[[str], None],
+    watermarks: dict[str, Any],
 ) -> None:
-    """Materialize each view from its previous newest event (static views: from the start)."""
+    """Materialize each view's rows up to `now` from the earlier of its table's previous
+    watermark (rows of new events are stamped after it) and the previous load's end (rows
+    stamped in between, such as a window's end, are due now); static views: from the start."""
     store = feast_store.open_store(loaded)
-    kinds = {v.name: v.kind for v in cfg.features.views}
+    specs = {v.name: v for v in cfg.features.views}
     for feast_name, logical in live.views.items():
         frame = frames[logical]
-        before = state["views"].get(logical, {}).get("last_event")
-        start = feast_store.STATIC_TS if kinds[logical] == "static" or not before else before
-        start = pd.Timestamp(start).to_pydatetime()
+        spec = specs[logical]
+        marks = [watermarks.get(spec.table), state["views"].get(logical, {}).get("until")]
+        marks = [pd.Timestamp(m) for m in marks if m]
+        if spec.kind == "static" or len(marks) < 2:
+            start = feast_store.STATIC_TS.to_pydatetime()
+        else:
+            start = min(marks).to_pydatetime()
         if start < now:
             say(f"loading {logical} online from {start.isoformat()}")
             store.materialize(start_date=start, end_date=now, feature_views=[feast_name])
-        newest = frame[EVENT_TS].max() if len(frame) else None
+        due = frame[EVENT_TS][frame[EVENT_TS] <= pd.Timestamp(now)] if len(frame) else frame
+        newest = due.max() if len(due) else None
         state["views"][logical] = {
             "rows": len(frame),
             "last_event": None if newest is None or pd.isna(newest) else pd.Timestamp(newest),
-            "materialized_at": now,
+            "until": now,
+            "materialized_at": datetime.now(UTC),
             "loaded_from": start,
         }
