@@ -206,8 +206,9 @@ class Predictor:
         if self.log is not None:
             derived = [k for k in self.contract.entity_keys if k in built.rows]
             known = built.rows[derived].astype(object).where(built.rows[derived].notna(), None)
+            rows = known.to_dict("records") if derived else [{} for _ in requests]
             keys = [{k: r.get(k) for k in self.contract.entity_keys} | row
-                    for r, row in zip(requests, known.to_dict("records"), strict=True)]  # fmt: skip
+                    for r, row in zip(requests, rows, strict=True)]  # fmt: skip
             logged = [{k: r[k] for k in LOGGED if k in r} for r in results]
             ids = self.log.log_many(
                 model=self.pinned.name,

@@ -47,6 +47,27 @@ def code_digest() -> str:
     return _CODE[0]
 
 
+# the libraries whose versions shape a stage's outputs (a training set's types, a model's fit)
+SHAPING = ("numpy", "pandas", "pyarrow", "duckdb", "feast", "scikit-learn", "lightgbm", "mlflow",
+           "skops", "optuna", "scipy")  # fmt: skip
+_LIBS: list[str] = []
+
+
+def library_digest() -> str:
+    """The installed versions of the libraries that shape outputs: an upgrade re-runs stages."""
+    if not _LIBS:
+        from importlib.metadata import PackageNotFoundError, version
+
+        found = []
+        for name in SHAPING:
+            try:
+                found.append(f"{name}=={version(name)}")
+            except PackageNotFoundError:
+                found.append(f"{name} absent")
+        _LIBS.append(hashlib.sha256("\n".join(found).encode()).hexdigest())
+    return _LIBS[0]
+
+
 def folder_digest(folder: Path) -> str:
     """SHA-256 over a folder's files (path and content), manifests without volatile keys."""
     total = hashlib.sha256()
@@ -116,6 +137,7 @@ def stage(
                     [
                         name,
                         code_digest(),
+                        library_digest(),
                         _sections(loaded.config, sections),
                         *(folder_digest(Path(bound[i])) for i in inputs),
                     ]
@@ -153,6 +175,7 @@ def stage(
             _prune(entry.parent)
             return result
 
+        cached.sections = sections  # type: ignore[attr-defined]  # what its key holds
         return cached
 
     return wrap

@@ -34,7 +34,7 @@ from mlrig.components.features.refresh import refresh
     "features",
     inputs=("validated_dir",),
     outputs=("output_dir",),
-    sections=(*cache.BASE, "features"),
+    sections=(*cache.BASE, "features", "serving"),  # serving: its request_fields
 )
 def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     """Register features and write the training set (point-in-time joined) plus the drafted

@@ -59,6 +59,31 @@ def test_a_code_change_changes_every_key(monkeypatch):
     assert cache.code_digest() != before
 
 
+def test_an_upgraded_library_runs_the_stage_again(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLRIG_NO_CACHE", raising=False)
+    js = load_demo(tmp_path).to_json()
+    CALLS.clear()
+    probe(js, str(_input(tmp_path / "a", "hello")), str(tmp_path / "out1"))
+    probe(js, str(tmp_path / "a"), str(tmp_path / "out2"))
+    assert len(CALLS) == 1
+    assert "pandas" in cache.SHAPING and "lightgbm" in cache.SHAPING
+    monkeypatch.setattr(cache, "_LIBS", ["pandas==99.0 installed"])  # an upgrade
+    probe(js, str(tmp_path / "a"), str(tmp_path / "out3"))
+    assert len(CALLS) == 2
+
+
+def test_the_features_stage_key_holds_the_request_schema(tmp_path):
+    from mlrig.components.features.io import run as features_run
+
+    assert "serving" in features_run.sections  # it reads serving.request_fields
+    demo = load_demo(tmp_path)
+    changed = demo.config.model_copy(deep=True)
+    changed.serving.request_fields = {**(changed.serving.request_fields or {}), "extra": "str"}
+    assert cache._sections(demo.config, features_run.sections) != cache._sections(
+        changed, features_run.sections
+    )
+
+
 def test_a_model_setting_changes_only_the_keys_of_stages_that_read_it(tmp_path):
     js = load_demo(tmp_path).to_json()
     tuned = load_demo(tmp_path, cv_folds=5).to_json()
