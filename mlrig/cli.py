@@ -360,6 +360,30 @@ def features_materialize(
                   f"into {online} (new rows: {tables})")  # fmt: skip
 
 
+@features_app.command("status")
+def features_status(
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per view"),
+) -> None:
+    """Per live view: newest event online, last materialization, rows, age."""
+    from mlrig.components.features.refresh import status
+
+    loaded = load_or_exit(config, profile)
+    try:
+        rows = status(loaded)
+    except LookupError as exc:
+        console.print(str(exc))
+        raise typer.Exit(1) from None
+    for row in rows:
+        if as_json:
+            print(json.dumps(row, default=str))
+            continue
+        age = "never refreshed" if row["age_s"] is None else f"{row['age_s'] / 3600:.1f} h old"
+        console.print(f"{row['view']}: newest event {row['last_event']}, materialized "
+                      f"{row['materialized_at']}, {row['rows']} rows, {age}")  # fmt: skip
+
+
 @features_app.command("serve")
 def features_serve(
     config: Path | None = ConfigOpt,

@@ -208,3 +208,26 @@ def _load_online(
             "materialized_at": datetime.now(UTC),
             "loaded_from": start,
         }
+
+
+def status(loaded: LoadedConfig, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per live view: its newest event loaded online, when it was last materialized, its rows
+    and its age (now minus that newest event, in seconds); None where never refreshed."""
+    live = feast_store.live_feature_set(loaded)
+    if live is None:
+        raise LookupError("no live feature set yet: the first promoted model makes its set live")
+    now = now or datetime.now(UTC)
+    views = read_state(loaded, live.version)["views"]
+    out = []
+    for logical in live.views.values():
+        seen = views.get(logical, {})
+        last = pd.Timestamp(seen["last_event"]) if seen.get("last_event") else None
+        out.append({
+            "feature_set": live.version,
+            "view": logical,
+            "last_event": None if last is None else last.isoformat(),
+            "materialized_at": seen.get("materialized_at"),
+            "rows": seen.get("rows"),
+            "age_s": None if last is None else (pd.Timestamp(now) - last).total_seconds(),
+        })  # fmt: skip
+    return out

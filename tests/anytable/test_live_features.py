@@ -105,3 +105,17 @@ def test_a_request_later_than_the_ttl_lists_the_view_as_missing(live):
     assert answer["feature_age_s"]["spend"] > TTL_DAYS * 86_400
     fresh = _request(customer, newest + pd.Timedelta(days=TTL_DAYS - 1))
     assert not set(SPEND) & set(Predictor(load(config)).predict(fresh)["missing_features"])
+
+
+def test_status_shows_each_live_views_newest_event_rows_and_age(live):
+    import json
+
+    folder, config = live
+    result = CliRunner().invoke(app, ["features", "status", "--json", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    rows = {r["view"]: r for r in map(json.loads, result.output.splitlines())}
+    assert set(rows) == {"spend", "plan_price"}
+    newest = _local(pd.read_csv(folder / "transactions.csv").ts).max()
+    spend = rows["spend"]
+    assert pd.Timestamp(spend["last_event"]) >= newest and spend["rows"] > 3000
+    assert spend["age_s"] > 0 and spend["materialized_at"]
