@@ -3,6 +3,8 @@ against its training data, and the prediction log's upkeep."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -11,6 +13,18 @@ from mlrig.cli_common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.components.config.loader import LoadedConfig
 
 monitor_app = typer.Typer(help="Monitoring: drift of served predictions, labels that arrive later.")
+
+
+@contextmanager
+def log_errors() -> Iterator[None]:
+    """A prediction log that cannot be reached: its location and the reason, exit 2."""
+    from mlrig.components.monitor.predlog import LogUnavailable
+
+    try:
+        yield
+    except LogUnavailable as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @monitor_app.command("drift")
@@ -24,7 +38,10 @@ def monitor_drift(
 
     loaded = load_or_exit(config, profile)
     try:
-        with console.status("comparing served predictions with the training reference"):
+        with (
+            console.status("comparing served predictions with the training reference"),
+            log_errors(),
+        ):
             result = drift_check(loaded, since)
     except NothingToCheck as exc:
         console.print(f"[yellow]{exc}[/]")
@@ -57,11 +74,12 @@ def monitor_check(
     from mlrig.components.monitor.predlog import prune_old
 
     loaded = load_or_exit(config, profile)
-    with console.status("checking drift and performance"):
+    with console.status("checking drift and performance"), log_errors():
         decision = decide(loaded, since)
     for window in decision["performance"]["windows"]:
         console.print(f"  window {window}", highlight=False)
-    deleted, cutoff = prune_old(loaded)  # monitor.log_retention_days
+    with log_errors():
+        deleted, cutoff = prune_old(loaded)  # monitor.log_retention_days
     if deleted:
         console.print(f"deleted {deleted} predictions logged before {cutoff} (retention)")
     if not decision["retrain"]:
@@ -88,21 +106,25 @@ def monitor_prune(
 ) -> None:
     """Delete old predictions from the log (`monitor check` does it too, by the config's
     retention); the space is reused by new predictions, or returned with --vacuum."""
-    from mlrig.components.monitor.predlog import PredictionLog, log_path, prune_old
+    from mlrig.components.monitor.predlog import log_exists, open_log, prune_old
 
     loaded = load_or_exit(config, profile)
     if not days and not loaded.config.monitor.log_retention_days:
         console.print("monitor.log_retention_days is null (keep every prediction): pass --days")
         raise typer.Exit(2)
-    path = log_path(loaded)
-    with console.status("deleting old predictions"):
+    with console.status("deleting old predictions"), log_errors():
         deleted, cutoff = prune_old(loaded, days)
-        if vacuum and path.exists():
-            log = PredictionLog(path)
-            log.vacuum()
+        if not log_exists(loaded):
+            console.print(f"deleted {deleted} predictions; no log yet")
+            return
+        log = open_log(loaded)
+        try:
+            if vacuum:
+                log.vacuum()
+            where, size = log.where, log.size()
+        finally:
             log.close()
-    size = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "no log yet"
-    console.print(f"deleted {deleted} predictions logged before {cutoff}; {path}: {size}")
+    console.print(f"deleted {deleted} predictions logged before {cutoff}; {where}: {size}")
 
 
 @monitor_app.command("labels")
@@ -120,7 +142,7 @@ def monitor_labels(
     from mlrig.components.config.checks import main_keys
     from mlrig.components.config.schema import FileSource
     from mlrig.components.ingest.sources import SourceError, read_source
-    from mlrig.components.monitor.predlog import PredictionLog, log_path
+    from mlrig.components.monitor.predlog import open_log
 
     loaded = load_or_exit(config, profile)
     cfg = loaded.config
@@ -138,9 +160,11 @@ def monitor_labels(
     if cfg.dataset.target not in labels:
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)
-    log = PredictionLog(log_path(loaded))
+    with log_errors():
+        log = open_log(loaded)
     try:
-        n = log.add_labels(labels, cfg.dataset.target, cfg.dataset.timezone)
+        with log_errors():
+            n = log.add_labels(labels, cfg.dataset.target, cfg.dataset.timezone)
     except ValueError as exc:
         console.print(f"[red]{labels_file}: {exc}[/]")
         raise typer.Exit(2) from None
@@ -188,7 +212,7 @@ def monitor_replay(
                           highlight=False)  # fmt: skip
 
     try:
-        with console.status("replaying month by month"):
+        with console.status("replaying month by month"), log_errors():
             result = replay(loaded, start, end, trainer, retrain=retrain,
                             train_first=train_first, rows_per_month=rows_per_month,
                             on_step=show)  # fmt: skip

@@ -49,10 +49,16 @@ class Step:
 # creates them, MLflow's only in MLflow, and what every feature reader needs (the Feast registry
 # role and Redis) in mlrig-postgres, the Secret the pipeline pods mount.
 SECRETS = {
-    "mlrig-db-admin": {"password": "admin", "mlflow-password": "mlflow", "feast-password": "feast"},
+    "mlrig-db-admin": {
+        "password": "admin",
+        "mlflow-password": "mlflow",
+        "feast-password": "feast",
+        "predictions-password": "predictions",
+    },
     "mlrig-mlflow-db": {
         "password": "mlflow",
         "admin-password": "mlflow-auth",
+        "serving-password": "mlflow-serving",
         "flask-secret-key": "mlflow-flask",
     },
     "mlrig-postgres": {
@@ -60,6 +66,10 @@ SECRETS = {
         "redis-password": "redis",
         "mlflow-auth-password": "mlflow-auth",
     },
+    # the prediction log's role: only the serving pods and the monitor job mount it
+    "mlrig-predictions": {"password": "predictions"},
+    # MLflow's read-only `serving` user (components/common/tracking_users.py): serving pods only
+    "mlrig-mlflow-serving": {"password": "mlflow-serving"},
 }
 
 
@@ -67,7 +77,8 @@ def secret_manifest(passwords: dict[str, str]) -> str:
     """The Secrets as YAML for `kubectl create -f -` (create, not apply: apply would copy the
     values into the last-applied-configuration annotation).
 
-    passwords: admin, mlflow, feast, redis, mlflow-auth, mlflow-flask -> value."""
+    passwords: admin, mlflow, feast, predictions, redis, mlflow-auth, mlflow-flask,
+    mlflow-serving -> value."""
     docs = []
     for name, keys in SECRETS.items():
         data = "".join(f"  {key}: {json.dumps(passwords[who])}\n" for key, who in keys.items())
@@ -109,7 +120,8 @@ def up_steps(provider: str, repo: Path, config: Path, base_image: str) -> list[S
                       skip_if=["minikube", "status", "-p", CLUSTER])  # fmt: skip
         load = Step("load the image into the cluster",
                     ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER])  # fmt: skip
-    readers = ("admin", "mlflow", "feast", "redis", "mlflow-auth", "mlflow-flask")
+    readers = ("admin", "mlflow", "feast", "predictions", "redis", "mlflow-auth", "mlflow-flask",
+               "mlflow-serving")  # fmt: skip
     passwords = {who: secrets.token_urlsafe(24) for who in readers}
     return [
         create,

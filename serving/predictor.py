@@ -20,21 +20,28 @@ from mlrig.components.common.predict import as_response, predict_frame, response
 from mlrig.components.common.registry import NoVersion, Pinned, load_version
 from mlrig.components.common.registry import pinned_version as registry_pinned_version
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.components.monitor.predlog import PredictionLog, log_path
+from mlrig.components.monitor.predlog import LogUnavailable, PredictionLog, log_location
 
 LOGGED = ("prediction", "probability", "probabilities")  # of an answer, into the log
 
 
 def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
-    """The project's prediction log, when serving.log_predictions is on."""
+    """The project's prediction log, when serving.log_predictions is on. A PostgreSQL log that
+    does not answer yet is kept: until it does, predictions are refused (503), never served
+    unlogged."""
     if not loaded.config.serving.log_predictions:
         return None
-    path = log_path(loaded)
+    location = log_location(loaded)
     try:
-        return PredictionLog(path)
+        log = PredictionLog(location, connect=False)
     except (OSError, sqlite3.Error) as exc:  # a read-only or missing volume: say so, keep serving
-        print(f"mlrig: prediction log disabled, {path} is not writable: {exc}", flush=True)
+        print(f"mlrig: prediction log disabled, {location} is not writable: {exc}", flush=True)
         return None
+    try:
+        log.check()
+    except LogUnavailable as exc:
+        print(f"mlrig: {exc}; predictions are refused until it answers", flush=True)
+    return log
 
 
 class NotReady(RuntimeError):

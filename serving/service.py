@@ -33,6 +33,7 @@ from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
 from mlrig.components.monitor import gauges as monitor_gauges
+from mlrig.components.monitor.logdb import LogUnavailable
 from mlrig.serving.guard import JsonOnly, UserErrors
 from mlrig.serving.limits import BodyLimit
 from mlrig.serving.predictor import (
@@ -42,7 +43,7 @@ from mlrig.serving.predictor import (
     pinned_version,
     prediction_log,
 )
-from mlrig.serving.schemas import batch_model, renamed, request_model
+from mlrig.serving.request_schema import RequestSchema
 
 env.quiet_telemetry()
 # BentoML reads model_fields on the instance once per request: a warning per request in the log.
@@ -65,6 +66,9 @@ MONITOR = Gauge("mlrig_monitor", "latest monitor check: retrain (0/1), drifted_f
                 multiprocess_mode="mostrecent")  # fmt: skip
 WINDOW = Gauge("mlrig_monitor_window_metric", "a metric of the latest labelled window",
                ["model_version", "window", "metric"], multiprocess_mode="mostrecent")  # fmt: skip
+SWAPS = Counter("mlrig_model_swaps", "hot reloads to a new champion: request_schema is same, "
+                "changed (swapped with the model) or refused (the old version kept)",
+                ["model_version", "request_schema"])  # fmt: skip
 RETRY_SECONDS = 10.0
 GAUGE_SECONDS = 15.0
 
@@ -110,18 +114,20 @@ def _schema_fields() -> dict[str, Any]:
 
 if _in_arbiter() and tracking.local_store_missing(LOADED):
     tracking.configure(LOADED)  # create the store here, once: the workers would race to migrate it
-PredictRequest = request_model(_schema_fields())
-# fields whose column name pydantic cannot take as a Python name ('_reason', 'json'): by alias
-RENAMED = renamed(PredictRequest)
-BatchRequest = batch_model(PredictRequest, LOADED.config.serving.max_batch_rows)
+# The schema requests are checked with, from the version served at start; a hot reload to a
+# version with other request fields swaps it with the model (RequestSchema.swap_into).
+START = RequestSchema.of(_schema_fields(), LOADED.config.serving.max_batch_rows)
+PredictRequest, BatchRequest = START.model, START.batch
 
 
 # One worker process per CPU the service is given (a one-row request is CPU-bound Python: threads
 # in one process share one core).
 WORKERS = LOADED.config.serving.workers or cpus.available()
 # Local files (SQLite online store, SQLite prediction log) are read in the event loop; a network
-# store in a worker thread.
-INLINE = LOADED.config.stores.feast_online_type == "sqlite"
+# store or log (Redis, PostgreSQL) in a worker thread.
+INLINE = (
+    LOADED.config.stores.feast_online_type == "sqlite" and not LOADED.config.stores.prediction_log
+)
 
 
 @bentoml.service(
@@ -152,7 +158,9 @@ class PredictionService:
 
     def _watch(self, every: float) -> None:
         """Follow the champion alias: load a new champion beside the old one, then swap the
-        reference; requests in flight finish on the model they started with."""
+        reference; requests in flight finish on the model they started with. A version with
+        other request fields brings its own schema, swapped with it (never a mixed schema);
+        one whose schema cannot be built is refused, and the old version keeps serving."""
         while True:
             time.sleep(every)
             current = self.predictor
@@ -161,10 +169,33 @@ class PredictionService:
             try:
                 latest = pinned_version(LOADED)
                 if latest != current.model_version:
-                    self.predictor = Predictor(LOADED, latest, self.log)
+                    self._swap(Predictor(LOADED, latest, self.log), current)
             except Exception as exc:  # keep serving the old model; say why in the log
                 print(f"mlrig: champion reload failed, still serving v{current.model_version}: "
                       f"{exc}", flush=True)  # fmt: skip
+
+    def _swap(self, new: Predictor, current: Predictor) -> None:
+        schema: RequestSchema = current.schema  # type: ignore[attr-defined]
+        fields = new.contract.request_fields
+        try:
+            new.schema = (
+                schema
+                if fields == schema.fields
+                else schema.of(  # type: ignore[attr-defined]
+                    fields, LOADED.config.serving.max_batch_rows
+                )
+            )
+        except Exception as exc:
+            SWAPS.labels(str(new.model_version), "refused").inc()
+            raise RuntimeError(f"v{new.model_version}'s request schema: {exc}") from None
+        changed = new.schema is not schema  # type: ignore[attr-defined]
+        self.predictor = new  # first the model, then the schema BentoML checks requests with
+        if changed:
+            new.schema.swap_into(PredictionService)  # type: ignore[attr-defined]
+            print(f"mlrig: v{new.model_version} takes other request fields "
+                  f"({schema.difference(new.schema)}): requests are checked by them from now on",
+                  flush=True)  # fmt: skip
+        SWAPS.labels(str(new.model_version), "changed" if changed else "same").inc()
 
     def _load(self) -> Predictor | None:
         """Load the pinned version, at most once per RETRY_SECONDS while there is none."""
@@ -172,7 +203,12 @@ class PredictionService:
             if self.predictor is None and time.monotonic() - self._last_try >= RETRY_SECONDS:
                 self._last_try = time.monotonic()
                 try:
-                    self.predictor = Predictor(LOADED, log=self.log)
+                    first = Predictor(LOADED, log=self.log)
+                    first.schema = START  # type: ignore[attr-defined]
+                    if first.contract.request_fields != START.fields:  # no champion at start
+                        self._swap(first, first)
+                    else:
+                        self.predictor = first
                 except NotReady as exc:
                     self.reason = str(exc)
             return self.predictor
@@ -187,9 +223,12 @@ class PredictionService:
         if predictor is None:  # BentoML hides the text of 5xx errors: answer it ourselves
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
         version = str(predictor.model_version)
-        if RENAMED:
-            request = {RENAMED.get(name, name): value for name, value in request.items()}
+        schema: RequestSchema = predictor.schema  # type: ignore[attr-defined]
+        if schema.renamed:
+            request = {schema.renamed.get(name, name): value for name, value in request.items()}
         try:
+            if schema is not START:  # after a swap: checked by the served version's own fields
+                request = schema.check(request)
             if INLINE:  # about 0.5 ms of CPU, no network: a thread hop would cost as much
                 answer = predictor.predict(request)
             else:  # Redis: a slow or down store must not stall the event loop (/livez, /readyz)
@@ -200,6 +239,9 @@ class PredictionService:
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
         except StoreUnavailable as exc:  # fast, says why; the next request tries the store again
             PREDICTIONS.labels(version, "store_unavailable").inc()
+            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
+        except LogUnavailable as exc:  # not committed: no answer leaves unlogged
+            PREDICTIONS.labels(version, "log_unavailable").inc()
             return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
         _count(version, [answer])
         # a Response is sent as it is: BentoML would otherwise rebuild the output's JSON schema
@@ -213,9 +255,12 @@ class PredictionService:
         if predictor is None:
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
         version = str(predictor.model_version)
+        schema: RequestSchema = predictor.schema  # type: ignore[attr-defined]
         requests = [r.model_dump(by_alias=True) if hasattr(r, "model_dump") else dict(r)
                     for r in rows]  # fmt: skip
         try:
+            if schema is not START:
+                requests = [schema.check(r, f"rows.{i}") for i, r in enumerate(requests)]
             answers = predictor.predict_many(requests)
         except RequestError as exc:
             PREDICTIONS.labels(version, "request_error").inc(len(requests))
@@ -224,6 +269,9 @@ class PredictionService:
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
         except StoreUnavailable as exc:
             PREDICTIONS.labels(version, "store_unavailable").inc(len(requests))
+            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
+        except LogUnavailable as exc:
+            PREDICTIONS.labels(version, "log_unavailable").inc(len(requests))
             return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
         _count(version, answers)
         return JSONResponse({"predictions": answers})  # type: ignore[return-value]

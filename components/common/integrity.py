@@ -65,4 +65,4 @@ def load_verified(mlflow: Any, name: str, version: int) -> Any:
                 f"model '{name}' v{version}: its files hash to {got[:16]}…, not the "
                 f"{want[:16]}… recorded at registration; refusing to load a changed model"
             )
-        return modelfile.load(local)
+        return modelfile.load(local, pickled_ok=modelfile.pickle_allowed(name, version))

@@ -4,8 +4,12 @@ A skops file is a description of objects, not a program: loading builds only typ
 allow-list. MLflow reads that allow-list from the model's own MLmodel file, so a crafted
 artifact could widen it; here the list is mlrig's (TRUSTED), whatever the artifact says. Every
 candidate mlrig trains (scikit-learn pipelines, LightGBM, the calibration wrapper) round-trips
-through it (tests/components/test_modelfile.py). Versions registered before skops were
-cloudpickle; those still load, but only after their SHA-256 matched (integrity.py).
+through it (tests/components/test_modelfile.py).
+
+A pickle-based artifact (cloudpickle, pickle: how versions registered before skops were written)
+runs code when it is read, so it is refused whatever its MLmodel says, unless the variable
+MLRIG_ALLOW_PICKLED_MODELS names that version (`flights-delay/3,flights-delay/4`), and then only
+after its SHA-256 matched (integrity.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from mlrig.components.config import env
 
 SKOPS = "skops"
 # Types beyond skops' own safe defaults that mlrig's candidates contain. A new candidate whose
@@ -45,8 +51,16 @@ def log_options() -> dict[str, Any]:
     return {"serialization_format": SKOPS, "skops_trusted_types": list(TRUSTED)}
 
 
-def load(folder: Path) -> Any:
-    """The model in a downloaded MLflow sklearn model folder, read with mlrig's allow-list."""
+def pickle_allowed(name: str, version: int) -> bool:
+    """Whether MLRIG_ALLOW_PICKLED_MODELS names this registered version (`name/version`)."""
+    named = {item.strip() for item in (env.get(env.ALLOW_PICKLED_MODELS) or "").split(",")}
+    return f"{name}/{version}" in named
+
+
+def load(folder: Path, pickled_ok: bool = False) -> Any:
+    """The model in a downloaded MLflow sklearn model folder, read with mlrig's allow-list.
+    pickled_ok: the folder is a registered version that MLRIG_ALLOW_PICKLED_MODELS names and
+    whose digest was checked; anything else pickle-based is refused."""
     meta = yaml.safe_load((folder / "MLmodel").read_text())
     flavor = (meta.get("flavors") or {}).get("sklearn") or {}
     fmt = flavor.get("serialization_format")
@@ -59,7 +73,13 @@ def load(folder: Path) -> Any:
             return skops.io.load(path, trusted=list(TRUSTED))
         except UntrustedTypesFoundException as exc:
             raise UnsafeModelFile(f"{path.name}: {exc}; refusing to load it") from None
-    if fmt in ("cloudpickle", "pickle"):  # registered before skops; its digest was checked
+    if fmt in ("cloudpickle", "pickle"):
+        if not pickled_ok:
+            raise UnsafeModelFile(
+                f"{folder.name}: a {fmt} model file runs code when it is read; refusing to load it "
+                f"(retrain it with mlrig, which writes skops, or name the version in "
+                f"{env.ALLOW_PICKLED_MODELS} as name/version if you trust its files)"
+            )
         import mlflow.sklearn
 
         return mlflow.sklearn.load_model(str(folder))

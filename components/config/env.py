@@ -27,10 +27,16 @@ PG_PASSWORD = "MLRIG_PG_PASSWORD"
 SECRET_FILE_SUFFIX = "_FILE"
 # Where a secret is read from when neither NAME nor NAME_FILE is set (the cluster's mounted Secret).
 REDIS_PASSWORD = "MLRIG_REDIS_PASSWORD"
+# The prediction log's PostgreSQL role (Secret mlrig-predictions: serving and monitor pods only).
+PREDLOG_PASSWORD = "MLRIG_PREDLOG_PASSWORD"
 # MLflow's own client variables: the tracking server's basic-auth login (the cluster profile).
 TRACKING_USERNAME = "MLFLOW_TRACKING_USERNAME"
 TRACKING_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 TRACKING_ADMIN = "admin"  # admin_username in manifests/base/mlflow-auth.ini
+# The serving pods' read-only login (user `serving`, components/common/tracking_users.py): its
+# password, read by the MLflow pod at start (Secret mlrig-mlflow-db, key serving-password); the
+# serving pods read the same value as MLFLOW_TRACKING_PASSWORD from Secret mlrig-mlflow-serving.
+TRACKING_SERVING_PASSWORD = "MLRIG_MLFLOW_SERVING_PASSWORD"
 # All live in the Secret mlrig-postgres (keys password, redis-password, mlflow-auth-password),
 # mounted at SECRET_DIR in every mlrig pod; a source's own ${NAME} may be a key there too.
 SECRET_DIR = "/run/secrets/postgres"
@@ -38,10 +44,15 @@ SECRET_DEFAULT_FILES = {
     PG_PASSWORD: f"{SECRET_DIR}/password",
     REDIS_PASSWORD: f"{SECRET_DIR}/redis-password",
     TRACKING_PASSWORD: f"{SECRET_DIR}/mlflow-auth-password",
+    PREDLOG_PASSWORD: "/run/secrets/predictions/password",
+    TRACKING_SERVING_PASSWORD: "/run/secrets/mlflow-db/serving-password",
 }
 # A model version to serve instead of resolving the champion alias (set by `mlrig deploy` through
 # the serving pods' template annotation, so a rollback really returns to the previous version).
 MODEL_VERSION = "MLRIG_MODEL_VERSION"
+# Registered versions whose pickle-based files may be loaded (name/version, comma-separated): every
+# other cloudpickle or pickle artifact is refused, whatever its MLmodel says (common/modelfile.py).
+ALLOW_PICKLED_MODELS = "MLRIG_ALLOW_PICKLED_MODELS"
 # KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
 KFP_HOST = "MLRIG_KFP_HOST"
 

@@ -332,6 +332,21 @@ class Stores(Strict):
     feast_redis: str = "localhost:6379"
     feast_registry: str = ".mlrig/feast/registry.db"
     feature_data_dir: str = ".mlrig/feature_data"
+    prediction_log: str = Field(
+        "",
+        description="where served predictions are logged: empty for a SQLite file under the work "
+        "folder (one machine), or a postgresql:// URL (many replicas; use ${VAR} for the password)",
+    )
+
+    @field_validator("prediction_log")
+    @classmethod
+    def _log_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgresql+psycopg2://")):
+            raise ValueError(
+                f"'{value.split('@')[-1]}' is neither empty (SQLite under the work folder) nor a "
+                "postgresql:// URL"
+            )
+        return value
 
 
 class Range(Strict):

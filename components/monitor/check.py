@@ -17,7 +17,7 @@ from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.monitor import gauges
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
-from mlrig.components.monitor.predlog import PredictionLog, features_of, log_path
+from mlrig.components.monitor.predlog import features_of, open_log
 
 MAX_PLOTS = 12
 
@@ -66,7 +66,7 @@ def drift_check(
     mlflow = tracking.configure(loaded)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = PredictionLog(log_path(loaded))
+    log = open_log(loaded)
     # the latest monitor.drift_rows of the champion's predictions: enough for PSI and KS, and
     # bounded (reading all of a 1.1 M-row log took 50 s and 7.7 GB)
     current = log.read(since, version=version, latest=cfg.monitor.drift_rows,
@@ -163,7 +163,7 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     mlflow = tracking.configure(loaded)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = PredictionLog(log_path(loaded))
+    log = open_log(loaded)
     logged = log.read(since, version=version, labelled=True,
                       columns=["logged_at", "event_time", "prediction", "label"])  # fmt: skip
     log.close()

@@ -1,10 +1,10 @@
 """The prediction log: every served prediction (request id, time, model version, entity keys,
-request fields, the model inputs used, the prediction) in SQLite under the work folder (the data
-volume in the cluster profile).
+request fields, the model inputs used, the prediction) in SQLite under the work folder, or in
+PostgreSQL (stores.prediction_log: the cluster profile, where 2-6 replicas write at once).
 
-Each prediction is committed before its response leaves (WAL, synchronous=NORMAL: about 0.03 ms
-here), so killing the service loses nothing that a client was told. Labels that arrive later are
-joined by request id, or by entity keys and event time.
+Each prediction is committed before its response leaves (SQLite: WAL, synchronous=NORMAL, about
+0.03 ms here; PostgreSQL: one round trip), so killing the service loses nothing that a client was
+told. Labels that arrive later are joined by request id, or by entity keys and event time.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,15 +20,9 @@ from typing import Any
 import pandas as pd
 
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.monitor.logdb import LogUnavailable, PostgresDb, open_db
 
-SCHEMA = """
-create table if not exists predictions (
-  request_id text primary key, logged_at text not null, event_time text, model text,
-  version integer, keys text, request text, features text, prediction text, score real,
-  label text
-);
-create index if not exists predictions_logged_at on predictions (logged_at);
-"""
+__all__ = ["LogUnavailable", "PredictionLog", "log_location", "open_log"]
 
 
 # on a 1.35 GB log a chunk of 1,000 rows took 37 ms (p50; 46 ms p99, 0.4 s once, with a WAL
@@ -46,18 +38,35 @@ def features_of(logged: pd.DataFrame) -> pd.DataFrame:
 
 
 def log_path(loaded: LoadedConfig) -> Path:
-    """Where the project's prediction log lives (the data volume in the cluster profile)."""
+    """The SQLite file of a project without stores.prediction_log (under the work folder)."""
     return loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
+
+
+def log_location(loaded: LoadedConfig) -> str | Path:
+    """Where the project's prediction log lives: stores.prediction_log's PostgreSQL URL, or the
+    SQLite file under the work folder."""
+    return loaded.config.stores.prediction_log or log_path(loaded)
+
+
+def log_exists(loaded: LoadedConfig) -> bool:
+    """Whether there can be predictions to read (a database always; a file once written)."""
+    location = log_location(loaded)
+    return isinstance(location, str) or location.exists()
+
+
+def open_log(loaded: LoadedConfig) -> PredictionLog:
+    """The project's prediction log (created when it does not exist yet)."""
+    return PredictionLog(log_location(loaded))
 
 
 def prune_old(loaded: LoadedConfig, days: int | None = None) -> tuple[int, str | None]:
     """Delete predictions logged more than `days` (default: monitor.log_retention_days) ago;
     returns (how many, the cutoff), or (0, None) when the config keeps every prediction."""
     days = days or loaded.config.monitor.log_retention_days
-    if not days or not log_path(loaded).exists():
+    if not days or not log_exists(loaded):
         return 0, None
     cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
-    log = PredictionLog(log_path(loaded))
+    log = open_log(loaded)
     try:
         return log.prune(cutoff), cutoff
     finally:
@@ -72,12 +81,13 @@ def _json(value: Any) -> str:
 
 
 def new_ids(count: int = 1) -> list[str]:
-    """Request ids: 32 hex digits, the microseconds since the epoch (14) then 72 random bits.
-    Time-ordered ids are appended at the end of the primary-key index: random ones (uuid4)
-    land on a random page each, and on a log of 400,000 predictions a 1,000-row commit took
-    50 ms instead of 5 (benchmarks/serving_latency.py measures the batch)."""
+    """Request ids: 32 hex digits, the microseconds since the epoch (14), the row's place in its
+    batch (6), then 48 random bits. Time-ordered ids are appended at the end of the primary-key
+    index: random ones (uuid4) land on a random page each, and on a log of 400,000 predictions a
+    1,000-row commit took 50 ms instead of 5 (benchmarks/serving_latency.py measures the batch).
+    Ordered by id, a batch logged at one instant reads back in its rows' order."""
     stamp = f"{time.time_ns() // 1000:014x}"
-    return [stamp + os.urandom(9).hex() for _ in range(count)]
+    return [f"{stamp}{i & 0xFFFFFF:06x}{os.urandom(6).hex()}" for i in range(count)]
 
 
 def _number(value: Any) -> float | None:
@@ -156,17 +166,17 @@ def _records(rows: Rows) -> list[dict[str, Any]]:
 
 
 class PredictionLog:
-    """One SQLite file, safe to share between the threads of a worker."""
+    """The log in a SQLite file (a path) or a PostgreSQL database (a postgresql:// URL); safe to
+    share between the threads of a worker."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                    timeout=30)  # fmt: skip
-        self._con.execute("pragma journal_mode=wal")
-        self._con.execute("pragma synchronous=normal")
-        self._con.executescript(SCHEMA)
-        self._lock = threading.Lock()
+    def __init__(self, location: str | Path, connect: bool = True) -> None:
+        self.db = open_db(location, connect)
+        self.where = self.db.where
+
+    def check(self) -> None:
+        """Reach the database now (PostgreSQL; raises LogUnavailable)."""
+        if isinstance(self.db, PostgresDb):
+            self.db.check()
 
     def log(
         self,
@@ -185,12 +195,7 @@ class PredictionLog:
         row = (rid, _now(), None if event_time is None else str(event_time),
                model, version, _json(keys), _json(request), _json(features), _json(prediction),
                score_of(prediction))  # fmt: skip
-        with self._lock:
-            self._con.execute(
-                "insert into predictions (request_id, logged_at, event_time, model, version, keys,"
-                " request, features, prediction, score) values (?,?,?,?,?,?,?,?,?,?)",
-                row,
-            )
+        self.db.insert([row])
         return rid
 
     def log_many(
@@ -217,14 +222,8 @@ class PredictionLog:
                 predictions, strict=True,
             )
         ]  # fmt: skip
-        with self._lock:
-            self._con.execute("begin")
-            self._con.executemany(
-                "insert into predictions (request_id, logged_at, event_time, model, version, keys,"
-                " request, features, prediction, score) values (?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            self._con.execute("commit")
+        if rows:
+            self.db.insert(rows)
         return ids
 
     def read(
@@ -241,17 +240,18 @@ class PredictionLog:
         of a million predictions is gigabytes once its features are read). Model inputs stay
         in `features` (JSON): features_of expands them."""
         where, args = self._where(since, version, labelled)
+        # request ids begin with their microsecond: the order of a batch logged at one instant
         query = f"select {', '.join(columns) if columns else '*'} from predictions{where}"
         if latest is None:
-            return pd.read_sql_query(query + " order by logged_at", self._con, params=args)
-        query += " order by logged_at desc limit ?"
-        newest = pd.read_sql_query(query, self._con, params=(*args, latest))
+            return self.db.query(query + " order by logged_at, request_id", args)
+        query += " order by logged_at desc, request_id desc limit ?"
+        newest = self.db.query(query, (*args, latest))
         return newest.iloc[::-1].reset_index(drop=True)
 
     def count(self, since: str | None = None, *, version: int | None = None) -> int:
         """How many predictions read() would give without `latest`."""
         where, args = self._where(since, version, False)
-        return self._con.execute(f"select count(*) from predictions{where}", args).fetchone()[0]
+        return int(self.db.scalar(f"select count(*) from predictions{where}", args))
 
     @staticmethod
     def _where(since: str | None, version: int | None, labelled: bool) -> tuple[str, tuple]:
@@ -272,41 +272,37 @@ class PredictionLog:
         pages are reused by later predictions (vacuum() gives them back to the disk)."""
         deleted = 0
         while True:
-            with self._lock:
-                cur = self._con.execute(
-                    "delete from predictions where request_id in (select request_id from "
-                    "predictions where logged_at < ? limit ?)", (before, chunk))  # fmt: skip
-            deleted += cur.rowcount
-            if cur.rowcount < chunk:
+            count = self.db.execute(
+                "delete from predictions where request_id in (select request_id from "
+                "predictions where logged_at < ? limit ?)", (before, chunk))  # fmt: skip
+            deleted += count
+            if count < chunk:
                 break
             time.sleep(PRUNE_PAUSE)  # the service's waiting commits get their turn
-        with self._lock:
-            self._con.execute("pragma wal_checkpoint(truncate)")
+        self.db.after_prune()
         return deleted
 
     def vacuum(self) -> None:
-        """Rewrite the file without its free pages (blocks writers while it runs)."""
-        with self._lock:
-            self._con.execute("vacuum")
+        """Give the free space back to the disk (blocks writers while it runs)."""
+        self.db.vacuum()
+
+    def size(self) -> str:
+        """The log's size on disk, as text."""
+        return self.db.size()
 
     def add_labels(self, labels: pd.DataFrame, target: str, timezone: str = "UTC") -> int:
         """Attach true labels by request_id, or by every entity key plus the instant of
         event_time (every prediction served for those keys at that instant); returns how many
         logged predictions got one. A label's time may carry any
         offset, or none: a naive time is the dataset's local time (timezone), as in requests."""
-        updated = 0
-        with self._lock:
-            if "request_id" in labels:
-                for rid, label in zip(labels.request_id, labels[target], strict=True):
-                    cur = self._con.execute("update predictions set label=? where request_id=?",
-                                            (_json(label), str(rid)))  # fmt: skip
-                    updated += cur.rowcount
-                return updated
-            logged = pd.read_sql_query(
-                "select request_id, keys, event_time from predictions", self._con
-            )
+        update = "update predictions set label=? where request_id=?"
+        if "request_id" in labels:
+            ids = labels.request_id.astype(str)
+            pairs = [(_json(label), rid) for rid, label in zip(ids, labels[target], strict=True)]
+            return self.db.execute_many(update, pairs) if pairs else 0
         if "event_time" not in labels:
             raise ValueError("labels: give request_id, or the entity keys and event_time")
+        logged = self.db.query("select request_id, keys, event_time from predictions")
         keys = [c for c in labels.columns if c not in (target, "event_time")]
         index: dict[tuple, list[str]] = {}  # the same keys and instant may be served twice
         integer: set[str] = set()  # key columns logged as integers
@@ -317,17 +313,13 @@ class PredictionLog:
             known = tuple(_key_text(found.get(c), False) for c in keys)
             index.setdefault((known, t), []).append(rid)
         times = instants(labels["event_time"], timezone)
-        with self._lock:
-            for row, t in zip(labels.to_dict("records"), times, strict=True):
-                key = (tuple(_key_text(row[c], c in integer) for c in keys), t)
-                if None in key[0] or t is None:
-                    continue
-                for rid in index.get(key, []):
-                    self._con.execute("update predictions set label=? where request_id=?",
-                                      (_json(row[target]), rid))  # fmt: skip
-                    updated += 1
-        return updated
+        pairs = []
+        for row, t in zip(labels.to_dict("records"), times, strict=True):
+            key = (tuple(_key_text(row[c], c in integer) for c in keys), t)
+            if None in key[0] or t is None:
+                continue
+            pairs += [(_json(row[target]), rid) for rid in index.get(key, [])]
+        return self.db.execute_many(update, pairs) if pairs else 0
 
     def close(self) -> None:
-        with self._lock:
-            self._con.close()
+        self.db.close()

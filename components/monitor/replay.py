@@ -25,7 +25,7 @@ from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.loader import LoadedConfig, from_json
 from mlrig.components.monitor.check import decide
 from mlrig.components.monitor.performance import window_metrics
-from mlrig.components.monitor.predlog import PredictionLog, log_path
+from mlrig.components.monitor.predlog import open_log
 from mlrig.components.score.io import score_frame
 
 # the project with dataset.until set -> what the register stage returned
@@ -112,7 +112,7 @@ def replay_month(
         ]  # fmt: skip
     ]
     since = datetime.now(UTC).isoformat()
-    log = PredictionLog(log_path(loaded))
+    log = open_log(loaded)
     ids = log.log_many(
         model=cfg.model.name,
         version=champ.version,

@@ -68,3 +68,33 @@ def test_a_type_outside_the_allow_list_is_refused_even_if_the_artifact_trusts_it
     with pytest.raises(modelfile.UnsafeModelFile, match="Sneaky"):
         modelfile.load(folder)
     assert not (tmp_path / "ran").exists()
+
+
+def _pickled(tmp_path: Path) -> tuple[Path, Path]:
+    """A cloudpickle model folder whose object writes a marker file when it is unpickled."""
+    sneaky = Sneaky()
+    sneaky.__dict__["marker"] = str(tmp_path / "ran")
+    folder = tmp_path / "m"
+    mlflow.sklearn.save_model(sneaky, folder, serialization_format="cloudpickle",
+                              pip_requirements=[])  # fmt: skip
+    (tmp_path / "ran").unlink(missing_ok=True)
+    return folder, tmp_path / "ran"
+
+
+def test_a_pickled_model_file_is_refused_before_any_of_it_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLRIG_ALLOW_PICKLED_MODELS", raising=False)
+    folder, ran = _pickled(tmp_path)
+    with pytest.raises(modelfile.UnsafeModelFile, match="MLRIG_ALLOW_PICKLED_MODELS"):
+        modelfile.load(folder)
+    assert not ran.exists()
+
+
+def test_only_the_versions_the_opt_in_names_may_be_pickled(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLRIG_ALLOW_PICKLED_MODELS", "shop/3, flights-delay/12")
+    assert modelfile.pickle_allowed("flights-delay", 12)
+    assert modelfile.pickle_allowed("shop", 3)
+    assert not modelfile.pickle_allowed("shop", 4)
+    assert not modelfile.pickle_allowed("flights-delay", 1)
+    folder, ran = _pickled(tmp_path)
+    modelfile.load(folder, pickled_ok=modelfile.pickle_allowed("shop", 3))
+    assert ran.read_text() == "ran"  # named, so it was read (and ran) as the user chose

@@ -256,3 +256,28 @@ def test_every_dashboard_metric_is_exported_by_the_service():
     defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
     assert used <= defined, used - defined
     assert {"mlrig_monitor", "mlrig_monitor_feature_psi", "mlrig_monitor_window_metric"} <= used
+
+
+def test_the_serving_pods_hold_only_read_logins(rendered):
+    """The pods facing clients log in to MLflow as the read-only `serving` user and never mount
+    the pipeline's login (mlrig-postgres' mlflow-auth-password) or MLflow's own Secret."""
+    from mlrig.cluster_ops import SECRETS
+
+    _, docs = rendered
+    (spec,) = [s for name, s in _pod_specs(docs) if name == "mlrig-serving"]
+    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+    assert env["MLFLOW_TRACKING_USERNAME"] == "serving"
+    mounted = {}
+    for volume in spec["volumes"]:
+        if "secret" in volume:
+            secret = volume["secret"]
+            keys = [i["key"] for i in secret.get("items", [])] or list(
+                SECRETS[secret["secretName"]]
+            )
+            mounted[secret["secretName"]] = set(keys)
+    assert "mlrig-mlflow-db" not in mounted and "mlrig-db-admin" not in mounted
+    assert "mlflow-auth-password" not in mounted["mlrig-postgres"]
+    assert mounted["mlrig-mlflow-serving"] == {"password"}
+    path = env["MLFLOW_TRACKING_PASSWORD_FILE"]
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    assert path.startswith(mounts["mlflow-serving"])

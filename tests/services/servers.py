@@ -41,14 +41,15 @@ def _wait(check, what: str, timeout: float = 60) -> None:
 @contextmanager
 def postgres(passwords: dict[str, str]) -> Iterator[int]:
     """PostgreSQL 15 set up by the manifests' own init script (manifests/base/postgres-init.sh):
-    roles mlflow and feast, each owning its own database. passwords: mlflow, feast. Yields the port."""
+    roles mlflow, feast and predictions, each owning its own database. passwords: mlflow, feast,
+    predictions. Yields the port."""
     folder = Path(tempfile.mkdtemp(prefix="mlrig-pg-"))
     folder.chmod(0o755)
     shutil.chown(folder, "postgres", "postgres")
     data, port = folder / "data", free_port()
     secrets = folder / "secrets"  # what the Secret mlrig-db-admin mounts in the pod
     secrets.mkdir()
-    for who in ("mlflow", "feast"):
+    for who in ("mlflow", "feast", "predictions"):
         (secrets / f"{who}-password").write_text(passwords[who])
     as_pg = ["runuser", "-u", "postgres", "--"]
     subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
@@ -125,9 +126,12 @@ def redis(password: str) -> Iterator[RedisServer]:
 
 
 @contextmanager
-def mlflow_server(backend_uri: str, artifacts: Path, admin_password: str) -> Iterator[str]:
+def mlflow_server(
+    backend_uri: str, artifacts: Path, admin_password: str, serving_password: str
+) -> Iterator[str]:
     """`mlflow server` as in the cluster: SQL backend, artifacts served by the server, and the
-    basic-auth app configured by the manifests' own mlflow-auth.ini (its user store moved here)."""
+    basic-auth app configured by the manifests' own mlflow-auth.ini (its user store moved here),
+    with the read-only `serving` user created first, as the pod's command does."""
     port = free_port()
     artifacts.mkdir(parents=True, exist_ok=True)
     ini = Path(__file__).resolve().parents[2] / "manifests/base/mlflow-auth.ini"
@@ -136,7 +140,10 @@ def mlflow_server(backend_uri: str, artifacts: Path, admin_password: str) -> Ite
                                             f"sqlite:///{artifacts.parent}/basic_auth.db"))  # fmt: skip
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
            "MLFLOW_AUTH_CONFIG_PATH": str(auth), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
-           "MLFLOW_FLASK_SERVER_SECRET_KEY": "csrf-key-test-only"}  # fmt: skip
+           "MLFLOW_FLASK_SERVER_SECRET_KEY": "csrf-key-test-only",
+           "MLRIG_MLFLOW_SERVING_PASSWORD": serving_password}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "mlrig.components.common.tracking_users"], env=env,
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth",
          "--host", "127.0.0.1", "--port", str(port),

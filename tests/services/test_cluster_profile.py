@@ -4,69 +4,22 @@ and the Feast feature server started from the manifests' own feature_store.yaml.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, write_demo
+from tests.conftest import REPO
 from tests.helpers import free_port, wait_http
-from tests.services import servers
+from tests.services.conftest import GOOD, PASSWORDS, died
 
 pytestmark = pytest.mark.services
-PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only",
-             "mlflow-auth": "mlflow-auth-test-only"}  # fmt: skip
-GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
-        "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    absent = servers.missing()
-    if absent:
-        pytest.skip(
-            f"not installed: {', '.join(absent)} (.ci/run installs redis-server, postgresql)"
-        )
-    folder = tmp_path_factory.mktemp("cluster-profile")
-    with servers.postgres(PASSWORDS) as pg, servers.redis(PASSWORDS["redis"]) as redis:
-        backend = f"postgresql+psycopg2://mlflow:{PASSWORDS['mlflow']}@127.0.0.1:{pg}/mlflow"
-        with servers.mlflow_server(backend, folder / "artifacts",
-                                   PASSWORDS["mlflow-auth"]) as mlflow_url:  # fmt: skip
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
-            env.update({
-                "MLRIG_PG_PASSWORD": PASSWORDS["feast"],
-                "MLRIG_REDIS_PASSWORD": PASSWORDS["redis"],
-                "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-auth"],  # the user: admin, by default
-                "MLRIG__WORKDIR": str(folder / "data"),
-                "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
-                "MLRIG__STORES__FEAST_REDIS":
-                    f"127.0.0.1:{redis.port},password=${{MLRIG_REDIS_PASSWORD}}",
-                "MLRIG__STORES__FEAST_REGISTRY":
-                    f"postgresql+psycopg2://feast:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
-                "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
-                "MLRIG__SERVING__HOST": "127.0.0.1",
-            })  # fmt: skip
-            config = write_demo(folder, sample_rows=5000, tuning_sample_rows=3000)
-            run = subprocess.run(
-                [sys.executable, "-m", "mlrig.cli", "run", "-c", str(config), "-p", "cluster"],
-                cwd=folder, env=env, capture_output=True, text=True, timeout=900,
-            )  # fmt: skip
-            log = folder / "data/last-run.log"
-            assert run.returncode == 0, run.stdout[-2000:] + (
-                log.read_text()[-3000:] if log.exists() else ""
-            )
-            yield {"folder": folder, "config": config, "env": env, "pg": pg, "redis": redis.port,
-                   "redis_server": redis, "mlflow": mlflow_url}  # fmt: skip
-
-
-@pytest.mark.parametrize(("role", "other"), [("mlflow", "feast"), ("feast", "mlflow")])
+@pytest.mark.parametrize(
+    ("role", "other"), [("mlflow", "feast"), ("feast", "mlflow"), ("predictions", "mlflow")]
+)
 def test_each_service_role_reaches_only_its_own_database(stack, role, other):
     import psycopg2
 
@@ -99,6 +52,33 @@ def test_the_tracking_server_refuses_requests_without_its_login(stack):
     assert httpx.get(f"{url}/health", timeout=10).status_code == 200  # the probes' path
 
 
+def test_the_serving_login_reads_models_and_can_change_nothing(stack, monkeypatch):
+    import mlflow
+
+    from mlrig.components.common import integrity
+
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "serving")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", PASSWORDS["mlflow-serving"])
+    mlflow.set_tracking_uri(stack["mlflow"])
+    client = mlflow.MlflowClient()
+    champion = client.get_model_version_by_alias("flights-delay", "champion")
+    assert integrity.load_verified(mlflow, "flights-delay", int(champion.version)) is not None
+    refused = mlflow.exceptions.MlflowException
+    with pytest.raises(refused, match="PERMISSION_DENIED|403"):
+        client.set_model_version_tag("flights-delay", champion.version, integrity.TAG, "0" * 64)
+    with pytest.raises(refused, match="PERMISSION_DENIED|403"):
+        client.set_registered_model_alias("flights-delay", "champion", champion.version)
+    with pytest.raises(refused, match="PERMISSION_DENIED|403"):
+        client.create_run(client.get_experiment_by_name("flights-delay").experiment_id)
+    put = httpx.put(
+        f"{stack['mlflow']}/api/2.0/mlflow-artifacts/artifacts/1/{champion.run_id}/artifacts/x",
+        content=b"replaced", auth=("serving", PASSWORDS["mlflow-serving"]), timeout=10,
+    )  # fmt: skip
+    assert put.status_code == 403
+    tags = client.get_model_version("flights-delay", champion.version).tags
+    assert tags[integrity.TAG] != "0" * 64
+
+
 def test_champion_is_registered_on_the_tracking_server(stack, monkeypatch):
     import mlflow
 
@@ -122,35 +102,12 @@ def test_online_features_were_materialized_into_redis(stack):
     )
 
 
-@pytest.fixture
-def process():
-    started: list[subprocess.Popen] = []
-
-    def start(argv: list[str], **kw) -> subprocess.Popen:
-        log = Path(tempfile.mkdtemp(prefix="mlrig-server-")) / "log"
-        with log.open("w") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True, **kw)  # fmt: skip
-        proc.log_path = log  # type: ignore[attr-defined]
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
-def _died(proc: subprocess.Popen) -> str | None:
-    return proc.log_path.read_text()[-3000:] if proc.poll() is not None else None
-
-
 def test_service_predicts_from_redis_and_the_tracking_server(stack, process):
     port = free_port()
     proc = process([sys.executable, "-m", "mlrig.cli", "serve", "-c", str(stack["config"]),
-                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
-    wait_http(f"http://127.0.0.1:{port}/readyz", died=lambda: _died(proc))
+                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"],
+                   env=stack["serving_env"])  # fmt: skip
+    wait_http(f"http://127.0.0.1:{port}/readyz", died=lambda: died(proc))
     answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=GOOD, timeout=10)
     assert answer.status_code == 200, answer.text
     assert answer.json()["model_version"] == 1 and answer.json()["inputs_present"] > 20
@@ -168,7 +125,7 @@ def test_read_only_feature_server_runs_from_the_manifests_feature_store_yaml(
     env = {**stack["env"], "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     proc = process([sys.executable, "-m", "mlrig.cli", "features", "serve", "--repo", str(tmp_path),
                     "--host", "127.0.0.1", "--port", str(port)], env=env)  # fmt: skip
-    wait_http(f"http://127.0.0.1:{port}/health", died=lambda: _died(proc))
+    wait_http(f"http://127.0.0.1:{port}/health", died=lambda: died(proc))
     answer = httpx.post(
         f"http://127.0.0.1:{port}/get-online-features",
         json={"feature_service": "flight_delay_v1", "full_feature_names": True,
@@ -188,9 +145,10 @@ def test_read_only_feature_server_runs_from_the_manifests_feature_store_yaml(
 def test_redis_down_is_a_fast_503_naming_it_and_the_service_recovers(stack, process):
     port = free_port()
     proc = process([sys.executable, "-m", "mlrig.cli", "serve", "-c", str(stack["config"]),
-                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"], env=stack["env"])  # fmt: skip
+                    "-p", "cluster", "--port", str(port)], cwd=stack["folder"],
+                   env=stack["serving_env"])  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/readyz", died=lambda: _died(proc))
+    wait_http(f"{base}/readyz", died=lambda: died(proc))
     assert httpx.post(f"{base}/predict", json=GOOD, timeout=10).status_code == 200
     redis = stack["redis_server"]
     redis.stop()
