@@ -82,6 +82,11 @@ def monitor_check(
         deleted, cutoff = prune_old(loaded)  # monitor.log_retention_days
     if deleted:
         console.print(f"deleted {deleted} predictions logged before {cutoff} (retention)")
+    if decision.get("held"):
+        console.print("[yellow]drift or decay:[/] " + "; ".join(decision["reasons"]),
+                      highlight=False)  # fmt: skip
+        console.print(f"keep the champion: {decision['held']}", highlight=False)
+        return
     if not decision["retrain"]:
         console.print("[green]keep the champion:[/] no drift or decay beyond the policy")
         return

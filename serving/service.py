@@ -32,6 +32,7 @@ from mlrig.components.common.online_store import StoreUnavailable
 from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
+from mlrig.components.features import freshness
 from mlrig.components.monitor import gauges as monitor_gauges
 from mlrig.components.monitor.logdb import LogUnavailable
 from mlrig.serving.guard import JsonOnly, UserErrors
@@ -69,6 +70,16 @@ WINDOW = Gauge("mlrig_monitor_window_metric", "a metric of the latest labelled w
 SWAPS = Counter("mlrig_model_swaps", "hot reloads to a new champion: request_schema is same, "
                 "changed (swapped with the model) or refused (the old version kept)",
                 ["model_version", "request_schema"])  # fmt: skip
+# Each live view's freshness, from the last `mlrig features materialize` (features/freshness.py).
+FEATURE_AGE = Gauge("mlrig_feature_view_age_seconds", "now minus the view's newest event online",
+                    ["view"], multiprocess_mode="mostrecent")  # fmt: skip
+FEATURE_MATERIALIZED = Gauge("mlrig_feature_view_materialized_timestamp_seconds",
+                             "when the view was last materialized (unix time)", ["view"],
+                             multiprocess_mode="mostrecent")  # fmt: skip
+FEATURE_ROWS = Gauge("mlrig_feature_view_rows", "rows of the view's offline table", ["view"],
+                     multiprocess_mode="mostrecent")  # fmt: skip
+FEATURE_TTL = Gauge("mlrig_feature_view_ttl_seconds", "the view's TTL (0: none)", ["view"],
+                    multiprocess_mode="mostrecent")  # fmt: skip
 RETRY_SECONDS = 10.0
 GAUGE_SECONDS = 15.0
 
@@ -89,7 +100,25 @@ def _export_gauges() -> None:
                 DRIFT_PSI.labels(version, feature).set(psi)
             for metric, value in values.get("window_metrics", {}).items():
                 WINDOW.labels(version, values.get("window", ""), metric).set(value)
+        _export_freshness()
         time.sleep(GAUGE_SECONDS)
+
+
+def _export_freshness() -> None:
+    """Each live view's age (now minus its newest event), materialization time, rows and TTL."""
+    now = time.time()
+    for view in freshness.read(freshness.freshness_path(LOADED)):
+        try:  # a file written by another mlrig version may lack a value: skip what is not a number
+            name = str(view["view"])
+            if view.get("last_event") is not None:
+                FEATURE_AGE.labels(name).set(now - float(view["last_event"]))
+            if view.get("materialized_at") is not None:
+                FEATURE_MATERIALIZED.labels(name).set(float(view["materialized_at"]))
+            if view.get("rows") is not None:
+                FEATURE_ROWS.labels(name).set(float(view["rows"]))
+            FEATURE_TTL.labels(name).set(float(view.get("ttl_s") or 0.0))
+        except (KeyError, TypeError, ValueError):
+            continue
 
 
 def _in_arbiter() -> bool:

@@ -460,6 +460,13 @@ class Monitor(Strict):
     drift_rows: int = Field(
         50_000, ge=100, description="drift compares the latest this many served predictions"
     )
+    min_days_served: float = Field(
+        0,
+        ge=0,
+        description="retrain only a champion whose logged requests span this many days of event "
+        "time; a younger one is reported, not retrained (a drift its own training data already "
+        "held would otherwise retrain it again every day)",
+    )
     log_retention_days: int | None = Field(
         90,
         ge=1,

@@ -29,6 +29,7 @@ from mlrig.components.common.catalog import EVENT_TS
 from mlrig.components.common.contract import FeatureSet
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.config.schema import Config, Features, SqlSource, Table
+from mlrig.components.features import freshness
 from mlrig.components.features.core import build_view_frame
 from mlrig.components.ingest.sources import read_source
 from mlrig.components.validate.core import accept_table
@@ -149,6 +150,8 @@ def refresh(
     views = _rebuild_views(loaded, cfg, live, accumulated, say)
     _load_online(loaded, live, cfg, views, state, now, say, previous)
     _write_state(loaded, live.version, state)
+    ttl = {v.name: v.ttl_hours * 3600 for v in cfg.features.views}
+    freshness.write(loaded, status(loaded, now), ttl)  # what the serving pods export
     report["views"] = state["views"]
     report["until"] = now.isoformat()
     return report

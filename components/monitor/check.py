@@ -208,13 +208,28 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     perf = performance_check(loaded, since)
     reasons += [f"window {w}" for w in perf["worse"]]
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
+    if reasons and policy.min_days_served:
+        log = open_log(loaded)
+        try:
+            served = log.days_answered(perf["version"])
+        finally:
+            log.close()
+        if served < policy.min_days_served:
+            decision["retrain"] = False
+            decision["held"] = (
+                f"v{perf['version']} has answered {served:.1f} days of requests (event time), "
+                f"fewer than monitor.min_days_served ({policy.min_days_served:g}): reported, "
+                "not retrained"
+            )
     gauges.write(loaded, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):
         mlflow.set_tags(
             {
                 "mlrig.stage": "monitor",
-                "mlrig.decision": "retrain" if reasons else "keep",
+                "mlrig.decision": "retrain"
+                if decision["retrain"]
+                else ("held" if reasons else "keep"),
                 "mlrig.reasons": "; ".join(reasons)[:4900],
                 "mlrig.model_version": str(perf["version"]),
             }

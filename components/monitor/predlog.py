@@ -248,6 +248,15 @@ class PredictionLog:
         newest = self.db.query(query, (*args, latest))
         return newest.iloc[::-1].reset_index(drop=True)
 
+    def days_answered(self, version: int) -> float:
+        """Days of event time between the first and the last request a version answered, at
+        any offset (0 when it answered none with an event time)."""
+        times = self.read(version=version, columns=["event_time"]).event_time.dropna()
+        instants = pd.to_datetime(times, utc=True, format="ISO8601")
+        if instants.empty:
+            return 0.0
+        return (instants.max() - instants.min()).total_seconds() / 86_400
+
     def count(self, since: str | None = None, *, version: int | None = None) -> int:
         """How many predictions read() would give without `latest`."""
         where, args = self._where(since, version, False)

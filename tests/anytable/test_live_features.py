@@ -119,3 +119,23 @@ def test_status_shows_each_live_views_newest_event_rows_and_age(live):
     spend = rows["spend"]
     assert pd.Timestamp(spend["last_event"]) >= newest and spend["rows"] > 3000
     assert spend["age_s"] > 0 and spend["materialized_at"]
+
+
+def test_each_materialize_leaves_the_freshness_the_serving_pods_export(live):
+    from mlrig.components.features import freshness
+
+    folder, config = live
+    views = {v["view"]: v for v in freshness.read(freshness.freshness_path(load(config)))}
+    assert set(views) == {"spend", "plan_price"}
+    newest = _local(pd.read_csv(folder / "transactions.csv").ts).max()
+    assert views["spend"]["last_event"] >= newest.timestamp()
+    assert views["spend"]["ttl_s"] == TTL_DAYS * 24 * 3600 and views["plan_price"]["ttl_s"] == 0
+    assert views["spend"]["rows"] > 3000 and views["spend"]["materialized_at"] > 0
+
+
+def test_a_missing_or_broken_freshness_file_exports_nothing(tmp_path):
+    from mlrig.components.features import freshness
+
+    assert freshness.read(tmp_path / "none.json") == []
+    (tmp_path / "broken.json").write_text("{not json")
+    assert freshness.read(tmp_path / "broken.json") == []

@@ -11,7 +11,7 @@ import pytest
 
 from mlrig.components.common import tables
 from mlrig.components.common.catalog import TRAINING_SET
-from mlrig.components.config.loader import load
+from mlrig.components.config.loader import LoadedConfig, load
 from mlrig.components.monitor.check import NothingToCheck, drift_check
 from mlrig.components.monitor.predlog import PredictionLog
 from mlrig.serving.predictor import Predictor, prediction_log
@@ -108,6 +108,14 @@ def test_check_says_retrain_with_the_numbers_when_labelled_windows_decay(served)
     log.close()
     retrain = decide(loaded, since=start)
     assert retrain["retrain"] and any("window" in r and "roc_auc" in r for r in retrain["reasons"])
+    # a champion that has not answered monitor.min_days_served days yet (the module's requests
+    # span months) is reported, not retrained
+    cfg = loaded.config
+    young = LoadedConfig(cfg.model_copy(update={"monitor": cfg.monitor.model_copy(
+        update={"min_days_served": 10_000})}), loaded.root)  # fmt: skip
+    held = decide(young, since=start)
+    assert not held["retrain"] and held["reasons"] == retrain["reasons"]
+    assert "fewer than monitor.min_days_served (10000)" in held["held"]
 
 
 def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(served, tmp_path):

@@ -281,3 +281,25 @@ def test_the_serving_pods_hold_only_read_logins(rendered):
     path = env["MLFLOW_TRACKING_PASSWORD_FILE"]
     mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
     assert path.startswith(mounts["mlflow-serving"])
+
+
+def test_every_alert_rule_reads_metrics_the_service_exports(rendered):
+    """Prometheus loads the rules file, and each mlrig_* name in a rule is defined by the service
+    (a rule over a metric nobody exports never fires)."""
+    import re
+
+    _, docs = rendered
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap"
+                 and d["metadata"]["name"].startswith("prometheus-config")]  # fmt: skip
+    assert (
+        "/etc/prometheus/rules.yml"
+        in yaml.safe_load(config["data"]["prometheus.yml"])["rule_files"]
+    )
+    rules = [r for g in yaml.safe_load(config["data"]["rules.yml"])["groups"] for r in g["rules"]]
+    names = {r["alert"] for r in rules}
+    assert {"MlrigFeatureViewStale", "MlrigFeaturesNotMaterialized"} <= names
+    root = Path(__file__).resolve().parents[2]
+    service = (root / "serving/service.py").read_text()
+    defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
+    used = {m for r in rules for m in re.findall(r"\bmlrig_[a-z_]+", r["expr"])}
+    assert used and used <= defined, used - defined
