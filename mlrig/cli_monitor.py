@@ -93,7 +93,9 @@ def monitor_check(
     console.print("[yellow]retrain:[/] " + "; ".join(decision["reasons"]), highlight=False)
     if retrain:
         from mlrig.cli import run_training
+        from mlrig.components.monitor import retrains
 
+        retrains.record_start(loaded, decision.get("newest_event"))
         run_training(loaded, config)
 
 

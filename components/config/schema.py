@@ -463,9 +463,10 @@ class Monitor(Strict):
     min_days_served: float = Field(
         0,
         ge=0,
-        description="retrain only a champion whose logged requests span this many days of event "
-        "time; a younger one is reported, not retrained (a drift its own training data already "
-        "held would otherwise retrain it again every day)",
+        description="retrain only after the champion has answered this many days of requests "
+        "(event time) since it began answering or since the last retrain started; before that "
+        "the check reports, not retrains (a drift the training data already held, or a retrain "
+        "that lost the gate, would otherwise retrain again every day)",
     )
     log_retention_days: int | None = Field(
         90,

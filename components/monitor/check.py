@@ -15,7 +15,7 @@ from mlrig.components.common import html_report, tracking
 from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
 from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.components.monitor import gauges
+from mlrig.components.monitor import gauges, retrains
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
 from mlrig.components.monitor.predlog import features_of, open_log
 
@@ -188,6 +188,30 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     }
 
 
+def _hold_if_young(loaded: LoadedConfig, decision: dict, version: int) -> None:
+    """No retrain before the champion has answered monitor.min_days_served days of requests
+    since it began answering or since the last retrain started (decision["newest_event"] is
+    what the CLI records when it starts one)."""
+    log = open_log(loaded)
+    try:
+        span = log.event_range(version)
+    finally:
+        log.close()
+    if span is None:
+        served = 0.0
+    else:
+        served = retrains.days_served(*span, retrains.last_started(loaded))
+        decision["newest_event"] = span[1].isoformat()
+    need = loaded.config.monitor.min_days_served
+    if served < need:
+        decision["retrain"] = False
+        decision["held"] = (
+            f"v{version} has answered {served:.1f} days of requests (event time) since it began "
+            f"answering or the last retrain started, fewer than monitor.min_days_served "
+            f"({need:g}): reported, not retrained"
+        )
+
+
 def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None = None) -> dict:
     """Drift and performance against the policy in `monitor`; says whether to retrain and why,
     with the numbers, and logs the decision as an MLflow run."""
@@ -209,18 +233,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     reasons += [f"window {w}" for w in perf["worse"]]
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     if reasons and policy.min_days_served:
-        log = open_log(loaded)
-        try:
-            served = log.days_answered(perf["version"])
-        finally:
-            log.close()
-        if served < policy.min_days_served:
-            decision["retrain"] = False
-            decision["held"] = (
-                f"v{perf['version']} has answered {served:.1f} days of requests (event time), "
-                f"fewer than monitor.min_days_served ({policy.min_days_served:g}): reported, "
-                "not retrained"
-            )
+        _hold_if_young(loaded, decision, perf["version"])
     gauges.write(loaded, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):

@@ -248,14 +248,12 @@ class PredictionLog:
         newest = self.db.query(query, (*args, latest))
         return newest.iloc[::-1].reset_index(drop=True)
 
-    def days_answered(self, version: int) -> float:
-        """Days of event time between the first and the last request a version answered, at
-        any offset (0 when it answered none with an event time)."""
+    def event_range(self, version: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The first and the last event time of the requests a version answered, as UTC
+        instants whatever offset they were logged with (None when it answered none with one)."""
         times = self.read(version=version, columns=["event_time"]).event_time.dropna()
         instants = pd.to_datetime(times, utc=True, format="ISO8601")
-        if instants.empty:
-            return 0.0
-        return (instants.max() - instants.min()).total_seconds() / 86_400
+        return None if instants.empty else (instants.min(), instants.max())
 
     def count(self, since: str | None = None, *, version: int | None = None) -> int:
         """How many predictions read() would give without `latest`."""

@@ -92,7 +92,7 @@ def test_the_watched_score_is_a_probability_never_a_class_label():
     assert score_of({"prediction": 2, "probabilities": {"1": None}}) is None
 
 
-def test_days_answered_spans_a_versions_event_times_at_any_offset(tmp_path):
+def test_event_range_spans_a_versions_event_times_at_any_offset(tmp_path):
     log = PredictionLog(tmp_path / "predictions.db")
     for version, when in [(1, pd.Timestamp("2013-06-01 08:00", tz="America/New_York")),
                           (1, pd.Timestamp("2013-06-04 20:00", tz="Europe/Berlin")),
@@ -100,9 +100,9 @@ def test_days_answered_spans_a_versions_event_times_at_any_offset(tmp_path):
         log.log(model="m", version=version, keys={}, request={}, features={},
                 prediction={"probability": 0.5}, event_time=when)  # fmt: skip
     log.log(model="m", version=3, keys={}, request={}, features={}, prediction={})
-    # 06-01 12:00 UTC to 06-04 18:00 UTC
-    assert log.days_answered(1) == 3.25
-    assert log.days_answered(2) == 0.0
-    assert log.days_answered(3) == 0.0  # no event time
-    assert log.days_answered(4) == 0.0  # never served
+    assert log.event_range(1) == (pd.Timestamp("2013-06-01 12:00", tz="UTC"),
+                                  pd.Timestamp("2013-06-04 18:00", tz="UTC"))  # fmt: skip
+    assert log.event_range(2) == (pd.Timestamp("2013-07-01", tz="UTC"),) * 2
+    assert log.event_range(3) is None  # no event time
+    assert log.event_range(4) is None  # never served
     log.close()
