@@ -30,6 +30,7 @@ from mlrig.components.train.core import (
     fit_platt,
     random_split,
     time_split,
+    too_few_times,
 )
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.search import SearchResult, tune
@@ -77,11 +78,15 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             main.get(contract.target),
         )
         timed = contract.event_time is not None
-        if timed:
+        few = too_few_times(frame[EVENT_TS], cfg.model.cv_folds) if timed else None
+        if timed and not few:
             split = time_split(frame, EVENT_TS, cfg.model.holdout_fraction)
         else:
             y_all = contract.targets(frame) if contract.is_classifier else None
             split = random_split(frame, y_all, cfg.model.holdout_fraction, cfg.model.random_state)
+            if few:  # features stay point-in-time as of each row's own time
+                split.how += f"; {few}: random holdout and shuffled CV"
+                out["split_note"] = split.how
         y_train = contract.targets(split.train)
         result = tune(
             split.train,
@@ -91,7 +96,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             contract.task,
             len(contract.classes),
             cfg.model,
-            split.train[EVENT_TS] if timed else None,
+            split.train[EVENT_TS] if timed and not few else None,
             on_trial=lambda t: out.update(trials=t["trial"] + 1),
             text=contract.text,
         )

@@ -1,0 +1,45 @@
+"""A snapshot table: one row per customer as of one cut-off date, features from their purchases
+before it. Every row has the same event time, so the holdout and CV cannot be cut in time."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mlrig.components.common import tables
+from mlrig.components.config.loader import load
+from mlrig.components.train.core import too_few_times
+from tests.anytable.shop import write_shop
+from tests.stages import run_stages
+
+AS_OF = "2024-10-01T00:00:00"
+
+
+def test_a_time_split_needs_a_block_per_fold_and_one_for_the_holdout():
+    times = pd.Series(pd.date_range("2024-01-01", periods=5, freq="D"))
+    assert too_few_times(times, folds=3) is None
+    assert "only 4 distinct" in too_few_times(times.iloc[:4], folds=3)
+    assert "same event time" in too_few_times(pd.Series([times[0]] * 50), folds=3)
+
+
+def test_a_snapshot_with_one_as_of_date_trains_on_a_random_holdout_with_point_in_time_features(
+    tmp_path,
+):
+    config = write_shop(tmp_path, customers=400)
+    customers = pd.read_csv(tmp_path / "customers.csv")
+    customers["as_of"] = AS_OF  # one cut-off date for every row
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    result = run_stages(load(config), tmp_path / "run")
+    assert result["champion_version"] == 1
+    holdout = tables.read_manifest(tmp_path / "run/hold")
+    assert "same event time" in holdout["holdout"] and "random" in holdout["holdout"]
+    training = tables.read_tables(tmp_path / "run/ts")
+    (frame,) = training.values()
+    tx = pd.read_csv(tmp_path / "transactions.csv", parse_dates=["ts"])
+    before = tx[tx.ts < pd.Timestamp(AS_OF)].groupby("customer_id").size()
+    counts = frame.set_index("customer_id")["spend__amount_count_30d"]
+    recent = tx[
+        (tx.ts < pd.Timestamp(AS_OF)) & (tx.ts >= pd.Timestamp(AS_OF) - pd.Timedelta(30, "D"))
+    ]
+    expected = recent.groupby("customer_id").size().reindex(counts.index).fillna(0)
+    assert before.sum() < len(tx)  # purchases after the cut-off exist and were left out
+    assert (counts.fillna(0).to_numpy() == expected.to_numpy()).all()
