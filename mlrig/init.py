@@ -8,6 +8,7 @@ needs editing for a first run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -264,6 +265,22 @@ def positive_of(counts: pd.Series) -> Any:
     return plain(counts.index[-1])
 
 
+# names a file or a table is often given that say nothing of what it holds
+GENERIC_NAMES = {"train", "training", "test", "data", "dataset", "df", "export", "input", "raw",
+                 "table", "main", "file", "query", "api", "records", "sample"}  # fmt: skip
+
+
+def project_name(source: str, target: str) -> str:
+    """The table and the target, as a project (and model) name: `orders-returned`; a generic
+    file name (`train.csv`, `part-0.parquet`) gives way to its folder's name."""
+    path = Path(source.rstrip("/"))
+    table = path.stem
+    if table.lower() in GENERIC_NAMES or re.fullmatch(r"part[-_]?\d+.*", table.lower()):
+        table = path.parent.name
+    slugs = [re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") for text in (table, target)]
+    return "-".join(dict.fromkeys(s for s in slugs if s)) or "mlrig"
+
+
 def build_config(
     frame: pd.DataFrame,
     source_path: str,
@@ -319,7 +336,7 @@ def build_config(
             "text, or Unix times within 1980-2100 in seconds, ms, us or ns)"
         )
     task = infer_task(frame[target], columns[target]["type"])
-    name = project or re.sub(r"[^a-z0-9]+", "-", Path(source_path).stem.lower()).strip("-")
+    name = project or project_name(source_path, target)
     dataset: dict[str, Any] = {
         "main": "main",
         "target": target,
@@ -359,7 +376,11 @@ def build_config(
     if encoding != "utf-8":
         source["encoding"] = encoding
     dataset["tables"] = {"main": {"source": source, "columns": columns}}
-    candidates: dict[str, Any] = {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
+    candidates: dict[str, Any] = (
+        {"lightgbm": {}}  # its default search space
+        if importlib.util.find_spec("lightgbm")
+        else {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
+    )
     if task == "classification":
         candidates["logistic_regression"] = {"C": [0.1, 1.0]}
     else:

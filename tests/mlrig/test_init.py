@@ -421,3 +421,21 @@ def test_a_row_number_without_an_id_name_is_left_out(tmp_path):
     columns = load(out).config.dataset.tables["main"].columns
     assert "listing" not in columns and {"sqm", "rooms"} <= set(columns)
     assert "'listing' is left out of the config: each row has its own value (80 distinct" in said
+
+
+def test_the_project_is_named_after_the_table_and_the_target():
+    from mlrig.init import project_name
+
+    assert project_name("data/customers.csv", "churned") == "customers-churned"
+    assert project_name("hotels/train.parquet", "price") == "hotels-price"  # not "train"
+    assert project_name("sales/part-0.parquet", "units") == "sales-units"
+    assert project_name("orders", "returned") == "orders-returned"  # a SQL table
+    assert project_name("query", "Returned Flag") == "returned-flag"  # a query: the target alone
+
+
+def test_lightgbm_is_a_default_candidate_beside_a_linear_model(tmp_path):
+    from mlrig.init import build_config
+
+    frame = pd.DataFrame({"x": range(60), "y": [0, 1] * 30})
+    cfg, _, _ = build_config(frame, str(tmp_path / "t.csv"), "y")
+    assert set(cfg["model"]["candidates"]) == {"lightgbm", "logistic_regression"}

@@ -83,7 +83,9 @@ def test_an_http_api_answering_json_records(tmp_path, api):
     cfg = load(tmp_path / "mlrig.yaml").config
     source = cfg.dataset.tables["main"].source
     assert (source.kind, source.url, source.records_path) == ("http", url, "data.orders")
-    assert cfg.project == "orders" and len(read_source("main", source, tmp_path)) == len(ROWS)
+    assert cfg.project == "orders-returned" and len(read_source("main", source, tmp_path)) == len(
+        ROWS
+    )
     assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
 
 
@@ -142,7 +144,7 @@ def test_json_lines_over_http(tmp_path):
         assert code == 0, said
         cfg = load(tmp_path / "mlrig.yaml").config
         source = cfg.dataset.tables["main"].source
-        assert (source.format, cfg.project) == ("jsonl", "orders")
+        assert (source.format, cfg.project) == ("jsonl", "orders-returned")
         assert len(read_source("main", source, tmp_path)) == len(ROWS)
         assert cfg.dataset.tables["main"].columns["store"].type == "str"  # JSON typed it as text
 
