@@ -255,6 +255,9 @@ def score(
     console.print(f"[green]scored {done.get('scored')} rows with v{done.get('model_version')}, "
                   f"rejected {done.get('rejected')}[/] (rows and reasons: "
                   f"{written.with_name(REJECTED_FILE)})")  # fmt: skip
+    if done.get("ignored_columns"):
+        console.print(f"ignored the table's columns the model does not take: "
+                      f"{', '.join(done['ignored_columns'])}", highlight=False)  # fmt: skip
     if out is not None:
         _export(written, out)
         written = out

@@ -376,6 +376,8 @@ def build_config(
     if encoding != "utf-8":
         source["encoding"] = encoding
     dataset["tables"] = {"main": {"source": source, "columns": columns}}
+    if left_out:  # a batch shaped like this table may hold them: ignored, not unknown
+        dataset["tables"]["main"]["left_out"] = [str(name) for name in left_out]
     candidates: dict[str, Any] = (
         {"lightgbm": {}}  # its default search space
         if importlib.util.find_spec("lightgbm")

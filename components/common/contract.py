@@ -57,6 +57,8 @@ class Contract:
     classes: list[Any] = field(default_factory=list)  # encoded index -> label
     positive_label: Any = None
     threshold: float = 0.5
+    # the main table's other columns (declared, derived, left out): a batch may hold them
+    table_columns: list[str] = field(default_factory=list)
     format: int = FORMAT
 
     # --- (de)serialisation -------------------------------------------------------------------
@@ -210,4 +212,5 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
         timezone=ds.timezone,
         features=features,
         positive_label=ds.positive_label,
+        table_columns=[c for c in [*types, *main.left_out] if c not in fields],
     )

@@ -198,6 +198,11 @@ class Table(Strict):
     source: SourceLocation
     columns: dict[str, ColumnSpec]
     derive: list[Derivation] = Field(default_factory=list)
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="columns of the source that are not used (`mlrig init` lists those it left "
+        "out: a constant, an id); a batch for `mlrig score` may hold them, and they are ignored",
+    )
 
     def all_columns(self) -> dict[str, ColumnType]:
         """Configured plus derived columns with their types."""

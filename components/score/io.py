@@ -6,7 +6,7 @@ their features point-in-time (as of each row's event time) from Feast's offline 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,7 @@ class Scored:
     inputs: pd.DataFrame  # the model inputs the one assemble step produced, row for row
     rejected: pd.DataFrame
     reasons: dict
+    ignored: list[str] = field(default_factory=list)  # the table's columns the model does not take
 
     def table(self, contract: Contract) -> pd.DataFrame:
         """What is written: the requests (declared types) then the predictions, one row each."""
@@ -90,7 +91,9 @@ def score_frame(
     missing = [c for c in keep if c not in frame]
     if missing:
         raise BatchError(f"--keep: {missing} not among the input's columns {list(frame.columns)}")
-    raw = conform(contract, frame, keep)
+    # a file shaped like the training table: its other columns are not the model's, nor unknown
+    ignored = [c for c in frame.columns if c in contract.table_columns and c not in keep]
+    raw = conform(contract, frame.drop(columns=ignored), keep)
     main = _training_source(loaded)
     decimal = main.decimal if isinstance(main, FileSource) else "."  # "1.234,50 €" as in training
     ok, rejected, report = validate_table(
@@ -108,7 +111,8 @@ def score_frame(
     predicted = predict_frame(champ.model, contract, inputs).reset_index(drop=True)
     predicted["missing_features"] = missing
     predicted["model_version"] = champ.version
-    return Scored(requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons)
+    return Scored(requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons,
+                  ignored)  # fmt: skip
 
 
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
@@ -131,7 +135,8 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         scored.table(champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
         scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
         summary = {"scored": len(scored.predicted), "rejected": len(scored.rejected),
-                   "reasons": scored.reasons, "model_version": champ.version}  # fmt: skip
+                   "reasons": scored.reasons, "model_version": champ.version,
+                   "ignored_columns": scored.ignored}  # fmt: skip
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
         out["predictions"] = str(dest / PREDICTIONS_FILE)

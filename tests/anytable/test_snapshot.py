@@ -4,9 +4,13 @@ before it. Every row has the same event time, so the holdout and CV cannot be cu
 from __future__ import annotations
 
 import pandas as pd
+import pytest
+import yaml
 
 from mlrig.components.common import tables
 from mlrig.components.config.loader import load
+from mlrig.components.score.core import BatchError
+from mlrig.components.score.io import run as score_run
 from mlrig.components.train.core import too_few_times
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages
@@ -27,7 +31,11 @@ def test_a_snapshot_with_one_as_of_date_trains_on_a_random_holdout_with_point_in
     config = write_shop(tmp_path, customers=400)
     customers = pd.read_csv(tmp_path / "customers.csv")
     customers["as_of"] = AS_OF  # one cut-off date for every row
+    customers["snapshot_date"] = "2024-10-01"  # a constant, which init leaves out
     customers.to_csv(tmp_path / "customers.csv", index=False)
+    data = yaml.safe_load(config.read_text())
+    data["dataset"]["tables"]["customers"]["left_out"] = ["snapshot_date"]
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
     result = run_stages(load(config), tmp_path / "run")
     assert result["champion_version"] == 1
     holdout = tables.read_manifest(tmp_path / "run/hold")
@@ -43,3 +51,12 @@ def test_a_snapshot_with_one_as_of_date_trains_on_a_random_holdout_with_point_in
     expected = recent.groupby("customer_id").size().reindex(counts.index).fillna(0)
     assert before.sum() < len(tx)  # purchases after the cut-off exist and were left out
     assert (counts.fillna(0).to_numpy() == expected.to_numpy()).all()
+
+    # a batch shaped like the training table: its declared and left-out columns are not unknown
+    batch = tmp_path / "batch.csv"
+    customers.head(20).to_csv(batch, index=False)
+    summary = score_run(load(config).to_json(), str(batch), str(tmp_path / "scored"), [])
+    assert summary["scored"] == 20 and summary["ignored_columns"] == ["snapshot_date"]
+    customers.head(5).assign(color="red").to_csv(batch, index=False)
+    with pytest.raises(BatchError, match=r"unknown columns \['color'\]"):
+        score_run(load(config).to_json(), str(batch), str(tmp_path / "scored2"), [])

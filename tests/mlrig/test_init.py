@@ -439,3 +439,13 @@ def test_lightgbm_is_a_default_candidate_beside_a_linear_model(tmp_path):
     frame = pd.DataFrame({"x": range(60), "y": [0, 1] * 30})
     cfg, _, _ = build_config(frame, str(tmp_path / "t.csv"), "y")
     assert set(cfg["model"]["candidates"]) == {"lightgbm", "logistic_regression"}
+
+
+def test_the_columns_init_leaves_out_are_written_down_for_batches(tmp_path):
+    from mlrig.init import build_config
+
+    frame = pd.DataFrame({"x": [i % 7 for i in range(60)], "y": [0, 1] * 30,
+                          "snapshot_date": ["2024-10-01"] * 60})  # fmt: skip
+    cfg, left_out, _ = build_config(frame, str(tmp_path / "t.csv"), "y")
+    assert "snapshot_date" in left_out
+    assert cfg["dataset"]["tables"]["main"]["left_out"] == ["snapshot_date"]
