@@ -16,9 +16,7 @@ import pytest
 from tests.conftest import write_demo
 from tests.services import servers
 
-PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only",
-             "mlflow-auth": "mlflow-auth-test-only", "predictions": "predictions-test-only",
-             "mlflow-serving": "mlflow-serving-test-only"}  # fmt: skip
+PASSWORDS = servers.PASSWORDS
 GOOD = {"tailnum": "N14228", "origin": "EWR", "dest": "IAH", "carrier": "UA",
         "sched_dep": "2013-12-30T08:15:00"}  # fmt: skip
 
@@ -31,42 +29,17 @@ def stack(tmp_path_factory):
             f"not installed: {', '.join(absent)} (.ci/run installs redis-server, postgresql)"
         )
     folder = tmp_path_factory.mktemp("cluster-profile")
-    with servers.postgres(PASSWORDS) as pg, servers.redis(PASSWORDS["redis"]) as redis:
-        backend = f"postgresql+psycopg2://mlflow:{PASSWORDS['mlflow']}@127.0.0.1:{pg}/mlflow"
-        with servers.mlflow_server(backend, folder / "artifacts",
-                                   PASSWORDS["mlflow-auth"],
-                                   PASSWORDS["mlflow-serving"]) as mlflow_url:  # fmt: skip
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
-            env.update({
-                "MLRIG_PG_PASSWORD": PASSWORDS["feast"],
-                "MLRIG_REDIS_PASSWORD": PASSWORDS["redis"],
-                "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-auth"],  # the user: admin, by default
-                "MLRIG__WORKDIR": str(folder / "data"),
-                "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
-                "MLRIG__STORES__FEAST_REDIS":
-                    f"127.0.0.1:{redis.port},password=${{MLRIG_REDIS_PASSWORD}}",
-                "MLRIG__STORES__FEAST_REGISTRY":
-                    f"postgresql+psycopg2://feast:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
-                "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
-                "MLRIG_PREDLOG_PASSWORD": PASSWORDS["predictions"],
-                "MLRIG__STORES__PREDICTION_LOG": "postgresql://predictions:"
-                    f"${{MLRIG_PREDLOG_PASSWORD}}@127.0.0.1:{pg}/predictions",
-                "MLRIG__SERVING__HOST": "127.0.0.1",
-            })  # fmt: skip
-            config = write_demo(folder, sample_rows=5000, tuning_sample_rows=3000)
-            run = subprocess.run(
-                [sys.executable, "-m", "mlrig.cli", "run", "-c", str(config), "-p", "cluster"],
-                cwd=folder, env=env, capture_output=True, text=True, timeout=900,
-            )  # fmt: skip
-            log = folder / "data/last-run.log"
-            assert run.returncode == 0, run.stdout[-2000:] + (
-                log.read_text()[-3000:] if log.exists() else ""
-            )
-            # what the serving pods hold: the read-only login (tracking_users.py), no admin's
-            serving_env = {**env, "MLFLOW_TRACKING_USERNAME": "serving",
-                           "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-serving"]}  # fmt: skip
-            yield {"folder": folder, "config": config, "env": env, "serving_env": serving_env, "pg": pg, "redis": redis.port,
-                   "redis_server": redis, "mlflow": mlflow_url}  # fmt: skip
+    with servers.cluster_stack(folder) as stack:
+        config = write_demo(folder, sample_rows=5000, tuning_sample_rows=3000)
+        run = subprocess.run(
+            [sys.executable, "-m", "mlrig.cli", "run", "-c", str(config), "-p", "cluster"],
+            cwd=folder, env=stack["env"], capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        log = folder / "data/last-run.log"
+        assert run.returncode == 0, run.stdout[-2000:] + (
+            log.read_text()[-3000:] if log.exists() else ""
+        )
+        yield {**stack, "folder": folder, "config": config}
 
 
 @pytest.fixture

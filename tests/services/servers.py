@@ -165,3 +165,41 @@ def mlflow_server(
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+# test-only passwords, one per Secret key the manifests define
+PASSWORDS = {"mlflow": "mlflow-test-only", "feast": "feast-test-only", "redis": "redis-test-only",
+             "mlflow-auth": "mlflow-auth-test-only", "predictions": "predictions-test-only",
+             "mlflow-serving": "mlflow-serving-test-only"}  # fmt: skip
+
+
+@contextmanager
+def cluster_stack(folder: Path) -> Iterator[dict]:
+    """PostgreSQL, Redis and the MLflow server as the cluster profile uses them, with the
+    environment a pipeline pod has (`env`: the admin's MLflow login) and the one a serving pod
+    has (`serving_env`: the read-only login); the project's files and state go in folder."""
+    with postgres(PASSWORDS) as pg, redis(PASSWORDS["redis"]) as redis_server:
+        backend = f"postgresql+psycopg2://mlflow:{PASSWORDS['mlflow']}@127.0.0.1:{pg}/mlflow"
+        with mlflow_server(backend, folder / "artifacts", PASSWORDS["mlflow-auth"],
+                           PASSWORDS["mlflow-serving"]) as mlflow_url:  # fmt: skip
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
+            env.update({
+                "MLRIG_PG_PASSWORD": PASSWORDS["feast"],
+                "MLRIG_REDIS_PASSWORD": PASSWORDS["redis"],
+                "MLRIG_PREDLOG_PASSWORD": PASSWORDS["predictions"],
+                "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-auth"],  # the user: admin, by default
+                "MLRIG__WORKDIR": str(folder / "data"),
+                "MLRIG__STORES__MLFLOW_TRACKING_URI": mlflow_url,
+                "MLRIG__STORES__FEAST_REDIS":
+                    f"127.0.0.1:{redis_server.port},password=${{MLRIG_REDIS_PASSWORD}}",
+                "MLRIG__STORES__FEAST_REGISTRY":
+                    f"postgresql+psycopg2://feast:${{MLRIG_PG_PASSWORD}}@127.0.0.1:{pg}/feast",
+                "MLRIG__STORES__FEATURE_DATA_DIR": str(folder / "data/feature_data"),
+                "MLRIG__STORES__PREDICTION_LOG": "postgresql://predictions:"
+                    f"${{MLRIG_PREDLOG_PASSWORD}}@127.0.0.1:{pg}/predictions",
+                "MLRIG__SERVING__HOST": "127.0.0.1",
+            })  # fmt: skip
+            serving_env = {**env, "MLFLOW_TRACKING_USERNAME": "serving",
+                           "MLFLOW_TRACKING_PASSWORD": PASSWORDS["mlflow-serving"]}  # fmt: skip
+            yield {"env": env, "serving_env": serving_env, "pg": pg, "redis": redis_server.port,
+                   "redis_server": redis_server, "mlflow": mlflow_url}  # fmt: skip
