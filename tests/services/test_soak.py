@@ -150,7 +150,7 @@ def test_a_month_of_the_demo_lives_in_compressed_time(world):
                 path = config.parent / f"labels-{day}.csv"
                 labels.to_csv(path, index=False)
                 _cli("monitor", "labels", str(path), *c)
-                began = time.monotonic()
+                began, began_at = time.monotonic(), pd.Timestamp.now(tz="UTC")
                 since = day_started[max(1, day - 3)]
                 output = _cli("monitor", "check", "--retrain", "--since", since, *c)
                 timings["check"] += time.monotonic() - began
@@ -158,12 +158,20 @@ def test_a_month_of_the_demo_lives_in_compressed_time(world):
                 checks.append({"day": day, "drifted": drift.get("drifted", []),
                                "missing": drift.get("missing_drifted", []),
                                "retrained": "retrain:" in output,
-                               "at": pd.Timestamp.now(tz="UTC")})  # fmt: skip
+                               "began": began_at})  # fmt: skip
                 print(
                     f"soak day {day}: v{drift.get('version')} drifted {drift.get('drifted')}, "
                     f"missing {drift.get('missing_drifted')}, "
                     f"{'retrained' if checks[-1]['retrained'] else 'kept'} · {dict(answers)}"
                 )
+        time.sleep(5)  # a promotion at the last check: the replicas follow the alias (2 s)
+        local = now.tz_convert(soak.ZONE).tz_localize(None).isoformat()
+        final = [{**r, "sched_dep": local} for r in list(acknowledged.values())[-4:]]
+        for base in replicas.bases:  # and both answer with the gate's choice, as of now
+            for request in final:
+                answer = httpx.post(f"{base}/predict", json=request, timeout=30)
+                assert answer.status_code == 200, answer.text
+                acknowledged[answer.json()["request_id"]] = request
     finally:
         replicas.stop()
     print(f"soak: {len(acknowledged)} answered, timings {dict(timings)}")
@@ -251,23 +259,28 @@ def _assert_drift_named_only_after_the_injection(checks) -> None:
 
 
 def _assert_a_retrained_version_answers_after_the_injection(config, checks, acknowledged):
-    """The check after the injection retrains (the champion has answered a week by then), the
-    gate promotes the new version, and both replicas answer with it, by its own schema."""
+    """A check after the injection starts a retrain (the champion has answered a week by then);
+    the gate judges each version it registers, and the version answering afterwards is the
+    gate's choice: a promoted one answers, by its own schema, on both replicas."""
     from mlrig.components.common import tracking
     from mlrig.components.config.loader import load
 
     if DAYS < 20:
         return
     retrains = [c for c in checks if c["retrained"]]
-    print(f"soak: retrained on days {[c['day'] for c in retrains]}")
     after = [c for c in retrains if c["day"] > soak.DRIFT_DAY]
     assert after, checks
-    mlflow = tracking.configure(load(config, "cluster"))
-    client = mlflow.MlflowClient()
+    client = tracking.configure(load(config, "cluster")).MlflowClient()
+    versions = client.search_model_versions("name = 'flights-delay'")
+    started = after[0]["began"].timestamp() * 1000
+    judged = {int(v.version): v.tags.get("mlrig.gate", "") for v in versions
+              if v.creation_timestamp >= started}  # fmt: skip
+    print(f"soak: retrained on days {[c['day'] for c in retrains]}; the gate on the versions "
+          f"registered after the injection: {judged}")  # fmt: skip
+    assert judged and all(judged.values())  # every retrained version judged, with its numbers
     champion = int(client.get_model_version_by_alias("flights-delay", "champion").version)
-    promoted_at = pd.Timestamp(client.get_model_version("flights-delay", str(champion))
-                               .creation_timestamp, unit="ms", tz="UTC")  # fmt: skip
-    assert champion > 1 and promoted_at > after[0]["at"] - pd.Timedelta(minutes=10)
     logged = _log(config)
-    answered = logged[logged.request_id.isin(list(acknowledged)) & (logged.version == champion)]
-    assert len(answered) > 0  # served after the swap, by the replicas that were running
+    answered = logged[logged.request_id.isin(list(acknowledged))]
+    assert champion in set(answered.version)  # the gate's choice answers
+    if champion in judged:  # promoted: it answered after the swap, on the running replicas
+        assert (answered.version == champion).sum() > 0
