@@ -258,23 +258,33 @@ def test_every_dashboard_metric_is_exported_by_the_service():
     assert {"mlrig_monitor", "mlrig_monitor_feature_psi", "mlrig_monitor_window_metric"} <= used
 
 
-def test_the_serving_pods_hold_only_read_logins(rendered):
-    """The pods facing clients log in to MLflow as the read-only `serving` user and never mount
-    the pipeline's login (mlrig-postgres' mlflow-auth-password) or MLflow's own Secret."""
+def _mounted_secret_keys(spec: dict) -> dict[str, set[str]]:
+    """Each Secret a pod mounts, with the keys it projects (all of them without items)."""
     from mlrig.cluster_ops import SECRETS
 
-    _, docs = rendered
-    (spec,) = [s for name, s in _pod_specs(docs) if name == "mlrig-serving"]
-    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
-    assert env["MLFLOW_TRACKING_USERNAME"] == "serving"
     mounted = {}
     for volume in spec["volumes"]:
         if "secret" in volume:
             secret = volume["secret"]
-            keys = [i["key"] for i in secret.get("items", [])] or list(
-                SECRETS[secret["secretName"]]
-            )
-            mounted[secret["secretName"]] = set(keys)
+            keys = [i["key"] for i in secret.get("items", [])]
+            mounted[secret["secretName"]] = set(keys or SECRETS[secret["secretName"]])
+    return mounted
+
+
+def test_the_read_only_feature_server_holds_no_mlflow_login(rendered):
+    _, docs = rendered
+    (spec,) = [s for name, s in _pod_specs(docs) if name == "feast"]
+    assert _mounted_secret_keys(spec) == {"mlrig-postgres": {"password", "redis-password"}}
+
+
+def test_the_serving_pods_hold_only_read_logins(rendered):
+    """The pods facing clients log in to MLflow as the read-only `serving` user and never mount
+    the pipeline's login (mlrig-postgres' mlflow-auth-password) or MLflow's own Secret."""
+    _, docs = rendered
+    (spec,) = [s for name, s in _pod_specs(docs) if name == "mlrig-serving"]
+    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+    assert env["MLFLOW_TRACKING_USERNAME"] == "serving"
+    mounted = _mounted_secret_keys(spec)
     assert "mlrig-mlflow-db" not in mounted and "mlrig-db-admin" not in mounted
     assert "mlflow-auth-password" not in mounted["mlrig-postgres"]
     assert mounted["mlrig-mlflow-serving"] == {"password"}
