@@ -266,12 +266,10 @@ class PredictionService:
             PREDICTIONS.labels(version, "request_error").inc()
             body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
-        except StoreUnavailable as exc:  # fast, says why; the next request tries the store again
-            PREDICTIONS.labels(version, "store_unavailable").inc()
-            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
-        except LogUnavailable as exc:  # not committed: no answer leaves unlogged
-            PREDICTIONS.labels(version, "log_unavailable").inc()
-            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
+        # a store down: fast, says why (the next request tries again); a log down: not
+        # committed, so no answer leaves unlogged
+        except (StoreUnavailable, LogUnavailable) as exc:
+            return _unavailable(version, exc, 1)  # type: ignore[return-value]
         _count(version, [answer])
         # a Response is sent as it is: BentoML would otherwise rebuild the output's JSON schema
         # (a pydantic TypeAdapter) for every answer, to find its media type
@@ -296,14 +294,17 @@ class PredictionService:
             body = {"detail": [{"loc": exc.field.split("."), "msg": str(exc),
                                 "type": "value_error"}]}  # fmt: skip
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
-        except StoreUnavailable as exc:
-            PREDICTIONS.labels(version, "store_unavailable").inc(len(requests))
-            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
-        except LogUnavailable as exc:
-            PREDICTIONS.labels(version, "log_unavailable").inc(len(requests))
-            return JSONResponse({"error": str(exc)}, status_code=503)  # type: ignore[return-value]
+        except (StoreUnavailable, LogUnavailable) as exc:
+            return _unavailable(version, exc, len(requests))  # type: ignore[return-value]
         _count(version, answers)
         return JSONResponse({"predictions": answers})  # type: ignore[return-value]
+
+
+def _unavailable(version: str, exc: Exception, rows: int) -> JSONResponse:
+    """A 503 naming the store or log that did not answer, counted by which it was."""
+    outcome = "log_unavailable" if isinstance(exc, LogUnavailable) else "store_unavailable"
+    PREDICTIONS.labels(version, outcome).inc(rows)
+    return JSONResponse({"error": str(exc)}, status_code=503)
 
 
 def _count(version: str, answers: list[dict[str, Any]]) -> None:
