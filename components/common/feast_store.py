@@ -6,7 +6,9 @@ mean, while their values keep flowing. Two kinds of Feast objects live under a v
 - the live views `view_<version>` over `<feature_data_dir>/<version>/<view>.parquet`: what the
   champion reads offline (batch scoring, the gate) and, materialized, online. They get data when
   a model of that version is promoted (its snapshot's files, copied) and then from every
-  `mlrig features materialize` (mlrig/feature_refresh.py), never from a training run;
+  `mlrig features materialize` (components/features/refresh.py), never from a training run;
+  a live aggregate view has an online-only companion `view_<version>__next` holding each key's
+  changes after the last materialization (online_schedule.py);
 - a training run's snapshot views `view_<version>_<snapshot>` over
   `<version>/snapshots/<snapshot>/`, the point-in-time source of its training set. A run that
   loses, is sampled or fails writes only its own snapshot, so what the champion reads never
@@ -25,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlrig.components.common import online_schedule
 from mlrig.components.common.catalog import EVENT_TS, SEP
 from mlrig.components.common.contract import FeatureSet
 from mlrig.components.config import env
@@ -177,7 +180,7 @@ def definitions(
         for e in cfg.features.entities
     }
     keys = {e.name: e.join_key for e in cfg.features.entities}
-    views = []
+    views, companions = [], []
     for spec in cfg.features.views:
         name = versioned(spec.name, version, snapshot)
         source = FileSource(
@@ -191,6 +194,10 @@ def definitions(
             for n, t in columns[spec.name].items()
         ]
         tags = {"kind": spec.kind, "managed_by": "mlrig", "feature_set": version}
+        if not snapshot and online_schedule.scheduled(spec):
+            owners = [entities[e] for e in spec.entities]
+            path = view_data_path(loaded, version, spec)
+            companions.append(_schedule_view(name, schema, owners, path, tags))
         views.append(
             FeatureView(
                 name=name,
@@ -205,7 +212,63 @@ def definitions(
     service = FeatureService(
         name=versioned(cfg.features.service, version, snapshot), features=views
     )
-    return [*entities.values(), *views, service]
+    return [*entities.values(), *views, *companions, service]
+
+
+def _schedule_view(
+    name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
+) -> Any:
+    """The online-only companion of a live aggregate view: its changes after the last
+    materialization (online_schedule), in no feature service. schema: the view's, keys first."""
+    from feast import FeatureView, Field, FileSource
+    from feast.types import String
+
+    companion = online_schedule.view_name(name)
+    table = str(online_schedule.table_path(path))
+    source = FileSource(name=f"{companion}_source", path=table, timestamp_field=EVENT_TS)
+    keys = schema[: len(entities)]
+    return FeatureView(
+        name=companion,
+        entities=entities,
+        ttl=timedelta(0),
+        source=source,
+        schema=[*keys, Field(name=online_schedule.COLUMN, dtype=String)],
+        online=True,
+        tags={**tags, "schedule_of": name},
+    )
+
+
+def load_schedules(
+    loaded: LoadedConfig,
+    store: Any,
+    fs: FeatureSet,
+    specs: dict[str, ViewSpec],
+    end: datetime,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> list[str]:
+    """Write and load online each live aggregate view's changes after `end` (online_schedule).
+    specs: logical view name -> its definition; frames: view tables already in memory.
+    A set registered before schedules existed has no companion views: it is read as before."""
+    from feast.errors import FeatureViewNotFoundException
+
+    loaded_views = []
+    for feast_name, logical in fs.views.items():
+        spec = specs[logical]
+        if not online_schedule.scheduled(spec):
+            continue
+        companion = online_schedule.view_name(feast_name)
+        try:
+            store.get_feature_view(companion)
+        except FeatureViewNotFoundException:
+            continue
+        path = view_data_path(loaded, fs.version, spec)
+        frame = frames[logical] if frames and logical in frames else pd.read_parquet(path)
+        keys = [c.name for c in store.get_feature_view(feast_name).entity_columns]
+        write_atomic(online_schedule.pending(frame, keys, end), online_schedule.table_path(path))
+        start = STATIC_TS.to_pydatetime()
+        store.materialize(start_date=start, end_date=end, feature_views=[companion])
+        loaded_views.append(logical)
+    return loaded_views
 
 
 def _feature_set(cfg: Any, version: str, snapshot: str, recency: dict[str, str],
@@ -355,6 +418,8 @@ def materialize(
                               feature_views=fresh)  # fmt: skip
         loaded_from = {name: "last materialized end" if name in done else "the start"
                        for name in fs.views}  # fmt: skip
+        specs = {v.name: v for v in loaded.config.features.views}
+        load_schedules(loaded, store, fs, pinned_views(loaded, fs.version) or specs, end)
         publish_live_service(loaded, store, fs)
     root = loaded.path(loaded.config.stores.feature_data_dir)
     folder = data_dir(loaded, fs.version)

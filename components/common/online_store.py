@@ -6,9 +6,10 @@ of on every call: Feast's generic get_online_features (registry lookups, protobu
 de-duplicating entity rows) costs about 3 ms per request around reads of about 0.15 ms.
 fetch_via_service is that generic path; tests/anytable/test_shop.py checks they give the same.
 
-Given the request's time, a value follows the offline join's TTL rule: a view's value older than
-its TTL at that time is missing (and so named in missing_features), and each view's age (the
-request's time minus the value's event time) is reported beside the values.
+Given the request's time, a value follows the offline join's rules: an aggregate view's window
+that has changed since the last materialization is read from its schedule (online_schedule.py),
+a view's value older than its TTL at that time is missing (and so named in missing_features),
+and each view's age (the request's time minus the value's event time) is reported beside them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlrig.components.common import online_schedule
 from mlrig.components.common.catalog import EVENT_TS, SEP
 from mlrig.components.common.contract import FeatureSet
 from mlrig.components.common.feast_store import logical_names
@@ -74,6 +76,7 @@ class _ViewRead:
     columns: list[str]  # their model input names (view__feature)
     name: str  # the view's model input prefix (the config's view name)
     ttl: timedelta | None  # None: never expires
+    schedule: Any = None  # the companion view of its changes after materialization, if any
 
 
 class OnlineFeatures:
@@ -146,47 +149,54 @@ class OnlineFeatures:
         self, fs: FeatureSet, rows: list[dict[str, Any]], times: list[Any] | None = None
     ) -> tuple[dict[str, list[Any]], dict[str, list[float | None]]]:
         """Each feature's values for rows (join key -> value), reading each distinct key once,
-        and each view's age per row. times: each row's time (TTL and age), or None."""
-        from feast.protos.feast.types.EntityKey_pb2 import EntityKey
-        from feast.protos.feast.types.Value_pb2 import Value
-        from feast.type_map import feast_value_type_to_python_type as python_value
-
+        and each view's age per row. times: each row's time (TTL, age, windows), or None."""
         online = self._online_store()
         out: dict[str, list[Any]] = {}
         ages: dict[str, list[float | None]] = {}
         at = [_utc(t) for t in times] if times is not None else [None] * len(rows)
         try:
             for read in self._plan(fs):
-                names = [k for k, _ in read.keys]
                 where: dict[tuple, list[int]] = {}
                 for i, row in enumerate(rows):
-                    where.setdefault(tuple(row[k] for k in names), []).append(i)
-                protos = [
-                    EntityKey(join_keys=names, entity_values=[
-                        Value(int64_val=v) if is_int else Value(string_val=v)
-                        for v, (_, is_int) in zip(key, read.keys, strict=True)])
-                    for key in where
-                ]  # fmt: skip
+                    where.setdefault(tuple(row[k] for k, _ in read.keys), []).append(i)
+                protos = _protos(list(where), read.keys)
                 # a fresh list: Redis's online_read appends its timestamp key to the one it gets
                 wanted = list(read.features)
                 found = online.online_read(self.store.config, read.view, protos, wanted)
                 for column in read.columns:
                     out[column] = [None] * len(rows)
                 age = ages.setdefault(read.name, [None] * len(rows))
-                for positions, (stamp, values) in zip(where.values(), found, strict=True):
+                plans = self._schedules(online, read, protos)
+                for positions, (stamp, values), plan in zip(
+                    where.values(), found, plans, strict=True
+                ):
                     stamp = _utc(stamp) if values else None
+                    latest = {f: _python(values, f) for f in read.features}
+                    if plan is not None and plan[0] != stamp:
+                        plan = None  # it follows an older row than the one the store holds
                     for i in positions:
-                        if stamp is not None and at[i] is not None and stamp > STATIC:
-                            age[i] = (at[i] - stamp).total_seconds()
-                    for feature, column in zip(read.features, read.columns, strict=True):
-                        value = (values or {}).get(feature)
-                        value = None if value is None else python_value(value)
-                        for i in positions:
-                            expired = _expired(stamp, at[i], read.ttl)
-                            out[column][i] = None if expired else value
+                        when, now = _as_of(stamp, latest, plan, at[i])
+                        if when is not None and at[i] is not None and when > STATIC:
+                            age[i] = (at[i] - when).total_seconds()
+                        expired = _expired(when, at[i], read.ttl)
+                        for feature, column in zip(read.features, read.columns, strict=True):
+                            out[column][i] = None if expired else now[feature]
         except _unreachable() as exc:
             raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
         return out, ages
+
+    def _schedules(self, online: Any, read: _ViewRead, protos: list[Any]) -> list[Any]:
+        """Per key: (the stamp its schedule follows, its parsed changes), or None."""
+        if read.schedule is None:
+            return [None] * len(protos)
+        found = online.online_read(
+            self.store.config, read.schedule, protos, [online_schedule.COLUMN]
+        )
+        plans: list[Any] = []
+        for stamp, values in found:
+            plan = online_schedule.parse(_python(values, online_schedule.COLUMN))
+            plans.append(None if plan is None else (_utc(stamp), plan))
+        return plans
 
     def _online_store(self) -> Any:
         return self.store._get_provider().online_store
@@ -201,9 +211,55 @@ class OnlineFeatures:
                 prefix = fs.views.get(projection.name_to_use(), projection.name_to_use())
                 columns = [f"{prefix}{SEP}{f}" for f in features]
                 ttl = view.ttl if view.ttl and view.ttl.total_seconds() > 0 else None
-                plan.append(_ViewRead(view, keys, features, columns, prefix, ttl))
+                schedule = self._companion(projection.name)
+                plan.append(_ViewRead(view, keys, features, columns, prefix, ttl, schedule))
             self._plans[fs.service] = plan
         return self._plans[fs.service]
+
+    def _companion(self, name: str) -> Any:
+        """A view's schedule of changes after the last materialization, if it has one."""
+        from feast.errors import FeatureViewNotFoundException
+
+        try:
+            return self.store.get_feature_view(online_schedule.view_name(name))
+        except FeatureViewNotFoundException:
+            return None
+
+
+def _protos(keys: list[tuple], spec: list[tuple[str, bool]]) -> list[Any]:
+    """Feast entity keys of key tuples (spec: join key, is an int64 key)."""
+    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+    from feast.protos.feast.types.Value_pb2 import Value
+
+    names = [k for k, _ in spec]
+    return [
+        EntityKey(join_keys=names, entity_values=[
+            Value(int64_val=v) if is_int else Value(string_val=v)
+            for v, (_, is_int) in zip(key, spec, strict=True)])
+        for key in keys
+    ]  # fmt: skip
+
+
+def _python(values: dict[str, Any] | None, feature: str) -> Any:
+    """One stored feature's value as a Python value (None: not stored)."""
+    from feast.type_map import feast_value_type_to_python_type
+
+    value = (values or {}).get(feature)
+    return None if value is None else feast_value_type_to_python_type(value)
+
+
+def _as_of(
+    stamp: datetime | None, latest: dict[str, Any], plan: Any, at: datetime | None
+) -> tuple[datetime | None, dict[str, Any]]:
+    """The values and their time at `at`: the stored row's, or its schedule's last change due."""
+    if plan is None or at is None:
+        return stamp, latest
+    index = online_schedule.due(plan[1], pd.Timestamp(at).value)
+    if index is None:
+        return stamp, latest
+    times, later = plan[1]
+    when = pd.Timestamp(times[index], tz="UTC").to_pydatetime()
+    return when, {f: later[f][index] if f in later else v for f, v in latest.items()}
 
 
 STATIC = datetime(1970, 1, 2, tzinfo=UTC)  # static views are stamped 1970-01-01: no age

@@ -211,6 +211,8 @@ def _load_online(
             "materialized_at": datetime.now(UTC),
             "loaded_from": start,
         }
+    if feast_store.load_schedules(loaded, store, live, specs, now, frames):
+        say("loaded the windows' next changes online")
 
 
 def status(loaded: LoadedConfig, now: datetime | None = None) -> list[dict[str, Any]]:
