@@ -1,12 +1,14 @@
 """Stage outputs reused when nothing they depend on changed.
 
-A stage's key is a SHA-256 of its name, mlrig's own code, the config sections the stage reads, and
-the content of its input folders (a manifest's ingestion time left out: the same data ingested
-twice is the same data). So a change re-runs only the stages downstream of it: a model setting
-re-runs train and evaluate, not validate, features or eda.
-After a stage runs, its output folders and its return value are kept under
-<workdir>/cache/<stage>/<key>/; a later run with the same key copies them back instead of running
-the stage, and says so in its events ("cached"). `mlrig run --no-cache` (MLRIG_NO_CACHE=1) runs
+A stage's entry is named by a SHA-256 of its name, mlrig's own code, the versions of the libraries
+that shape outputs and the content of its input folders (a manifest's ingestion time left out: the
+same data ingested twice is the same data), and one of the config sections the stage read when it
+ran, recorded as it read them (config/reads.py), never listed by hand. So a change re-runs only the
+stages that read it: a model setting re-runs train and evaluate, not validate, features or eda.
+After a stage runs, its output folders, its return value and the sections it read are kept under
+<workdir>/cache/<stage>/<inputs key>-<sections key>/; a later run whose inputs are the same and
+whose config holds the same in those sections copies them back instead of running the stage, and
+says so in its events ("cached"). `mlrig run --no-cache` (MLRIG_NO_CACHE=1) runs
 everything. Sources and registries are outside: ingest always reads its sources, and register
 never registers a model whose run is already registered (register/io.py).
 """
@@ -19,12 +21,12 @@ import inspect
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from mlrig.components.common import events
-from mlrig.components.config import env
+from mlrig.components.config import env, reads
 from mlrig.components.config.loader import from_json
 
 KEEP = 3  # entries kept per stage, newest first: a few configs to switch between, bounded disk
@@ -91,16 +93,21 @@ def _copy(source: Path, dest: Path) -> None:
         shutil.copy2(source, dest)
 
 
-BASE = ("project", "workdir", "profile", "dataset", "stores")
+READS = "reads.json"  # the config sections the stage read when it ran
 
 
-def config_part(config_json: str, sections: tuple[str, ...]) -> str:
-    """The config sections a stage reads, as canonical JSON."""
+def config_part(config_json: str, sections: Iterable[str]) -> str:
+    """Config sections as canonical JSON."""
     return _sections(from_json(config_json).config, sections)
 
 
-def _sections(cfg: Any, sections: tuple[str, ...]) -> str:
-    return json.dumps(cfg.model_dump(mode="json", include=set(sections)), sort_keys=True)
+def _sections(cfg: Any, sections: Iterable[str]) -> str:
+    with reads.paused():  # the cache's own look is not the stage's
+        return json.dumps(cfg.model_dump(mode="json", include=set(sections)), sort_keys=True)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 def _prune(folder: Path) -> None:
@@ -111,11 +118,25 @@ def _prune(folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _find(folder: Path, base: str, cfg: Any) -> Path | None:
+    """The entry of these inputs whose recorded sections hold what the config holds now."""
+    if not folder.is_dir():
+        return None
+    for entry in folder.glob(f"{base}-*"):
+        try:
+            sections = json.loads((entry / READS).read_text())
+        except (OSError, ValueError):  # an entry from before reads were kept, or damaged
+            continue
+        same = entry.name == f"{base}-{_digest(_sections(cfg, sections))}"
+        if same and (entry / RESULT).exists():
+            return entry
+    return None
+
+
 def stage(
     name: str,
     inputs: tuple[str, ...],
     outputs: tuple[str, ...],
-    sections: tuple[str, ...] = (*BASE, "features", "model"),
     still_valid: Callable[[str, dict], bool] | None = None,
 ) -> Callable:
     """Decorate a stage's run(config_json, ...) whose `inputs` and `outputs` arguments are paths.
@@ -132,50 +153,59 @@ def stage(
             if env.get(env.NO_CACHE):
                 return run(*args, **kwargs)
             loaded = from_json(config_json)  # parsed once: the key and the cache folder
-            key = hashlib.sha256(
-                "\n".join(
-                    [
-                        name,
-                        code_digest(),
-                        library_digest(),
-                        _sections(loaded.config, sections),
-                        *(folder_digest(Path(bound[i])) for i in inputs),
-                    ]
-                ).encode()  # fmt: skip
-            ).hexdigest()
-            entry = loaded.path(loaded.config.workdir) / "cache" / name / key
-            hit = (entry / RESULT).exists()
-            if hit and still_valid is not None:
-                hit = still_valid(config_json, json.loads((entry / RESULT).read_text()))
-            if hit:
-                with events.stage(name) as out:
-                    for arg in outputs:
-                        if (entry / arg).exists():
-                            _copy(entry / arg, Path(bound[arg]))
-                    result = json.loads((entry / RESULT).read_text())
-                    if (entry / REPORT).exists():
-                        out.update(json.loads((entry / REPORT).read_text()))
-                    out["cached"] = key[:12]
-                entry.touch()  # recently used: kept by _prune
-                return result
-            result = run(*args, **kwargs)
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
-            for arg in outputs:
-                if Path(bound[arg]).exists():
-                    _copy(Path(bound[arg]), staging / arg)
-            (staging / RESULT).write_text(json.dumps(result, default=str))
-            report = events.REPORTED.get(name, {})
-            (staging / REPORT).write_text(json.dumps(report, default=str))
-            shutil.rmtree(entry, ignore_errors=True)  # one that was no longer valid
-            try:
-                staging.rename(entry)  # atomic: a killed run never leaves half an entry
-            except OSError:  # another run stored the same key first
-                shutil.rmtree(staging, ignore_errors=True)
-            _prune(entry.parent)
+            folder = loaded.path(loaded.config.workdir) / "cache" / name
+            digests = (folder_digest(Path(bound[i])) for i in inputs)
+            base = _digest(name, code_digest(), library_digest(), *digests)
+            entry = _find(folder, base, loaded.config)
+            if entry is not None and still_valid is not None:
+                entry = entry if still_valid(config_json, _result(entry)) else None
+            if entry is not None:
+                return _reuse(name, entry, outputs, bound)
+            with reads.recorded() as seen:
+                result = run(*args, **kwargs)
+            sections = sorted(seen)
+            key = f"{base}-{_digest(_sections(loaded.config, sections))}"
+            _store(name, folder / key, outputs, bound, result, sections)
             return result
 
-        cached.sections = sections  # type: ignore[attr-defined]  # what its key holds
         return cached
 
     return wrap
+
+
+def _result(entry: Path) -> dict:
+    return json.loads((entry / RESULT).read_text())
+
+
+def _reuse(name: str, entry: Path, outputs: tuple[str, ...], bound: dict) -> dict:
+    """Copy a cached entry's outputs back and report the stage as cached."""
+    with events.stage(name) as out:
+        for arg in outputs:
+            if (entry / arg).exists():
+                _copy(entry / arg, Path(bound[arg]))
+        result = _result(entry)
+        if (entry / REPORT).exists():
+            out.update(json.loads((entry / REPORT).read_text()))
+        out["cached"] = entry.name[:12]
+    entry.touch()  # recently used: kept by _prune
+    return result
+
+
+def _store(
+    name: str, entry: Path, outputs: tuple[str, ...], bound: dict, result: dict, sections: list
+) -> None:
+    """Keep a stage's outputs, result, report and the sections it read, atomically."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name[:12]}-", dir=entry.parent))
+    for arg in outputs:
+        if Path(bound[arg]).exists():
+            _copy(Path(bound[arg]), staging / arg)
+    (staging / RESULT).write_text(json.dumps(result, default=str))
+    (staging / REPORT).write_text(json.dumps(events.REPORTED.get(name, {}), default=str))
+    (staging / READS).write_text(json.dumps(sections))
+    shutil.rmtree(entry, ignore_errors=True)  # one that was no longer valid
+    try:
+        staging.rename(entry)  # atomic: a killed run never leaves half an entry
+    except OSError:  # another run stored the same key first
+        shutil.rmtree(staging, ignore_errors=True)
+    _prune(entry.parent)

@@ -6,9 +6,11 @@ Every cross-field rule is checked here, at load, before any stage runs, with the
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mlrig.components.config import reads
 
 ColumnType = Literal["int", "float", "str", "bool", "datetime"]
 Label = str | int | float | bool
@@ -497,6 +499,32 @@ class Config(Strict):
     def _defaults_and_references(self) -> Config:
         from mlrig.components.config.checks import check, fill_defaults
 
-        fill_defaults(self)
-        check(self)
+        with reads.paused():
+            fill_defaults(self)
+            check(self)
         return self
+
+    # every way a section is read is recorded (reads.py): attributes, dumps, iteration
+    def __getattribute__(self, name: str) -> Any:
+        if name in SECTIONS:
+            reads.note((name,))
+        return super().__getattribute__(name)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        reads.note(_dumped(kwargs.get("include")))
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        reads.note(_dumped(kwargs.get("include")))
+        return super().model_dump_json(**kwargs)
+
+    def __iter__(self) -> Any:
+        reads.note(SECTIONS)
+        return super().__iter__()
+
+
+SECTIONS = frozenset(Config.model_fields)
+
+
+def _dumped(include: Any) -> Any:
+    return SECTIONS if include is None else [name for name in include if name in SECTIONS]

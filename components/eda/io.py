@@ -12,9 +12,7 @@ from mlrig.components.config.loader import from_json
 from mlrig.components.eda.core import numeric_table, plots, summary
 
 
-@cache.stage(
-    "eda", inputs=("training_dir",), outputs=("report_path",), sections=(*cache.BASE, "features")
-)
+@cache.stage("eda", inputs=("training_dir",), outputs=("report_path",))
 def run(config_json: str, training_dir: str, report_path: str) -> dict:
     """Write the EDA report to report_path and log it in an MLflow run tagged with the data hash."""
     loaded = from_json(config_json)

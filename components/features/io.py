@@ -30,12 +30,7 @@ from mlrig.components.features.core import (
 from mlrig.components.features.refresh import refresh
 
 
-@cache.stage(
-    "features",
-    inputs=("validated_dir",),
-    outputs=("output_dir",),
-    sections=(*cache.BASE, "features", "serving"),  # serving: its request_fields
-)
+@cache.stage("features", inputs=("validated_dir",), outputs=("output_dir",))
 def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     """Register features and write the training set (point-in-time joined) plus the drafted
     contract to output_dir."""

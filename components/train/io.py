@@ -58,8 +58,9 @@ def run_exists(config_json: str, result: dict) -> bool:
         return False
 
 
-@cache.stage("train", inputs=("training_dir",), outputs=("model_dir", "holdout_dir"),
-             still_valid=run_exists)  # fmt: skip
+@cache.stage(
+    "train", inputs=("training_dir",), outputs=("model_dir", "holdout_dir"), still_valid=run_exists
+)
 def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -> dict:
     """Fit the candidates; log params, search, data version, the model and its contract."""
     loaded = from_json(config_json)

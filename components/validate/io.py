@@ -20,9 +20,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("string")
 
 
-@cache.stage(
-    "validate", inputs=("raw_dir",), outputs=("output_dir", "quarantine_dir"), sections=cache.BASE
-)
+@cache.stage("validate", inputs=("raw_dir",), outputs=("output_dir", "quarantine_dir"))
 def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) -> dict:
     """Validate every raw table; write accepted rows to output_dir and rejects to quarantine_dir."""
     loaded = from_json(config_json)
