@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import Counter
 
-from mlrig.components.common import cpus
 from mlrig.components.config.loader import load
+from mlrig.components.runtime import cpus
 from mlrig.serving.predictor import Predictor, prediction_log
 from mlrig.serving.schemas import request_model
 

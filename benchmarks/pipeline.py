@@ -99,8 +99,8 @@ def run_pipeline(config: Path) -> tuple[float, dict[str, float], dict[str, int]]
 
 
 def registered(config: Path) -> list[str]:
-    from mlrig.components.common import tracking
     from mlrig.components.config.loader import load
+    from mlrig.components.integrations.mlflow import tracking
 
     loaded = load(config)
     client = tracking.configure(loaded).MlflowClient()
@@ -150,13 +150,13 @@ def direct(config: Path, out: Path) -> dict[str, float]:
 def feature_retrieval(config: Path, feast_own: bool = False) -> tuple[float, float, int]:
     """Feast's point-in-time join of the training set vs one DuckDB ASOF JOIN query.
 
-    Feast's offline store is mlrig's (components/common/asof_store.py); with feast_own, Feast's
-    stock DuckDB store (its range join) is timed instead."""
-    from mlrig.components.common import feast_store
-    from mlrig.components.common.assemble import prepare
-    from mlrig.components.common.catalog import EVENT_TS
-    from mlrig.components.common.contract import Contract
+    Feast's offline store is mlrig's (components/integrations/feast/asof_store.py); with
+    feast_own, Feast's stock DuckDB store (its range join) is timed instead."""
     from mlrig.components.config.loader import load
+    from mlrig.components.contract.assemble import prepare
+    from mlrig.components.contract.contract import Contract
+    from mlrig.components.integrations.feast import feast_store
+    from mlrig.components.runtime.catalog import EVENT_TS
 
     loaded = load(config)
     training = next((config.parent / ".mlrig/pipeline_root").glob("*/features/training_set"))

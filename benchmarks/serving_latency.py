@@ -197,8 +197,8 @@ def main() -> None:
     here = Path(__file__).parent
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "BENTOML_DO_NOT_TRACK": "true"}
 
-    from mlrig.components.common import cpus
     from mlrig.components.config.loader import load
+    from mlrig.components.runtime import cpus
     from mlrig.serving.predictor import Predictor
 
     cpus.limit(1)  # as in the service: one OpenMP/BLAS thread per request

@@ -60,11 +60,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=300_000)  # flights-sized
     args = parser.parse_args()
-    from mlrig.components.common import tables
-    from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
-    from mlrig.components.common.contract import draft
-    from mlrig.components.common.metrics import holdout_metrics, scores
     from mlrig.components.config.loader import load
+    from mlrig.components.contract.contract import draft
+    from mlrig.components.contract.metrics import holdout_metrics, scores
+    from mlrig.components.runtime import tables
+    from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
     from mlrig.components.train.core import build_pipeline, cv_splitter, time_split
     from mlrig.components.train.io import run as train_run
 

@@ -4,9 +4,9 @@ needs only a new config: entities, one feature view per features.views entry, on
 They are the objects of the live feature set (the one the online store holds, named with its
 version); before any training run, the unversioned names of the config."""
 
-from mlrig.components.common.feast_store import definitions, live_feature_set
 from mlrig.components.config.loader import load
 from mlrig.components.features.core import feature_columns
+from mlrig.components.integrations.feast.feast_store import definitions, live_feature_set
 
 _loaded = load()
 _live = live_feature_set(_loaded)

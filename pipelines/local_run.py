@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", default="training")
     parser.add_argument("--param", action="append", default=[], help="name=value")
     args = parser.parse_args(argv)
-    from mlrig.process import kill_own_group_on_term
+    from mlrig.components.runtime.process import kill_own_group_on_term
 
     kill_own_group_on_term()
     params = dict(p.split("=", 1) for p in args.param)

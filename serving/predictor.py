@@ -8,19 +8,20 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import feast_store, tracking
-from mlrig.components.common.assemble import assemble
-from mlrig.components.common.assemble_one import OneRow, RowAssembler
-from mlrig.components.common.catalog import EVENT_TS, SEP
-from mlrig.components.common.compiled_model import CompiledModel, compile_one
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.metrics import scores
-from mlrig.components.common.online_store import OnlineFeatures, missing
-from mlrig.components.common.predict import as_response, predict_frame, response_one
-from mlrig.components.common.registry import NoVersion, Pinned, load_version
-from mlrig.components.common.registry import pinned_version as registry_pinned_version
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.contract.assemble import assemble
+from mlrig.components.contract.assemble_one import OneRow, RowAssembler
+from mlrig.components.contract.compiled_model import CompiledModel, compile_one
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.metrics import scores
+from mlrig.components.contract.predict import as_response, predict_frame, response_one
+from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.online_store import OnlineFeatures, missing
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_version
+from mlrig.components.integrations.mlflow.registry import pinned_version as registry_pinned_version
 from mlrig.components.monitor.predlog import LogUnavailable, PredictionLog, log_location
+from mlrig.components.runtime.catalog import EVENT_TS, SEP
 
 LOGGED = ("prediction", "probability", "probabilities")  # of an answer, into the log
 

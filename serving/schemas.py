@@ -18,7 +18,7 @@ from pydantic import (
     create_model,
 )
 
-from mlrig.components.common.timeutil import EPOCH_UNITS
+from mlrig.components.contract.timeutil import EPOCH_UNITS
 
 
 def _integral(value: int | float) -> int:

@@ -22,19 +22,20 @@ from prometheus_client import Counter, Gauge, Histogram
 from pydantic.warnings import PydanticDeprecatedSince211
 from starlette.responses import JSONResponse
 
-from mlrig.components.common.feast_reader import read_only_feast
+from mlrig.components.integrations.feast.feast_reader import read_only_feast
 
 read_only_feast()  # before anything imports Feast: 3.5 s less start-up (feast_reader.py)
 
-from mlrig.components.common import cpus, tracking
-from mlrig.components.common.contract import draft
-from mlrig.components.common.online_store import StoreUnavailable
-from mlrig.components.common.registry import NoVersion, load_contract
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
+from mlrig.components.contract.contract import draft
 from mlrig.components.features import freshness
+from mlrig.components.integrations.feast.online_store import StoreUnavailable
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import NoVersion, load_contract
 from mlrig.components.monitor import gauges as monitor_gauges
 from mlrig.components.monitor.logdb import LogUnavailable
+from mlrig.components.runtime import cpus
 from mlrig.serving.guard import JsonOnly, UserErrors
 from mlrig.serving.limits import BodyLimit
 from mlrig.serving.predictor import (
@@ -50,7 +51,7 @@ env.quiet_telemetry()
 # BentoML reads model_fields on the instance once per request: a warning per request in the log.
 warnings.filterwarnings("ignore", category=PydanticDeprecatedSince211)
 # One OpenMP/BLAS thread per request: a one-row predict gains nothing from more, and under a
-# CPU-bound neighbour (or a pod's CPU limit) a pool per core waits on itself (common/cpus.py).
+# CPU-bound neighbour (or a pod's CPU limit) a pool per core waits on itself (runtime/cpus.py).
 SERVING_THREADS = cpus.limit(1)
 LOADED = load()
 # Prometheus (BentoML's /metrics gathers them across workers): what was predicted and how.

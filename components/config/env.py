@@ -33,7 +33,7 @@ PREDLOG_PASSWORD = "MLRIG_PREDLOG_PASSWORD"
 TRACKING_USERNAME = "MLFLOW_TRACKING_USERNAME"
 TRACKING_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 TRACKING_ADMIN = "admin"  # admin_username in manifests/base/mlflow-auth.ini
-# The serving pods' read-only login (user `serving`, components/common/tracking_users.py): its
+# The serving pods' read-only login (user `serving`, integrations/mlflow/tracking_users.py): its
 # password, read by the MLflow pod at start (Secret mlrig-mlflow-db, key serving-password); the
 # serving pods read the same value as MLFLOW_TRACKING_PASSWORD from Secret mlrig-mlflow-serving.
 TRACKING_SERVING_PASSWORD = "MLRIG_MLFLOW_SERVING_PASSWORD"
@@ -51,7 +51,7 @@ SECRET_DEFAULT_FILES = {
 # the serving pods' template annotation, so a rollback really returns to the previous version).
 MODEL_VERSION = "MLRIG_MODEL_VERSION"
 # Registered versions whose pickle-based files may be loaded (name/version, comma-separated): every
-# other cloudpickle or pickle artifact is refused, whatever its MLmodel says (common/modelfile.py).
+# other cloudpickle or pickle artifact is refused, whatever its MLmodel says (mlflow/modelfile.py).
 ALLOW_PICKLED_MODELS = "MLRIG_ALLOW_PICKLED_MODELS"
 # KFP endpoint for `mlrig pipeline submit/runs` and the cluster test tier.
 KFP_HOST = "MLRIG_KFP_HOST"

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from mlrig.components.config import env
+from mlrig.components.config import env, reads
+from mlrig.components.config.checks import check, fill_defaults
 from mlrig.components.config.schema import Config
 
 
@@ -79,10 +80,22 @@ def build(data: dict[str, Any], root: Path, profile: str | None = None) -> Loade
     merged["profile"] = profile
     for dotted, raw in env.overrides().items():
         _set_dotted(merged, dotted, raw)
+    return _checked(merged, root)
+
+
+def _checked(data: dict[str, Any], root: Path) -> LoadedConfig:
+    """Typed, then its cross-field defaults filled and its rules checked (once, at load)."""
     try:
-        return LoadedConfig(Config.model_validate(merged), root)
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+    try:
+        with reads.paused():  # the checks look at every section; no stage reads them
+            fill_defaults(cfg)
+            check(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"invalid config:\n  {exc}") from None
+    return LoadedConfig(cfg, root)
 
 
 def default_path() -> Path:
@@ -101,7 +114,10 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
     return build(data, file.parent.resolve(), profile)
 
 
-def from_json(text: str) -> LoadedConfig:
-    """Inverse of LoadedConfig.to_json, used inside pipeline components."""
+def from_json(text: str, changed: bool = False) -> LoadedConfig:
+    """Inverse of LoadedConfig.to_json, used inside pipeline components: the config was checked
+    at load, so it is only typed again. changed: the JSON was edited since, check it again."""
     payload = json.loads(text)
+    if changed:
+        return _checked(payload["config"], Path(payload["root"]))
     return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

@@ -495,14 +495,7 @@ class Config(Strict):
     monitor: Monitor = Field(default_factory=Monitor)
     profiles: dict[str, dict] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _defaults_and_references(self) -> Config:
-        from mlrig.components.config.checks import check, fill_defaults
-
-        with reads.paused():
-            fill_defaults(self)
-            check(self)
-        return self
+    # its cross-field defaults and checks run once, at load (loader.py, checks.py)
 
     # every way a section is read is recorded (reads.py): attributes, dumps, iteration
     def __getattribute__(self, name: str) -> Any:

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mlrig.components.common.html_report import png  # noqa: E402
+from mlrig.components.runtime.html_report import png  # noqa: E402
 
 MAX_HISTOGRAMS = 16
 MAX_CATEGORICAL = 6

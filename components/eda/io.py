@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlrig.components.common import cache, events, tables, tracking
-from mlrig.components.common.catalog import TRAINING_SET
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.html_report import render
 from mlrig.components.config.loader import from_json
+from mlrig.components.contract.contract import Contract
 from mlrig.components.eda.core import numeric_table, plots, summary
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.runtime import cache, events, tables
+from mlrig.components.runtime.catalog import TRAINING_SET
+from mlrig.components.runtime.html_report import render
 
 
 @cache.stage("eda", inputs=("training_dir",), outputs=("report_path",))

@@ -3,7 +3,7 @@
 from kfp import dsl
 from kfp.dsl import HTML, Dataset, Input, Metrics, Model, Output
 
-from mlrig.components.common.image import MLRIG_IMAGE
+from mlrig.components.runtime.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
@@ -18,8 +18,8 @@ def evaluate(
     """Holdout and k-fold CV metrics plus the HTML report."""
     import shutil
 
-    from mlrig.components.common.catalog import EVAL_REPORT_FILE as REPORT_FILE
     from mlrig.components.evaluate.io import run
+    from mlrig.components.runtime.catalog import EVAL_REPORT_FILE as REPORT_FILE
 
     values = run(config, model.path, holdout.path, evaluation.path)
     for key, value in values.items():

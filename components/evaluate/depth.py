@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.metrics import better, holdout_metrics, scores
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.metrics import better, holdout_metrics, scores
 
 IMPORTANCE_ROWS = 3000
 IMPORTANCE_REPEATS = 3

@@ -10,20 +10,21 @@ from typing import Any
 
 from sklearn.metrics import brier_score_loss, classification_report
 
-from mlrig.components.common import cache, events, modelfile, tables, tracking
-from mlrig.components.common import html_report as report
-from mlrig.components.common.catalog import (
+from mlrig.components.config.loader import from_json
+from mlrig.components.config.schema import LOWER_IS_BETTER
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.metrics import holdout_metrics, holdout_noise, scores
+from mlrig.components.evaluate import depth
+from mlrig.components.integrations.mlflow import modelfile, tracking
+from mlrig.components.runtime import cache, events, tables
+from mlrig.components.runtime import html_report as report
+from mlrig.components.runtime.catalog import (
     EVAL_REPORT_FILE,
     EVENT_TS,
     HOLDOUT,
     METRICS_FILE,
     RUN_FILE,
 )
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.metrics import holdout_metrics, holdout_noise, scores
-from mlrig.components.config.loader import from_json
-from mlrig.components.config.schema import LOWER_IS_BETTER
-from mlrig.components.evaluate import depth
 
 AT_THRESHOLD = ("accuracy", "precision", "recall", "f1")
 SCALED = {"rmse", "mae"}  # in the target's units: the margin is a fraction of the CV value

@@ -1,15 +1,15 @@
 """Feature tables from validated data: static attributes, time series, rolling outcome history
-and aggregates over an event table. Pure pandas; Feast lives in common/feast_store.py."""
+and aggregates over an event table. Pure pandas; Feast lives in feast/feast_store.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common.catalog import EVENT_TS, SEP
-from mlrig.components.common.feast_store import STATIC_TS
-from mlrig.components.common.timeutil import epoch_seconds
 from mlrig.components.config.schema import Aggregation, Config, FeatureView
+from mlrig.components.contract.timeutil import epoch_seconds
+from mlrig.components.integrations.feast.feast_store import STATIC_TS
+from mlrig.components.runtime.catalog import EVENT_TS, SEP
 
 FIRST_EPOCH, LAST_EPOCH = "first_event_epoch", "last_event_epoch"
 DAYS_SINCE = {FIRST_EPOCH: "days_since_first", LAST_EPOCH: "days_since_last"}

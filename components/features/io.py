@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common import cache, events, tables, tracking
-from mlrig.components.common.assemble import assemble, prepare
-from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
-from mlrig.components.common.contract import draft
-from mlrig.components.common.feast_store import (
-    LIVE_CHAMPION_FILE,
-    OfflineFeatures,
-    apply_feature_set,
-    live_feature_set,
-    materialize,
-)
-from mlrig.components.common.registry import load_version
-from mlrig.components.common.timeutil import to_utc
 from mlrig.components.config.loader import from_json
+from mlrig.components.contract.assemble import assemble, prepare
+from mlrig.components.contract.contract import draft
+from mlrig.components.contract.timeutil import to_utc
 from mlrig.components.features.core import (
     assert_no_leakage,
     build_view_frame,
@@ -28,6 +18,17 @@ from mlrig.components.features.core import (
     zero_if_missing,
 )
 from mlrig.components.features.refresh import refresh
+from mlrig.components.integrations.feast.feast_store import (
+    LIVE_CHAMPION_FILE,
+    OfflineFeatures,
+    apply_feature_set,
+    live_feature_set,
+    materialize,
+)
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import load_version
+from mlrig.components.runtime import cache, events, tables
+from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
 
 
 @cache.stage("features", inputs=("validated_dir",), outputs=("output_dir",))

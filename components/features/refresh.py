@@ -24,15 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import feast_store
-from mlrig.components.common.catalog import EVENT_TS
-from mlrig.components.common.contract import FeatureSet
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.config.schema import Config, Features, SqlSource, Table
+from mlrig.components.contract.acceptance import accept_table
+from mlrig.components.contract.contract import FeatureSet
 from mlrig.components.features import freshness
 from mlrig.components.features.core import build_view_frame
-from mlrig.components.ingest.sources import read_source
-from mlrig.components.validate.core import accept_table
+from mlrig.components.integrations.feast import feast_store
+from mlrig.components.runtime.catalog import EVENT_TS
+from mlrig.components.sources.readers import read_source
 
 STATE_FILE = "refresh.json"  # in a version's folder: watermarks, rows, materialization times
 

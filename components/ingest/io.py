@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mlrig.components.common import events, tables
 from mlrig.components.config.loader import from_json
 from mlrig.components.ingest.core import content_hash, dataset_hash, sample
-from mlrig.components.ingest.sources import read_source
+from mlrig.components.runtime import events, tables
+from mlrig.components.sources.readers import read_source
 
 
 def run(config_json: str, output_dir: str) -> dict:

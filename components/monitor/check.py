@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common import html_report, tracking
-from mlrig.components.common.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
-from mlrig.components.common.registry import load_version, resolve
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import load_version, resolve
 from mlrig.components.monitor import gauges, retrains
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
 from mlrig.components.monitor.predlog import features_of, open_log
+from mlrig.components.runtime import html_report
+from mlrig.components.runtime.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
 
 MAX_PLOTS = 12
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.metrics import better
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.metrics import better
 
 
 def window_metrics(logged: pd.DataFrame, contract: Contract, window: str) -> pd.DataFrame:

@@ -131,7 +131,7 @@ def _key_text(value: Any, integer: bool) -> str | None:
 def instants(values: pd.Series, timezone: str) -> list[int | None]:
     """Times as nanoseconds since the epoch (None where there is no time): the same instant
     matches whatever its offset or notation; naive times are local to timezone."""
-    from mlrig.components.common.timeutil import to_utc
+    from mlrig.components.contract.timeutil import to_utc
 
     utc = to_utc(values.reset_index(drop=True), timezone)
     return [None if pd.isna(t) else int(t.value) for t in utc]

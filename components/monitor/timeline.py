@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common import html_report, tracking
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.runtime import html_report
 
 TOP_FEATURES = 15
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlrig.components.common.metrics import better
+from mlrig.components.contract.metrics import better
 
 
 @dataclass

@@ -11,18 +11,17 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.common import (
-    events,
-    feast_store,
-    fit_rows,
-    history,
-    integrity,
-    modelfile,
-    tables,
-    tracking,
-)
-from mlrig.components.common.assemble import assemble
-from mlrig.components.common.catalog import (
+from mlrig.components.config.loader import LoadedConfig, from_json
+from mlrig.components.contract import fit_rows
+from mlrig.components.contract.assemble import assemble
+from mlrig.components.contract.contract import Contract, label_key
+from mlrig.components.contract.metrics import holdout_metrics, scores
+from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.mlflow import history, integrity, modelfile, tracking
+from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_alias
+from mlrig.components.register.core import Decision, gate
+from mlrig.components.runtime import events, tables
+from mlrig.components.runtime.catalog import (
     CHALLENGER,
     CHAMPION,
     EVENT_TS,
@@ -30,11 +29,6 @@ from mlrig.components.common.catalog import (
     METRICS_FILE,
     RUN_FILE,
 )
-from mlrig.components.common.contract import Contract, label_key
-from mlrig.components.common.metrics import holdout_metrics, scores
-from mlrig.components.common.registry import NoVersion, Pinned, load_alias
-from mlrig.components.config.loader import LoadedConfig, from_json
-from mlrig.components.register.core import Decision, gate
 
 
 def champion_on(

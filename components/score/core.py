@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common.contract import Contract
 from mlrig.components.config.schema import ColumnSpec
+from mlrig.components.contract.contract import Contract
 
 
 class BatchError(ValueError):

@@ -12,22 +12,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common import cpus, events, feast_store, tables, tracking
-from mlrig.components.common.assemble import assemble
-from mlrig.components.common.catalog import (
+from mlrig.components.config.loader import LoadedConfig, from_json
+from mlrig.components.config.schema import FileSource
+from mlrig.components.contract.acceptance import validate_table
+from mlrig.components.contract.assemble import assemble
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.predict import predict_frame
+from mlrig.components.contract.timeutil import unix_times
+from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
+from mlrig.components.runtime import cpus, events, tables
+from mlrig.components.runtime.catalog import (
     PREDICTIONS_FILE,
     REJECTED_FILE,
     SUMMARY_FILE,
 )
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.predict import predict_frame
-from mlrig.components.common.registry import Pinned, load_version, pinned_version
-from mlrig.components.common.timeutil import unix_times
-from mlrig.components.config.loader import LoadedConfig, from_json
-from mlrig.components.config.schema import FileSource
-from mlrig.components.ingest.sources import read_source
 from mlrig.components.score.core import BatchError, conform, request_columns
-from mlrig.components.validate.core import validate_table
+from mlrig.components.sources.readers import read_source
 
 
 def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
-from mlrig.components.common import cpus
 from mlrig.components.config.schema import Range
+from mlrig.components.runtime import cpus
 from mlrig.components.train.text import TextTopics
 
 

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.common import cache, cpus, events, fit_rows, modelfile, tables, tracking
-from mlrig.components.common.catalog import (
+from mlrig.components.config.loader import from_json
+from mlrig.components.contract import fit_rows
+from mlrig.components.contract.contract import Contract, label_classes
+from mlrig.components.contract.metrics import holdout_metrics, scores
+from mlrig.components.integrations.mlflow import modelfile, tracking
+from mlrig.components.runtime import cache, cpus, events, tables
+from mlrig.components.runtime.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
     HOLDOUT,
@@ -21,9 +26,6 @@ from mlrig.components.common.catalog import (
     RUN_FILE,
     TRAINING_SET,
 )
-from mlrig.components.common.contract import Contract, label_classes
-from mlrig.components.common.metrics import holdout_metrics, scores
-from mlrig.components.config.loader import from_json
 from mlrig.components.train.core import (
     PlattCalibrated,
     build_pipeline,

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import LOWER_IS_BETTER, Range
 from mlrig.components.config.schema import Model as ModelSpec
+from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.train.core import (
     build_pipeline,
     cv_scheme,

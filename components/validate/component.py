@@ -3,7 +3,7 @@
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
-from mlrig.components.common.image import MLRIG_IMAGE
+from mlrig.components.runtime.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlrig.components.common import cache, events, tables
-from mlrig.components.common.catalog import QUARANTINE_REPORT
-from mlrig.components.common.contract import label_classes
 from mlrig.components.config.loader import from_json
-from mlrig.components.validate.core import TableReport, accept_table, check_rejections
+from mlrig.components.contract.acceptance import TableReport, accept_table, check_rejections
+from mlrig.components.contract.contract import label_classes
+from mlrig.components.runtime import cache, events, tables
+from mlrig.components.runtime.catalog import QUARANTINE_REPORT
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,11 +12,11 @@ import yaml
 from typer.testing import CliRunner
 
 from mlrig.cli import app
-from mlrig.components.common import feast_store
-from mlrig.components.common.assemble import assemble
-from mlrig.components.common.assemble_one import OneRow
 from mlrig.components.config.loader import load
+from mlrig.components.contract.assemble import assemble
+from mlrig.components.contract.assemble_one import OneRow
 from mlrig.components.features import refresh
+from mlrig.components.integrations.feast import feast_store
 from mlrig.serving.predictor import Predictor
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mlrig.cli import app
-from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
+from mlrig.components.integrations.mlflow import tracking
 from mlrig.serving.predictor import Predictor
 from tests.anytable.live import (
     SPEND,

@@ -9,11 +9,11 @@ import json
 import pandas as pd
 import pytest
 
-from mlrig.components.common import tables
-from mlrig.components.common.catalog import TRAINING_SET
 from mlrig.components.config.loader import LoadedConfig, load
 from mlrig.components.monitor.check import NothingToCheck, drift_check
 from mlrig.components.monitor.predlog import PredictionLog
+from mlrig.components.runtime import tables
+from mlrig.components.runtime.catalog import TRAINING_SET
 from mlrig.serving.predictor import Predictor, prediction_log
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages
@@ -39,8 +39,8 @@ def _serve(loaded, rows: pd.DataFrame) -> list[dict]:
 
 def _log_like_training(loaded, training: pd.DataFrame, contract_inputs: list[str]) -> None:
     """Traffic like the training data: its model inputs, logged as the service logs them."""
-    from mlrig.components.common import tracking
-    from mlrig.components.common.registry import load_alias
+    from mlrig.components.integrations.mlflow import tracking
+    from mlrig.components.integrations.mlflow.registry import load_alias
     from mlrig.components.train.io import score_column
 
     mlflow = tracking.configure(loaded)
@@ -217,7 +217,7 @@ def test_prune_deletes_predictions_older_than_the_retention(served):
 def test_a_replay_refuses_a_champion_trained_on_the_months_it_would_replay(served):
     """The champion here was trained on every event; a replay from the middle of the data would
     score events that model has seen, so it stops and says why and what to do."""
-    from mlrig.components.monitor.replay import replay
+    from mlrig.pipelines.replay import replay
 
     _, loaded, _, training = served
     middle = training["as_of"].sort_values().iloc[len(training) // 2]

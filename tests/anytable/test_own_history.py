@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mlrig.components.common import tables
-from mlrig.components.common.catalog import TRAINING_SET
 from mlrig.components.config.loader import load
+from mlrig.components.runtime import tables
+from mlrig.components.runtime.catalog import TRAINING_SET
 from mlrig.serving.predictor import Predictor
 from tests.mlrig.test_init import init_table
 from tests.stages import run_stages

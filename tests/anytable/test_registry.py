@@ -11,9 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from mlrig.cli import app
-from mlrig.components.common import tracking
-from mlrig.components.common.registry import load_version
 from mlrig.components.config.loader import load
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import load_version
 from mlrig.components.score.io import run as score_run
 from mlrig.serving.predictor import Predictor
 from tests.anytable.shop import write_shop
@@ -118,7 +118,7 @@ class _Payload:
 def test_a_replaced_model_file_is_refused_before_it_is_unpickled(two_runs, tmp_path):
     import pickle
 
-    from mlrig.components.common.integrity import ArtifactMismatch
+    from mlrig.components.integrations.mlflow.integrity import ArtifactMismatch
 
     folder, config, _, second = two_runs
     loaded = load(config)

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlrig.components.common import tables, tracking
-from mlrig.components.common.catalog import CHAMPION, TRAINING_SET
-from mlrig.components.common.registry import resolve
 from mlrig.components.config.loader import load
+from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow.registry import resolve
+from mlrig.components.runtime import tables
+from mlrig.components.runtime.catalog import CHAMPION, TRAINING_SET
 from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
 from mlrig.serving.predictor import Predictor, prediction_log
@@ -156,10 +157,10 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
     online (naive New York time in the request) see the same features, when nothing changed
     for that customer between the row's time and now."""
     folder, config, _ = shop
-    from mlrig.components.common import feast_store
-    from mlrig.components.common.assemble import assemble
-    from mlrig.components.common.online_store import OnlineFeatures
-    from mlrig.components.common.registry import load_version
+    from mlrig.components.contract.assemble import assemble
+    from mlrig.components.integrations.feast import feast_store
+    from mlrig.components.integrations.feast.online_store import OnlineFeatures
+    from mlrig.components.integrations.mlflow.registry import load_version
 
     loaded = load(config)
     mlflow = tracking.configure(loaded)
@@ -188,8 +189,8 @@ def test_one_row_path_answers_exactly_as_the_frame_path(shop):
     """Serving's one-row path (scalar assemble, Feast's online_read, the compiled model) against
     assemble() + get_online_features + the model pipeline: int keys, a composite key, recency,
     counts that are 0 when missing, nulls, an unknown customer, zoned and DST-edge times."""
-    from mlrig.components.common.assemble import assemble
-    from mlrig.components.common.assemble_one import OneRow
+    from mlrig.components.contract.assemble import assemble
+    from mlrig.components.contract.assemble_one import OneRow
 
     folder, config, _ = shop
     predictor = Predictor(load(config))

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlrig.components.common import tables
 from mlrig.components.config.loader import load
+from mlrig.components.runtime import tables
 from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
 from mlrig.components.train.core import too_few_times

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from mlrig import k8s
-from mlrig.cluster_ops import INFRA_ROLLOUTS, NAMESPACE, ClusterError
+from mlrig.cluster import k8s
+from mlrig.cluster.cluster_ops import INFRA_ROLLOUTS, NAMESPACE, ClusterError
 
 pytestmark = pytest.mark.cluster
 

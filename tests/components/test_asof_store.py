@@ -16,7 +16,7 @@ from feast import Entity, FeatureService, FeatureStore, FeatureView, Field, File
 from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64, String
 
-from mlrig.components.common.asof_store import TYPE
+from mlrig.components.integrations.feast.asof_store import TYPE
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlrig.components.common.assemble import assemble
-from mlrig.components.common.assemble_one import Fallback, OneRow, RowAssembler, _utc
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.timeutil import to_utc
+from mlrig.components.contract.assemble import assemble
+from mlrig.components.contract.assemble_one import Fallback, OneRow, RowAssembler, _utc
+from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.timeutil import to_utc
 
 NY = "America/New_York"
 TIMES = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlrig.components.common import cache
 from mlrig.components.config.loader import from_json, load
+from mlrig.components.runtime import cache
 from tests.conftest import load_demo
 
 CALLS: list[str] = []

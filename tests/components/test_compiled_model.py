@@ -10,8 +10,8 @@ import pytest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from mlrig.components.common.compiled_model import UNSEEN, CompiledModel, compile_one
-from mlrig.components.common.metrics import scores
+from mlrig.components.contract.compiled_model import UNSEEN, CompiledModel, compile_one
+from mlrig.components.contract.metrics import scores
 from mlrig.components.train.core import PlattCalibrated, build_pipeline, wide_categoricals
 
 NUMERIC = ["x", "y", "mostly_missing"]

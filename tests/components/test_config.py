@@ -84,7 +84,7 @@ def test_flat_table_declares_its_columns_once(tmp_path):
         d["dataset"]["forbidden_features"] += ["time_hour", "year", "month", "day"]
 
     cfg = load(_write(tmp_path, flat)).config
-    from mlrig.components.common.contract import draft
+    from mlrig.components.contract.contract import draft
 
     fields = draft(cfg, None).request_fields
     assert {"carrier", "origin", "dest", "distance", "sched_dep"} <= set(fields)

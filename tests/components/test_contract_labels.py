@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common.contract import Contract, label_classes, spellings
+from mlrig.components.contract.contract import Contract, label_classes, spellings
 
 
 def test_a_class_written_several_ways_is_one_class_named_as_most_rows_write_it():

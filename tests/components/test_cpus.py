@@ -6,7 +6,7 @@ import os
 
 from threadpoolctl import threadpool_info
 
-from mlrig.components.common import cpus
+from mlrig.components.runtime import cpus
 
 
 def test_a_cgroup_v2_quota_caps_the_count(tmp_path):

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from mlrig.components.common.html_report import render
 from mlrig.components.eda.core import numeric_table, plots, summary, word_rates
+from mlrig.components.runtime.html_report import render
 
 
 def test_eda_profile_has_overview_and_plots():

@@ -1,4 +1,4 @@
-"""Serving imports Feast without typeguard's instrumentation (common/feast_reader.py)."""
+"""Serving imports Feast without typeguard's instrumentation (feast/feast_reader.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 SCRIPT = """
-from mlrig.components.common.feast_reader import read_only_feast
+from mlrig.components.integrations.feast.feast_reader import read_only_feast
 read_only_feast()
 import feast, typeguard
 from feast.types import Float64
@@ -28,7 +28,7 @@ def test_it_does_nothing_once_feast_is_loaded():
     import feast  # noqa: F401
     import typeguard
 
-    from mlrig.components.common.feast_reader import read_only_feast
+    from mlrig.components.integrations.feast.feast_reader import read_only_feast
 
     before = typeguard.typechecked
     read_only_feast()

@@ -9,7 +9,7 @@ from pathlib import Path
 from feast import FeatureService, FeatureView
 from feast.repo_config import load_repo_config
 
-from mlrig.components.common.feast_store import feast_env
+from mlrig.components.integrations.feast.feast_store import feast_env
 from tests.conftest import REPO, load_demo
 
 
@@ -20,7 +20,10 @@ def test_feature_store_yaml_resolves_from_mlrig_config(demo_dir, monkeypatch):
     repo = REPO / "feature_repo"
     config = load_repo_config(repo, repo / "feature_store.yaml")
     assert config.project == "mlrig_flights"
-    assert config.offline_store.type == "mlrig.components.common.asof_store.AsofDuckDBOfflineStore"
+    assert (
+        config.offline_store.type
+        == "mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore"
+    )
     assert config.registry.path == str(demo_dir / ".mlrig/feast/registry.db")
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlrig.components.common import tables
-from mlrig.components.common.catalog import EVENT_TS, TRAINING_SET
-from mlrig.components.common.contract import Contract
-from mlrig.components.common.feast_store import view_data_path
 from mlrig.components.config.schema import FeatureView
+from mlrig.components.contract.contract import Contract
 from mlrig.components.features.core import (
     assert_no_leakage,
     build_view_frame,
@@ -18,6 +15,9 @@ from mlrig.components.features.core import (
 )
 from mlrig.components.features.io import run as features_run
 from mlrig.components.ingest.io import run as ingest_run
+from mlrig.components.integrations.feast.feast_store import view_data_path
+from mlrig.components.runtime import tables
+from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
 from mlrig.components.validate.io import run as validate_run
 from tests.conftest import load_demo
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common import fit_rows
-from mlrig.components.common.contract import Contract
+from mlrig.components.contract import fit_rows
+from mlrig.components.contract.contract import Contract
 
 
 def _contract() -> Contract:

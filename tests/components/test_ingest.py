@@ -7,7 +7,7 @@ import pytest
 
 from mlrig.components.config.schema import FileSource, HttpSource, SqlSource
 from mlrig.components.ingest.core import content_hash, sample
-from mlrig.components.ingest.sources import SourceError, read_source
+from mlrig.components.sources.readers import SourceError, read_source
 from tests.helpers import json_api
 
 
@@ -157,7 +157,7 @@ def test_json_records_and_json_lines_keep_their_strings(tmp_path):
 
 
 def test_a_windows_encoded_csv_is_sniffed_and_read_in_its_encoding(tmp_path):
-    from mlrig.components.ingest.sources import sniff_encoding
+    from mlrig.components.sources.readers import sniff_encoding
 
     (tmp_path / "cp.csv").write_bytes("city,n\r\nMontréal,1\r\nZürich,2\r\n".encode("cp1252"))
     (tmp_path / "u8.csv").write_text("city,n\nMontréal,1\n", encoding="utf-8")

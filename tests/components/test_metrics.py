@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mlrig.components.common.metrics import binary_auc, holdout_metrics, ovr_auc
+from mlrig.components.contract.metrics import binary_auc, holdout_metrics, ovr_auc
 
 
 @pytest.mark.parametrize("rows, positives, levels", [(500, 0.5, None), (997, 0.03, None),

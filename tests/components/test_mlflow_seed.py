@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-from mlrig.components.common import mlflow_seed
+from mlrig.components.integrations.mlflow import mlflow_seed
 
 
 def _ddl(sql: str | None) -> list[str]:

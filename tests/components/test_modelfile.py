@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import skops.io
 
-from mlrig.components.common import modelfile
+from mlrig.components.integrations.mlflow import modelfile
 from mlrig.components.train.core import PlattCalibrated, build_pipeline
 
 CANDIDATES = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlrig.components.common.number_text import as_missing, read_numbers, sniff
 from mlrig.components.config.schema import ColumnSpec
-from mlrig.components.validate.core import validate_table
+from mlrig.components.contract.acceptance import validate_table
+from mlrig.components.contract.number_text import as_missing, read_numbers, sniff
 
 
 def test_currency_amounts_in_both_decimal_conventions():

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlrig.components.common import modelfile
-from mlrig.components.common.compiled_model import compile_one
 from mlrig.components.config.schema import ColumnSpec
+from mlrig.components.contract.compiled_model import compile_one
+from mlrig.components.integrations.mlflow import modelfile
 from mlrig.components.train.core import build_pipeline
 from mlrig.components.train.text import COMPONENTS, TextTopics
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlrig.components.common.timeutil import to_utc, unix_times
-from mlrig.components.monitor.replay import month_starts
+from mlrig.components.contract.timeutil import to_utc, unix_times
+from mlrig.pipelines.replay import month_starts
 
 NY = "America/New_York"
 
@@ -83,7 +83,7 @@ COLUMNS = {  # ISO text read in one call where the element-wise rules would read
 
 
 def test_iso_text_at_once_reads_as_value_by_value():
-    from mlrig.components.common.timeutil import _element_wise, _iso_text
+    from mlrig.components.contract.timeutil import _element_wise, _iso_text
 
     for tz in ("UTC", "Europe/Berlin", "America/New_York"):
         for name, values in COLUMNS.items():
@@ -103,9 +103,9 @@ def test_iso_text_at_once_reads_as_value_by_value():
 def test_a_columns_day_order_holds_for_a_batch_of_early_days():
     """Training saw 13/01/2024, so the column reads day first; a later batch of only early-month
     dates must read so too (judged from its own values it would read 05/01/2024 as 1 May)."""
-    from mlrig.components.common.contract import Contract
+    from mlrig.components.contract.acceptance import validate_table
+    from mlrig.components.contract.contract import Contract
     from mlrig.components.score.core import request_columns
-    from mlrig.components.validate.core import validate_table
 
     early = pd.Series(["05/01/2024", "11/02/2024 10:00"])
     assert to_utc(early, "UTC").dt.month.tolist() == [5, 11]  # judged alone: month first

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlrig.components.common.html_report import classification_plots, render
-from mlrig.components.common.metrics import holdout_metrics, scores
 from mlrig.components.config.schema import Model
+from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.register.core import gate
+from mlrig.components.runtime.html_report import classification_plots, render
 from mlrig.components.train.core import (
     ForwardChaining,
     build_pipeline,
@@ -174,7 +174,7 @@ def test_a_gap_within_the_holdouts_own_noise_is_not_called_disagreement():
     """A 240-row holdout of a target with noise 50,000 lands a few thousand away from CV by
     chance: the bootstrap standard error says how far, and only a gap beyond twice it is
     flagged. The same gap on a large, precise holdout is."""
-    from mlrig.components.common.metrics import holdout_noise
+    from mlrig.components.contract.metrics import holdout_noise
     from mlrig.components.evaluate.io import disagreement
 
     rng = np.random.default_rng(3)

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from mlrig.components.common.derive import apply_derivations
 from mlrig.components.config.schema import ColumnSpec, Derivation
-from mlrig.components.validate.core import SchemaError, require_present, validate_table
+from mlrig.components.contract.acceptance import SchemaError, require_present, validate_table
+from mlrig.components.contract.derive import apply_derivations
 
 SPEC = {
     "id": ColumnSpec(type="str", nullable=False),
@@ -101,7 +101,7 @@ def test_derivations_and_missing_target_split():
 def test_an_equals_derivation_marks_a_class_in_any_spelling():
     """1 where the column holds the class (True, 'true', 1 and 1.0 alike), 0 elsewhere, null
     where null; the one-row serving path computes it the same way."""
-    from mlrig.components.common.assemble_one import RowAssembler
+    from mlrig.components.contract.assemble_one import RowAssembler
 
     frame = pd.DataFrame({"fraud": ["yes", "no", None, "YES"], "flag": [True, 1.0, "false", None]})
     specs = [Derivation(name="fraud_yes", equals={"column": "fraud", "value": "yes"}),
@@ -127,7 +127,7 @@ def test_serving_derivations_skip_what_the_request_lacks():
 
 
 def test_a_table_with_too_many_rejects_or_no_rows_stops_the_run():
-    from mlrig.components.validate.core import TableReport, ValidationStop, check_rejections
+    from mlrig.components.contract.acceptance import TableReport, ValidationStop, check_rejections
 
     fine = TableReport(rows_in=100, rows_ok=70, rows_rejected=30, reasons={"x: missing": 30})
     check_rejections("t", fine, 0.5)

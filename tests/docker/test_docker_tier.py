@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mlrig.components.common import tracking
+from mlrig.cluster.images import DEFAULT_TAG, docker_env
 from mlrig.components.config.loader import load
-from mlrig.images import DEFAULT_TAG, docker_env
+from mlrig.components.integrations.mlflow import tracking
 from tests.conftest import REPO, write_demo
 from tests.helpers import free_port, wait_http
 

@@ -13,8 +13,8 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlrig.components.common.contract import draft
 from mlrig.components.config.loader import load
+from mlrig.components.contract.contract import draft
 from tests.conftest import REPO
 from tests.e2e.test_local_e2e import serving
 

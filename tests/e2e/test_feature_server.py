@@ -13,8 +13,8 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlrig.components.common import feast_store
 from mlrig.components.config.loader import load
+from mlrig.components.integrations.feast import feast_store
 from tests.helpers import free_port, wait_http
 
 pytestmark = pytest.mark.e2e
@@ -119,6 +119,6 @@ def _store_on_a_copy(loaded, tmp_path):
 
 
 def _read_only(store):
-    from mlrig.feature_server import read_only_app
+    from mlrig.components.integrations.feast.feature_server import read_only_app
 
     return read_only_app(store)

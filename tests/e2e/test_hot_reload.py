@@ -9,9 +9,9 @@ import httpx
 import pytest
 import yaml
 
-from mlrig.components.common import tracking
 from mlrig.components.config.loader import load
 from mlrig.components.features.io import publish
+from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.monitor.predlog import PredictionLog
 from tests.anytable.shop import write_shop
 from tests.anytable.test_shop import REQUESTS

@@ -13,9 +13,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlrig.components.common import tracking
+from mlrig.cli.progress import STAGES
 from mlrig.components.config.loader import load
-from mlrig.progress import STAGES
+from mlrig.components.integrations.mlflow import tracking
 from tests.conftest import write_demo
 from tests.helpers import free_port, wait_http
 

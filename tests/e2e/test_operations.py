@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlrig.process import project_lock
+from mlrig.components.runtime.process import project_lock
 from tests.conftest import write_demo
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import yaml
 
 from mlrig.components.config.loader import load
 from mlrig.components.monitor.predlog import PredictionLog
-from mlrig.components.monitor.replay import replay, with_until
+from mlrig.pipelines.replay import replay, with_until
 from tests.anytable.shop import write_shop
 from tests.anytable.test_shop import REQUESTS
 from tests.e2e.test_local_e2e import serving

@@ -260,7 +260,7 @@ def test_every_dashboard_metric_is_exported_by_the_service():
 
 def _mounted_secret_keys(spec: dict) -> dict[str, set[str]]:
     """Each Secret a pod mounts, with the keys it projects (all of them without items)."""
-    from mlrig.cluster_ops import SECRETS
+    from mlrig.cluster.cluster_ops import SECRETS
 
     mounted = {}
     for volume in spec["volumes"]:

@@ -100,7 +100,7 @@ def test_a_time_column_without_timestamp_gives_date_parts_and_says_so(tmp_path):
     cfg = load(out).config
     assert cfg.dataset.event_timestamp is None
     assert cfg.dataset.date_parts.column == "signup" and "hour" in cfg.dataset.date_parts.parts
-    from mlrig.components.common.contract import draft
+    from mlrig.components.contract.contract import draft
 
     assert "signup" in draft(cfg, None).request_fields  # sent with the request for its parts
 
@@ -129,7 +129,7 @@ def test_a_bool_target_and_columns_without_information(tmp_path):
     assert set(cfg.dataset.tables["main"].columns) == {"Order ID", "Unit Price", "Returned?"}
     assert cfg.dataset.tables["main"].columns["Returned?"].type == "bool"
     assert cfg.dataset.positive_label is None
-    from mlrig.components.common.contract import label_classes
+    from mlrig.components.contract.contract import label_classes
 
     labels = pd.Series([1.0, 0.0, 1.0])  # as validate reads true/false
     assert label_classes(labels, "classification")[1:] == ([0, 1], 1)
@@ -187,7 +187,7 @@ def test_a_semicolon_csv_with_decimal_commas_gets_its_separator_and_decimal_mark
     assert (main.source.sep, main.source.decimal) == (";", ",")
     assert main.columns["price"].type == "float" and main.columns["weight"].type == "float"
     assert main.columns["plan"].type == "str"
-    from mlrig.components.ingest.sources import read_source
+    from mlrig.components.sources.readers import read_source
 
     assert main.source.encoding == "utf-8"
     frame = read_source("main", main.source, tmp_path, ["plan", "churned"])
@@ -204,7 +204,7 @@ def test_a_windows_encoded_csv_gets_its_encoding(tmp_path):
     assert result.exit_code == 0, result.output
     main = load(out).config.dataset.tables["main"]
     assert (main.source.encoding, main.source.sep) == ("cp1252", ";")
-    from mlrig.components.ingest.sources import read_source
+    from mlrig.components.sources.readers import read_source
 
     assert set(read_source("main", main.source, tmp_path, ["city"]).city) == {"Montréal", "Zürich"}
 
@@ -232,9 +232,9 @@ def test_numbers_written_as_text_are_numbers_and_a_yes_no_target_is_positive_on_
     assert (columns["discount"].type, columns["discount"].number_format) == ("float", "percent")
     assert (columns["age"].type, columns["age"].missing) == ("int", ["-", "unknown"])
     assert cfg.dataset.positive_label == "yes"
-    from mlrig.components.common.contract import draft
+    from mlrig.components.contract.acceptance import validate_table
+    from mlrig.components.contract.contract import draft
     from mlrig.components.score.core import request_columns
-    from mlrig.components.validate.core import validate_table
 
     ok, rejected, _ = validate_table("main", frame, columns)
     assert rejected.empty and ok["price"][1] == 1037.5 and ok["age"].isna().sum() == 3
@@ -424,7 +424,7 @@ def test_a_row_number_without_an_id_name_is_left_out(tmp_path):
 
 
 def test_the_project_is_named_after_the_table_and_the_target():
-    from mlrig.init import project_name
+    from mlrig.init.draft import project_name
 
     assert project_name("data/customers.csv", "churned") == "customers-churned"
     assert project_name("hotels/train.parquet", "price") == "hotels-price"  # not "train"
@@ -434,7 +434,7 @@ def test_the_project_is_named_after_the_table_and_the_target():
 
 
 def test_lightgbm_is_a_default_candidate_beside_a_linear_model(tmp_path):
-    from mlrig.init import build_config
+    from mlrig.init.draft import build_config
 
     frame = pd.DataFrame({"x": range(60), "y": [0, 1] * 30})
     cfg, _, _ = build_config(frame, str(tmp_path / "t.csv"), "y")
@@ -442,7 +442,7 @@ def test_lightgbm_is_a_default_candidate_beside_a_linear_model(tmp_path):
 
 
 def test_the_columns_init_leaves_out_are_written_down_for_batches(tmp_path):
-    from mlrig.init import build_config
+    from mlrig.init.draft import build_config
 
     frame = pd.DataFrame({"x": [i % 7 for i in range(60)], "y": [0, 1] * 30,
                           "snapshot_date": ["2024-10-01"] * 60})  # fmt: skip

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mlrig.cli import app
 from mlrig.components.config.loader import load
-from mlrig.components.ingest.sources import read_source
+from mlrig.components.sources.readers import read_source
 from tests.helpers import json_api
 
 ROWS = [{"customer": 1 + i % 9, "store": str(1 + i % 4), "placed_at": f"2025-01-{1 + i % 28:02d}",

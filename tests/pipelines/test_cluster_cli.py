@@ -89,8 +89,8 @@ class _FakeApps:
 def test_deploy_pins_the_version_and_rollback_returns_to_the_previous_one(monkeypatch):
     import pytest
 
-    from mlrig import k8s
-    from mlrig.cluster_ops import ClusterError
+    from mlrig.cluster import k8s
+    from mlrig.cluster.cluster_ops import ClusterError
 
     monkeypatch.setattr(k8s.time, "sleep", lambda s: None)
     apps = _FakeApps(version="1", broken="3")

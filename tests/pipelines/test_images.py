@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlrig.images import ImageError, build_command, stage_extra_ca
+from mlrig.cluster.images import ImageError, build_command, stage_extra_ca
 from tests.conftest import REPO
 
 

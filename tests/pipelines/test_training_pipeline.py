@@ -11,7 +11,7 @@ import pytest
 import yaml
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from mlrig.kfp_ops import PIPELINE_NAMES, compile_pipeline
+from mlrig.cluster.kfp_ops import PIPELINE_NAMES, compile_pipeline
 
 GOLDEN = Path(__file__).parent / "golden"
 

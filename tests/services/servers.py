@@ -142,7 +142,7 @@ def mlflow_server(
            "MLFLOW_AUTH_CONFIG_PATH": str(auth), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
            "MLFLOW_FLASK_SERVER_SECRET_KEY": "csrf-key-test-only",
            "MLRIG_MLFLOW_SERVING_PASSWORD": serving_password}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "mlrig.components.common.tracking_users"], env=env,
+    subprocess.run([sys.executable, "-m", "mlrig.components.integrations.mlflow.tracking_users"], env=env,
                    check=True, capture_output=True, timeout=120)  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth",

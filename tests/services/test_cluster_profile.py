@@ -55,7 +55,7 @@ def test_the_tracking_server_refuses_requests_without_its_login(stack):
 def test_the_serving_login_reads_models_and_can_change_nothing(stack, monkeypatch):
     import mlflow
 
-    from mlrig.components.common import integrity
+    from mlrig.components.integrations.mlflow import integrity
 
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "serving")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", PASSWORDS["mlflow-serving"])

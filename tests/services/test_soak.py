@@ -221,10 +221,11 @@ def _assert_no_acknowledged_prediction_lost(config, acknowledged, streamed: int)
 
 
 def _assert_served_inputs_equal_offline_point_in_time(config, acknowledged) -> None:
-    from mlrig.components.common import feast_store, tracking
-    from mlrig.components.common.assemble import assemble
-    from mlrig.components.common.registry import load_version
     from mlrig.components.config.loader import load
+    from mlrig.components.contract.assemble import assemble
+    from mlrig.components.integrations.feast import feast_store
+    from mlrig.components.integrations.mlflow import tracking
+    from mlrig.components.integrations.mlflow.registry import load_version
 
     loaded = load(config, "cluster")
     mlflow = tracking.configure(loaded)
@@ -262,8 +263,8 @@ def _assert_a_retrained_version_answers_after_the_injection(config, checks, ackn
     """A check after the injection starts a retrain (the champion has answered a week by then);
     the gate judges each version it registers, and the version answering afterwards is the
     gate's choice: a promoted one answers, by its own schema, on both replicas."""
-    from mlrig.components.common import tracking
     from mlrig.components.config.loader import load
+    from mlrig.components.integrations.mlflow import tracking
 
     if DAYS < 20:
         return

@@ -1,0 +1,151 @@
+"""Feast's DuckDB offline store with its point-in-time join done as one ASOF JOIN per view.
+
+Feast's stock DuckDB store (feast.infra.offline_stores.ibis.point_in_time_join) joins every
+entity row to every feature row of its key that is older than the row and inside the view's TTL,
+then keeps the newest with a window function. On the flights demo that intermediate holds tens of
+millions of rows: 43 s and 12.9 GB for 337k flights. DuckDB's ASOF JOIN finds the same row with a
+merge over sorted inputs, in linear time and memory. Everything else (materialization, the
+registry, retrieval jobs, saved datasets) is Feast's own: this class overrides one method and
+answers through Feast's IbisRetrievalJob.
+
+The answer is the same as Feast's for what mlrig registers: views with an event timestamp, a TTL
+(or none) and no created timestamp. A feature row is used when its time is <= the entity row's
+time and, with a TTL, no older than the TTL; rows of one key with equal times are ties in both.
+Anything else (a created-timestamp tie-break, on-demand views, field mappings, an entity query
+given as SQL, which Feast's DuckDB store refuses) goes to Feast's own code.
+tests/components/test_asof_store.py compares the two.
+
+Select it in a feature_store.yaml with:
+    offline_store:
+      type: mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from feast.infra.offline_stores import offline_utils
+from feast.infra.offline_stores.duckdb import (
+    DuckDBOfflineStore,
+    DuckDBOfflineStoreConfig,
+    _read_data_source,
+    _write_data_source,
+)
+from feast.infra.offline_stores.ibis import IbisRetrievalJob
+from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+from feast.on_demand_feature_view import OnDemandFeatureView
+from pydantic import StrictStr
+
+TYPE = "mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore"
+
+
+class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
+    """The DuckDB offline store's settings; only the type differs."""
+
+    type: StrictStr = TYPE
+
+
+def _asof_supported(feature_views: list[Any], entity_df: Any, refs: list[str], registry: Any,
+                    project: str) -> bool:  # fmt: skip
+    if not isinstance(entity_df, pd.DataFrame):
+        return False
+    for view in feature_views:
+        source = view.batch_source
+        if source is None or source.created_timestamp_column or source.field_mapping:
+            return False
+    return not OnDemandFeatureView.get_requested_odfvs(refs, project, registry)
+
+
+class AsofDuckDBOfflineStore(DuckDBOfflineStore):
+    """DuckDBOfflineStore whose historical retrieval is an ASOF JOIN per feature view."""
+
+    @staticmethod
+    def get_historical_features(  # type: ignore[override]
+        config: Any,
+        feature_views: list[Any],
+        feature_refs: list[str],
+        entity_df: pd.DataFrame | str,
+        registry: Any,
+        project: str,
+        full_feature_names: bool = False,
+        filter_by_created_timestamp: bool = False,
+    ) -> RetrievalJob:
+        if not _asof_supported(feature_views, entity_df, feature_refs, registry, project):
+            return DuckDBOfflineStore.get_historical_features(
+                config, feature_views, feature_refs, entity_df, registry, project,
+                full_feature_names, filter_by_created_timestamp,
+            )  # fmt: skip
+        assert isinstance(entity_df, pd.DataFrame)
+        table, event_ts, bounds = _asof_join(
+            config, feature_views, feature_refs, entity_df, full_feature_names
+        )
+        return IbisRetrievalJob(
+            table,
+            [],
+            full_feature_names,
+            metadata=RetrievalMetadata(
+                features=feature_refs,
+                keys=[c for c in entity_df.columns if c != event_ts],
+                min_event_timestamp=bounds[0],
+                max_event_timestamp=bounds[1],
+            ),
+            data_source_writer=_write_data_source,
+            staging_location=config.offline_store.staging_location,
+            staging_location_endpoint_override=(
+                config.offline_store.staging_location_endpoint_override
+            ),
+            repo_path=str(config.repo_path),
+        )
+
+
+def _asof_join(
+    config: Any,
+    feature_views: list[Any],
+    feature_refs: list[str],
+    entity_df: pd.DataFrame,
+    full_feature_names: bool,
+) -> tuple[Any, str, tuple[Any, Any]]:
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    schema = dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
+    event_ts = offline_utils.infer_event_timestamp_from_entity_df(entity_schema=schema)
+    entity_df = entity_df.copy()
+    entity_df[event_ts] = pd.to_datetime(entity_df[event_ts], utc=True)
+    bounds = (
+        entity_df[event_ts].min().to_pydatetime(),
+        entity_df[event_ts].max().to_pydatetime(),
+    )
+    utc = dt.Timestamp(timezone="UTC")
+    result = ibis.memtable(entity_df)
+    result = result.mutate(**{event_ts: result[event_ts].cast(utc)})
+    for i, view in enumerate(feature_views):
+        prefix = view.projection.name_to_use()
+        wanted = [r.split(":", 1)[1] for r in feature_refs if r.startswith(f"{prefix}:")]
+        base = view.projection.name_alias or view.name
+        names = {f: f"{base}__{f}" if full_feature_names else f for f in wanted}
+        key_map = view.projection.join_key_map or {e.name: e.name for e in view.entity_columns}
+        ts = view.batch_source.timestamp_field
+        view_ts = f"_mlrig_ts_{i}"
+        right_keys = {k: f"_mlrig_key_{i}_{n}" for n, k in enumerate(key_map)}
+        table = _read_data_source(view.batch_source, str(config.repo_path))
+        table = table.select(
+            **{view_ts: table[ts].cast(utc)},
+            **{alias: table[k] for k, alias in right_keys.items()},
+            **{name: table[f] for f, name in names.items()},
+        )
+        predicates = [result[key_map[k]] == table[alias] for k, alias in right_keys.items()]
+        joined = result.asof_join(table, on=result[event_ts] >= table[view_ts],
+                                  predicates=predicates)  # fmt: skip
+        if view.ttl:
+            fresh = joined[view_ts] >= joined[event_ts] - ibis.interval(
+                seconds=int(view.ttl.total_seconds())
+            )
+            joined = joined.mutate(
+                **{n: ibis.ifelse(fresh, joined[n], ibis.null()).cast(joined[n].type())
+                   for n in names.values()}
+            )  # fmt: skip
+        drop = [view_ts, *right_keys.values()]
+        result = joined.drop(*[c for c in drop if c in joined.columns])
+    return result, event_ts, bounds

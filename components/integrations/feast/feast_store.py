@@ -1,0 +1,455 @@
+"""The Feast adapter: repo config from mlrig config, versioned feature sets, retrieval.
+
+A feature set is named by a hash of its *definitions* (views, columns, windows, TTLs, key types
+and the tables' columns and derivations), never of its data: a model pins what its features
+mean, while their values keep flowing. Two kinds of Feast objects live under a version:
+- the live views `view_<version>` over `<feature_data_dir>/<version>/<view>.parquet`: what the
+  champion reads offline (batch scoring, the gate) and, materialized, online. They get data when
+  a model of that version is promoted (its snapshot's files, copied) and then from every
+  `mlrig features materialize` (components/features/refresh.py), never from a training run;
+  a live aggregate view has an online-only companion `view_<version>__next` holding each key's
+  changes after the last materialization (online_schedule.py);
+- a training run's snapshot views `view_<version>_<snapshot>` over
+  `<version>/snapshots/<snapshot>/`, the point-in-time source of its training set. A run that
+  loses, is sampled or fails writes only its own snapshot, so what the champion reads never
+  changes under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlrig.components.config import env
+from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.schema import FeatureView as ViewSpec
+from mlrig.components.contract.contract import FeatureSet
+from mlrig.components.integrations.feast import online_schedule
+from mlrig.components.runtime.catalog import EVENT_TS, SEP
+
+STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
+LIVE_FILE = "LIVE"  # in feature_data_dir: the version whose values the online store holds
+LIVE_CHAMPION_FILE = "LIVE_CHAMPION"  # beside it: the champion version that last published
+
+
+def repo_config(loaded: LoadedConfig) -> Any:
+    """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
+    asof_store), SQLite (local) or Redis (cluster) online store."""
+    from feast.repo_config import RepoConfig
+
+    from mlrig.components.integrations.feast.asof_store import TYPE as ASOF_OFFLINE_STORE
+
+    stores = loaded.config.stores
+    registry: Any
+    if stores.feast_registry.startswith("postgresql"):
+        registry = {
+            "registry_type": "sql",
+            "path": env.resolve(stores.feast_registry),
+            "cache_ttl_seconds": 60,
+            "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
+        }
+    else:
+        path = loaded.path(stores.feast_registry)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        registry = str(path)
+    if stores.feast_online_type == "redis":
+        online: dict[str, Any] = {
+            "type": "redis",
+            "connection_string": env.resolve(stores.feast_redis),
+        }
+    else:
+        online_path = loaded.path(stores.feast_online_path)
+        online_path.parent.mkdir(parents=True, exist_ok=True)
+        online = {"type": "sqlite", "path": str(online_path)}
+    return RepoConfig(
+        project=stores.feast_project,
+        provider="local",
+        registry=registry,
+        online_store=online,
+        offline_store={"type": ASOF_OFFLINE_STORE},
+        entity_key_serialization_version=3,
+        repo_path=str(loaded.path(stores.feast_repo)),
+    )
+
+
+def feast_env(loaded: LoadedConfig) -> dict[str, str]:
+    """Values for the ${VAR} placeholders of feature_repo/feature_store.yaml (for the feast CLI)."""
+    stores = loaded.config.stores
+    return {
+        env.FEAST_PROJECT: stores.feast_project,
+        env.FEAST_REGISTRY: str(loaded.path(stores.feast_registry)),
+        env.FEAST_ONLINE_PATH: str(loaded.path(stores.feast_online_path)),
+        env.CONFIG_PATH: str(loaded.root / "mlrig.yaml"),
+    }
+
+
+def open_store(loaded: LoadedConfig) -> Any:
+    from feast import FeatureStore
+
+    return FeatureStore(config=repo_config(loaded))
+
+
+def open_repo(folder: Path) -> Any:
+    """The feature store of a folder holding a feature_store.yaml (a cluster's own)."""
+    from feast import FeatureStore
+
+    return FeatureStore(repo_path=str(folder))
+
+
+def versioned(name: str, version: str, snapshot: str = "") -> str:
+    name = f"{name}_{version}" if version else name
+    return f"{name}_{snapshot}" if snapshot else name
+
+
+def data_dir(loaded: LoadedConfig, version: str) -> Path:
+    return loaded.path(loaded.config.stores.feature_data_dir) / (version or "current")
+
+
+def view_data_path(loaded: LoadedConfig, version: str, view: ViewSpec, snapshot: str = "") -> Path:
+    """A view's offline table: the live one of a version, or one run's snapshot."""
+    folder = data_dir(loaded, version)
+    return (folder / "snapshots" / snapshot if snapshot else folder) / f"{view.name}.parquet"
+
+
+DEFINITIONS_FILE = "definitions.json"  # in a version's folder: the sections its views are built by
+
+
+def pinned_sections(cfg: Any, columns: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Everything a version's view tables are built from, as JSON: the views, entities, the
+    tables they read (columns, derivations, source) and the dataset settings that type them."""
+    ds = cfg.dataset
+    used = sorted({v.table for v in cfg.features.views})
+    return {
+        "features": cfg.features.model_dump(mode="json"),
+        "tables": {name: ds.tables[name].model_dump(mode="json") for name in used},
+        "dataset": {
+            "main": ds.main,
+            "timezone": ds.timezone,
+            "target": ds.target,
+            "event_timestamp": ds.event_timestamp,
+        },  # fmt: skip
+        "columns": columns,
+    }
+
+
+def definitions_version(cfg: Any, columns: dict[str, dict[str, str]]) -> str:
+    """A short hash of what a feature set means (its data is not part of it). A table's source
+    is left out: moving a file, or a new database host, does not change what a feature is."""
+    pinned = pinned_sections(cfg, columns)
+    for table in pinned["tables"].values():
+        table.pop("source", None)
+    main = cfg.dataset.tables[cfg.dataset.main].all_columns()
+    pinned["key_types"] = {e.join_key: main.get(e.join_key) for e in cfg.features.entities}
+    return hashlib.sha256(json.dumps(pinned, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def snapshot_of(specs: Iterable[ViewSpec], frames: dict[str, pd.DataFrame]) -> str:
+    """A short hash of the view tables' data (one training run's snapshot)."""
+    digest = hashlib.sha256()
+    for spec in specs:
+        frame = frames[spec.name]
+        digest.update(spec.name.encode())
+        digest.update("\x1f".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    return digest.hexdigest()[:10]
+
+
+def definitions(
+    loaded: LoadedConfig,
+    columns: dict[str, dict[str, str]],
+    version: str = "",
+    snapshot: str = "",
+) -> list[Any]:
+    """Entities, feature views and the feature service of one feature-set version (its live
+    objects, or with a snapshot those of one training run's data).
+
+    columns: view name -> {feature name: "str" | "float"} (features.core.feature_columns)."""
+    from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+    from feast.types import Float64, Int64, String
+
+    cfg = loaded.config
+    main = cfg.dataset.tables[cfg.dataset.main].all_columns()
+    is_int = {e.name: main.get(e.join_key) == "int" for e in cfg.features.entities}
+    entities = {
+        e.name: Entity(
+            name=e.name,
+            join_keys=[e.join_key],
+            value_type=ValueType.INT64 if is_int[e.name] else ValueType.STRING,
+            description=e.description,
+        )
+        for e in cfg.features.entities
+    }
+    keys = {e.name: e.join_key for e in cfg.features.entities}
+    views, companions = [], []
+    for spec in cfg.features.views:
+        name = versioned(spec.name, version, snapshot)
+        source = FileSource(
+            name=f"{name}_source",
+            path=str(view_data_path(loaded, version, spec, snapshot)),
+            timestamp_field=EVENT_TS,
+        )
+        schema = [Field(name=keys[e], dtype=Int64 if is_int[e] else String) for e in spec.entities]
+        schema += [
+            Field(name=n, dtype=String if t == "str" else Float64)
+            for n, t in columns[spec.name].items()
+        ]
+        tags = {"kind": spec.kind, "managed_by": "mlrig", "feature_set": version}
+        if not snapshot and online_schedule.scheduled(spec):
+            owners = [entities[e] for e in spec.entities]
+            path = view_data_path(loaded, version, spec)
+            companions.append(_schedule_view(name, schema, owners, path, tags))
+        views.append(
+            FeatureView(
+                name=name,
+                entities=[entities[e] for e in spec.entities],
+                ttl=timedelta(hours=spec.ttl_hours),
+                schema=schema,
+                source=source,
+                online=not snapshot,
+                tags={**tags, "snapshot": snapshot} if snapshot else tags,
+            )
+        )
+    service = FeatureService(
+        name=versioned(cfg.features.service, version, snapshot), features=views
+    )
+    return [*entities.values(), *views, *companions, service]
+
+
+def _schedule_view(
+    name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
+) -> Any:
+    """The online-only companion of a live aggregate view: its changes after the last
+    materialization (online_schedule), in no feature service. schema: the view's, keys first."""
+    from feast import FeatureView, Field, FileSource
+    from feast.types import String
+
+    companion = online_schedule.view_name(name)
+    table = str(online_schedule.table_path(path))
+    source = FileSource(name=f"{companion}_source", path=table, timestamp_field=EVENT_TS)
+    keys = schema[: len(entities)]
+    return FeatureView(
+        name=companion,
+        entities=entities,
+        ttl=timedelta(0),
+        source=source,
+        schema=[*keys, Field(name=online_schedule.COLUMN, dtype=String)],
+        online=True,
+        tags={**tags, "schedule_of": name},
+    )
+
+
+def load_schedules(
+    loaded: LoadedConfig,
+    store: Any,
+    fs: FeatureSet,
+    specs: dict[str, ViewSpec],
+    end: datetime,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> list[str]:
+    """Write and load online each live aggregate view's changes after `end` (online_schedule).
+    specs: logical view name -> its definition; frames: view tables already in memory.
+    A set registered before schedules existed has no companion views: it is read as before."""
+    from feast.errors import FeatureViewNotFoundException
+
+    loaded_views = []
+    for feast_name, logical in fs.views.items():
+        spec = specs[logical]
+        if not online_schedule.scheduled(spec):
+            continue
+        companion = online_schedule.view_name(feast_name)
+        try:
+            store.get_feature_view(companion)
+        except FeatureViewNotFoundException:
+            continue
+        path = view_data_path(loaded, fs.version, spec)
+        frame = frames[logical] if frames and logical in frames else pd.read_parquet(path)
+        keys = [c.name for c in store.get_feature_view(feast_name).entity_columns]
+        write_atomic(online_schedule.pending(frame, keys, end), online_schedule.table_path(path))
+        start = STATIC_TS.to_pydatetime()
+        store.materialize(start_date=start, end_date=end, feature_views=[companion])
+        loaded_views.append(logical)
+    return loaded_views
+
+
+def _feature_set(cfg: Any, version: str, snapshot: str, recency: dict[str, str],
+                 zero_if_missing: list[str], named_by_snapshot: bool) -> FeatureSet:  # fmt: skip
+    tail = snapshot if named_by_snapshot else ""
+    return FeatureSet(
+        version=version,
+        service=versioned(cfg.features.service, version, tail),
+        views={versioned(v.name, version, tail): v.name for v in cfg.features.views},
+        project=cfg.stores.feast_project,
+        recency=recency,
+        zero_if_missing=zero_if_missing,
+        snapshot=snapshot,
+    )
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)  # atomic: a reader never sees half a file
+
+
+def apply_feature_set(
+    loaded: LoadedConfig,
+    frames: dict[str, pd.DataFrame],
+    columns: dict[str, dict[str, str]],
+    recency: dict[str, str],
+    zero_if_missing: list[str],
+) -> tuple[Any, FeatureSet, FeatureSet]:
+    """Write this run's view tables as a snapshot of its definitions' version and register the
+    version's live objects and the snapshot's. Returns the store, the live feature set (what
+    the model's contract names) and the snapshot's (what its training set is read from). The
+    live tables are not touched: they change only by promotion and `features materialize`."""
+    cfg = loaded.config
+    version = definitions_version(cfg, columns)
+    snapshot = snapshot_of(cfg.features.views, frames)
+    for spec in cfg.features.views:
+        path = view_data_path(loaded, version, spec, snapshot)
+        if not path.exists():
+            write_atomic(frames[spec.name], path)
+    live = _feature_set(cfg, version, snapshot, recency, zero_if_missing, False)
+    run = _feature_set(cfg, version, snapshot, recency, zero_if_missing, True)
+    store = open_store(loaded)
+    if cfg.features.views:
+        objects = {o.name: o for o in definitions(loaded, columns, version)}
+        objects |= {o.name: o for o in definitions(loaded, columns, version, snapshot)}
+        store.apply(list(objects.values()))
+    folder = data_dir(loaded, version)
+    folder.mkdir(parents=True, exist_ok=True)
+    pinned = folder / DEFINITIONS_FILE
+    if not pinned.exists():
+        pinned.write_text(json.dumps(pinned_sections(cfg, columns), indent=2))
+    (folder / "snapshots" / snapshot).mkdir(parents=True, exist_ok=True)
+    (folder / "snapshots" / snapshot / "feature_set.json").write_text(
+        json.dumps(run.__dict__, indent=2)
+    )
+    return store, live, run
+
+
+def ensure_live_tables(loaded: LoadedConfig, fs: FeatureSet) -> list[str]:
+    """A version's live tables, from the promoted model's snapshot where they do not exist yet
+    (a new definition set going live with its model); returns the views it copied."""
+    specs = {v.name: v for v in loaded.config.features.views}
+    pinned = pinned_views(loaded, fs.version)
+    copied = []
+    for logical in fs.views.values():
+        spec = pinned.get(logical) or specs[logical]
+        live = view_data_path(loaded, fs.version, spec)
+        if live.exists():
+            continue
+        source = view_data_path(loaded, fs.version, spec, fs.snapshot)
+        if not fs.snapshot or not source.exists():
+            raise FileNotFoundError(
+                f"feature set {fs.version}: no live table of view '{logical}' and no snapshot "
+                f"to start it from ({source}); run `mlrig features materialize --full`"
+            )
+        tmp = live.with_name(f".{live.name}.tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(live)
+        copied.append(logical)
+    return copied
+
+
+def pinned_views(loaded: LoadedConfig, version: str) -> dict[str, ViewSpec]:
+    """The view definitions a version was registered with (its definitions.json)."""
+    path = data_dir(loaded, version) / DEFINITIONS_FILE
+    if not path.exists():
+        return {}
+    views = json.loads(path.read_text())["features"]["views"]
+    return {v["name"]: ViewSpec.model_validate(v) for v in views}
+
+
+def logical_names(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
+    """view_<version>__feature -> view__feature (the model's input names)."""
+    renames = {}
+    for column in frame.columns:
+        view, sep, feature = str(column).partition(SEP)
+        if sep and view in fs.views:
+            renames[column] = f"{fs.views[view]}{SEP}{feature}"
+    return frame.rename(columns=renames)
+
+
+class OfflineFeatures:
+    """Point-in-time features from the offline store, as of each row's event time.
+
+    read_as: a training run's snapshot feature set, read in place of the live set of its
+    version (the training set is built from the run's own data, the contract names the live
+    set)."""
+
+    def __init__(self, store: Any, read_as: FeatureSet | None = None) -> None:
+        self.store = store
+        self.read_as = read_as
+
+    def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
+        if self.read_as is not None and self.read_as.version == fs.version:
+            fs = self.read_as
+        rows = entity_df.assign(_row=range(len(entity_df)))
+        job = self.store.get_historical_features(
+            entity_df=rows,
+            features=self.store.get_feature_service(fs.service),
+            full_feature_names=True,
+        )
+        out = job.to_df().sort_values("_row").drop(columns="_row").reset_index(drop=True)
+        return logical_names(out.drop(columns=list(entity_df.columns), errors="ignore"), fs)
+
+
+def materialize(
+    loaded: LoadedConfig, fs: FeatureSet, end: datetime | None = None, incremental: bool = False
+) -> dict:
+    """Load a feature set's latest values into the online store and mark it live.
+
+    incremental: each view that was materialized before loads only what is newer than its last
+    materialized end (Feast's materialize_incremental); the others load everything."""
+    end = end or datetime.now(UTC)
+    loaded_from: dict[str, str] = {}
+    if fs.views:
+        ensure_live_tables(loaded, fs)
+        store = open_store(loaded)
+        done = {name for name in fs.views if incremental and
+                store.get_feature_view(name).materialization_intervals}  # fmt: skip
+        fresh = [name for name in fs.views if name not in done]
+        if done:
+            store.materialize_incremental(end_date=end, feature_views=sorted(done))
+        if fresh:
+            store.materialize(start_date=STATIC_TS.to_pydatetime(), end_date=end,
+                              feature_views=fresh)  # fmt: skip
+        loaded_from = {name: "last materialized end" if name in done else "the start"
+                       for name in fs.views}  # fmt: skip
+        specs = {v.name: v for v in loaded.config.features.views}
+        load_schedules(loaded, store, fs, pinned_views(loaded, fs.version) or specs, end)
+        publish_live_service(loaded, store, fs)
+    root = loaded.path(loaded.config.stores.feature_data_dir)
+    folder = data_dir(loaded, fs.version)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "feature_set.json").write_text(json.dumps(fs.__dict__, indent=2))
+    (root / LIVE_FILE).write_text(fs.version)
+    return {"feature_set": fs.version, "until": end.isoformat(), "from": loaded_from}
+
+
+def publish_live_service(loaded: LoadedConfig, store: Any, fs: FeatureSet) -> None:
+    """The config's unversioned feature service, pointing at the live set's views under their
+    unversioned names: apps that read features (feast serve) ask for a stable name and get what
+    the champion uses, as plane_attributes__seats and so on."""
+    from feast import FeatureService
+
+    views = [store.get_feature_view(name).with_name(logical) for name, logical in fs.views.items()]
+    store.apply([FeatureService(name=loaded.config.features.service, features=views)])
+
+
+def live_feature_set(loaded: LoadedConfig) -> FeatureSet | None:
+    """The feature set whose values the online store holds (for the feast CLI), if any."""
+    root = loaded.path(loaded.config.stores.feature_data_dir)
+    if not (root / LIVE_FILE).exists():
+        return None
+    version = (root / LIVE_FILE).read_text().strip()
+    return FeatureSet(**json.loads((data_dir(loaded, version) / "feature_set.json").read_text()))

@@ -1,0 +1,72 @@
+"""The MLflow adapter: where runs go, and the facts every run records."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mlrig.components.config import env
+from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.integrations.mlflow import mlflow_seed
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def tracking_uri(loaded: LoadedConfig) -> str:
+    """The tracking URI with a relative SQLite path made absolute against the config folder."""
+    uri = env.resolve(loaded.config.stores.mlflow_tracking_uri)
+    if uri.startswith(SQLITE_PREFIX) and not uri.startswith(SQLITE_PREFIX + "/"):
+        return SQLITE_PREFIX + str(loaded.path(uri[len(SQLITE_PREFIX) :]))
+    return uri
+
+
+def configure(loaded: LoadedConfig) -> Any:
+    """Point MLflow at the configured store and experiment; return the mlflow module."""
+    env.quiet_telemetry()
+    import mlflow
+
+    env.load_secret_files()  # the tracking server's login, where a Secret provides one
+    if os.environ.get(env.TRACKING_PASSWORD):
+        os.environ.setdefault(env.TRACKING_USERNAME, env.TRACKING_ADMIN)
+    uri = tracking_uri(loaded)
+    if uri.startswith(SQLITE_PREFIX):
+        mlflow_seed.seed(Path(uri[len(SQLITE_PREFIX) :]))
+    mlflow.set_tracking_uri(uri)
+    stores = loaded.config.stores
+    if mlflow.get_experiment_by_name(stores.experiment) is None:
+        try:
+            if uri.startswith(("http://", "https://")):
+                mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
+            else:
+                root = stores.mlflow_artifact_root
+                location = root if "://" in root else loaded.path(root).as_uri()
+                mlflow.create_experiment(stores.experiment, artifact_location=location)
+        except mlflow.exceptions.MlflowException:  # another process created it just now
+            if mlflow.get_experiment_by_name(stores.experiment) is None:
+                raise
+    mlflow.set_experiment(stores.experiment)
+    return mlflow
+
+
+def local_store_missing(loaded: LoadedConfig) -> bool:
+    """The tracking store is a SQLite file that does not exist yet (MLflow creates it on first
+    use, with migrations that two processes must not run at once)."""
+    uri = tracking_uri(loaded)
+    return uri.startswith(SQLITE_PREFIX) and not Path(uri[len(SQLITE_PREFIX) :]).exists()
+
+
+def git_commit(root: Path) -> str:
+    """The code version: the commit of the config's repository, or 'unknown'."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

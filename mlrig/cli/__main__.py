@@ -1,0 +1,5 @@
+"""`python -m mlrig.cli`."""
+
+from mlrig.cli import app
+
+app()
