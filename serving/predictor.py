@@ -11,12 +11,13 @@ import pandas as pd
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.assemble_one import OneRow, RowAssembler
+from mlrig.components.contract.assemble_one import is_missing as missing
 from mlrig.components.contract.compiled_model import CompiledModel, compile_one
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.predict import as_response, predict_frame, response_one
 from mlrig.components.integrations.feast import feast_store
-from mlrig.components.integrations.feast.online_store import OnlineFeatures, missing
+from mlrig.components.integrations.feast.online_store import OnlineFeatures
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_version
 from mlrig.components.integrations.mlflow.registry import pinned_version as registry_pinned_version

@@ -139,55 +139,97 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         integrity.record(mlflow, cfg.model.name, int(version.version))  # before any alias
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
-        policy = cfg.model.gate
-        decision = gate(
-            metric,
-            challenger_value,
-            champ_value,
-            policy.margin,
-            has_champion=champ is not None,
-            sampled=info["sampled"],
-            incomparable=why if champ_value is None else "",
-            min_metric=policy.min_metric,
-            auto_promote=policy.auto_promote,
-        )
-        if why and champ_value is not None:  # scored, but not with the model it serves
-            decision = Decision(decision.promote, f"{decision.reason} ({why})")
+        decision = _decide(cfg.model.gate, metric, challenger_value, champ_value, champ, info, why)
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
-        history.record(
+        number = int(version.version)
+        _record(
             client,
             cfg.model.name,
-            alias=CHAMPION,
-            from_version=champ.version if champ else None,
-            to_version=int(version.version) if decision.promote else None,
-            by=f"gate (run {info['run_id'][:8]}, v{version.version})",
-            reason=decision.reason,
-            numbers={"metric": metric, "challenger": challenger_value, "champion": champ_value,
-                     "challenger_version": int(version.version)},
-            moved=decision.promote,
-        )  # fmt: skip
-        tags: dict[str, Any] = {
-            "mlrig.gate": decision.reason,
-            "mlrig.gate.metric": metric,
-            "mlrig.gate.challenger": challenger_value,
-            "mlrig.gate.champion": champ_value if champ_value is not None else "",
-            "mlrig.gate.champion_version": champ.version if champ else "",
-            "mlrig.feature_set": contract.features.version if contract.features else "",
-        }
-        for key, value in tags.items():
-            client.set_model_version_tag(cfg.model.name, version.version, key, str(value))
-        champion_version = (
-            int(version.version) if decision.promote else (champ.version if champ else None)
+            number,
+            decision,
+            info,
+            contract,
+            metric,
+            champ,
+            challenger_value,
+            champ_value,
         )
         result = {
             "model": cfg.model.name,
-            "version": int(version.version),
+            "version": number,
             "promoted": decision.promote,
             "reason": decision.reason,
             "challenger": round(challenger_value, 4) if math.isfinite(challenger_value) else None,
             "champion": round(champ_value, 4) if champ_value is not None else None,
-            "champion_version": champion_version,
+            "champion_version": number if decision.promote else (champ.version if champ else None),
         }
         out.update(result)
     return result
+
+
+def _decide(
+    policy: Any,
+    metric: str,
+    challenger: float,
+    champion: float | None,
+    champ: Pinned | None,
+    info: dict,
+    why: str,
+) -> Decision:
+    """The gate's decision, with why the champion was scored as it was when that matters."""
+    decision = gate(
+        metric,
+        challenger,
+        champion,
+        policy.margin,
+        has_champion=champ is not None,
+        sampled=info["sampled"],
+        incomparable=why if champion is None else "",
+        min_metric=policy.min_metric,
+        auto_promote=policy.auto_promote,
+    )
+    if why and champion is not None:  # scored, but not with the model it serves
+        decision = Decision(decision.promote, f"{decision.reason} ({why})")
+    return decision
+
+
+def _record(
+    client: Any,
+    name: str,
+    version: int,
+    decision: Decision,
+    info: dict,
+    contract: Contract,
+    metric: str,
+    champ: Pinned | None,
+    challenger: float,
+    champion: float | None,
+) -> None:
+    """The decision in the alias history and as tags of the new version."""
+    history.record(
+        client,
+        name,
+        alias=CHAMPION,
+        from_version=champ.version if champ else None,
+        to_version=version if decision.promote else None,
+        by=f"gate (run {info['run_id'][:8]}, v{version})",
+        reason=decision.reason,
+        numbers={
+            "metric": metric,
+            "challenger": challenger,
+            "champion": champion,
+            "challenger_version": version,
+        },
+        moved=decision.promote,
+    )
+    tags: dict[str, Any] = {
+        "mlrig.gate": decision.reason,
+        "mlrig.gate.metric": metric,
+        "mlrig.gate.challenger": challenger,
+        "mlrig.gate.champion": champion if champion is not None else "",
+        "mlrig.gate.champion_version": champ.version if champ else "",
+        "mlrig.feature_set": contract.features.version if contract.features else "",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(version), key, str(value))

@@ -312,3 +312,24 @@ class PlattCalibrated(BaseEstimator):
 
     def predict(self, x: Any) -> np.ndarray:
         return self.classes_[(self.predict_proba(x)[:, 1] >= 0.5).astype(int)]
+
+
+@dataclass
+class Fitted:
+    """What training produced: the search, the model the holdout judges, the released one."""
+
+    split: Any
+    result: Any  # search.SearchResult
+    evaluated: Any
+    released: Any
+    baseline: dict
+    threshold_note: str
+    refit_on_all: bool
+    random_state: int
+    calibrate: str | None
+
+    @property
+    def released_rows(self) -> pd.DataFrame:
+        if not self.refit_on_all:
+            return self.split.train
+        return pd.concat([self.split.train, self.split.holdout], ignore_index=True)

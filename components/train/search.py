@@ -127,79 +127,145 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     check_budget(len(train), y, task, spec)
-    numeric = [c for c in inputs if c not in categorical]
-    n = min(spec.tuning_sample_rows, len(train))
-    if n < len(train):
-        rng = np.random.default_rng(spec.random_state)
-        pick = np.sort(rng.choice(len(train), size=n, replace=False))
-        x_tune = train.iloc[pick][inputs].reset_index(drop=True)
-    else:  # no sample: no copy
-        pick = np.arange(len(train))
-        x_tune = train[inputs]
-    y_tune = y[pick]
+    pick = _tuning_rows(len(train), spec)
+    sampled = len(pick) < len(train)  # else no copy
+    x_tune = train.iloc[pick][inputs].reset_index(drop=True) if sampled else train[inputs]
     tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
-    splitter = cv_splitter(task, spec.cv_folds, spec.random_state, tune_times)
     wide = wide_categoricals(x_tune, [c for c in categorical if c not in (text or [])])
-    metric = spec.primary_metric or ""
-    lower = metric in LOWER_IS_BETTER
-    spaces = {name: space_of(name, space) for name, space in spec.candidates.items()}
-    results: dict[int, CvResult] = {}
-    log: list[dict[str, Any]] = []
-
-    def objective(trial: Any) -> float:
-        name = trial.suggest_categorical("candidate", list(spaces))
-        params = _suggest(trial, name, spaces[name])
-        pipe = build_pipeline(name, task, numeric, categorical, spec.random_state, params, wide,
-                              text)  # fmt: skip
-        started = time.perf_counter()
-
-        def on_fold(i: int, folds: list[dict[str, float]]) -> None:
-            values = [f[metric] for f in folds if np.isfinite(f[metric])]
-            if spec.tuning.prune and values:
-                trial.report(float(np.mean(values)), i)
-                if trial.should_prune():
-                    record = {"trial": trial.number, "candidate": name, "params": params,
-                              "state": "pruned", "cv_score": float(np.mean(values)),
-                              "folds": i + 1, "seconds": time.perf_counter() - started}  # fmt: skip
-                    log.append(record)
-                    if on_trial:
-                        on_trial(record)
-                    raise optuna.TrialPruned()
-
-        result = cross_validate(pipe, x_tune, y_tune, splitter, task, n_classes, on_fold)
-        cv = result.summary()
-        value = cv[f"cv_{metric}_mean"]
-        record = {"trial": trial.number, "candidate": name, "params": params,
-                  "state": "complete", "cv_score": value, "cv": cv,
-                  "seconds": time.perf_counter() - started}  # fmt: skip
-        log.append(record)
-        if on_trial:
-            on_trial(record)
-        if not np.isfinite(value):
-            return float("inf") if lower else float("-inf")
-        results[trial.number] = result
-        return value
-
+    objective = _Objective(
+        spaces={name: space_of(name, space) for name, space in spec.candidates.items()},
+        x=x_tune,
+        y=y[pick],
+        splitter=cv_splitter(task, spec.cv_folds, spec.random_state, tune_times),
+        task=task,
+        n_classes=n_classes,
+        categorical=categorical,
+        numeric=[c for c in inputs if c not in categorical],
+        wide=wide,
+        text=text,
+        spec=spec,
+        on_trial=on_trial,
+    )
+    lower = objective.lower
     study = optuna.create_study(
         direction="minimize" if lower else "maximize",
         sampler=optuna.samplers.TPESampler(seed=spec.random_state, n_startup_trials=5),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0),
     )
     study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
-    finished = [t for t in study.trials if t.number in results]
+    finished = [t for t in study.trials if t.number in objective.results]
     if not finished:
         raise TrainingError("no tuning trial finished within the budget (model.tuning)")
     best = min(finished, key=lambda t: t.value) if lower else max(finished, key=lambda t: t.value)
     name = best.params["candidate"]
     params = {k.split(".", 1)[1]: v for k, v in best.params.items() if k.startswith(name + ".")}
-    oof = results[best.number]
+    oof = objective.results[best.number]
     return SearchResult(
         name=name,
         params=params,
         cv=oof.summary(),
         cv_scheme=cv_scheme(spec.cv_folds, times is not None),
         oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score),
-        trials=log,
+        trials=objective.log,
         best_trial=best.number,
         wide=wide,
     )
+
+
+def _tuning_rows(n_rows: int, spec: ModelSpec) -> np.ndarray:
+    """The rows tuning sees: a seeded sample of tuning_sample_rows, in order, or all of them."""
+    n = min(spec.tuning_sample_rows, n_rows)
+    if n == n_rows:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(spec.random_state)
+    return np.sort(rng.choice(n_rows, size=n, replace=False))
+
+
+@dataclass
+class _Objective:
+    """One trial: a candidate and its parameters, cross-validated (pruned when the median
+    pruner says so); every trial is logged, and each finished one's CV kept."""
+
+    spaces: dict[str, Any]
+    x: pd.DataFrame
+    y: np.ndarray
+    splitter: Any
+    task: str
+    n_classes: int
+    categorical: list[str]
+    numeric: list[str]
+    wide: Any
+    text: list[str] | None
+    spec: ModelSpec
+    on_trial: Callable[[dict[str, Any]], None] | None
+    results: dict[int, CvResult] = field(default_factory=dict)
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def metric(self) -> str:
+        return self.spec.primary_metric or ""
+
+    @property
+    def lower(self) -> bool:
+        return self.metric in LOWER_IS_BETTER
+
+    def __call__(self, trial: Any) -> float:
+        name = trial.suggest_categorical("candidate", list(self.spaces))
+        params = _suggest(trial, name, self.spaces[name])
+        pipe = build_pipeline(
+            name,
+            self.task,
+            self.numeric,
+            self.categorical,
+            self.spec.random_state,
+            params,
+            self.wide,
+            self.text,
+        )
+        started = time.perf_counter()
+        record = {"trial": trial.number, "candidate": name, "params": params}
+        on_fold = self._pruning(trial, record, started)
+        result = cross_validate(
+            pipe, self.x, self.y, self.splitter, self.task, self.n_classes, on_fold
+        )
+        cv = result.summary()
+        value = cv[f"cv_{self.metric}_mean"]
+        self._note(
+            {
+                **record,
+                "state": "complete",
+                "cv_score": value,
+                "cv": cv,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        if not np.isfinite(value):
+            return float("inf") if self.lower else float("-inf")
+        self.results[trial.number] = result
+        return value
+
+    def _pruning(self, trial: Any, record: dict, started: float) -> Callable:
+        import optuna
+
+        def on_fold(i: int, folds: list[dict[str, float]]) -> None:
+            values = [f[self.metric] for f in folds if np.isfinite(f[self.metric])]
+            if self.spec.tuning.prune and values:
+                trial.report(float(np.mean(values)), i)
+                if trial.should_prune():
+                    self._note(
+                        {
+                            **record,
+                            "state": "pruned",
+                            "cv_score": float(np.mean(values)),
+                            "folds": i + 1,
+                            "seconds": time.perf_counter() - started,
+                        }
+                    )
+                    raise optuna.TrialPruned()
+
+        return on_fold
+
+    def _note(self, record: dict[str, Any]) -> None:
+        self.log.append(record)
+        if self.on_trial:
+            self.on_trial(record)

@@ -41,7 +41,7 @@ def _log_like_training(loaded, training: pd.DataFrame, contract_inputs: list[str
     """Traffic like the training data: its model inputs, logged as the service logs them."""
     from mlrig.components.integrations.mlflow import tracking
     from mlrig.components.integrations.mlflow.registry import load_alias
-    from mlrig.components.train.io import score_column
+    from mlrig.components.train.tracked import score_column
 
     mlflow = tracking.configure(loaded)
     pinned = load_alias(mlflow, "shop", "champion")

@@ -145,7 +145,7 @@ def test_regression_metrics():
 def test_cv_holdout_disagreement_is_relative_for_errors_in_the_targets_units():
     """An rmse gap of 0.1 on sales of about 40 (RMSE 5) is noise; on a ratio target it is not.
     Scores in [0, 1] and r2 keep an absolute margin."""
-    from mlrig.components.evaluate.io import disagreement
+    from mlrig.components.evaluate.core import disagreement
 
     assert disagreement({"cv_rmse_mean": 5.35}, {"rmse": 5.25}, "rmse", 0.05) == ""
     note = disagreement({"cv_rmse_mean": 0.5}, {"rmse": 0.4}, "rmse", 0.05)
@@ -159,7 +159,7 @@ def test_cv_holdout_disagreement_is_relative_for_errors_in_the_targets_units():
 def test_a_holdout_better_than_cv_is_not_called_drift():
     """400 rows and 150 inputs: CV's folds fit on two thirds of the training rows and score
     worse than the final model does on the holdout. The note says so, not 'drift'."""
-    from mlrig.components.evaluate.io import disagreement
+    from mlrig.components.evaluate.core import disagreement
 
     note = disagreement({"cv_rmse_mean": 0.80}, {"rmse": 0.62}, "rmse", 0.05, 0.04)
     assert "the holdout did better: each CV fold fits on fewer rows" in note
@@ -175,7 +175,7 @@ def test_a_gap_within_the_holdouts_own_noise_is_not_called_disagreement():
     chance: the bootstrap standard error says how far, and only a gap beyond twice it is
     flagged. The same gap on a large, precise holdout is."""
     from mlrig.components.contract.metrics import holdout_noise
-    from mlrig.components.evaluate.io import disagreement
+    from mlrig.components.evaluate.core import disagreement
 
     rng = np.random.default_rng(3)
     y = rng.normal(0, 50_000, 240)
