@@ -156,6 +156,7 @@ def feature_retrieval(config: Path, feast_own: bool = False) -> tuple[float, flo
     from mlrig.components.contract.assemble import prepare
     from mlrig.components.contract.contract import Contract
     from mlrig.components.integrations.feast import feast_store
+    from mlrig.components.integrations.feast.repo import open_store, repo_config
     from mlrig.components.runtime.catalog import EVENT_TS
 
     loaded = load(config)
@@ -168,11 +169,11 @@ def feature_retrieval(config: Path, feast_own: bool = False) -> tuple[float, flo
     if feast_own:
         from feast import FeatureStore
 
-        repo = feast_store.repo_config(loaded)
+        repo = repo_config(loaded)
         repo.offline_config, repo._offline_store = {"type": "duckdb"}, None  # Feast's own store
         store = FeatureStore(config=repo)
     else:
-        store = feast_store.open_store(loaded)
+        store = open_store(loaded)
     started = time.perf_counter()
     feast_store.OfflineFeatures(store).fetch(fs, entity_df)
     feast_s = time.perf_counter() - started

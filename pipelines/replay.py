@@ -105,12 +105,9 @@ def replay_month(
     requests = scored.requests[list(contract.request_fields)]
     prepared = prepare(contract, requests)
     keys = prepared[[k for k in contract.entity_keys if k in prepared]]
+    answers = ("prediction", "probability")
     predicted = scored.predicted[
-        [
-            c
-            for c in scored.predicted
-            if c in ("prediction", "probability") or str(c).startswith("probability_")
-        ]  # fmt: skip
+        [c for c in scored.predicted if c in answers or str(c).startswith("probability_")]
     ]
     since = datetime.now(UTC).isoformat()
     log = open_log(loaded)
@@ -123,8 +120,8 @@ def replay_month(
         predictions=predicted,
         event_times=prepared[EVENT_TS],
     )
-    log.add_labels(pd.DataFrame({"request_id": ids, cfg.dataset.target: scored.requests[LABEL]}),
-                   cfg.dataset.target)  # fmt: skip
+    labels = pd.DataFrame({"request_id": ids, cfg.dataset.target: scored.requests[LABEL]})
+    log.add_labels(labels, cfg.dataset.target)
     month = log.read(since)
     log.close()
     metrics = window_metrics(month, contract, "Y")
@@ -182,21 +179,8 @@ def replay(
         if rows_per_month and len(rows) > rows_per_month:
             rows = rows.sample(rows_per_month, random_state=cfg.model.random_state).sort_index()
         label = a.tz_convert(tz).strftime("%Y-%m")
-        summary, decision = replay_month(loaded, rows, dest / label)
-        feats = decision["drift"].get("features", [])
-        step = Step(
-            month=label,
-            version=summary["version"],
-            rows=summary["rows"],
-            rejected=summary["rejected"],
-            metrics=summary["metrics"],
-            drifted=list(decision["drift"]["drifted"]),
-            psi={f["column"]: f["psi"] for f in feats},
-            prediction_psi=decision["drift"]["prediction_drift"]["psi"],
-            retrain=decision["retrain"],
-            reasons=decision["reasons"],
-        )
-        if decision["retrain"] and retrain:
+        step = _step(label, *replay_month(loaded, rows, dest / label))
+        if step.retrain and retrain:
             step.training = trainer(with_until(loaded, b))
         steps.append(step)
         if on_step:
@@ -212,6 +196,23 @@ def replay(
     }
     report = write_report(loaded, timeline, dest)
     return {**timeline, "report": str(report), "folder": str(dest)}
+
+
+def _step(month: str, summary: dict[str, Any], decision: dict[str, Any]) -> Step:
+    """One month of the timeline: what was scored and what the policy decided."""
+    drift = decision["drift"]
+    return Step(
+        month=month,
+        version=summary["version"],
+        rows=summary["rows"],
+        rejected=summary["rejected"],
+        metrics=summary["metrics"],
+        drifted=list(drift["drifted"]),
+        psi={f["column"]: f["psi"] for f in drift.get("features", [])},
+        prediction_psi=drift["prediction_drift"]["psi"],
+        retrain=decision["retrain"],
+        reasons=decision["reasons"],
+    )
 
 
 def _evaluations(loaded: LoadedConfig, versions: set[int]) -> dict[int, dict[str, float]]:

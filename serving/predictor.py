@@ -16,8 +16,8 @@ from mlrig.components.contract.compiled_model import CompiledModel, compile_one
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.predict import as_response, predict_frame, response_one
-from mlrig.components.integrations.feast import feast_store
 from mlrig.components.integrations.feast.online_store import OnlineFeatures
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_version
 from mlrig.components.integrations.mlflow.registry import pinned_version as registry_pinned_version
@@ -84,7 +84,7 @@ class Predictor:
         except NoVersion as exc:
             raise NotReady(str(exc)) from None
         self.contract = self.pinned.contract
-        self.features = OnlineFeatures(feast_store.open_store(loaded))
+        self.features = OnlineFeatures(open_store(loaded))
         fs = self.contract.features
         if fs is not None and fs.views:
             try:

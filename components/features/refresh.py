@@ -31,6 +31,7 @@ from mlrig.components.contract.contract import FeatureSet
 from mlrig.components.features import freshness
 from mlrig.components.features.core import build_view_frame
 from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.runtime.catalog import EVENT_TS
 from mlrig.components.sources.readers import read_source
 
@@ -188,7 +189,7 @@ def _load_online(
     """Materialize each view's rows up to `now` from the earlier of its table's previous
     watermark (rows of new events are stamped after it) and the previous load's end (rows
     stamped in between, such as a window's end, are due now); static views: from the start."""
-    store = feast_store.open_store(loaded)
+    store = open_store(loaded)
     specs = {v.name: v for v in cfg.features.views}
     for feast_name, logical in live.views.items():
         frame = frames[logical]

@@ -17,6 +17,7 @@ from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.contract import Contract, label_key
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import history, integrity, modelfile, tracking
 from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_alias
 from mlrig.components.register.core import Decision, gate
@@ -50,7 +51,7 @@ def champion_on(
         return None, why
     cols = [c for c in contract.request_fields if c in holdout]
     rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]
-    store = feast_store.open_store(loaded)
+    store = open_store(loaded)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
     y_score = scores(model, built.frame, contract.task, len(contract.classes))
     value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)

@@ -20,6 +20,7 @@ from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.predict import predict_frame
 from mlrig.components.contract.timeutil import unix_times
 from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
 from mlrig.components.runtime import cpus, events, tables
@@ -104,7 +105,7 @@ def score_frame(
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
         inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
     else:
-        built = assemble(contract, ok, feast_store.OfflineFeatures(feast_store.open_store(loaded)))
+        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(loaded)))
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     # the input's columns in its own order, then request fields it did not have
     fields = [c for c in frame.columns if c in contract.request_fields]

@@ -146,17 +146,22 @@ def tune(
         spec=spec,
         on_trial=on_trial,
     )
-    lower = objective.lower
     study = optuna.create_study(
-        direction="minimize" if lower else "maximize",
+        direction="minimize" if objective.lower else "maximize",
         sampler=optuna.samplers.TPESampler(seed=spec.random_state, n_startup_trials=5),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0),
     )
     study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
+    return _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
+
+
+def _best(study: Any, objective: _Objective, pick: np.ndarray, scheme: str) -> SearchResult:
+    """The best finished trial, its CV and out-of-fold scores (on the training part's rows)."""
     finished = [t for t in study.trials if t.number in objective.results]
     if not finished:
         raise TrainingError("no tuning trial finished within the budget (model.tuning)")
-    best = min(finished, key=lambda t: t.value) if lower else max(finished, key=lambda t: t.value)
+    pick_best = min if objective.lower else max
+    best = pick_best(finished, key=lambda t: t.value)
     name = best.params["candidate"]
     params = {k.split(".", 1)[1]: v for k, v in best.params.items() if k.startswith(name + ".")}
     oof = objective.results[best.number]
@@ -164,11 +169,11 @@ def tune(
         name=name,
         params=params,
         cv=oof.summary(),
-        cv_scheme=cv_scheme(spec.cv_folds, times is not None),
+        cv_scheme=scheme,
         oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score),
         trials=objective.log,
         best_trial=best.number,
-        wide=wide,
+        wide=objective.wide,
     )
 
 

@@ -100,14 +100,15 @@ def features_serve(
 
     read_only_feast()  # it only reads: Feast starts 3.5 s sooner (feast/feast_reader.py)
     if repo is not None:
-        from mlrig.components.integrations.feast.feast_store import open_repo
+        from mlrig.components.integrations.feast.repo import open_repo
 
         if not (repo / "feature_store.yaml").is_file():
             console.print(f"[red]--repo {repo}:[/] no feature_store.yaml in it")
             raise typer.Exit(1)
         store = open_repo(repo)
     else:
-        from mlrig.components.integrations.feast.feast_store import live_feature_set, open_store
+        from mlrig.components.integrations.feast.feast_store import live_feature_set
+        from mlrig.components.integrations.feast.repo import open_store
 
         loaded = load_or_exit(config, profile)
         store = open_store(loaded)
@@ -122,7 +123,7 @@ def features_serve(
 @features_app.command("env")
 def features_env(config: Path | None = ConfigOpt, profile: str | None = ProfileOpt) -> None:
     """Print shell exports that fill feature_repo/feature_store.yaml for the feast CLI."""
-    from mlrig.components.integrations.feast.feast_store import feast_env
+    from mlrig.components.integrations.feast.repo import feast_env
 
     for key, value in feast_env(load_or_exit(config, profile)).items():
         print(f"export {key}={shlex.quote(value)}")

@@ -9,8 +9,8 @@ needs editing for a first run.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,254 +18,25 @@ import pandas as pd
 
 from mlrig.components.contract.acceptance import BOOL_TEXT
 from mlrig.components.contract.contract import label_key, plain, spellings
-from mlrig.components.contract.number_text import NumberText, as_missing, read_numbers, sniff
-from mlrig.components.contract.timeutil import named_zone, to_utc
+from mlrig.components.contract.number_text import NumberText
+from mlrig.components.contract.timeutil import to_utc
+from mlrig.init.columns import (
+    column_type,
+    decimal_commas,
+    headerless_hint,
+    infer_task,
+    numbers_as_text,
+    positive_of,
+    uninformative,
+)
 from mlrig.init.history import history_view
 from mlrig.init.times import day_orders, unix_time_columns
-
-REGRESSION_MIN_DISTINCT = 20
-IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all distinct: an id
-IDENTIFIER_SHARE = 0.95
-DATETIME_SHARE = 0.95
-TYPE_SAMPLE = 5_000  # values a text column's type is first judged on
-_DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}")
 
 
 class InitError(ValueError):
     """The table cannot be described as asked (e.g. the target is not a column)."""
 
 
-def column_type(values: pd.Series, typed: bool = False) -> str:
-    """int, float, bool, datetime or str, from what the column holds. typed: the file gives its
-    columns types (parquet, JSON), so whole numbers it stores as text stay text (codes)."""
-    if pd.api.types.is_bool_dtype(values):
-        return "bool"
-    if pd.api.types.is_integer_dtype(values):
-        return "int"
-    if pd.api.types.is_float_dtype(values):
-        present = values.dropna()
-        integral = len(present) > 0 and bool((present == present.round()).all())
-        return "int" if integral else "float"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "datetime"
-    present = values.dropna()
-    # text on a sample is text; any other type must hold for every value
-    sample = present.sample(TYPE_SAMPLE, random_state=0) if len(present) > TYPE_SAMPLE else None
-    if sample is not None and _text_type(sample, typed) == "str":
-        return "str"
-    return _text_type(present, typed)
-
-
-def _text_type(present: pd.Series, typed: bool) -> str:
-    present = present.astype(str).str.strip()
-    if len(present) and present.str.lower().isin(["true", "false"]).all():
-        return "bool"
-    numbers = pd.to_numeric(present, errors="coerce")
-    if len(present) and numbers.notna().all():
-        if present.str.match(r"^[+-]?0\d").any():  # leading zeros: codes, not numbers
-            return "str"
-        whole = bool((numbers == numbers.round()).all())
-        return ("str" if typed else "int") if whole else "float"
-    dated = len(present) and present.str.match(_DATE_LIKE).mean() >= DATETIME_SHARE
-    if dated and to_utc(present, "UTC").notna().mean() >= DATETIME_SHARE:
-        return "datetime"
-    return "str"
-
-
-def infer_task(target: pd.Series, kind: str) -> str:
-    if kind in ("int", "float") and target.dropna().nunique() > REGRESSION_MIN_DISTINCT:
-        return "regression"
-    return "classification"
-
-
-_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
-_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
-_NOT_FINITE = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)  # neither mark says anything
-
-
-def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """Text columns of numbers written with a decimal comma (3,5 or 1.234,5) as numbers with a
-    point, and whether there were any: a CSV separated by ';' often writes them so."""
-    out = frame.copy()
-    found = False
-    for name in frame.columns:
-        present = frame[name].dropna().astype(str).str.strip()
-        if not len(present) or present.map(lambda v: bool(_WHOLE_NUMBER.match(v))).all():
-            continue
-        comma = present.map(lambda v: bool(_COMMA_NUMBER.match(v)))
-        other = present.map(lambda v: bool(_WHOLE_NUMBER.match(v) or _NOT_FINITE.match(v)))
-        if (comma | other).all() and comma.any():
-            found = True
-            out[name] = frame[name].map(
-                lambda v: v if pd.isna(v) else str(v).strip().replace(".", "").replace(",", ".")
-            )
-    return out, found
-
-
-def _number_text(
-    frame: pd.DataFrame, keys: list[str], sep: str | None, decimal_comma: bool,
-    kinds: dict[str, str],
-) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:  # fmt: skip
-    """Text columns that hold numbers (currency, percentages, a few placeholders such as
-    'unknown'), read as numbers; how each is written; and whether the file's decimal mark is a
-    comma (1.234,50 € says so where ';' separates the fields)."""
-    out = frame.copy()
-    found: dict[str, NumberText] = {}
-    for name in frame.columns:
-        if name in keys or kinds[name] != "str":
-            continue
-        decimal = "," if decimal_comma else "."
-        sniffed = sniff(frame[name], decimal)
-        if sniffed is None and not decimal_comma and sep not in (None, ","):
-            sniffed = sniff(frame[name], ",")
-            if sniffed is not None and sniffed.number_format:
-                decimal, decimal_comma = ",", True
-            else:
-                sniffed = None
-        if sniffed is not None:
-            found[str(name)] = sniffed
-            values = as_missing(frame[name], sniffed.missing)
-            out[name] = read_numbers(values, sniffed.number_format, decimal)
-    return out, found, decimal_comma
-
-
-def uninformative(
-    frame: pd.DataFrame, keep: list[str], kinds: dict[str, str] | None = None
-) -> tuple[dict[str, str], list[str]]:
-    """Columns that cannot help a model (no values, or one value in every row), with why, and
-    the free-text columns (model inputs read as text, which would otherwise look like ids); the
-    target, entity keys and event time (keep) are never among them. kinds: each column's
-    column_type, where the caller has them."""
-    out: dict[str, str] = {}
-    text: list[str] = []
-    for name in frame.columns:
-        if name in keep:
-            continue
-        present = frame[name].dropna()
-        kind = (kinds or {}).get(name) or column_type(present)
-        if len(present) == 0:
-            out[str(name)] = "it has no values"
-            continue
-        distinct = present.astype(str).str.strip().nunique()
-        if _nested(present):
-            out[str(name)] = ("it holds lists or records (JSON), not one value per row; flatten "
-                              "it into columns to use it")  # fmt: skip
-        elif kind == "str" and (zone := _named_zone(present)):
-            out[str(name)] = (
-                f"times in a named zone ({zone}), which means different offsets in different "
-                "places: write each with its offset (-05:00) or in UTC, and init reads it as a time"
-            )
-        elif _saved_index(str(name), present, distinct, kind):
-            out[str(name)] = "a row number saved without a header (pandas' index)"
-        elif distinct == 1:
-            empty = " (or empty)" if len(present) < len(frame) else ""
-            out[str(name)] = f"it holds '{present.iloc[0]}' in every row{empty}"
-        elif kind == "str" and _is_free_text(present):
-            text.append(str(name))
-        elif _identifier(present, distinct, kind) or _numbered(str(name), present, distinct, kind):
-            out[str(name)] = (
-                f"each row has its own value ({distinct} distinct in {len(present)}): an "
-                f"identifier, not a feature; `mlrig score --keep '{name}'` carries it to the "
-                "predictions"
-            )
-    return out, text
-
-
-def _named_zone(present: pd.Series) -> str | None:
-    """The zone name most values end in (EST, CET), where nearly all are such times."""
-    head = present.head(TYPE_SAMPLE).astype(str)
-    named = named_zone(head)
-    if named.mean() < DATETIME_SHARE:
-        return None
-    return str(head[named].str.strip().str.split().str[-1].str.upper().mode().iloc[0])
-
-
-def _headerless_hint(frame: pd.DataFrame) -> str:
-    """A header of numbers (as a file without a header row reads): say what is likely wrong."""
-    names = pd.Series([str(c) for c in frame.columns])
-    numbers = pd.to_numeric(names, errors="coerce").notna()
-    if numbers.mean() < 0.5:
-        return ""
-    return ("; the first row holds values, not names: the file seems to have no header row. "
-            "Add one (the names, separated as the values are) as its first line")  # fmt: skip
-
-
-def _nested(present: pd.Series) -> bool:
-    """Cells of lists or records, as a source reads them: JSON text starting with [ or {."""
-    head = present.head(200).astype(str).str.strip()
-    if not head.str.match(r"^[\[{]").all():
-        return False
-    try:
-        return all(isinstance(json.loads(v), list | dict) for v in head)
-    except ValueError:
-        return False
-
-
-def _saved_index(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
-    """A column with no header ('Unnamed: 0' as pandas names it) holding a different whole
-    number in every row: the index of a frame written with to_csv(index=True)."""
-    if not (name == "" or re.fullmatch(r"Unnamed: \d+", name)) or distinct < len(present):
-        return False
-    return kind == "int"
-
-
-def _identifier(present: pd.Series, distinct: int, kind: str) -> bool:
-    """Text that is (nearly) unique per row: ids, emails, names. Numbers and times are not."""
-    if len(present) < IDENTIFIER_MIN_ROWS or distinct < IDENTIFIER_SHARE * len(present):
-        return False
-    return kind == "str"
-
-
-_ID_NAME = re.compile(r"(?i:(^|[_\s.-])id$|^id[_\s.-]|(^|_)(uuid|guid|key)$)|[a-z](Id|ID)$")
-
-
-def _numbered(name: str, present: pd.Series, distinct: int, kind: str) -> bool:
-    """Whole numbers with their own value in every row, named as an id (`tx_id`, `orderId`) or
-    counting the rows from 0 or 1 (in any order, `listing`): a row number, which as a model
-    input only says when the row was written."""
-    if kind != "int" or len(present) < IDENTIFIER_MIN_ROWS or distinct < len(present):
-        return False
-    if _ID_NAME.search(name):
-        return True
-    numbers = pd.to_numeric(present, errors="coerce")
-    if not numbers.notna().all() or numbers.min() not in (0, 1):
-        return False
-    return bool(numbers.max() - numbers.min() + 1 == len(present))
-
-
-TEXT_SHARE = 0.5  # free text: at least this share of its values distinct (a memo repeats some)
-
-
-def _is_free_text(present: pd.Series) -> bool:
-    """Sentences, most of them different: a description, a review, a memo. Phrases that repeat
-    ('New York City', a product category) stay categories."""
-    if len(present) < IDENTIFIER_MIN_ROWS or not free_text(present):
-        return False
-    return present.astype(str).str.strip().nunique() >= TEXT_SHARE * len(present)
-
-
-def free_text(present: pd.Series) -> float:
-    """Mean words per value when the values read as sentences (three words or more on average),
-    else 0: a review or a comment, not an id, an email or a name."""
-    words = present.head(2000).astype(str).str.split().str.len().mean()
-    return float(words) if words >= 3 else 0.0
-
-
-AFFIRMATIVE = {"yes", "y", "positive", "pos", "t", "on"}
-NEGATIVE = {"no", "n", "negative", "neg", "f", "off"}
-
-
-def positive_of(counts: pd.Series) -> Any:
-    """A binary target's positive label: 'yes' of yes/no (y/n, positive/negative, ...), else the
-    rarer class (counts: label -> rows, most first)."""
-    folded = {str(v).strip().casefold(): v for v in counts.index}
-    yes = [v for k, v in folded.items() if k in AFFIRMATIVE]
-    if len(yes) == 1 and any(k in NEGATIVE for k in folded):
-        return plain(yes[0])
-    return plain(counts.index[-1])
-
-
-# names a file or a table is often given that say nothing of what it holds
 GENERIC_NAMES = {"train", "training", "test", "data", "dataset", "df", "export", "input", "raw",
                  "table", "main", "file", "query", "api", "records", "sample"}  # fmt: skip
 
@@ -297,35 +68,91 @@ def build_config(
     out with why, and the text columns it reads as numbers with how. sep and encoding: the CSV's
     field separator and encoding as sniffed; typed: the file types its columns (column_type);
     location: the config's source where the table is not a file (a database, an HTTP API)."""
-    for name, col in [("--target", target), *[("--entity", e) for e in entities or []],
-                      ("--timestamp", timestamp)]:  # fmt: skip
-        if col is not None and col not in frame.columns:
-            raise InitError(f"{name}: no column '{col}' (have {list(frame.columns)})"
-                            + _headerless_hint(frame))  # fmt: skip
+    entities = entities or []
+    _check_named(frame, target, entities, timestamp)
+    table = _table(frame, target, entities, timestamp, sep, typed)
+    columns = table.columns
+    task = infer_task(table.frame[target], columns[target]["type"])
+    dataset: dict[str, Any] = {
+        "main": "main",
+        "target": target,
+        "task": task,
+        "event_timestamp": timestamp,
+    }
+    if task == "classification":
+        positive = _positive_label(table.frame[target], columns[target]["type"], target)
+        if positive is not None:
+            dataset["positive_label"] = positive
+    parts = _date_parts(table.frame, columns, target, timestamp)
+    if parts:
+        dataset["date_parts"] = parts
+    source = _source(location or {"kind": "file", "path": source_path}, sep, encoding)
+    if table.decimal_comma:
+        source["decimal"] = ","
+    dataset["tables"] = {"main": {"source": source, "columns": columns}}
+    if table.left_out:  # a batch shaped like this table may hold them: ignored, not unknown
+        dataset["tables"]["main"]["left_out"] = [str(name) for name in table.left_out]
+    name = project or project_name(source_path, target)
+    config: dict[str, Any] = {"project": name, "dataset": dataset}
+    if entities:
+        _add_entities(config, table.frame, entities, timestamp, target)
+    config["model"] = {"candidates": _candidates(task)}
+    numbers = {n: t for n, t in table.numbers.items() if n in columns}
+    return config, table.left_out, numbers
+
+
+def _check_named(
+    frame: pd.DataFrame, target: str, entities: list[str], timestamp: str | None
+) -> None:
+    named = [("--target", target), *[("--entity", e) for e in entities], ("--timestamp", timestamp)]
+    for flag, column in named:
+        if column is not None and column not in frame.columns:
+            have = f"(have {list(frame.columns)})"
+            raise InitError(f"{flag}: no column '{column}' {have}" + headerless_hint(frame))
+
+
+@dataclass
+class _Table:
+    """The table as read: its values (numbers and Unix times converted), each kept column's
+    spec, the columns left out (with why) and the text read as numbers."""
+
+    frame: pd.DataFrame
+    columns: dict[str, dict[str, Any]]
+    left_out: dict[str, str]
+    numbers: dict[str, NumberText]
+    decimal_comma: bool
+
+
+def _table(
+    frame: pd.DataFrame,
+    target: str,
+    entities: list[str],
+    timestamp: str | None,
+    sep: str | None,
+    typed: bool,
+) -> _Table:
     # 3,5 is a number only where ',' does not separate the fields
-    frame, decimal_comma = _decimal_commas(frame) if sep not in (None, ",") else (frame, False)
+    frame, comma = decimal_commas(frame) if sep not in (None, ",") else (frame, False)
     # once: a pass each; a target of numbers stored as text is still numbers (its task says how)
     kinds = {name: column_type(frame[name], typed and name != target) for name in frame.columns}
-    frame, numbers, decimal_comma = _number_text(frame, entities or [], sep, decimal_comma, kinds)
+    frame, numbers, comma = numbers_as_text(frame, entities, sep, comma, kinds)
     kinds.update({name: how.type for name, how in numbers.items()})
-    columns: dict[str, dict[str, Any]] = {}
-    kept = [target, *(entities or []), *([timestamp] if timestamp else [])]
+    kept = [target, *entities, *([timestamp] if timestamp else [])]
     left_out, text = uninformative(frame, kept, kinds)
+    columns: dict[str, dict[str, Any]] = {}
     for name in frame.columns:
         if name in left_out:
             continue
-        kind = kinds[name]
-        spec: dict[str, Any] = {"type": kind}
+        spec: dict[str, Any] = {"type": kinds[name]}
         # a key is required (a request must name its entity): rows without one are kept aside
-        if frame[name].notna().all() or name in (entities or []):
+        if frame[name].notna().all() or name in entities:
             spec["nullable"] = False
         if name in numbers:
             spec.update(numbers[name].spec())
         if str(name) in text:
             spec["text"] = True  # read as words and word pairs, not as a category
         columns[str(name)] = spec
-    keys = [target, *(entities or [])]
-    for name, unit in unix_time_columns(frame, columns, timestamp, keys).items():
+    for name, unit in unix_time_columns(frame, columns, timestamp, [target, *entities]).items():
         columns[name] = {**columns[name], "type": "datetime", "epoch": unit}
         frame[name] = to_utc(frame[name], "UTC", unit)
     for name, first in day_orders(frame, columns).items():
@@ -335,51 +162,57 @@ def build_config(
             f"--timestamp: column '{timestamp}' does not hold times (ISO 8601 or other date "
             "text, or Unix times within 1980-2100 in seconds, ms, us or ns)"
         )
-    task = infer_task(frame[target], columns[target]["type"])
-    name = project or project_name(source_path, target)
-    dataset: dict[str, Any] = {
-        "main": "main",
-        "target": target,
-        "task": task,
-        "event_timestamp": timestamp,
-    }
-    if task == "classification":
-        labels = frame[target].dropna()
-        if columns[target]["type"] in ("int", "float"):
-            labels = pd.to_numeric(labels)
-        elif columns[target]["type"] == "bool":  # as validate reads it: true/false are 1/0
-            labels = labels.astype(str).str.strip().str.lower().map(BOOL_TEXT)
-        each = labels.value_counts()  # 'yes', 'YES' and ' Yes' are one class:
-        keys = each.groupby(each.index.map(label_key), sort=False).sum()
-        counts = pd.Series({name: keys[label_key(name)] for name in spellings(labels)})
-        counts = counts.sort_values(ascending=False, kind="stable")
-        if len(counts) < 2:
-            raise InitError(f"--target: '{target}' has a single value; nothing to predict")
-        if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
-            dataset["positive_label"] = positive_of(counts)
-    # the event time's date parts; without one, the first other time column's (a time column
-    # is never a model input itself)
+    return _Table(frame, columns, left_out, numbers, comma)
+
+
+def _positive_label(target: pd.Series, kind: str, name: str) -> Any:
+    """A binary target's positive label (None for 0/1 or more classes)."""
+    labels = target.dropna()
+    if kind in ("int", "float"):
+        labels = pd.to_numeric(labels)
+    elif kind == "bool":  # as validate reads it: true/false are 1/0
+        labels = labels.astype(str).str.strip().str.lower().map(BOOL_TEXT)
+    each = labels.value_counts()  # 'yes', 'YES' and ' Yes' are one class:
+    keys = each.groupby(each.index.map(label_key), sort=False).sum()
+    counts = pd.Series({label: keys[label_key(label)] for label in spellings(labels)})
+    counts = counts.sort_values(ascending=False, kind="stable")
+    if len(counts) < 2:
+        raise InitError(f"--target: '{name}' has a single value; nothing to predict")
+    if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
+        return positive_of(counts)
+    return None
+
+
+def _date_parts(
+    frame: pd.DataFrame, columns: dict[str, dict], target: str, timestamp: str | None
+) -> dict[str, Any] | None:
+    """The event time's date parts; without one, the first other time column's (a time column
+    is never a model input itself)."""
     times = [c for c, s in columns.items() if s["type"] == "datetime" and c != target]
     dated = timestamp or (times[0] if times else None)
-    if dated:
-        parts = ["month", "dayofweek", "dayofyear"]
-        if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
-            parts.insert(0, "hour")
-        if dated != timestamp:  # a building's or a customer's year says much; the event's, not
-            parts.insert(0, "year")
-        dataset["date_parts"] = {"column": dated, "parts": parts}
-    source: dict[str, Any] = dict(location or {"kind": "file", "path": source_path})
+    if not dated:
+        return None
+    parts = ["month", "dayofweek", "dayofyear"]
+    if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
+        parts.insert(0, "hour")
+    if dated != timestamp:  # a building's or a customer's year says much; the event's, not
+        parts.insert(0, "year")
+    return {"column": dated, "parts": parts}
+
+
+def _source(location: dict[str, Any], sep: str | None, encoding: str) -> dict[str, Any]:
+    source = dict(location)
     if sep not in (None, ","):
         source["sep"] = sep
-    if decimal_comma:
-        source["decimal"] = ","
     if encoding != "utf-8":
         source["encoding"] = encoding
-    dataset["tables"] = {"main": {"source": source, "columns": columns}}
-    if left_out:  # a batch shaped like this table may hold them: ignored, not unknown
-        dataset["tables"]["main"]["left_out"] = [str(name) for name in left_out]
+    return source
+
+
+def _candidates(task: str) -> dict[str, Any]:
+    """LightGBM's default search space (or, without it, gradient boosting) and a linear model."""
     candidates: dict[str, Any] = (
-        {"lightgbm": {}}  # its default search space
+        {"lightgbm": {}}
         if importlib.util.find_spec("lightgbm")
         else {"hist_gradient_boosting": {"learning_rate": [0.05, 0.1]}}
     )
@@ -387,19 +220,23 @@ def build_config(
         candidates["logistic_regression"] = {"C": [0.1, 1.0]}
     else:
         candidates["ridge"] = {"alpha": [0.1, 1.0, 10.0]}
-    config: dict[str, Any] = {"project": name, "dataset": dataset}
-    if entities:
-        config["features"] = {
-            "entities": [{"name": e, "join_key": e} for e in entities],
-            "views": [],
-        }
-    if entities and timestamp:
-        view = history_view(frame, config, entities, timestamp)
-        if view:  # the main table's own columns stay model inputs beside the view's
-            config["features"]["views"] = [view]
-            skip = {target, timestamp, *entities}
-            dataset["request_features"] = [
-                c for c, s in columns.items() if c not in skip and s["type"] != "datetime"
-            ]
-    config["model"] = {"candidates": candidates}
-    return config, left_out, {n: t for n, t in numbers.items() if n in columns}
+    return candidates
+
+
+def _add_entities(
+    config: dict[str, Any],
+    frame: pd.DataFrame,
+    entities: list[str],
+    timestamp: str | None,
+    target: str,
+) -> None:
+    """The entities and, with an event time, the view of each entity's own past."""
+    config["features"] = {"entities": [{"name": e, "join_key": e} for e in entities], "views": []}
+    view = history_view(frame, config, entities, timestamp) if timestamp else None
+    if view:  # the main table's own columns stay model inputs beside the view's
+        config["features"]["views"] = [view]
+        columns = config["dataset"]["tables"]["main"]["columns"]
+        skip = {target, timestamp, *entities}
+        config["dataset"]["request_features"] = [
+            c for c, s in columns.items() if c not in skip and s["type"] != "datetime"
+        ]

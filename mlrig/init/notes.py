@@ -10,7 +10,7 @@ import pandas as pd
 
 from mlrig.components.contract.contract import spellings
 from mlrig.components.contract.number_text import NumberText
-from mlrig.init.draft import free_text
+from mlrig.init.columns import free_text
 from mlrig.init.history import note as history_note
 from mlrig.init.times import day_order_notes, epoch_notes
 

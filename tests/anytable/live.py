@@ -17,6 +17,7 @@ from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.assemble_one import OneRow
 from mlrig.components.features import refresh
 from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.serving.predictor import Predictor
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages
@@ -65,7 +66,7 @@ def online_and_offline(config: Path, request: dict) -> tuple[OneRow, OneRow]:
     """One request's inputs from the online store and from the offline point-in-time join."""
     predictor = Predictor(load(config))
     online = predictor.rows._one(dict(request), predictor.features, None)
-    store = feast_store.open_store(load(config))
+    store = open_store(load(config))
     built = assemble(
         predictor.contract, pd.DataFrame([request]), feast_store.OfflineFeatures(store)
     )

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from mlrig.components.config.loader import load
+from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import resolve
 from mlrig.components.runtime import tables
@@ -173,7 +174,7 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
         5
     )
     assert len(late) >= 3
-    store = feast_store.open_store(loaded)
+    store = open_store(loaded)
     naive = late.as_of.dt.tz_convert("America/New_York").dt.tz_localize(None)
     requests = late[list(contract.request_fields)].assign(
         as_of=naive.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")

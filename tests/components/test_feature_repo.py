@@ -9,7 +9,7 @@ from pathlib import Path
 from feast import FeatureService, FeatureView
 from feast.repo_config import load_repo_config
 
-from mlrig.components.integrations.feast.feast_store import feast_env
+from mlrig.components.integrations.feast.repo import feast_env
 from tests.conftest import REPO, load_demo
 
 

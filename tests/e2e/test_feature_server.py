@@ -15,6 +15,7 @@ import pytest
 
 from mlrig.components.config.loader import load
 from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast.repo import open_store, repo_config
 from tests.helpers import free_port, wait_http
 
 pytestmark = pytest.mark.e2e
@@ -101,7 +102,7 @@ def test_the_feature_server_reads_and_refuses_every_write(trained, tmp_path):
 
 def _overwrite(loaded, view: str, entities: dict) -> dict:
     """One row of every feature of the view: seats -1, text "x", other numbers -1."""
-    fields = feast_store.open_store(loaded).get_feature_view(view).features
+    fields = open_store(loaded).get_feature_view(view).features
     row = {f.name: ["x"] if "String" in str(f.dtype) else [-1.0] for f in fields}
     return {"tailnum": entities["tailnum"], **row, "event_timestamp": ["2030-01-01T00:00:00+00:00"]}
 
@@ -111,7 +112,7 @@ def _store_on_a_copy(loaded, tmp_path):
 
     from feast import FeatureStore
 
-    config = feast_store.repo_config(loaded)
+    config = repo_config(loaded)
     copy = tmp_path / "online.db"
     shutil.copy(config.online_store.path, copy)
     config.online_store.path = str(copy)

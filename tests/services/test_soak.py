@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlrig.cli import app
+from mlrig.components.integrations.feast.repo import open_store
 from tests.helpers import free_port, wait_http
 from tests.services import servers, soak
 from tests.services.conftest import PASSWORDS, died
@@ -231,7 +232,7 @@ def _assert_served_inputs_equal_offline_point_in_time(config, acknowledged) -> N
     mlflow = tracking.configure(loaded)
     logged = _log(config)
     logged = logged[logged.request_id.isin(list(acknowledged))]
-    store = feast_store.OfflineFeatures(feast_store.open_store(loaded))
+    store = feast_store.OfflineFeatures(open_store(loaded))
     mismatches, compared = [], 0
     for version, rows in logged.groupby("version"):
         contract = load_version(mlflow, loaded.config.model.name, int(version)).contract

@@ -1,0 +1,101 @@
+"""The typed mlrig config: one dataset, its features, stores, model and serving settings, one
+module per section. Cross-field rules are checked once, at load (loader.py, checks.py), with the
+key named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from mlrig.components.config import reads
+from mlrig.components.config.schema.base import (  # noqa: F401  (the config's names)
+    AGGREGATIONS,
+    CANDIDATE_TASKS,
+    CLASSIFICATION_METRICS,
+    DEFAULT_CANDIDATES,
+    DEFAULT_METRIC,
+    LOWER_IS_BETTER,
+    REGRESSION_METRICS,
+    CandidateName,
+    ColumnType,
+    Label,
+    Strict,
+)
+from mlrig.components.config.schema.dataset import (  # noqa: F401  (the config's names)
+    DERIVATION_KINDS,
+    AddMinutes,
+    ColumnSpec,
+    Concat,
+    Dataset,
+    DateParts,
+    Derivation,
+    Equals,
+    FileSource,
+    GreaterThan,
+    HttpSource,
+    SourceLocation,
+    SqlSource,
+    Table,
+)
+from mlrig.components.config.schema.features import (  # noqa: F401  (the config's names)
+    Aggregation,
+    Entity,
+    Features,
+    FeatureView,
+)
+from mlrig.components.config.schema.model import (  # noqa: F401  (the config's names)
+    Gate,
+    Model,
+    Range,
+    SearchSpace,
+    Threshold,
+    Tuning,
+)
+from mlrig.components.config.schema.serving import (  # noqa: F401  (the config's names)
+    Monitor,
+    Serving,
+)
+from mlrig.components.config.schema.stores import (  # noqa: F401  (the config's names)
+    Stores,
+)
+
+
+class Config(Strict):
+    project: str
+    workdir: str = ".mlrig"
+    profile: str = "local"
+    dataset: Dataset
+    features: Features = Field(default_factory=Features)
+    stores: Stores = Field(default_factory=Stores)
+    model: Model = Field(default_factory=Model)
+    serving: Serving = Field(default_factory=Serving)
+    monitor: Monitor = Field(default_factory=Monitor)
+    profiles: dict[str, dict] = Field(default_factory=dict)
+
+    # its cross-field defaults and checks run once, at load (loader.py, checks.py)
+
+    # every way a section is read is recorded (reads.py): attributes, dumps, iteration
+    def __getattribute__(self, name: str) -> Any:
+        if name in SECTIONS:
+            reads.note((name,))
+        return super().__getattribute__(name)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        reads.note(_dumped(kwargs.get("include")))
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        reads.note(_dumped(kwargs.get("include")))
+        return super().model_dump_json(**kwargs)
+
+    def __iter__(self) -> Any:
+        reads.note(SECTIONS)
+        return super().__iter__()
+
+
+SECTIONS = frozenset(Config.model_fields)
+
+
+def _dumped(include: Any) -> Any:
+    return SECTIONS if include is None else [name for name in include if name in SECTIONS]

@@ -1,0 +1,90 @@
+"""The `model` section: candidates and their search spaces, tuning, the threshold and the gate."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlrig.components.config.schema.base import (
+    CandidateName,
+    Strict,
+)
+
+
+class Range(Strict):
+    """A numeric search range: floats, or ints with int: true; log: true samples on a log scale."""
+
+    low: float
+    high: float
+    log: bool = False
+    int: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"range low {self.low} must be below high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+SearchSpace = dict[str, list[float | int | str | bool] | Range]
+
+
+class Tuning(Strict):
+    """The search budget: trials and/or seconds (whichever ends first)."""
+
+    trials: int = Field(20, ge=1, description="at most this many configurations")
+    timeout_s: float | None = Field(None, gt=0, description="stop starting trials after this")
+    prune: bool = Field(True, description="stop a trial early when its first folds are poor")
+
+
+class Threshold(Strict):
+    """Binary classification: how the decision threshold is chosen on out-of-fold predictions."""
+
+    rule: Literal["fixed", "max_f1", "precision", "recall", "cost"] = "max_f1"
+    value: float = Field(0.5, gt=0, lt=1, description="fixed: the threshold; precision/recall: "
+                         "the target to reach")  # fmt: skip
+    cost_fp: float = Field(1.0, gt=0, description="cost: price of a false positive")
+    cost_fn: float = Field(1.0, gt=0, description="cost: price of a false negative")
+
+
+class Gate(Strict):
+    """When a challenger replaces the champion automatically."""
+
+    margin: float = Field(0.0, ge=0, description="must beat the champion by more than this")
+    min_metric: float | None = Field(None, description="never promote below (above for errors)")
+    auto_promote: bool = Field(True, description="false: promotion only by mlrig model promote")
+
+
+class Model(Strict):
+    name: str = ""
+    candidates: dict[CandidateName, SearchSpace] = Field(
+        default_factory=dict, description="candidates and search spaces; {} uses the defaults"
+    )
+    tuning: Tuning = Field(default_factory=Tuning)
+    threshold: Threshold = Field(default_factory=Threshold)
+    gate: Gate = Field(default_factory=Gate)
+    slices: list[str] = Field(
+        default_factory=list, description="categorical main-table columns to report metrics by"
+    )
+    min_slice_rows: int = Field(30, ge=1, description="smaller slices are flagged")
+    calibrate: Literal["none", "sigmoid"] = Field(
+        "none", description="binary: sigmoid calibration fitted on out-of-fold predictions"
+    )
+    refit_on_all: bool = Field(
+        True, description="release a model refitted on train + holdout after evaluation"
+    )
+    holdout_fraction: float = Field(0.2, gt=0, lt=0.9)
+    cv_folds: int = Field(3, ge=2, le=20)
+    cv_holdout_margin: float = Field(
+        0.05,
+        ge=0,
+        description="flag the run when CV and holdout differ by more than this (for rmse and "
+        "mae: this fraction of the CV value)",
+    )
+    tuning_sample_rows: int = Field(50_000, gt=100)
+    primary_metric: str | None = Field(None, description="default: roc_auc or rmse by task")
+    promotion_min_delta: float | None = Field(None, description="deprecated: use gate.margin")
+    random_state: int = 42

@@ -1,0 +1,75 @@
+"""The Feast repo mlrig's config describes: its RepoConfig (the ASOF DuckDB offline store; SQLite
+locally or Redis in the cluster online; a file or PostgreSQL registry), the feast CLI's
+environment, and the store opened from it or from a folder's feature_store.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlrig.components.config import env
+from mlrig.components.config.loader import LoadedConfig
+
+
+def repo_config(loaded: LoadedConfig) -> Any:
+    """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
+    asof_store), SQLite (local) or Redis (cluster) online store."""
+    from feast.repo_config import RepoConfig
+
+    from mlrig.components.integrations.feast.asof_store import TYPE as ASOF_OFFLINE_STORE
+
+    stores = loaded.config.stores
+    registry: Any
+    if stores.feast_registry.startswith("postgresql"):
+        registry = {
+            "registry_type": "sql",
+            "path": env.resolve(stores.feast_registry),
+            "cache_ttl_seconds": 60,
+            "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
+        }
+    else:
+        path = loaded.path(stores.feast_registry)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        registry = str(path)
+    if stores.feast_online_type == "redis":
+        online: dict[str, Any] = {
+            "type": "redis",
+            "connection_string": env.resolve(stores.feast_redis),
+        }
+    else:
+        online_path = loaded.path(stores.feast_online_path)
+        online_path.parent.mkdir(parents=True, exist_ok=True)
+        online = {"type": "sqlite", "path": str(online_path)}
+    return RepoConfig(
+        project=stores.feast_project,
+        provider="local",
+        registry=registry,
+        online_store=online,
+        offline_store={"type": ASOF_OFFLINE_STORE},
+        entity_key_serialization_version=3,
+        repo_path=str(loaded.path(stores.feast_repo)),
+    )
+
+
+def feast_env(loaded: LoadedConfig) -> dict[str, str]:
+    """Values for the ${VAR} placeholders of feature_repo/feature_store.yaml (for the feast CLI)."""
+    stores = loaded.config.stores
+    return {
+        env.FEAST_PROJECT: stores.feast_project,
+        env.FEAST_REGISTRY: str(loaded.path(stores.feast_registry)),
+        env.FEAST_ONLINE_PATH: str(loaded.path(stores.feast_online_path)),
+        env.CONFIG_PATH: str(loaded.root / "mlrig.yaml"),
+    }
+
+
+def open_store(loaded: LoadedConfig) -> Any:
+    from feast import FeatureStore
+
+    return FeatureStore(config=repo_config(loaded))
+
+
+def open_repo(folder: Path) -> Any:
+    """The feature store of a folder holding a feature_store.yaml (a cluster's own)."""
+    from feast import FeatureStore
+
+    return FeatureStore(repo_path=str(folder))
