@@ -1,6 +1,6 @@
 """`mlrig cluster up/down/status`: the same commands a user would type, as data, run in order.
 
-`mlrig cluster up --dry-run` prints them; the README's "Run on kind" section lists them.
+`mlrig cluster up --dry-run` prints them; docs/how-to/cluster.md lists them (a test compares).
 """
 
 from __future__ import annotations

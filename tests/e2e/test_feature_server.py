@@ -32,14 +32,14 @@ def _request(folder, service: str) -> tuple[dict, dict]:
     return read, entities
 
 
-def _readme_example(service: str) -> dict:
-    """The body of the README's feature-server curl example, with the printed service name."""
+def _guide_example(service: str) -> dict:
+    """The body of the serving guide's feature-server curl example, with the printed service name."""
     import json
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    body = re.search(r"get-online-features .*?-d \\\n\s*'(\{.*?\})'", readme, re.S).group(1)
+    guide = (Path(__file__).resolve().parents[2] / "docs/how-to/serve.md").read_text()
+    body = re.search(r"get-online-features .*?-d \\\n\s*'(\{.*?\})'", guide, re.S).group(1)
     return json.loads(body.replace("<the service name it prints>", service))
 
 
@@ -77,7 +77,7 @@ def test_the_feature_server_reads_and_refuses_every_write(trained, tmp_path):
             assert answer.status_code == 404, (path, answer.status_code, answer.text)
         after = httpx.post(f"{base}/get-online-features", json=read, timeout=30)
         assert _seats(after) == seats
-        printed = _readme_example(live.service)  # the README's example, as printed
+        printed = _guide_example(live.service)  # the serving guide's example, as printed
         answer = httpx.post(f"{base}/get-online-features", json=printed, timeout=30)
         assert answer.status_code == 200, answer.text
         assert _seats(answer)[0] and _seats(answer)[0] > 0

@@ -62,16 +62,33 @@ from mlrig.components.config.schema.stores import (  # noqa: F401  (the config's
 
 
 class Config(Strict):
-    project: str
-    workdir: str = ".mlrig"
-    profile: str = "local"
+    """One project: its dataset, features, stores, model, serving and monitoring settings."""
+
+    project: str = Field(
+        description="the project's name: the default of the model's name, the MLflow "
+        "experiment and the Feast project"
+    )
+    workdir: str = Field(
+        ".mlrig",
+        description="the folder (relative to the config) for the pipeline root, the stage cache, "
+        "feature tables and reports",
+    )
+    profile: str = Field(
+        "local",
+        description="the profile in effect (set by --profile, MLRIG_PROFILE or this key): local, "
+        "cluster, kind, minikube or one of `profiles`",
+    )
     dataset: Dataset
     features: Features = Field(default_factory=Features)
     stores: Stores = Field(default_factory=Stores)
     model: Model = Field(default_factory=Model)
     serving: Serving = Field(default_factory=Serving)
     monitor: Monitor = Field(default_factory=Monitor)
-    profiles: dict[str, dict] = Field(default_factory=dict)
+    profiles: dict[str, dict] = Field(
+        default_factory=dict,
+        description="named overrides of any section, merged over the file when the profile is "
+        "chosen",
+    )
 
     # its cross-field defaults and checks run once, at load (loader.py, checks.py)
 

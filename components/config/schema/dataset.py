@@ -20,11 +20,13 @@ class ColumnSpec(Strict):
 
     type str is categorical (numbers stored as text, such as codes, stay text)."""
 
-    type: ColumnType
-    nullable: bool = True
-    min: float | None = None
-    max: float | None = None
-    allowed: list[str] | None = None
+    type: ColumnType = Field(description="int, float, str, bool or datetime")
+    nullable: bool = Field(
+        True, description="whether a row may lack a value (false: such rows are kept aside)"
+    )
+    min: float | None = Field(None, description="the smallest value accepted")
+    max: float | None = Field(None, description="the largest value accepted")
+    allowed: list[str] | None = Field(None, description="the only values accepted (a text column)")
     missing: list[str] = Field(
         default_factory=list, description="text meaning no value here, e.g. ['unknown', '-']"
     )
@@ -64,24 +66,34 @@ class ColumnSpec(Strict):
 
 
 class AddMinutes(Strict):
-    to: str
-    minutes: list[str] = Field(default_factory=list)
-    constant: float = 0.0
+    """A time plus minutes taken from other columns (a scheduled departure plus its delay)."""
+
+    to: str = Field(description="the datetime column to add to")
+    minutes: list[str] = Field(
+        default_factory=list, description="the columns whose values (minutes) are added"
+    )
+    constant: float = Field(0.0, description="minutes added besides")
 
 
 class Concat(Strict):
-    columns: list[str] = Field(min_length=2)
-    sep: str = "-"
+    """Text columns joined with a separator (origin and dest into a route)."""
+
+    columns: list[str] = Field(min_length=2, description="the columns to join, in order")
+    sep: str = Field("-", description="the separator between them")
 
 
 class GreaterThan(Strict):
-    column: str
-    value: float
+    """1 where a numeric column exceeds a value, else 0 (a label from an amount)."""
+
+    column: str = Field(description="the numeric column compared")
+    value: float = Field(description="the value it must exceed")
 
 
 class Equals(Strict):
-    column: str
-    value: Label
+    """1 where a column equals a value, else 0 (a yes/no label as 1/0)."""
+
+    column: str = Field(description="the column compared")
+    value: Label = Field(description="the value it must equal")
 
 
 DERIVATION_KINDS = ("add_minutes", "concat", "greater_than", "equals")
@@ -91,11 +103,15 @@ class Derivation(Strict):
     """A column computed from others, e.g. a route key or a label. equals: 1 where the column
     holds the value (a class such as 'yes'; true/1/1.0 alike), 0 elsewhere, null where null."""
 
-    name: str
-    add_minutes: AddMinutes | None = None
-    concat: Concat | None = None
-    greater_than: GreaterThan | None = None
-    equals: Equals | None = None
+    name: str = Field(description="the derived column's name")
+    add_minutes: AddMinutes | None = Field(
+        None, description="a time plus a number of minutes from other columns"
+    )
+    concat: Concat | None = Field(None, description="text columns joined with a separator")
+    greater_than: GreaterThan | None = Field(
+        None, description="1 where a column is above a value, else 0"
+    )
+    equals: Equals | None = Field(None, description="1 where a column equals a value, else 0")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Derivation:
@@ -125,7 +141,11 @@ class Derivation(Strict):
 
 
 class FileSource(Strict):
-    kind: Literal["file"]
+    """A CSV, parquet or JSON file, or a folder of parts of one format."""
+
+    kind: Literal["file"] = Field(
+        description="`file`: a CSV, parquet or JSON file, or a folder of parts"
+    )
     path: str = Field(description="local path, or package://<package>/<path inside it>")
     format: Literal["csv", "parquet", "json", "jsonl", "auto"] = Field(
         "auto", description="auto: by suffix (.parquet, .json, .jsonl/.ndjson; else CSV)"
@@ -140,13 +160,17 @@ class FileSource(Strict):
 
 
 class SqlSource(Strict):
-    kind: Literal["sql"]
+    """The rows a SQL query returns (any SQLAlchemy URL whose driver is installed)."""
+
+    kind: Literal["sql"] = Field(description="`sql`: the rows a query returns")
     url: str = Field(description="SQLAlchemy URL; use ${VAR} for secrets")
-    query: str
+    query: str = Field(description="the SELECT to run (its columns are the table's)")
 
 
 class HttpSource(Strict):
-    kind: Literal["http"]
+    """JSON records or CSV answered by an HTTP API, page after page."""
+
+    kind: Literal["http"] = Field(description="`http`: JSON records or CSV answered by a URL")
     url: str = Field(description="use ${VAR} for a token in the query string")
     format: Literal["csv", "json", "jsonl"] = Field(
         "json", description="json: records (records_path, next_path); jsonl: a record per line"
@@ -162,7 +186,7 @@ class HttpSource(Strict):
     max_bytes: int = Field(
         1 << 30, ge=1, description="stop with an error past this many bytes (all pages together)"
     )
-    timeout_s: float = 30.0
+    timeout_s: float = Field(30.0, description="seconds to wait for each answer")
 
 
 SourceLocation = Annotated[FileSource | SqlSource | HttpSource, Field(discriminator="kind")]
@@ -171,9 +195,18 @@ SourceLocation = Annotated[FileSource | SqlSource | HttpSource, Field(discrimina
 class Table(Strict):
     """One input table: where it lives, its columns, and columns derived from them."""
 
-    source: SourceLocation
-    columns: dict[str, ColumnSpec]
-    derive: list[Derivation] = Field(default_factory=list)
+    source: SourceLocation = Field(
+        description="where the table is read from: a file or folder, a SQL query, or an HTTP API"
+    )
+    columns: dict[str, ColumnSpec] = Field(
+        description="each column's type and rules; rows that break them are kept aside with "
+        "the reason"
+    )
+    derive: list[Derivation] = Field(
+        default_factory=list,
+        description="columns computed from others when the table is read (in training, batches "
+        "and requests alike)",
+    )
     left_out: list[str] = Field(
         default_factory=list,
         description="columns of the source that are not used (`mlrig init` lists those it left "
@@ -188,21 +221,31 @@ class Table(Strict):
 
 
 class DateParts(Strict):
-    column: str
+    """Parts of a time column (hour, day of week, ...) given to the model as inputs."""
+
+    column: str = Field(description="the datetime column the parts are taken from")
     timezone: str | None = Field(None, description="default: dataset.timezone")
-    parts: list[Literal["year", "hour", "dayofweek", "month", "day", "dayofyear", "weekofyear"]]
+    parts: list[Literal["year", "hour", "dayofweek", "month", "day", "dayofyear", "weekofyear"]] = (
+        Field(description="which parts: year, hour, dayofweek, month, day, dayofyear, weekofyear")
+    )
 
 
 class Dataset(Strict):
-    tables: dict[str, Table]
+    """The tables, which one holds the events to predict, the target and the event time."""
+
+    tables: dict[str, Table] = Field(
+        description="the tables by name: the main table and those feature views read"
+    )
     main: str = Field(description="the table whose rows are the events to predict")
     event_timestamp: str | None = Field(
         None,
         description="column of the main table; null: no event time (random holdout, shuffled CV)",
     )
     timezone: str = Field("UTC", description="zone of naive datetimes, in data and requests")
-    target: str
-    task: Literal["classification", "regression"]
+    target: str = Field(description="the column to predict, in the main table")
+    task: Literal["classification", "regression"] = Field(
+        description="classification (binary or multiclass) or regression"
+    )
     positive_label: Label | None = Field(
         None, description="binary classification: the class whose probability is reported"
     )
@@ -211,11 +254,15 @@ class Dataset(Strict):
         description="main-table columns the caller sends as model inputs; default: none when "
         "there are feature views, else every column that is not the target, a key or forbidden",
     )
-    date_parts: DateParts | None = None
+    date_parts: DateParts | None = Field(
+        None, description="parts of a time column given to the model as inputs"
+    )
     forbidden_features: list[str] = Field(
         default_factory=list, description="columns known only after the event; never model inputs"
     )
-    sample_rows: int | None = Field(None, gt=0)
+    sample_rows: int | None = Field(
+        None, gt=0, description="train on a seeded sample of this many rows (mlrig run --sample)"
+    )
     until: str | None = Field(
         None,
         description="train only on events before this time (ISO; naive in `timezone`): "

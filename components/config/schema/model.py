@@ -15,10 +15,10 @@ from mlrig.components.config.schema.base import (
 class Range(Strict):
     """A numeric search range: floats, or ints with int: true; log: true samples on a log scale."""
 
-    low: float
-    high: float
-    log: bool = False
-    int: bool = False
+    low: float = Field(description="the range's lower end")
+    high: float = Field(description="the range's upper end")
+    log: bool = Field(False, description="sample on a log scale")
+    int: bool = Field(False, description="sample whole numbers")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -43,7 +43,11 @@ class Tuning(Strict):
 class Threshold(Strict):
     """Binary classification: how the decision threshold is chosen on out-of-fold predictions."""
 
-    rule: Literal["fixed", "max_f1", "precision", "recall", "cost"] = "max_f1"
+    rule: Literal["fixed", "max_f1", "precision", "recall", "cost"] = Field(
+        "max_f1",
+        description="how a binary model's decision threshold is chosen on out-of-fold scores: "
+        "fixed, max_f1, a precision or recall floor, or the least cost",
+    )
     value: float = Field(0.5, gt=0, lt=1, description="fixed: the threshold; precision/recall: "
                          "the target to reach")  # fmt: skip
     cost_fp: float = Field(1.0, gt=0, description="cost: price of a false positive")
@@ -59,7 +63,9 @@ class Gate(Strict):
 
 
 class Model(Strict):
-    name: str = ""
+    """The candidates and how they are tuned, validated, thresholded and promoted."""
+
+    name: str = Field("", description="the registered model's name (default: the project's name)")
     candidates: dict[CandidateName, SearchSpace] = Field(
         default_factory=dict, description="candidates and search spaces; {} uses the defaults"
     )
@@ -76,15 +82,33 @@ class Model(Strict):
     refit_on_all: bool = Field(
         True, description="release a model refitted on train + holdout after evaluation"
     )
-    holdout_fraction: float = Field(0.2, gt=0, lt=0.9)
-    cv_folds: int = Field(3, ge=2, le=20)
+    holdout_fraction: float = Field(
+        0.2,
+        gt=0,
+        lt=0.9,
+        description="the share of rows held out (the latest times, or a random share)",
+    )
+    cv_folds: int = Field(
+        3,
+        ge=2,
+        le=20,
+        description="cross-validation folds (forward-chaining over time when there is an event "
+        "time)",
+    )
     cv_holdout_margin: float = Field(
         0.05,
         ge=0,
         description="flag the run when CV and holdout differ by more than this (for rmse and "
         "mae: this fraction of the CV value)",
     )
-    tuning_sample_rows: int = Field(50_000, gt=100)
+    tuning_sample_rows: int = Field(
+        50_000,
+        gt=100,
+        description="tuning sees a seeded sample of at most this many training rows; the final "
+        "fit sees all",
+    )
     primary_metric: str | None = Field(None, description="default: roc_auc or rmse by task")
     promotion_min_delta: float | None = Field(None, description="deprecated: use gate.margin")
-    random_state: int = 42
+    random_state: int = Field(
+        42, description="the seed of every random choice (splits, samples, searches, models)"
+    )

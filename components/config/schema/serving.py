@@ -13,8 +13,10 @@ from mlrig.components.config.schema.base import (
 
 
 class Serving(Strict):
-    host: str = "127.0.0.1"
-    port: int = Field(3000, ge=1, le=65535)
+    """The REST service: where it listens, what a request holds, its limits."""
+
+    host: str = Field("127.0.0.1", description="the address `mlrig serve` listens on")
+    port: int = Field(3000, ge=1, le=65535, description="the port `mlrig serve` listens on")
     request_fields: dict[str, ColumnType] | None = Field(
         None, description="default: derived from the tables (keys, event time, request features)"
     )

@@ -12,16 +12,38 @@ from mlrig.components.config.schema.base import (
 
 
 class Stores(Strict):
-    mlflow_tracking_uri: str = "sqlite:///mlflow.db"
-    mlflow_artifact_root: str = "mlartifacts"
-    experiment: str = ""
-    feast_repo: str = "feature_repo"
-    feast_project: str = ""
-    feast_online_type: Literal["sqlite", "redis"] = "sqlite"
-    feast_online_path: str = ".mlrig/feast/online.db"
-    feast_redis: str = "localhost:6379"
-    feast_registry: str = ".mlrig/feast/registry.db"
-    feature_data_dir: str = ".mlrig/feature_data"
+    """Where MLflow, Feast and the prediction log keep their state."""
+
+    mlflow_tracking_uri: str = Field(
+        "sqlite:///mlflow.db",
+        description="MLflow's tracking store: a sqlite:/// file locally, the tracking server's "
+        "URL in the cluster",
+    )
+    mlflow_artifact_root: str = Field(
+        "mlartifacts",
+        description="where MLflow keeps model files (a folder relative to the config, locally)",
+    )
+    experiment: str = Field("", description="the MLflow experiment (default: the project's name)")
+    feast_repo: str = Field(
+        "feature_repo", description="the Feast repo folder (feature_store.yaml) for the feast CLI"
+    )
+    feast_project: str = Field("", description="the Feast project (default: the project's name)")
+    feast_online_type: Literal["sqlite", "redis"] = Field(
+        "sqlite", description="the online store: sqlite locally, redis in the cluster"
+    )
+    feast_online_path: str = Field(
+        ".mlrig/feast/online.db", description="the SQLite online store's file"
+    )
+    feast_redis: str = Field(
+        "localhost:6379", description="the Redis connection string (host:port[,password=${VAR}])"
+    )
+    feast_registry: str = Field(
+        ".mlrig/feast/registry.db", description="the Feast registry: a file, or a postgresql:// URL"
+    )
+    feature_data_dir: str = Field(
+        ".mlrig/feature_data",
+        description="where the feature views' tables are kept, by feature-set version",
+    )
     prediction_log: str = Field(
         "",
         description="where served predictions are logged: empty for a SQLite file under the work "

@@ -7,7 +7,7 @@ from mlrig.components.config.loader import ConfigError, load
 
 
 def _write(folder: Path, mutate) -> Path:
-    data = yaml.safe_load((Path(__file__).parents[2] / "mlrig.yaml").read_text())
+    data = yaml.safe_load((Path(__file__).parents[3] / "mlrig.yaml").read_text())
     mutate(data)
     path = folder / "mlrig.yaml"
     path.write_text(yaml.safe_dump(data))

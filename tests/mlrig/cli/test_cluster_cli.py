@@ -1,4 +1,4 @@
-"""The cluster commands: the README lists exactly what `mlrig cluster up` runs, and missing tools or
+"""The cluster commands: the cluster guide lists exactly what `mlrig cluster up` runs, and missing tools or
 clusters give clear messages instead of tracebacks."""
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ def _mlrig(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_readme_run_on_kind_lists_exactly_the_cluster_up_steps():
+def test_the_cluster_guide_lists_exactly_the_cluster_up_steps():
     steps = _mlrig("cluster", "up", "--dry-run").stdout.strip().splitlines()
     assert len(steps) == 11 and steps[0].startswith(
         "1. create the kind cluster: kind create cluster"
     )
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Run on kind") :]
-    block = section.split("```")[1].strip().splitlines()
+    guide = (REPO / "docs/how-to/cluster.md").read_text()
+    block = guide.split("```")[1].strip().splitlines()
     assert block == steps
 
 
