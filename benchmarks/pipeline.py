@@ -103,7 +103,7 @@ def registered(config: Path) -> list[str]:
     from mlrig.components.integrations.mlflow import tracking
 
     loaded = load(config)
-    client = tracking.configure(loaded).MlflowClient()
+    client = tracking.configure(loaded.place).MlflowClient()
     return sorted(
         v.version for v in client.search_model_versions(f"name = '{loaded.config.model.name}'")
     )
@@ -165,15 +165,15 @@ def feature_retrieval(config: Path, feast_own: bool = False) -> tuple[float, flo
     rows = prepare(contract, pd.read_parquet(training / "training_set.parquet"))
     keys = list(contract.entity_keys)
     entity_df = rows.loc[rows[keys].notna().all(axis=1), [*keys, EVENT_TS]].reset_index(drop=True)
-    fs = feast_store.live_feature_set(loaded)
+    fs = feast_store.live_feature_set(loaded.place)
     if feast_own:
         from feast import FeatureStore
 
-        repo = repo_config(loaded)
+        repo = repo_config(loaded.place)
         repo.offline_config, repo._offline_store = {"type": "duckdb"}, None  # Feast's own store
         store = FeatureStore(config=repo)
     else:
-        store = open_store(loaded)
+        store = open_store(loaded.place)
     started = time.perf_counter()
     feast_store.OfflineFeatures(store).fetch(fs, entity_df)
     feast_s = time.perf_counter() - started
@@ -184,7 +184,7 @@ def feature_retrieval(config: Path, feast_own: bool = False) -> tuple[float, flo
     con.register("e", entity_df.assign(_row=range(len(entity_df))))
     select, joins = ["e._row"], []
     for i, logical in enumerate(fs.views.values()):
-        path = feast_store.view_data_path(loaded, fs.version, specs[logical])
+        path = feast_store.view_data_path(loaded.place, fs.version, specs[logical])
         columns = duckdb.sql(f"DESCRIBE SELECT * FROM '{path}'").df()["column_name"].tolist()
         on = [c for c in columns if c in keys]
         values = [c for c in columns if c not in on and c != EVENT_TS]

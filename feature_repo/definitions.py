@@ -9,7 +9,8 @@ from mlrig.components.features.core import feature_columns
 from mlrig.components.integrations.feast.feast_store import definitions, live_feature_set
 
 _loaded = load()
-_live = live_feature_set(_loaded)
+_live = live_feature_set(_loaded.place)
 _columns = {v.name: feature_columns(_loaded.config, v) for v in _loaded.config.features.views}
-for _obj in definitions(_loaded, _columns, _live.version if _live else ""):
+_version = _live.version if _live else ""
+for _obj in definitions(_loaded.config, _loaded.place, _columns, _version):
     globals()[_obj.name] = _obj

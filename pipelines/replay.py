@@ -74,14 +74,14 @@ def month_starts(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
 
 
 def _champion(loaded: LoadedConfig) -> Any:
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     return load_alias(mlflow, loaded.config.model.name, CHAMPION)
 
 
 def _not_trained_on_the_future(loaded: LoadedConfig, champion: Any, start: pd.Timestamp) -> None:
     """A champion that saw events at or after --start (an earlier `mlrig run` on all the data,
     which beat the replay's own first training) would score months it was trained on."""
-    run = tracking.configure(loaded).get_run(champion.run_id)
+    run = tracking.configure(loaded.place).get_run(champion.run_id)
     last = run.data.tags.get("mlrig.last_event")
     if last and pd.Timestamp(last) >= start:
         raise ValueError(
@@ -217,7 +217,7 @@ def _step(month: str, summary: dict[str, Any], decision: dict[str, Any]) -> Step
 
 def _evaluations(loaded: LoadedConfig, versions: set[int]) -> dict[int, dict[str, float]]:
     """Each served version's holdout metrics at evaluation (the line a month is judged by)."""
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     client = mlflow.MlflowClient()
     out = {}
     for v in sorted(versions):

@@ -60,12 +60,12 @@ class RequestError(ValueError):
 
 def pinned_version(loaded: LoadedConfig) -> int:
     """MLRIG_MODEL_VERSION (set by `mlrig deploy` on the cluster) or the champion, resolved once."""
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     try:
         return registry_pinned_version(mlflow, loaded.config.model.name)
     except NoVersion as exc:
         raise NotReady(
-            f"{exc} in {tracking.tracking_uri(loaded)} yet: run the training pipeline first"
+            f"{exc} in {tracking.tracking_uri(loaded.place)} yet: run the training pipeline first"
         ) from None
 
 
@@ -77,14 +77,14 @@ class Predictor:
     ) -> None:
         self.loaded = loaded
         self.log = log
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         version = version or pinned_version(loaded)
         try:
             self.pinned: Pinned = load_version(mlflow, loaded.config.model.name, version)
         except NoVersion as exc:
             raise NotReady(str(exc)) from None
         self.contract = self.pinned.contract
-        self.features = OnlineFeatures(open_store(loaded))
+        self.features = OnlineFeatures(open_store(loaded.place))
         fs = self.contract.features
         if fs is not None and fs.views:
             try:

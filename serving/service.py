@@ -136,14 +136,16 @@ def _schema_fields() -> dict[str, Any]:
         return draft(LOADED.config, None).request_fields
     try:
         version = pinned_version(LOADED)
-        mlflow = tracking.configure(LOADED)
+        mlflow = tracking.configure(LOADED.place)
         return load_contract(mlflow, LOADED.config.model.name, version).request_fields
     except (NotReady, NoVersion):
         return draft(LOADED.config, None).request_fields
 
 
-if _in_arbiter() and tracking.local_store_missing(LOADED):
-    tracking.configure(LOADED)  # create the store here, once: the workers would race to migrate it
+if _in_arbiter() and tracking.local_store_missing(LOADED.place):
+    tracking.configure(
+        LOADED.place
+    )  # create the store here, once: the workers would race to migrate it
 # The schema requests are checked with, from the version served at start; a hot reload to a
 # version with other request fields swaps it with the model (RequestSchema.swap_into).
 START = RequestSchema.of(_schema_fields(), LOADED.config.serving.max_batch_rows)

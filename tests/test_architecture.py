@@ -165,3 +165,13 @@ def test_every_package_folder_is_installed():
     )
     packages = {m for m, p in MODULES.items() if p.name == "__init__.py"}
     assert packages == listed
+
+
+def test_the_adapters_the_contract_and_the_runtime_never_see_the_whole_config():
+    narrow = ("runtime", "sources", "contract", "integrations.feast", "integrations.mlflow")
+    seen = [
+        module
+        for module, path in MODULES.items()
+        if wing(module) in narrow and "LoadedConfig" in path.read_text()
+    ]
+    assert seen == []  # they take a section, or the stores and the config's folder (Place)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from mlrig.components.config import env, reads
 from mlrig.components.config.checks import check, fill_defaults
+from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config
 
 
@@ -29,8 +30,12 @@ class LoadedConfig:
 
     def path(self, value: str) -> Path:
         """Resolve a config path (relative to the config file's folder)."""
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else self.root / p
+        return self.place.path(value)
+
+    @property
+    def place(self) -> Place:
+        """The stores and the config's folder: what the MLflow and Feast adapters are given."""
+        return Place(self.config.stores, self.root)
 
     def to_json(self) -> str:
         """Serialise for handing to pipeline components. ${VAR} references stay unexpanded: the

@@ -31,7 +31,7 @@ def run(config_json: str, training_dir: str, report_path: str) -> dict:
         path = Path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page)
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         with mlflow.start_run(run_name=f"{loaded.config.project}-eda"):
             mlflow.set_tags({"mlrig.stage": "eda", "mlrig.dataset_hash": meta["dataset_hash"]})
             mlflow.log_artifact(str(path), "eda")

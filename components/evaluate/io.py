@@ -29,7 +29,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     holdout = tables.read_tables(holdout_dir)[HOLDOUT]
     metric = cfg.model.primary_metric or ""
     with events.stage("evaluate") as out:
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         model = modelfile.load_uri(mlflow, info["holdout_model_uri"])  # fitted without the holdout
         y_score = scores(model, holdout[contract.inputs], contract.task, len(contract.classes))
         y_true = contract.targets(holdout)

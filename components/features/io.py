@@ -44,7 +44,8 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         inputs, categorical, recency = model_inputs(cfg)
         assert_no_leakage(cfg, inputs)
         store, feature_set, snapshot = apply_feature_set(
-            loaded,
+            cfg,
+            loaded.place,
             frames,
             {v.name: feature_columns(cfg, v) for v in cfg.features.views},
             recency,
@@ -101,13 +102,13 @@ def publish(config_json: str, champion_version: int) -> dict:
         if not champion_version:
             out["feature_set"] = "none (no champion yet)"
             return dict(out)
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, champion_version)
         fs = champ.contract.features
         if fs is None or not fs.views:
             out["feature_set"] = "none (no feature views)"
             return dict(out)
-        live = live_feature_set(loaded)
+        live = live_feature_set(loaded.place)
         marker = loaded.path(cfg.stores.feature_data_dir) / LIVE_CHAMPION_FILE
         published = marker.read_text().strip() if marker.exists() else ""
         if live is not None and live.version == fs.version:
@@ -117,7 +118,7 @@ def publish(config_json: str, champion_version: int) -> dict:
                 out["new_rows"] = {n: t["new_rows"] for n, t in done["tables"].items()}
             # else a run that lost, was sampled or failed: the live data stays as it is
         else:
-            out.update(materialize(loaded, fs))
+            out.update(materialize(loaded.place, cfg.features, fs))
         marker.write_text(str(champion_version))
         out["champion_version"] = champion_version
     return dict(out)

@@ -40,7 +40,7 @@ STATE_FILE = "refresh.json"  # in a version's folder: watermarks, rows, material
 
 def pinned_config(loaded: LoadedConfig, version: str) -> Config:
     """The config whose features and view tables are the version's pinned definitions."""
-    path = feast_store.data_dir(loaded, version) / feast_store.DEFINITIONS_FILE
+    path = feast_store.data_dir(loaded.place, version) / feast_store.DEFINITIONS_FILE
     cfg = loaded.config
     if not path.exists():  # a set registered before definitions were kept: today's config
         return cfg
@@ -66,12 +66,12 @@ def time_column(cfg: Config, table: str) -> str | None:
 
 
 def read_state(loaded: LoadedConfig, version: str) -> dict[str, Any]:
-    path = feast_store.data_dir(loaded, version) / STATE_FILE
+    path = feast_store.data_dir(loaded.place, version) / STATE_FILE
     return json.loads(path.read_text()) if path.exists() else {"tables": {}, "views": {}}
 
 
 def _write_state(loaded: LoadedConfig, version: str, state: dict[str, Any]) -> None:
-    path = feast_store.data_dir(loaded, version) / STATE_FILE
+    path = feast_store.data_dir(loaded.place, version) / STATE_FILE
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(state, indent=2, default=str))
     tmp.replace(path)
@@ -120,13 +120,13 @@ def refresh(
 ) -> dict[str, Any]:
     """Bring the live feature set's tables up to their sources and load what is new online.
     full: forget the watermarks, rebuild from every row and reload every view from the start."""
-    live = feast_store.live_feature_set(loaded)
+    live = feast_store.live_feature_set(loaded.place)
     if live is None:
         raise LookupError("no live feature set yet: the first promoted model makes its set live")
     now = now or datetime.now(UTC)
     cfg = pinned_config(loaded, live.version)
     state = {"tables": {}, "views": {}} if full else read_state(loaded, live.version)
-    folder = feast_store.data_dir(loaded, live.version) / "tables"
+    folder = feast_store.data_dir(loaded.place, live.version) / "tables"
     used = list(dict.fromkeys(v.table for v in cfg.features.views))
     accumulated: dict[str, pd.DataFrame] = {}
     previous = {name: t.get("watermark") for name, t in state["tables"].items()}
@@ -171,7 +171,9 @@ def _rebuild_views(
             continue
         say(f"building {view.name}")
         frame = build_view_frame(cfg, view, accumulated[view.table])
-        feast_store.write_atomic(frame, feast_store.view_data_path(loaded, live.version, view))
+        feast_store.write_atomic(
+            frame, feast_store.view_data_path(loaded.place, live.version, view)
+        )
         frames[view.name] = frame
     return frames
 
@@ -189,7 +191,7 @@ def _load_online(
     """Materialize each view's rows up to `now` from the earlier of its table's previous
     watermark (rows of new events are stamped after it) and the previous load's end (rows
     stamped in between, such as a window's end, are due now); static views: from the start."""
-    store = open_store(loaded)
+    store = open_store(loaded.place)
     specs = {v.name: v for v in cfg.features.views}
     for feast_name, logical in live.views.items():
         frame = frames[logical]
@@ -212,14 +214,14 @@ def _load_online(
             "materialized_at": datetime.now(UTC),
             "loaded_from": start,
         }
-    if feast_store.load_schedules(loaded, store, live, specs, now, frames):
+    if feast_store.load_schedules(loaded.place, store, live, specs, now, frames):
         say("loaded the windows' next changes online")
 
 
 def status(loaded: LoadedConfig, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per live view: its newest event loaded online, when it was last materialized, its rows
     and its age (now minus that newest event, in seconds); None where never refreshed."""
-    live = feast_store.live_feature_set(loaded)
+    live = feast_store.live_feature_set(loaded.place)
     if live is None:
         raise LookupError("no live feature set yet: the first promoted model makes its set live")
     now = now or datetime.now(UTC)

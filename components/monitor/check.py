@@ -64,7 +64,7 @@ def drift_check(
 ) -> dict:
     """Compare the champion's reference with its logged predictions (since an ISO time)."""
     cfg = loaded.config
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     current, logged = _current(loaded, version, since)
@@ -169,7 +169,7 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     from mlrig.components.monitor.performance import judge, window_metrics
 
     cfg = loaded.config
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     log = open_log(loaded)
@@ -244,7 +244,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     if reasons and policy.min_days_served:
         _hold_if_young(loaded, decision, perf["version"])
     gauges.write(loaded, decision)  # the service exports these to Prometheus
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):
         mlflow.set_tags(
             {

@@ -118,7 +118,7 @@ def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> 
         plots,
     )
     (dest / "timeline.html").write_text(page)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     with mlflow.start_run(run_name=f"{cfg.project}-replay"):
         mlflow.set_tags({"mlrig.stage": "monitor-replay"})
         mlflow.log_artifact(str(dest / "timeline.json"), "replay")

@@ -51,7 +51,7 @@ def champion_on(
         return None, why
     cols = [c for c in contract.request_fields if c in holdout]
     rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]
-    store = open_store(loaded)
+    store = open_store(loaded.place)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
     y_score = scores(model, built.frame, contract.task, len(contract.classes))
     value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)
@@ -66,7 +66,7 @@ def _unseen_model(
     both sides of any split), else its model fitted without its own holdout when that one was
     not (a rerun on the same data), else none, with why (fit_rows.py's hashes decide).
     challenger_rows: the hashes of the rows the challenger's evaluated model was fitted on."""
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     try:
         fitted = fit_rows.load(mlflow, champ.run_id)
     except fit_rows.Unreadable as exc:  # fails closed: an unread record is not "none recorded"
@@ -122,7 +122,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
     metric = cfg.model.primary_metric or ""
     challenger_value = tables.read_json(evaluation_dir, METRICS_FILE)[f"holdout_{metric}"]
     with events.stage("register") as out:
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         again = already_registered(mlflow, cfg.model.name, info["run_id"])
         if again is not None:  # a rerun whose train stage was reused: nothing new to register
             out.update(again)

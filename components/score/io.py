@@ -105,7 +105,7 @@ def score_frame(
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
         inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
     else:
-        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(loaded)))
+        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(loaded.place)))
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     # the input's columns in its own order, then request fields it did not have
     fields = [c for c in frame.columns if c in contract.request_fields]
@@ -126,7 +126,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
     threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("score") as out, cpus.limited(threads):
         out["threads"] = threads
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
         frame = _read(input_path, loaded, champ.contract)
         # a file with its labels (a backtest): the target column goes to the output beside the

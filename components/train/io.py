@@ -37,7 +37,7 @@ from mlrig.components.train.tracked import track
 
 def run_exists(config_json: str, result: dict) -> bool:
     """A cached training result is reusable only while its MLflow run is still there."""
-    mlflow = tracking.configure(from_json(config_json))
+    mlflow = tracking.configure(from_json(config_json).place)
     try:
         return mlflow.get_run(result["run_id"]).info.lifecycle_stage == "active"
     except Exception:  # MLflow raises its own not-found error per store
@@ -66,7 +66,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
         )
         split, by_time = _split(frame, contract, cfg.model, out)
         fitted = _fit(split, by_time, contract, cfg.model, out)
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         run_info = track(mlflow, fitted, contract, meta, loaded, Path(model_dir))
         tables.write_json(model_dir, RUN_FILE, run_info)
         contract.save(model_dir)

@@ -176,7 +176,7 @@ def _champion_version(loaded: object) -> int:
     from mlrig.components.runtime.catalog import CHAMPION
 
     try:
-        mlflow = tracking.configure(loaded)  # type: ignore[arg-type]
+        mlflow = tracking.configure(loaded.place)  # type: ignore[arg-type]
         return resolve(mlflow, loaded.config.model.name, CHAMPION)  # type: ignore[attr-defined]
     except NoVersion as exc:
         console.print(f"[red]{exc}[/]")

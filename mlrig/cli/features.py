@@ -111,8 +111,8 @@ def features_serve(
         from mlrig.components.integrations.feast.repo import open_store
 
         loaded = load_or_exit(config, profile)
-        store = open_store(loaded)
-        live = live_feature_set(loaded)
+        store = open_store(loaded.place)
+        live = live_feature_set(loaded.place)
         if live is not None:
             console.print(f"the champion's feature service: [bold]{live.service}[/]")
     port_free_or_exit(host, port)
@@ -125,5 +125,5 @@ def features_env(config: Path | None = ConfigOpt, profile: str | None = ProfileO
     """Print shell exports that fill feature_repo/feature_store.yaml for the feast CLI."""
     from mlrig.components.integrations.feast.repo import feast_env
 
-    for key, value in feast_env(load_or_exit(config, profile)).items():
+    for key, value in feast_env(load_or_exit(config, profile).place).items():
         print(f"export {key}={shlex.quote(value)}")

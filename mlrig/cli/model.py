@@ -18,7 +18,7 @@ def _client(config: Path | None, profile: str | None) -> tuple:
     from mlrig.components.integrations.mlflow import tracking
 
     loaded = load_or_exit(config, profile)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     return loaded, mlflow, mlflow.MlflowClient()
 
 
@@ -110,7 +110,7 @@ def model_promote(
         raise typer.Exit(1)
     with console.status(f"making v{version}'s features live"):
         if pinned.contract.features and pinned.contract.features.views:
-            feast_store.materialize(loaded, pinned.contract.features)
+            feast_store.materialize(loaded.place, loaded.config.features, pinned.contract.features)
     client.set_registered_model_alias(name, CHAMPION, str(version))
     who = getpass.getuser()
     history.record(

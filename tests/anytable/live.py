@@ -66,7 +66,7 @@ def online_and_offline(config: Path, request: dict) -> tuple[OneRow, OneRow]:
     """One request's inputs from the online store and from the offline point-in-time join."""
     predictor = Predictor(load(config))
     online = predictor.rows._one(dict(request), predictor.features, None)
-    store = open_store(load(config))
+    store = open_store(load(config).place)
     built = assemble(
         predictor.contract, pd.DataFrame([request]), feast_store.OfflineFeatures(store)
     )
@@ -76,7 +76,7 @@ def online_and_offline(config: Path, request: dict) -> tuple[OneRow, OneRow]:
 def windows_follow_the_request(folder: Path, config: Path) -> None:
     """Five days after the last materialization, a customer whose events left the 30-day window
     since is answered with the offline join's values at the request's time, and their age."""
-    live_set = feast_store.live_feature_set(load(config))
+    live_set = feast_store.live_feature_set(load(config).place)
     until = pd.Timestamp(
         refresh.read_state(load(config), live_set.version)["views"]["spend"]["until"]
     )

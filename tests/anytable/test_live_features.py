@@ -58,7 +58,7 @@ def test_appended_rows_reach_online_and_offline_features_without_a_training_run(
     answer = Predictor(load(config)).predict(dict(request))
     assert answer["model_version"] == 1 and answer["missing_features"] == []
     assert answer["feature_age_s"]["spend"] == pytest.approx(3600.0)  # the +2 h row, 1 h old
-    mlflow = tracking.configure(load(config))
+    mlflow = tracking.configure(load(config).place)
     assert len(mlflow.MlflowClient().search_model_versions("name = 'shop'")) == 1
 
 

@@ -43,7 +43,7 @@ def _log_like_training(loaded, training: pd.DataFrame, contract_inputs: list[str
     from mlrig.components.integrations.mlflow.registry import load_alias
     from mlrig.components.train.tracked import score_column
 
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     pinned = load_alias(mlflow, "shop", "champion")
     x = training[contract_inputs]
     score = score_column(pinned.model, pinned.contract, x)

@@ -73,7 +73,7 @@ def test_history_shows_both_gate_decisions_and_a_promotion_by_hand(two_runs):
 def test_the_contract_threshold_is_what_serving_and_batch_apply(two_runs):
     folder, config, _, _ = two_runs
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     threshold = load_version(mlflow, "shop", 1).contract.threshold
     assert threshold != 0.5  # chosen by max F1 on out-of-fold predictions
     mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "1")
@@ -90,7 +90,7 @@ def test_the_contract_threshold_is_what_serving_and_batch_apply(two_runs):
 def test_batch_scoring_honours_the_pinned_model_version(two_runs, monkeypatch):
     folder, config, _, _ = two_runs
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "2")
     pd.DataFrame(REQUESTS).to_csv(folder / "pinned.csv", index=False)
     monkeypatch.setenv("MLRIG_MODEL_VERSION", "1")
@@ -122,7 +122,7 @@ def test_a_replaced_model_file_is_refused_before_it_is_unpickled(two_runs, tmp_p
 
     folder, config, _, second = two_runs
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     version = second["version"]
     tags = mlflow.MlflowClient().get_model_version("shop", str(version)).tags
     assert len(tags["mlrig.sha256"]) == 64  # recorded at registration

@@ -164,7 +164,7 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
     from mlrig.components.integrations.mlflow.registry import load_version
 
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     pinned = load_version(mlflow, "shop", resolve(mlflow, "shop", CHAMPION))
     contract = pinned.contract
     training = tables.read_tables(folder / "run1/ts")[TRAINING_SET]
@@ -174,7 +174,7 @@ def test_offline_and_online_features_equal_the_training_row_across_time_zones(sh
         5
     )
     assert len(late) >= 3
-    store = open_store(loaded)
+    store = open_store(loaded.place)
     naive = late.as_of.dt.tz_convert("America/New_York").dt.tz_localize(None)
     requests = late[list(contract.request_fields)].assign(
         as_of=naive.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -314,7 +314,7 @@ def test_pinned_version_is_served_instead_of_the_alias(shop, monkeypatch):
     to the previous annotation serves the previous version again."""
     _, config, _ = shop
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     versions = [int(v.version) for v in mlflow.MlflowClient().search_model_versions("name='shop'")]
     assert len(versions) >= 2
     oldest = min(versions)

@@ -61,7 +61,7 @@ def _run(folder: Path, runner: str) -> dict:
     log = (folder / ".mlrig/last-run.log").read_text() if (folder / ".mlrig").exists() else ""
     assert result.returncode == 0, result.stdout[-3000:] + log[-3000:]
     loaded = load(config)
-    client = tracking.configure(loaded).MlflowClient()
+    client = tracking.configure(loaded.place).MlflowClient()
     version = client.get_model_version_by_alias(loaded.config.model.name, "champion")
     run = client.get_run(version.run_id)
     return {"metrics": run.data.metrics, "params": run.data.params, "log": log}

@@ -52,7 +52,7 @@ def _seats(answer: httpx.Response) -> object:
 def test_the_feature_server_reads_and_refuses_every_write(trained, tmp_path):
     folder, config, _ = trained
     loaded = load(config)
-    live = feast_store.live_feature_set(loaded)
+    live = feast_store.live_feature_set(loaded.place)
     view = next(v for v in live.views if live.views[v] == "plane_attributes")
     read, entities = _request(folder, live.service)
     port = free_port()
@@ -102,7 +102,7 @@ def test_the_feature_server_reads_and_refuses_every_write(trained, tmp_path):
 
 def _overwrite(loaded, view: str, entities: dict) -> dict:
     """One row of every feature of the view: seats -1, text "x", other numbers -1."""
-    fields = open_store(loaded).get_feature_view(view).features
+    fields = open_store(loaded.place).get_feature_view(view).features
     row = {f.name: ["x"] if "String" in str(f.dtype) else [-1.0] for f in fields}
     return {"tailnum": entities["tailnum"], **row, "event_timestamp": ["2030-01-01T00:00:00+00:00"]}
 
@@ -112,7 +112,7 @@ def _store_on_a_copy(loaded, tmp_path):
 
     from feast import FeatureStore
 
-    config = repo_config(loaded)
+    config = repo_config(loaded.place)
     copy = tmp_path / "online.db"
     shutil.copy(config.online_store.path, copy)
     config.online_store.path = str(copy)

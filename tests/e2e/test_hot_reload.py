@@ -37,7 +37,7 @@ def test_service_swaps_to_a_new_champion_without_restart(tmp_path):
         assert not second["promoted"]
         loaded = load(config)
         publish(loaded.to_json(), 2)  # what `mlrig model promote 2` does: features live, alias
-        mlflow = tracking.configure(loaded)
+        mlflow = tracking.configure(loaded.place)
         mlflow.MlflowClient().set_registered_model_alias("shop", "champion", "2")
         versions, deadline = [], time.monotonic() + 60
         while time.monotonic() < deadline and 2 not in versions:
@@ -73,7 +73,7 @@ def test_a_new_champion_with_other_request_fields_brings_its_own_schema(tmp_path
         run_stages(load(config), tmp_path / "run2")
         loaded = load(config)
         publish(loaded.to_json(), 2)
-        tracking.configure(loaded).MlflowClient().set_registered_model_alias(
+        tracking.configure(loaded.place).MlflowClient().set_registered_model_alias(
             "shop", "champion", "2"
         )
         streak, deadline = 0, time.monotonic() + 90

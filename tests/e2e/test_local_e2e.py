@@ -37,7 +37,7 @@ def test_run_prints_every_stage_and_the_holdout_auc(trained):
 def test_run_registers_a_champion_with_lineage(trained):
     _, config, _ = trained
     loaded = load(config)
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     client = mlflow.MlflowClient()
     version = client.get_model_version_by_alias(loaded.config.model.name, "champion")
     run = client.get_run(version.run_id)
@@ -66,7 +66,7 @@ def test_an_unchanged_rerun_reuses_every_stage_and_registers_nothing(trained):
     assert out.count("cached: ") == 5  # validate, features, eda, train, evaluate
     assert "already registered as v1: nothing new to register" in out
     loaded = load(config)
-    client = tracking.configure(loaded).MlflowClient()
+    client = tracking.configure(loaded.place).MlflowClient()
     name = loaded.config.model.name
     assert [int(v.version) for v in client.search_model_versions(f"name = '{name}'")] == [1]
 

@@ -229,10 +229,10 @@ def _assert_served_inputs_equal_offline_point_in_time(config, acknowledged) -> N
     from mlrig.components.integrations.mlflow.registry import load_version
 
     loaded = load(config, "cluster")
-    mlflow = tracking.configure(loaded)
+    mlflow = tracking.configure(loaded.place)
     logged = _log(config)
     logged = logged[logged.request_id.isin(list(acknowledged))]
-    store = feast_store.OfflineFeatures(open_store(loaded))
+    store = feast_store.OfflineFeatures(open_store(loaded.place))
     mismatches, compared = [], 0
     for version, rows in logged.groupby("version"):
         contract = load_version(mlflow, loaded.config.model.name, int(version)).contract
@@ -272,7 +272,7 @@ def _assert_a_retrained_version_answers_after_the_injection(config, checks, ackn
     retrains = [c for c in checks if c["retrained"]]
     after = [c for c in retrains if c["day"] > soak.DRIFT_DAY]
     assert after, checks
-    client = tracking.configure(load(config, "cluster")).MlflowClient()
+    client = tracking.configure(load(config, "cluster").place).MlflowClient()
     versions = client.search_model_versions("name = 'flights-delay'")
     started = after[0]["began"].timestamp() * 1000
     judged = {int(v.version): v.tags.get("mlrig.gate", "") for v in versions

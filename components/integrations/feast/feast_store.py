@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
+from mlrig.components.config.schema import Config, Features
 from mlrig.components.config.schema import FeatureView as ViewSpec
 from mlrig.components.contract.contract import FeatureSet
 from mlrig.components.integrations.feast import online_schedule
@@ -44,13 +45,13 @@ def versioned(name: str, version: str, snapshot: str = "") -> str:
     return f"{name}_{snapshot}" if snapshot else name
 
 
-def data_dir(loaded: LoadedConfig, version: str) -> Path:
-    return loaded.path(loaded.config.stores.feature_data_dir) / (version or "current")
+def data_dir(place: Place, version: str) -> Path:
+    return place.path(place.stores.feature_data_dir) / (version or "current")
 
 
-def view_data_path(loaded: LoadedConfig, version: str, view: ViewSpec, snapshot: str = "") -> Path:
+def view_data_path(place: Place, version: str, view: ViewSpec, snapshot: str = "") -> Path:
     """A view's offline table: the live one of a version, or one run's snapshot."""
-    folder = data_dir(loaded, version)
+    folder = data_dir(place, version)
     return (folder / "snapshots" / snapshot if snapshot else folder) / f"{view.name}.parquet"
 
 
@@ -98,7 +99,8 @@ def snapshot_of(specs: Iterable[ViewSpec], frames: dict[str, pd.DataFrame]) -> s
 
 
 def definitions(
-    loaded: LoadedConfig,
+    cfg: Config,
+    place: Place,
     columns: dict[str, dict[str, str]],
     version: str = "",
     snapshot: str = "",
@@ -110,7 +112,6 @@ def definitions(
     from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
     from feast.types import Float64, Int64, String
 
-    cfg = loaded.config
     main = cfg.dataset.tables[cfg.dataset.main].all_columns()
     is_int = {e.name: main.get(e.join_key) == "int" for e in cfg.features.entities}
     entities = {
@@ -128,7 +129,7 @@ def definitions(
         name = versioned(spec.name, version, snapshot)
         source = FileSource(
             name=f"{name}_source",
-            path=str(view_data_path(loaded, version, spec, snapshot)),
+            path=str(view_data_path(place, version, spec, snapshot)),
             timestamp_field=EVENT_TS,
         )
         schema = [Field(name=keys[e], dtype=Int64 if is_int[e] else String) for e in spec.entities]
@@ -139,7 +140,7 @@ def definitions(
         tags = {"kind": spec.kind, "managed_by": "mlrig", "feature_set": version}
         if not snapshot and online_schedule.scheduled(spec):
             owners = [entities[e] for e in spec.entities]
-            path = view_data_path(loaded, version, spec)
+            path = view_data_path(place, version, spec)
             companions.append(_schedule_view(name, schema, owners, path, tags))
         views.append(
             FeatureView(
@@ -182,7 +183,7 @@ def _schedule_view(
 
 
 def load_schedules(
-    loaded: LoadedConfig,
+    place: Place,
     store: Any,
     fs: FeatureSet,
     specs: dict[str, ViewSpec],
@@ -204,7 +205,7 @@ def load_schedules(
             store.get_feature_view(companion)
         except FeatureViewNotFoundException:
             continue
-        path = view_data_path(loaded, fs.version, spec)
+        path = view_data_path(place, fs.version, spec)
         frame = frames[logical] if frames and logical in frames else pd.read_parquet(path)
         keys = [c.name for c in store.get_feature_view(feast_name).entity_columns]
         write_atomic(online_schedule.pending(frame, keys, end), online_schedule.table_path(path))
@@ -236,7 +237,8 @@ def write_atomic(frame: pd.DataFrame, path: Path) -> None:
 
 
 def apply_feature_set(
-    loaded: LoadedConfig,
+    cfg: Config,
+    place: Place,
     frames: dict[str, pd.DataFrame],
     columns: dict[str, dict[str, str]],
     recency: dict[str, str],
@@ -246,21 +248,20 @@ def apply_feature_set(
     version's live objects and the snapshot's. Returns the store, the live feature set (what
     the model's contract names) and the snapshot's (what its training set is read from). The
     live tables are not touched: they change only by promotion and `features materialize`."""
-    cfg = loaded.config
     version = definitions_version(cfg, columns)
     snapshot = snapshot_of(cfg.features.views, frames)
     for spec in cfg.features.views:
-        path = view_data_path(loaded, version, spec, snapshot)
+        path = view_data_path(place, version, spec, snapshot)
         if not path.exists():
             write_atomic(frames[spec.name], path)
     live = _feature_set(cfg, version, snapshot, recency, zero_if_missing, False)
     run = _feature_set(cfg, version, snapshot, recency, zero_if_missing, True)
-    store = open_store(loaded)
+    store = open_store(place)
     if cfg.features.views:
-        objects = {o.name: o for o in definitions(loaded, columns, version)}
-        objects |= {o.name: o for o in definitions(loaded, columns, version, snapshot)}
+        objects = {o.name: o for o in definitions(cfg, place, columns, version)}
+        objects |= {o.name: o for o in definitions(cfg, place, columns, version, snapshot)}
         store.apply(list(objects.values()))
-    folder = data_dir(loaded, version)
+    folder = data_dir(place, version)
     folder.mkdir(parents=True, exist_ok=True)
     pinned = folder / DEFINITIONS_FILE
     if not pinned.exists():
@@ -272,18 +273,18 @@ def apply_feature_set(
     return store, live, run
 
 
-def ensure_live_tables(loaded: LoadedConfig, fs: FeatureSet) -> list[str]:
+def ensure_live_tables(place: Place, features: Features, fs: FeatureSet) -> list[str]:
     """A version's live tables, from the promoted model's snapshot where they do not exist yet
     (a new definition set going live with its model); returns the views it copied."""
-    specs = {v.name: v for v in loaded.config.features.views}
-    pinned = pinned_views(loaded, fs.version)
+    specs = {v.name: v for v in features.views}
+    pinned = pinned_views(place, fs.version)
     copied = []
     for logical in fs.views.values():
         spec = pinned.get(logical) or specs[logical]
-        live = view_data_path(loaded, fs.version, spec)
+        live = view_data_path(place, fs.version, spec)
         if live.exists():
             continue
-        source = view_data_path(loaded, fs.version, spec, fs.snapshot)
+        source = view_data_path(place, fs.version, spec, fs.snapshot)
         if not fs.snapshot or not source.exists():
             raise FileNotFoundError(
                 f"feature set {fs.version}: no live table of view '{logical}' and no snapshot "
@@ -296,9 +297,9 @@ def ensure_live_tables(loaded: LoadedConfig, fs: FeatureSet) -> list[str]:
     return copied
 
 
-def pinned_views(loaded: LoadedConfig, version: str) -> dict[str, ViewSpec]:
+def pinned_views(place: Place, version: str) -> dict[str, ViewSpec]:
     """The view definitions a version was registered with (its definitions.json)."""
-    path = data_dir(loaded, version) / DEFINITIONS_FILE
+    path = data_dir(place, version) / DEFINITIONS_FILE
     if not path.exists():
         return {}
     views = json.loads(path.read_text())["features"]["views"]
@@ -340,7 +341,11 @@ class OfflineFeatures:
 
 
 def materialize(
-    loaded: LoadedConfig, fs: FeatureSet, end: datetime | None = None, incremental: bool = False
+    place: Place,
+    features: Features,
+    fs: FeatureSet,
+    end: datetime | None = None,
+    incremental: bool = False,
 ) -> dict:
     """Load a feature set's latest values into the online store and mark it live.
 
@@ -349,8 +354,8 @@ def materialize(
     end = end or datetime.now(UTC)
     loaded_from: dict[str, str] = {}
     if fs.views:
-        ensure_live_tables(loaded, fs)
-        store = open_store(loaded)
+        ensure_live_tables(place, features, fs)
+        store = open_store(place)
         done = {name for name in fs.views if incremental and
                 store.get_feature_view(name).materialization_intervals}  # fmt: skip
         fresh = [name for name in fs.views if name not in done]
@@ -361,31 +366,31 @@ def materialize(
                               feature_views=fresh)  # fmt: skip
         loaded_from = {name: "last materialized end" if name in done else "the start"
                        for name in fs.views}  # fmt: skip
-        specs = {v.name: v for v in loaded.config.features.views}
-        load_schedules(loaded, store, fs, pinned_views(loaded, fs.version) or specs, end)
-        publish_live_service(loaded, store, fs)
-    root = loaded.path(loaded.config.stores.feature_data_dir)
-    folder = data_dir(loaded, fs.version)
+        specs = {v.name: v for v in features.views}
+        load_schedules(place, store, fs, pinned_views(place, fs.version) or specs, end)
+        publish_live_service(features.service, store, fs)
+    root = place.path(place.stores.feature_data_dir)
+    folder = data_dir(place, fs.version)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "feature_set.json").write_text(json.dumps(fs.__dict__, indent=2))
     (root / LIVE_FILE).write_text(fs.version)
     return {"feature_set": fs.version, "until": end.isoformat(), "from": loaded_from}
 
 
-def publish_live_service(loaded: LoadedConfig, store: Any, fs: FeatureSet) -> None:
+def publish_live_service(service: str, store: Any, fs: FeatureSet) -> None:
     """The config's unversioned feature service, pointing at the live set's views under their
     unversioned names: apps that read features (feast serve) ask for a stable name and get what
     the champion uses, as plane_attributes__seats and so on."""
     from feast import FeatureService
 
     views = [store.get_feature_view(name).with_name(logical) for name, logical in fs.views.items()]
-    store.apply([FeatureService(name=loaded.config.features.service, features=views)])
+    store.apply([FeatureService(name=service, features=views)])
 
 
-def live_feature_set(loaded: LoadedConfig) -> FeatureSet | None:
+def live_feature_set(place: Place) -> FeatureSet | None:
     """The feature set whose values the online store holds (for the feast CLI), if any."""
-    root = loaded.path(loaded.config.stores.feature_data_dir)
+    root = place.path(place.stores.feature_data_dir)
     if not (root / LIVE_FILE).exists():
         return None
     version = (root / LIVE_FILE).read_text().strip()
-    return FeatureSet(**json.loads((data_dir(loaded, version) / "feature_set.json").read_text()))
+    return FeatureSet(**json.loads((data_dir(place, version) / "feature_set.json").read_text()))

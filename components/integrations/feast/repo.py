@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.config import env
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 
 
-def repo_config(loaded: LoadedConfig) -> Any:
+def repo_config(place: Place) -> Any:
     """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
     asof_store), SQLite (local) or Redis (cluster) online store."""
     from feast.repo_config import RepoConfig
 
     from mlrig.components.integrations.feast.asof_store import TYPE as ASOF_OFFLINE_STORE
 
-    stores = loaded.config.stores
+    stores = place.stores
     registry: Any
     if stores.feast_registry.startswith("postgresql"):
         registry = {
@@ -28,7 +28,7 @@ def repo_config(loaded: LoadedConfig) -> Any:
             "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
         }
     else:
-        path = loaded.path(stores.feast_registry)
+        path = place.path(stores.feast_registry)
         path.parent.mkdir(parents=True, exist_ok=True)
         registry = str(path)
     if stores.feast_online_type == "redis":
@@ -37,7 +37,7 @@ def repo_config(loaded: LoadedConfig) -> Any:
             "connection_string": env.resolve(stores.feast_redis),
         }
     else:
-        online_path = loaded.path(stores.feast_online_path)
+        online_path = place.path(stores.feast_online_path)
         online_path.parent.mkdir(parents=True, exist_ok=True)
         online = {"type": "sqlite", "path": str(online_path)}
     return RepoConfig(
@@ -47,25 +47,25 @@ def repo_config(loaded: LoadedConfig) -> Any:
         online_store=online,
         offline_store={"type": ASOF_OFFLINE_STORE},
         entity_key_serialization_version=3,
-        repo_path=str(loaded.path(stores.feast_repo)),
+        repo_path=str(place.path(stores.feast_repo)),
     )
 
 
-def feast_env(loaded: LoadedConfig) -> dict[str, str]:
+def feast_env(place: Place) -> dict[str, str]:
     """Values for the ${VAR} placeholders of feature_repo/feature_store.yaml (for the feast CLI)."""
-    stores = loaded.config.stores
+    stores = place.stores
     return {
         env.FEAST_PROJECT: stores.feast_project,
-        env.FEAST_REGISTRY: str(loaded.path(stores.feast_registry)),
-        env.FEAST_ONLINE_PATH: str(loaded.path(stores.feast_online_path)),
-        env.CONFIG_PATH: str(loaded.root / "mlrig.yaml"),
+        env.FEAST_REGISTRY: str(place.path(stores.feast_registry)),
+        env.FEAST_ONLINE_PATH: str(place.path(stores.feast_online_path)),
+        env.CONFIG_PATH: str(place.root / "mlrig.yaml"),
     }
 
 
-def open_store(loaded: LoadedConfig) -> Any:
+def open_store(place: Place) -> Any:
     from feast import FeatureStore
 
-    return FeatureStore(config=repo_config(loaded))
+    return FeatureStore(config=repo_config(place))
 
 
 def open_repo(folder: Path) -> Any:

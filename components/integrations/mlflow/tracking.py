@@ -8,21 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.config import env
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 from mlrig.components.integrations.mlflow import mlflow_seed
 
 SQLITE_PREFIX = "sqlite:///"
 
 
-def tracking_uri(loaded: LoadedConfig) -> str:
+def tracking_uri(place: Place) -> str:
     """The tracking URI with a relative SQLite path made absolute against the config folder."""
-    uri = env.resolve(loaded.config.stores.mlflow_tracking_uri)
+    uri = env.resolve(place.stores.mlflow_tracking_uri)
     if uri.startswith(SQLITE_PREFIX) and not uri.startswith(SQLITE_PREFIX + "/"):
-        return SQLITE_PREFIX + str(loaded.path(uri[len(SQLITE_PREFIX) :]))
+        return SQLITE_PREFIX + str(place.path(uri[len(SQLITE_PREFIX) :]))
     return uri
 
 
-def configure(loaded: LoadedConfig) -> Any:
+def configure(place: Place) -> Any:
     """Point MLflow at the configured store and experiment; return the mlflow module."""
     env.quiet_telemetry()
     import mlflow
@@ -30,18 +30,18 @@ def configure(loaded: LoadedConfig) -> Any:
     env.load_secret_files()  # the tracking server's login, where a Secret provides one
     if os.environ.get(env.TRACKING_PASSWORD):
         os.environ.setdefault(env.TRACKING_USERNAME, env.TRACKING_ADMIN)
-    uri = tracking_uri(loaded)
+    uri = tracking_uri(place)
     if uri.startswith(SQLITE_PREFIX):
         mlflow_seed.seed(Path(uri[len(SQLITE_PREFIX) :]))
     mlflow.set_tracking_uri(uri)
-    stores = loaded.config.stores
+    stores = place.stores
     if mlflow.get_experiment_by_name(stores.experiment) is None:
         try:
             if uri.startswith(("http://", "https://")):
                 mlflow.create_experiment(stores.experiment)  # the server stores the artifacts
             else:
                 root = stores.mlflow_artifact_root
-                location = root if "://" in root else loaded.path(root).as_uri()
+                location = root if "://" in root else place.path(root).as_uri()
                 mlflow.create_experiment(stores.experiment, artifact_location=location)
         except mlflow.exceptions.MlflowException:  # another process created it just now
             if mlflow.get_experiment_by_name(stores.experiment) is None:
@@ -50,10 +50,10 @@ def configure(loaded: LoadedConfig) -> Any:
     return mlflow
 
 
-def local_store_missing(loaded: LoadedConfig) -> bool:
+def local_store_missing(place: Place) -> bool:
     """The tracking store is a SQLite file that does not exist yet (MLflow creates it on first
     use, with migrations that two processes must not run at once)."""
-    uri = tracking_uri(loaded)
+    uri = tracking_uri(place)
     return uri.startswith(SQLITE_PREFIX) and not Path(uri[len(SQLITE_PREFIX) :]).exists()
 
 

@@ -83,7 +83,7 @@ def built(tmp_path_factory):
 def _oracle(loaded, fs, view, entity_df: pd.DataFrame) -> pd.DataFrame:
     """The run's own view tables (its snapshot), joined by pandas' merge_asof."""
     key = {e.name: e.join_key for e in loaded.config.features.entities}[view.entity]
-    path = view_data_path(loaded, fs.version, view, fs.snapshot)
+    path = view_data_path(loaded.place, fs.version, view, fs.snapshot)
     feats = pd.read_parquet(path).sort_values(EVENT_TS)
     feats = feats.rename(columns={EVENT_TS: "_feature_ts"})
     feats["_feature_ts"] = feats["_feature_ts"].astype("datetime64[ns, UTC]")

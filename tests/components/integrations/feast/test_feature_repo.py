@@ -15,7 +15,7 @@ from tests.conftest import REPO, load_demo
 
 def test_feature_store_yaml_resolves_from_mlrig_config(demo_dir, monkeypatch):
     loaded = load_demo(demo_dir)
-    for key, value in feast_env(loaded).items():
+    for key, value in feast_env(loaded.place).items():
         monkeypatch.setenv(key, value)
     repo = REPO / "feature_repo"
     config = load_repo_config(repo, repo / "feature_store.yaml")
