@@ -60,6 +60,8 @@ def _imports(path: Path) -> set[str]:
 def wing(module: str) -> str:
     """mlrig.components.train.io -> 'stage'; ...integrations.feast.x -> 'integrations.feast'."""
     parts = module.split(".")
+    if len(parts) == 1 or parts[1:] == ["components"]:
+        return module  # a package's root (mlrig, mlrig.components)
     if parts[1] == "components":
         if parts[2] == "integrations":
             return ".".join(parts[2:4])
