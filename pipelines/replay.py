@@ -223,6 +223,7 @@ def _evaluations(loaded: LoadedConfig, versions: set[int]) -> dict[int, dict[str
     for v in sorted(versions):
         run_id = client.get_model_version(loaded.config.model.name, str(v)).run_id
         metrics = client.get_run(run_id).data.metrics
-        out[v] = {k.removeprefix("holdout_"): m for k, m in metrics.items()
-                  if k.startswith("holdout_")}  # fmt: skip
+        out[v] = {
+            k.removeprefix("holdout_"): m for k, m in metrics.items() if k.startswith("holdout_")
+        }
     return out

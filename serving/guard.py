@@ -28,16 +28,24 @@ def _media_type(scope: Scope) -> str:
 
 
 def _is_json(media: str) -> bool:
-    return media in ("", "application/json") or (media.startswith("application/") and
-                                                  media.endswith("+json"))  # fmt: skip
+    return media in ("", "application/json") or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 async def answer(send: Any, status: int, body: dict[str, Any]) -> None:
     """Send one whole JSON response and close the connection."""
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(data)).encode())]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -77,8 +85,9 @@ def user_body(status: int, raw: bytes) -> dict[str, Any] | None:
         loc = field_loc(list(d.get("loc") or []))
         if any(seen["loc"] == loc for seen in detail):  # int | float: one error per field
             continue
-        detail.append({"loc": loc, "msg": str(d.get("msg", "")),
-                       "type": str(d.get("type", "value_error"))})  # fmt: skip
+        detail.append(
+            {"loc": loc, "msg": str(d.get("msg", "")), "type": str(d.get("type", "value_error"))}
+        )
     fields = sorted({str(d["loc"][0]) for d in detail if d["loc"]})
     summary = f"invalid request: {', '.join(fields)}" if fields else "invalid request body"
     return {"error": summary, "detail": detail}

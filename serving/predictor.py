@@ -166,8 +166,9 @@ class Predictor:
         wanted = []
         for row in rows:
             values = {k: row.get(k) for k in keys}
-            whole = all(v is not None and not (isinstance(v, float) and v != v)
-                        for v in values.values())  # fmt: skip
+            whole = all(
+                v is not None and not (isinstance(v, float) and v != v) for v in values.values()
+            )
             kinds = self.contract.entity_keys
             typed = {k: int(v) if kinds[k] == "int" else _plain(v) for k, v in values.items()}
             wanted.append(typed if whole else None)
@@ -177,14 +178,7 @@ class Predictor:
         """Score many requests in one pass (one online read, one predict, one log commit);
         answers in request order, each as /predict would give it."""
         built = assemble(self.contract, pd.DataFrame(requests), self.features)
-        for name, spec in self.contract.request_fields.items():
-            if spec["type"] != "datetime":
-                continue
-            lost = built.rows[name].isna().to_numpy()
-            for i in lost.nonzero()[0]:
-                if requests[i].get(name) is not None:
-                    raise RequestError(f"rows.{i}.{name}",
-                                       "not a time pandas can represent (1677-2262)")  # fmt: skip
+        self._times_kept(requests, built.rows)
         predicted = predict_frame(self.pinned.model, self.contract, built.frame)
         present = built.frame.notna().sum(axis=1).to_numpy()
         answers = predicted.to_dict("records")  # plain rows: no pandas call per row
@@ -192,8 +186,11 @@ class Predictor:
         names = [str(c) for c in built.missing.columns]
         views = view_columns(self.contract, names)
         # a view is unknown for a row when every one of its stored features is missing there
-        unknown = {view: gone[:, [names.index(c) for c in cols]].all(axis=1)
-                   for view, cols in views.items() if cols}  # fmt: skip
+        unknown = {
+            view: gone[:, [names.index(c) for c in cols]].all(axis=1)
+            for view, cols in views.items()
+            if cols
+        }
         ages = self._ages(built.rows.to_dict("records"))
         results = []
         for i in range(len(requests)):
@@ -213,32 +210,53 @@ class Predictor:
                 result["unknown_entities"] = views_unknown
             results.append(result)
         if self.log is not None:
-            derived = [k for k in self.contract.entity_keys if k in built.rows]
-            known = built.rows[derived].astype(object).where(built.rows[derived].notna(), None)
-            rows = known.to_dict("records") if derived else [{} for _ in requests]
-            keys = [{k: r.get(k) for k in self.contract.entity_keys} | row
-                    for r, row in zip(requests, rows, strict=True)]  # fmt: skip
-            logged = [{k: r[k] for k in LOGGED if k in r} for r in results]
-            ids = self.log.log_many(
-                model=self.pinned.name,
-                version=self.pinned.version,
-                keys=keys,
-                requests=requests,
-                features=built.frame.reset_index(drop=True),
-                predictions=logged,
-                event_times=built.rows[EVENT_TS],
-            )
-            for result, rid in zip(results, ids, strict=True):
-                result["request_id"] = rid
+            self._log_many(requests, built, results)
         return results
+
+    def _times_kept(self, requests: list[dict[str, Any]], rows: pd.DataFrame) -> None:
+        """A time pandas cannot hold (before 1677 or after 2262) is the caller's error, named."""
+        for name, spec in self.contract.request_fields.items():
+            if spec["type"] != "datetime":
+                continue
+            for i in rows[name].isna().to_numpy().nonzero()[0]:
+                if requests[i].get(name) is not None:
+                    raise RequestError(
+                        f"rows.{i}.{name}", "not a time pandas can represent (1677-2262)"
+                    )
+
+    def _log_many(self, requests: list[dict[str, Any]], built: Any, results: list[dict]) -> None:
+        """Commit every answer to the log (every entity key with its value, derived ones too)
+        and give each its request_id."""
+        assert self.log is not None
+        derived = [k for k in self.contract.entity_keys if k in built.rows]
+        known = built.rows[derived].astype(object).where(built.rows[derived].notna(), None)
+        rows = known.to_dict("records") if derived else [{} for _ in requests]
+        keys = [
+            {k: r.get(k) for k in self.contract.entity_keys} | row
+            for r, row in zip(requests, rows, strict=True)
+        ]
+        logged = [{k: r[k] for k in LOGGED if k in r} for r in results]
+        ids = self.log.log_many(
+            model=self.pinned.name,
+            version=self.pinned.version,
+            keys=keys,
+            requests=requests,
+            features=built.frame.reset_index(drop=True),
+            predictions=logged,
+            event_times=built.rows[EVENT_TS],
+        )
+        for result, rid in zip(results, ids, strict=True):
+            result["request_id"] = rid
 
 
 def view_columns(contract: Contract, stored: list[str]) -> dict[str, list[str]]:
     """Each view's stored features among the fetched columns."""
     if contract.features is None:
         return {}
-    return {view: [c for c in stored if str(c).startswith(view + SEP)]
-            for view in contract.features.views.values()}  # fmt: skip
+    return {
+        view: [c for c in stored if str(c).startswith(view + SEP)]
+        for view in contract.features.views.values()
+    }
 
 
 def unknown_views(

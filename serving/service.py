@@ -56,31 +56,65 @@ SERVING_THREADS = cpus.limit(1)
 LOADED = load()
 # Prometheus (BentoML's /metrics gathers them across workers): what was predicted and how.
 PREDICTIONS = Counter("mlrig_predictions", "answered predictions", ["model_version", "outcome"])
-SCORES = Histogram("mlrig_prediction_score", "positive-class or top-class probability",
-                   ["model_version"], buckets=[i / 10 for i in range(1, 11)])  # fmt: skip
-MISSING = Counter("mlrig_missing_features", "features the online store had no value for",
-                  ["model_version"])  # fmt: skip
+SCORES = Histogram(
+    "mlrig_prediction_score",
+    "positive-class or top-class probability",
+    ["model_version"],
+    buckets=[i / 10 for i in range(1, 11)],
+)
+MISSING = Counter(
+    "mlrig_missing_features", "features the online store had no value for", ["model_version"]
+)
 # The monitor's latest check (components/monitor/gauges.py), re-read every GAUGE_SECONDS.
-DRIFT_PSI = Gauge("mlrig_monitor_feature_psi", "PSI of a model input, latest monitor check",
-                  ["model_version", "feature"], multiprocess_mode="mostrecent")  # fmt: skip
-MONITOR = Gauge("mlrig_monitor", "latest monitor check: retrain (0/1), drifted_features, "
-                "prediction_psi, checked_at (unix time)", ["model_version", "value"],
-                multiprocess_mode="mostrecent")  # fmt: skip
-WINDOW = Gauge("mlrig_monitor_window_metric", "a metric of the latest labelled window",
-               ["model_version", "window", "metric"], multiprocess_mode="mostrecent")  # fmt: skip
-SWAPS = Counter("mlrig_model_swaps", "hot reloads to a new champion: request_schema is same, "
-                "changed (swapped with the model) or refused (the old version kept)",
-                ["model_version", "request_schema"])  # fmt: skip
+DRIFT_PSI = Gauge(
+    "mlrig_monitor_feature_psi",
+    "PSI of a model input, latest monitor check",
+    ["model_version", "feature"],
+    multiprocess_mode="mostrecent",
+)
+MONITOR = Gauge(
+    "mlrig_monitor",
+    "latest monitor check: retrain (0/1), drifted_features, prediction_psi, checked_at (unix time)",
+    ["model_version", "value"],
+    multiprocess_mode="mostrecent",
+)
+WINDOW = Gauge(
+    "mlrig_monitor_window_metric",
+    "a metric of the latest labelled window",
+    ["model_version", "window", "metric"],
+    multiprocess_mode="mostrecent",
+)
+SWAPS = Counter(
+    "mlrig_model_swaps",
+    "hot reloads to a new champion: request_schema is same, "
+    "changed (swapped with the model) or refused (the old version kept)",
+    ["model_version", "request_schema"],
+)
 # Each live view's freshness, from the last `mlrig features materialize` (features/freshness.py).
-FEATURE_AGE = Gauge("mlrig_feature_view_age_seconds", "now minus the view's newest event online",
-                    ["view"], multiprocess_mode="mostrecent")  # fmt: skip
-FEATURE_MATERIALIZED = Gauge("mlrig_feature_view_materialized_timestamp_seconds",
-                             "when the view was last materialized (unix time)", ["view"],
-                             multiprocess_mode="mostrecent")  # fmt: skip
-FEATURE_ROWS = Gauge("mlrig_feature_view_rows", "rows of the view's offline table", ["view"],
-                     multiprocess_mode="mostrecent")  # fmt: skip
-FEATURE_TTL = Gauge("mlrig_feature_view_ttl_seconds", "the view's TTL (0: none)", ["view"],
-                    multiprocess_mode="mostrecent")  # fmt: skip
+FEATURE_AGE = Gauge(
+    "mlrig_feature_view_age_seconds",
+    "now minus the view's newest event online",
+    ["view"],
+    multiprocess_mode="mostrecent",
+)
+FEATURE_MATERIALIZED = Gauge(
+    "mlrig_feature_view_materialized_timestamp_seconds",
+    "when the view was last materialized (unix time)",
+    ["view"],
+    multiprocess_mode="mostrecent",
+)
+FEATURE_ROWS = Gauge(
+    "mlrig_feature_view_rows",
+    "rows of the view's offline table",
+    ["view"],
+    multiprocess_mode="mostrecent",
+)
+FEATURE_TTL = Gauge(
+    "mlrig_feature_view_ttl_seconds",
+    "the view's TTL (0: none)",
+    ["view"],
+    multiprocess_mode="mostrecent",
+)
 RETRY_SECONDS = 10.0
 GAUGE_SECONDS = 15.0
 
@@ -203,8 +237,10 @@ class PredictionService:
                 if latest != current.model_version:
                     self._swap(Predictor(LOADED, latest, self.log), current)
             except Exception as exc:  # keep serving the old model; say why in the log
-                print(f"mlrig: champion reload failed, still serving v{current.model_version}: "
-                      f"{exc}", flush=True)  # fmt: skip
+                print(
+                    f"mlrig: champion reload failed, still serving v{current.model_version}: {exc}",
+                    flush=True,
+                )
 
     def _swap(self, new: Predictor, current: Predictor) -> None:
         schema: RequestSchema = current.schema  # type: ignore[attr-defined]
@@ -224,9 +260,11 @@ class PredictionService:
         self.predictor = new  # first the model, then the schema BentoML checks requests with
         if changed:
             new.schema.swap_into(PredictionService)  # type: ignore[attr-defined]
-            print(f"mlrig: v{new.model_version} takes other request fields "
-                  f"({schema.difference(new.schema)}): requests are checked by them from now on",
-                  flush=True)  # fmt: skip
+            print(
+                f"mlrig: v{new.model_version} takes other request fields "
+                f"({schema.difference(new.schema)}): requests are checked by them from now on",
+                flush=True,
+            )
         SWAPS.labels(str(new.model_version), "changed" if changed else "same").inc()
 
     def _load(self) -> Predictor | None:
@@ -286,16 +324,18 @@ class PredictionService:
             return JSONResponse({"error": self.reason}, status_code=503)  # type: ignore[return-value]
         version = str(predictor.model_version)
         schema: RequestSchema = predictor.schema  # type: ignore[attr-defined]
-        requests = [r.model_dump(by_alias=True) if hasattr(r, "model_dump") else dict(r)
-                    for r in rows]  # fmt: skip
+        requests = [
+            r.model_dump(by_alias=True) if hasattr(r, "model_dump") else dict(r) for r in rows
+        ]
         try:
             if schema is not START:
                 requests = [schema.check(r, f"rows.{i}") for i, r in enumerate(requests)]
             answers = predictor.predict_many(requests)
         except RequestError as exc:
             PREDICTIONS.labels(version, "request_error").inc(len(requests))
-            body = {"detail": [{"loc": exc.field.split("."), "msg": str(exc),
-                                "type": "value_error"}]}  # fmt: skip
+            body = {
+                "detail": [{"loc": exc.field.split("."), "msg": str(exc), "type": "value_error"}]
+            }
             return JSONResponse(body, status_code=400)  # type: ignore[return-value]
         except (StoreUnavailable, LogUnavailable) as exc:
             return _unavailable(version, exc, len(requests))  # type: ignore[return-value]

@@ -77,6 +77,38 @@ def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
     reasons[hit] = text
 
 
+def _column(
+    col: str, spec: ColumnSpec, given: pd.Series, reasons: pd.Series, timezone: str, decimal: str
+) -> pd.Series:
+    """One column typed by its spec; each row that breaks a rule gets its reason (the first)."""
+    raw = as_missing(given, spec.missing)
+    values = _cast(raw, spec, timezone, decimal)
+    if spec.type in ("int", "float"):
+        infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
+        _flag(reasons, infinite, f"{col}: not a finite number")
+    if spec.type == "datetime" and not spec.epoch:
+        number = pd.to_numeric(raw, errors="coerce").notna()
+        unix = "if the column holds Unix times, set its epoch: s, ms, us or ns"
+        _flag(reasons, number & values.isna(), f"{col}: a number, not a time ({unix})")
+        zones = "EST, CET, IST mean different offsets in different places"
+        _flag(
+            reasons,
+            named_zone(raw) & values.isna(),
+            f"{col}: a time in a named zone ({zones}); write its offset, -05:00, or the time "
+            "in UTC",
+        )
+    _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
+    if not spec.nullable:
+        _flag(reasons, values.isna(), f"{col}: missing (not nullable)")
+    if spec.min is not None:
+        _flag(reasons, values.notna() & (values < spec.min), f"{col}: below min {spec.min}")
+    if spec.max is not None:
+        _flag(reasons, values.notna() & (values > spec.max), f"{col}: above max {spec.max}")
+    if spec.allowed is not None:
+        _flag(reasons, values.notna() & ~values.isin(spec.allowed), f"{col}: not allowed")
+    return values
+
+
 def validate_table(
     name: str,
     frame: pd.DataFrame,
@@ -98,28 +130,7 @@ def validate_table(
     typed = pd.DataFrame(index=frame.index)
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for col, spec in columns.items():
-        raw = as_missing(frame[col], spec.missing)
-        values = _cast(raw, spec, timezone, decimal)
-        if spec.type in ("int", "float"):
-            infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
-            _flag(reasons, infinite, f"{col}: not a finite number")
-        if spec.type == "datetime" and not spec.epoch:
-            number = pd.to_numeric(raw, errors="coerce").notna()
-            _flag(reasons, number & values.isna(), f"{col}: a number, not a time (if the "
-                  "column holds Unix times, set its epoch: s, ms, us or ns)")  # fmt: skip
-            _flag(reasons, named_zone(raw) & values.isna(), f"{col}: a time in a named zone "
-                  "(EST, CET, IST mean different offsets in different places); write its offset, "
-                  "-05:00, or the time in UTC")  # fmt: skip
-        _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
-        if not spec.nullable:
-            _flag(reasons, values.isna(), f"{col}: missing (not nullable)")
-        if spec.min is not None:
-            _flag(reasons, values.notna() & (values < spec.min), f"{col}: below min {spec.min}")
-        if spec.max is not None:
-            _flag(reasons, values.notna() & (values > spec.max), f"{col}: above max {spec.max}")
-        if spec.allowed is not None:
-            _flag(reasons, values.notna() & ~values.isin(spec.allowed), f"{col}: not allowed")
-        typed[col] = values
+        typed[col] = _column(col, spec, frame[col], reasons, timezone, decimal)
     for col in passthrough:
         if col not in columns:
             typed[col] = frame[col]

@@ -104,8 +104,9 @@ class RowAssembler:
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
-        self.times = {n: s.get("epoch") for n, s in contract.request_fields.items()
-                      if s["type"] == "datetime"}  # fmt: skip
+        self.times = {
+            n: s.get("epoch") for n, s in contract.request_fields.items() if s["type"] == "datetime"
+        }
         self.derive = [Derivation.model_validate(d) for d in contract.derivations]
         self.cats = set(contract.categorical)
         fs = contract.features
@@ -113,8 +114,9 @@ class RowAssembler:
         self.zeros = list(fs.zero_if_missing) if fs else []
         self.recency = dict(fs.recency) if fs else {}
 
-    def one(self, request: dict[str, Any], source: FeatureSource, now: datetime | None = None
-            ) -> OneRow:  # fmt: skip
+    def one(
+        self, request: dict[str, Any], source: FeatureSource, now: datetime | None = None
+    ) -> OneRow:
         """The model inputs of one request, exactly as assemble() gives them."""
         try:
             return self._one(request, source, now)

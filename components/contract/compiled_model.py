@@ -55,8 +55,10 @@ class _Categorical:
             widths = [len(encoder.classes_)] * len(columns)  # a mean per class
         else:
             widths = [1] * len(columns)
-        self.known = {col: [c for c in cats if isinstance(c, str)]
-                      for col, cats in zip(columns, encoder.categories_, strict=True)}  # fmt: skip
+        self.known = {
+            col: [c for c in cats if isinstance(c, str)]
+            for col, cats in zip(columns, encoder.categories_, strict=True)
+        }
         n = max([len(k) for k in self.known.values()] + [1]) + 2
         probe = {}
         for col, cats in self.known.items():
@@ -235,15 +237,17 @@ def _probe_rows(inputs: list[str], categorical: list[str], model: CompiledModel)
     return frame
 
 
-def compile_one(pipeline: Any, task: str, inputs: list[str], categorical: list[str],
-                n_classes: int) -> tuple[CompiledModel | None, str]:  # fmt: skip
+def compile_one(
+    pipeline: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
+) -> tuple[CompiledModel | None, str]:
     """The compiled model, or None and the reason it is not used."""
     try:
         model = CompiledModel(pipeline)
         probe = _probe_rows(inputs, categorical, model)
         expected = scores(pipeline, probe, task, n_classes)
-        got = np.concatenate([scores(model, model.vector(r), task, n_classes)
-                              for r in probe.to_dict("records")])  # fmt: skip
+        got = np.concatenate(
+            [scores(model, model.vector(r), task, n_classes) for r in probe.to_dict("records")]
+        )
     except NotCompiled as exc:
         return None, str(exc)
     except Exception as exc:  # an optimisation that cannot apply: serve through the pipeline

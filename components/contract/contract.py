@@ -130,8 +130,10 @@ def spellings(labels: pd.Series) -> dict[Any, list[Any]]:
     counts = labels.dropna().value_counts()  # counted first: a million labels, a few classes
     counts = counts.groupby(counts.index.map(plain), sort=False).sum()
     # most rows first; a tie goes to the plain lower-case spelling
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], label_key(kv[0]) != _spelled(kv[0]),
-                                                     _spelled(kv[0])))  # fmt: skip
+    ordered = sorted(
+        counts.items(),
+        key=lambda kv: (-kv[1], label_key(kv[0]) != _spelled(kv[0]), _spelled(kv[0])),
+    )
     named: dict[str, Any] = {}
     out: dict[Any, list[Any]] = {}
     for value, _ in ordered:

@@ -98,14 +98,17 @@ class NumberText:
 
     def note(self, name: str, rows: int) -> str:
         """What `mlrig init` says about the column."""
-        how = {"currency": "amounts (currency signs and digit grouping dropped)",
-               "percent": "percentages ('45%' is read as 45)"}.get(self.number_format or "",
-                                                                  "numbers")  # fmt: skip
+        how = {
+            "currency": "amounts (currency signs and digit grouping dropped)",
+            "percent": "percentages ('45%' is read as 45)",
+        }.get(self.number_format or "", "numbers")
         said = f"'{name}' is read as {how}"
         if self.missing:
             listed = ", ".join(repr(t) for t in self.missing)
-            said += (f"; {listed} read as no value ({self.missing_rows} of {rows} rows; "
-                     f"the column's `missing` list in the config)")  # fmt: skip
+            said += (
+                f"; {listed} read as no value ({self.missing_rows} of {rows} rows; "
+                f"the column's `missing` list in the config)"
+            )
         return said
 
 
@@ -121,8 +124,10 @@ def sniff(values: pd.Series, decimal: str = ".") -> NumberText | None:
         return None
     if len(present) > PROBE_ROWS:  # mostly text in a sample: text (a rare placeholder is kept)
         probe = present.sample(PROBE_ROWS, random_state=0)
-        shares = [probe.map(lambda v, f=f: _one(v, f, decimal)).notna().mean()
-                  for f in (None, "currency", "percent")]  # fmt: skip
+        shares = [
+            probe.map(lambda v, f=f: _one(v, f, decimal)).notna().mean()
+            for f in (None, "currency", "percent")
+        ]
         if max(shares) < 1 - 2 * MISSING_SHARE:
             return None
     return _sniff(present, decimal)

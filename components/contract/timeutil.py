@@ -77,8 +77,9 @@ def _parse(values: pd.Series, utc: bool, dayfirst: bool | None = None) -> pd.Ser
         given = dayfirst is not None
         if dayfirst is None:  # the column's day order, judged from these values
             dayfirst = day_first(values[retry])
-        out[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed", utc=utc,
-                                    dayfirst=dayfirst)  # fmt: skip
+        out[retry] = pd.to_datetime(
+            values[retry], errors="coerce", format="mixed", utc=utc, dayfirst=dayfirst
+        )
         if given:  # pandas swaps a 13 it cannot take as a month: no time in the configured order
             parts = values[retry].astype(str).str.extract(_NUMERIC_DATE)
             month = pd.to_numeric(parts[1 if dayfirst else 0], errors="coerce")

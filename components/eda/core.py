@@ -54,8 +54,10 @@ def numeric_table(frame: pd.DataFrame, inputs: list[str]) -> dict[str, str]:
         if frame[col].dtype == object:
             continue
         s = frame[col]
-        out[col] = (f"min {s.min():.4g} · median {s.median():.4g} · max {s.max():.4g} · "
-                    f"missing {s.isna().mean():.1%}")  # fmt: skip
+        out[col] = (
+            f"min {s.min():.4g} · median {s.median():.4g} · max {s.max():.4g} · "
+            f"missing {s.isna().mean():.1%}"
+        )
     return out
 
 

@@ -30,8 +30,9 @@ def slice_table(
         values = holdout[column].astype(object).where(holdout[column].notna(), "(missing)")
         for value, idx in values.groupby(values).groups.items():
             pos = holdout.index.get_indexer(idx)
-            m = holdout_metrics(y_true[pos], y_score[pos], contract.task, contract.threshold,
-                                only=metric)  # fmt: skip
+            m = holdout_metrics(
+                y_true[pos], y_score[pos], contract.task, contract.threshold, only=metric
+            )
             flag = "  (small slice)" if len(pos) < min_rows else ""
             rows[str(value)] = f"{metric} {m[metric]:.4f} · n {len(pos)}{flag}"
         out[column] = rows
@@ -39,9 +40,13 @@ def slice_table(
 
 
 def permutation(
-    model: Any, holdout: pd.DataFrame, y_true: np.ndarray, contract: Contract, metric: str,
+    model: Any,
+    holdout: pd.DataFrame,
+    y_true: np.ndarray,
+    contract: Contract,
+    metric: str,
     seed: int,
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     """How much the primary metric drops when each input is shuffled (mean over repeats),
     on a sample of the holdout; the largest drops first."""
     rng = np.random.default_rng(seed)

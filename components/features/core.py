@@ -94,8 +94,9 @@ def _rolling(view: FeatureView, frame: pd.DataFrame, keys: list[str]) -> pd.Data
     for col in view.features:
         for window in view.windows:
             rolled = grouped[col].rolling(window, min_periods=1).mean()
-            out[f"{col}_mean_last{window}"] = rolled.reset_index(level=list(range(len(keys))),
-                                                                 drop=True)  # fmt: skip
+            out[f"{col}_mean_last{window}"] = rolled.reset_index(
+                level=list(range(len(keys))), drop=True
+            )
     return out.drop_duplicates([*keys, EVENT_TS], keep="last").reset_index(drop=True)
 
 
@@ -193,13 +194,15 @@ def text_inputs(cfg: Config) -> list[str]:
     stored features of static and timeseries views (a product's description); carried as text
     like a categorical, encoded as topics instead of levels."""
     main = cfg.dataset.tables[cfg.dataset.main]
-    out = [c for c in cfg.dataset.request_features or []
-           if c in main.columns and main.columns[c].text]  # fmt: skip
+    out = [
+        c for c in cfg.dataset.request_features or [] if c in main.columns and main.columns[c].text
+    ]
     for view in cfg.features.views:
         columns = cfg.dataset.tables[view.table].columns
         if view.kind in ("static", "timeseries"):
-            out += [f"{view.name}{SEP}{c}" for c in view.features
-                    if c in columns and columns[c].text]  # fmt: skip
+            out += [
+                f"{view.name}{SEP}{c}" for c in view.features if c in columns and columns[c].text
+            ]
     return out
 
 

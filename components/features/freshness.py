@@ -27,13 +27,16 @@ def write(loaded: LoadedConfig, views: list[dict[str, Any]], ttl: dict[str, floa
     """Keep each view's newest event and materialization as Unix times, with its rows and TTL
     in seconds (0: none) (written whole, then renamed: the service reads the old file or the
     new one)."""
-    rows = [{
-        "view": v["view"],
-        "last_event": _unix(v.get("last_event")),
-        "materialized_at": _unix(v.get("materialized_at")),
-        "rows": v.get("rows"),
-        "ttl_s": ttl.get(v["view"], 0.0),
-    } for v in views]  # fmt: skip
+    rows = [
+        {
+            "view": v["view"],
+            "last_event": _unix(v.get("last_event")),
+            "materialized_at": _unix(v.get("materialized_at")),
+            "rows": v.get("rows"),
+            "ttl_s": ttl.get(v["view"], 0.0),
+        }
+        for v in views
+    ]
     path = freshness_path(loaded)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

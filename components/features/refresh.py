@@ -230,12 +230,14 @@ def status(loaded: LoadedConfig, now: datetime | None = None) -> list[dict[str, 
     for logical in live.views.values():
         seen = views.get(logical, {})
         last = pd.Timestamp(seen["last_event"]) if seen.get("last_event") else None
-        out.append({
-            "feature_set": live.version,
-            "view": logical,
-            "last_event": None if last is None else last.isoformat(),
-            "materialized_at": seen.get("materialized_at"),
-            "rows": seen.get("rows"),
-            "age_s": None if last is None else (pd.Timestamp(now) - last).total_seconds(),
-        })  # fmt: skip
+        out.append(
+            {
+                "feature_set": live.version,
+                "view": logical,
+                "last_event": None if last is None else last.isoformat(),
+                "materialized_at": seen.get("materialized_at"),
+                "rows": seen.get("rows"),
+                "age_s": None if last is None else (pd.Timestamp(now) - last).total_seconds(),
+            }
+        )
     return out

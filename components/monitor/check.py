@@ -173,8 +173,12 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
     log = open_log(loaded)
-    logged = log.read(since, version=version, labelled=True,
-                      columns=["logged_at", "event_time", "prediction", "label"])  # fmt: skip
+    logged = log.read(
+        since,
+        version=version,
+        labelled=True,
+        columns=["logged_at", "event_time", "prediction", "label"],
+    )
     log.close()
     windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
     evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics

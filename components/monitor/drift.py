@@ -70,8 +70,9 @@ def missing_moved(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: i
 
 
 def _with_missing(drift: FeatureDrift, ref_rows: int, cur_rows: int) -> FeatureDrift:
-    moved = missing_moved(round(drift.missing_ref * ref_rows), ref_rows,
-                          round(drift.missing_cur * cur_rows), cur_rows)  # fmt: skip
+    moved = missing_moved(
+        round(drift.missing_ref * ref_rows), ref_rows, round(drift.missing_cur * cur_rows), cur_rows
+    )
     drift.missing_drifted = moved
     drift.drifted = drift.drifted or moved
     return drift
@@ -82,17 +83,32 @@ def _numeric(column: str, ref: pd.Series, cur: pd.Series) -> FeatureDrift:
     c = pd.to_numeric(cur, errors="coerce").to_numpy(dtype=float)
     r_ok, c_ok = r[np.isfinite(r)], c[np.isfinite(c)]
     if not len(r_ok) or not len(c_ok):
-        return FeatureDrift(column, "numeric", float("nan"), float("nan"), float("nan"),
-                            1 - len(r_ok) / max(len(r), 1), 1 - len(c_ok) / max(len(c), 1),
-                            False)  # fmt: skip
+        return FeatureDrift(
+            column,
+            "numeric",
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            1 - len(r_ok) / max(len(r), 1),
+            1 - len(c_ok) / max(len(c), 1),
+            False,
+        )
     edges = np.unique(np.quantile(r_ok, np.linspace(0, 1, BINS + 1)[1:-1]))
     ref_counts = np.bincount(np.searchsorted(edges, r_ok, side="right"), minlength=len(edges) + 1)
     cur_counts = np.bincount(np.searchsorted(edges, c_ok, side="right"), minlength=len(edges) + 1)
     value = psi(ref_counts / len(r_ok), cur_counts / len(c_ok))
     ks = stats.ks_2samp(r_ok, c_ok)
     drifted = (value > PSI_ALARM or ks.statistic > KS_ALARM) and ks.pvalue < ALPHA
-    return FeatureDrift(column, "numeric", value, float(ks.statistic), float(ks.pvalue),
-                        1 - len(r_ok) / len(r), 1 - len(c_ok) / len(c), drifted)  # fmt: skip
+    return FeatureDrift(
+        column,
+        "numeric",
+        value,
+        float(ks.statistic),
+        float(ks.pvalue),
+        1 - len(r_ok) / len(r),
+        1 - len(c_ok) / len(c),
+        drifted,
+    )
 
 
 def _categorical(column: str, ref: pd.Series, cur: pd.Series, top: int = 30) -> FeatureDrift:
@@ -113,8 +129,16 @@ def _categorical(column: str, ref: pd.Series, cur: pd.Series, top: int = 30) -> 
         chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
         v = float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
     drifted = (value > PSI_ALARM or v > CRAMER_ALARM) and p < ALPHA
-    return FeatureDrift(column, "categorical", value, v, float(p),
-                        float((ref.isna()).mean()), float(cur.isna().mean()), drifted)  # fmt: skip
+    return FeatureDrift(
+        column,
+        "categorical",
+        value,
+        v,
+        float(p),
+        float((ref.isna()).mean()),
+        float(cur.isna().mean()),
+        drifted,
+    )
 
 
 def feature_drift(
@@ -175,7 +199,7 @@ def summary(drifts: list[FeatureDrift], time_bound: list[str] | None = None) -> 
             "cramers_v": CRAMER_ALARM,
             "alpha": ALPHA,
             "missing_share": MISSING_ALARM,
-        },  # fmt: skip
+        },
         "missing_drifted": [d.column for d in ranked if d.missing_drifted],
         "features": [d.as_dict() for d in ranked],
     }

@@ -20,9 +20,17 @@ T = TypeVar("T")
 
 # what a prediction is logged with (its label comes later)
 INSERTED = (
-    "request_id", "logged_at", "event_time", "model", "version", "keys", "request", "features",
-    "prediction", "score",
-)  # fmt: skip
+    "request_id",
+    "logged_at",
+    "event_time",
+    "model",
+    "version",
+    "keys",
+    "request",
+    "features",
+    "prediction",
+    "score",
+)
 SQLITE_SCHEMA = """
 create table if not exists predictions (
   request_id text primary key, logged_at text not null, event_time text, model text,
@@ -53,8 +61,9 @@ class SqliteDb:
         self.path = Path(path)
         self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                    timeout=30)  # fmt: skip
+        self._con = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30
+        )
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("pragma synchronous=normal")
         self._con.executescript(SQLITE_SCHEMA)
@@ -133,9 +142,12 @@ class PostgresDb:
 
         from mlrig.components.config import env
 
-        con = psycopg2.connect(env.resolve(self.url), connect_timeout=self.CONNECT_TIMEOUT_S,
-                               options=f"-c statement_timeout={self.STATEMENT_TIMEOUT_MS}",
-                               application_name="mlrig")  # fmt: skip
+        con = psycopg2.connect(
+            env.resolve(self.url),
+            connect_timeout=self.CONNECT_TIMEOUT_S,
+            options=f"-c statement_timeout={self.STATEMENT_TIMEOUT_MS}",
+            application_name="mlrig",
+        )
         con.autocommit = True
         with con.cursor() as cur:
             cur.execute("begin")

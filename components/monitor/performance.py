@@ -42,9 +42,12 @@ def window_metrics(logged: pd.DataFrame, contract: Contract, window: str) -> pd.
 
 
 def judge(
-    windows: pd.DataFrame, reference: dict[str, float], metric: str, tolerance: float,
+    windows: pd.DataFrame,
+    reference: dict[str, float],
+    metric: str,
+    tolerance: float,
     min_rows: int,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """The windows (with enough rows) whose metric is worse than at evaluation by > tolerance."""
     if windows.empty:
         return []

@@ -103,8 +103,11 @@ def score_of(prediction: dict[str, Any]) -> float | None:
     if (single := _number(prediction.get("probability"))) is not None:
         return single
     spread = prediction.get("probabilities")
-    values = list(spread.values()) if isinstance(spread, dict) else [
-        v for k, v in prediction.items() if str(k).startswith("probability_")]  # fmt: skip
+    values = (
+        list(spread.values())
+        if isinstance(spread, dict)
+        else [v for k, v in prediction.items() if str(k).startswith("probability_")]
+    )
     numbers = [n for n in map(_number, values) if n is not None]
     if numbers:
         return max(numbers)
@@ -192,9 +195,18 @@ class PredictionLog:
     ) -> str:
         """Commit one prediction; returns its request id."""
         rid = request_id or new_ids()[0]
-        row = (rid, _now(), None if event_time is None else str(event_time),
-               model, version, _json(keys), _json(request), _json(features), _json(prediction),
-               score_of(prediction))  # fmt: skip
+        row = (
+            rid,
+            _now(),
+            None if event_time is None else str(event_time),
+            model,
+            version,
+            _json(keys),
+            _json(request),
+            _json(features),
+            _json(prediction),
+            score_of(prediction),
+        )
         self.db.insert([row])
         return rid
 
@@ -215,13 +227,17 @@ class PredictionLog:
         predictions = _records(predictions)
         ids = new_ids(len(predictions))
         rows = [
-            (rid, now, str(t), model, version, _json(k), _json(r), _json(f), _json(p),
-             score_of(p))
+            (rid, now, str(t), model, version, _json(k), _json(r), _json(f), _json(p), score_of(p))
             for rid, t, k, r, f, p in zip(
-                ids, event_times, _records(keys), _records(requests), _records(features),
-                predictions, strict=True,
+                ids,
+                event_times,
+                _records(keys),
+                _records(requests),
+                _records(features),
+                predictions,
+                strict=True,
             )
-        ]  # fmt: skip
+        ]
         if rows:
             self.db.insert(rows)
         return ids
@@ -281,7 +297,9 @@ class PredictionLog:
         while True:
             count = self.db.execute(
                 "delete from predictions where request_id in (select request_id from "
-                "predictions where logged_at < ? limit ?)", (before, chunk))  # fmt: skip
+                "predictions where logged_at < ? limit ?)",
+                (before, chunk),
+            )
             deleted += count
             if count < chunk:
                 break
@@ -313,8 +331,9 @@ class PredictionLog:
         keys = [c for c in labels.columns if c not in (target, "event_time")]
         index: dict[tuple, list[str]] = {}  # the same keys and instant may be served twice
         integer: set[str] = set()  # key columns logged as integers
-        for rid, k, t in zip(logged.request_id, logged["keys"], instants(logged.event_time, "UTC"),
-                             strict=True):  # fmt: skip
+        for rid, k, t in zip(
+            logged.request_id, logged["keys"], instants(logged.event_time, "UTC"), strict=True
+        ):
             found = json.loads(k)
             integer |= {c for c in keys if type(found.get(c)) is int}
             known = tuple(_key_text(found.get(c), False) for c in keys)

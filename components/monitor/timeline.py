@@ -44,8 +44,14 @@ def _metric_plot(steps: list[dict], evaluation: dict, metric: str) -> str:
     values = [s["metrics"].get(metric, np.nan) for s in steps]
     ax.plot(months, values, marker="o", label=f"{metric}, served month")
     at_eval = [evaluation.get(s["version"], {}).get(metric, np.nan) for s in steps]
-    ax.step(months, at_eval, where="mid", linestyle="--", color="grey",
-            label=f"{metric} of the serving version at evaluation")  # fmt: skip
+    ax.step(
+        months,
+        at_eval,
+        where="mid",
+        linestyle="--",
+        color="grey",
+        label=f"{metric} of the serving version at evaluation",
+    )
     for i, s in enumerate(steps):
         if s["retrain"]:
             ax.axvline(i, color="orange", alpha=0.4)
@@ -99,8 +105,10 @@ def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> 
         text += ("retrain: " + "; ".join(s["reasons"])) if s["retrain"] else "keep"
         if s["training"]:
             t = s["training"]
-            text += (f" → gate: {t.get('reason')} (challenger v{t.get('version')} "
-                     f"{t.get('challenger')}, champion {t.get('champion')})")  # fmt: skip
+            text += (
+                f" → gate: {t.get('reason')} (challenger v{t.get('version')} "
+                f"{t.get('challenger')}, champion {t.get('champion')})"
+            )
         decisions[s["month"]] = text
     page = html_report.render(
         f"{cfg.project}: replay {timeline['start'][:10]} to {timeline['end'][:10]}",
@@ -111,7 +119,7 @@ def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> 
                 "promotions": sum(bool(s["training"].get("promoted")) for s in steps),
                 "versions served": ", ".join(
                     f"v{v}" for v in dict.fromkeys(s["version"] for s in steps)
-                ),  # fmt: skip
+                ),
             },
             "Month by month (the decision and, when retrained, the gate's numbers)": decisions,
         },

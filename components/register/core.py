@@ -31,20 +31,30 @@ def gate(
     when auto_promote is off."""
     has_champion = champion is not None if has_champion is None else has_champion
     if not auto_promote:
-        return Decision(False, "automatic promotion is off (model.gate.auto_promote); "
-                               "promote with mlrig model promote")  # fmt: skip
+        return Decision(
+            False,
+            "automatic promotion is off (model.gate.auto_promote); "
+            "promote with mlrig model promote",
+        )
     if min_metric is not None and better(metric, challenger, min_metric) < 0:
         return Decision(False, f"{metric} {challenger:.4f} misses the minimum {min_metric}")
     if not has_champion:
         return Decision(True, "no champion yet" + (" (sampled run)" if sampled else ""))
     if sampled:
-        return Decision(False, "a sampled run (--sample) never replaces a champion "
-                               "automatically; promote it by hand if you mean to")  # fmt: skip
+        return Decision(
+            False,
+            "a sampled run (--sample) never replaces a champion "
+            "automatically; promote it by hand if you mean to",
+        )
     if incomparable or champion is None:
         return Decision(False, f"not compared, champion kept: {incomparable}")
     gain = better(metric, challenger, champion)
     if gain > min_delta:
-        return Decision(True, f"{metric} {challenger:.4f} beats champion {champion:.4f} "
-                              "on the same rows")  # fmt: skip
-    return Decision(False, f"{metric} {challenger:.4f} does not beat champion {champion:.4f} "
-                           f"by more than {min_delta} on the same rows")  # fmt: skip
+        return Decision(
+            True, f"{metric} {challenger:.4f} beats champion {champion:.4f} on the same rows"
+        )
+    return Decision(
+        False,
+        f"{metric} {challenger:.4f} does not beat champion {champion:.4f} "
+        f"by more than {min_delta} on the same rows",
+    )

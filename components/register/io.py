@@ -33,9 +33,13 @@ from mlrig.components.runtime.catalog import (
 
 
 def champion_on(
-    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, metric: str, classes: list,
+    loaded: LoadedConfig,
+    champ: Pinned,
+    holdout: pd.DataFrame,
+    metric: str,
+    classes: list,
     challenger_rows: Any = None,
-) -> tuple[float | None, str]:  # fmt: skip
+) -> tuple[float | None, str]:
     """(the champion's metric on these rows, '' or which of its models was scored) or (None, why
     it cannot be compared)."""
     contract = champ.contract
@@ -80,8 +84,10 @@ def _unseen_model(
     uri = mlflow.MlflowClient().get_run(champ.run_id).data.tags.get(fit_rows.HOLDOUT_MODEL_TAG)
     if uri and fit_rows.seen(rows, fitted["evaluated"]) <= fair:
         model = modelfile.load_uri(mlflow, uri)
-        return model, (f"scored with the champion's model fitted without these rows; "
-                       f"v{champ.version} was refit on them")  # fmt: skip
+        return model, (
+            f"scored with the champion's model fitted without these rows; "
+            f"v{champ.version} was refit on them"
+        )
     both = fit_rows.seen(rows, fitted["evaluated"])
     return None, (
         f"the champion v{champ.version} was fitted on {both} of the {len(rows)} holdout rows, "

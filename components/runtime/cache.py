@@ -50,8 +50,19 @@ def code_digest() -> str:
 
 
 # the libraries whose versions shape a stage's outputs (a training set's types, a model's fit)
-SHAPING = ("numpy", "pandas", "pyarrow", "duckdb", "feast", "scikit-learn", "lightgbm", "mlflow",
-           "skops", "optuna", "scipy")  # fmt: skip
+SHAPING = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "feast",
+    "scikit-learn",
+    "lightgbm",
+    "mlflow",
+    "skops",
+    "optuna",
+    "scipy",
+)
 _LIBS: list[str] = []
 
 
@@ -78,8 +89,9 @@ def folder_digest(folder: Path) -> str:
         data = path.read_bytes()
         if path.name == "manifest.json":
             manifest = json.loads(data)
-            data = json.dumps({k: v for k, v in manifest.items() if k not in VOLATILE},
-                              sort_keys=True).encode()  # fmt: skip
+            data = json.dumps(
+                {k: v for k, v in manifest.items() if k not in VOLATILE}, sort_keys=True
+            ).encode()
         name = path.relative_to(folder).as_posix() if path != folder else path.name
         total.update(f"{name}\0{hashlib.sha256(data).hexdigest()}\n".encode())
     return total.hexdigest()
@@ -112,8 +124,11 @@ def _digest(*parts: str) -> str:
 
 def _prune(folder: Path) -> None:
     """Keep the KEEP newest entries of a stage (a hit refreshes an entry's time)."""
-    entries = sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
-                     key=lambda p: p.stat().st_mtime, reverse=True)  # fmt: skip
+    entries = sorted(
+        (p for p in folder.iterdir() if not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for old in entries[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -114,8 +114,9 @@ def score_frame(
     predicted = predict_frame(champ.model, contract, inputs).reset_index(drop=True)
     predicted["missing_features"] = missing
     predicted["model_version"] = champ.version
-    return Scored(requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons,
-                  ignored)  # fmt: skip
+    return Scored(
+        requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons, ignored
+    )
 
 
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
@@ -137,9 +138,13 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         dest.mkdir(parents=True, exist_ok=True)
         scored.table(champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
         scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
-        summary = {"scored": len(scored.predicted), "rejected": len(scored.rejected),
-                   "reasons": scored.reasons, "model_version": champ.version,
-                   "ignored_columns": scored.ignored}  # fmt: skip
+        summary = {
+            "scored": len(scored.predicted),
+            "rejected": len(scored.rejected),
+            "reasons": scored.reasons,
+            "model_version": champ.version,
+            "ignored_columns": scored.ignored,
+        }
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
         out["predictions"] = str(dest / PREDICTIONS_FILE)

@@ -33,12 +33,14 @@ def read_http(src: HttpSource, text: Text, limit: int | None = None) -> pd.DataF
         fetch = _Fetcher(client, src, str(url))
         if src.format == "csv":
             body = fetch(str(url), src.url).decode(fetch.encoding)
-            return pd.read_csv(io.StringIO(body), low_memory=False, dtype=csv_dtype(text),
-                               nrows=limit)  # fmt: skip
+            return pd.read_csv(
+                io.StringIO(body), low_memory=False, dtype=csv_dtype(text), nrows=limit
+            )
         if src.format == "jsonl":  # one record per line (an export or streaming endpoint)
             body = fetch(str(url), src.url).decode(fetch.encoding)
-            return pd.read_json(io.StringIO(body), lines=True, convert_dates=False, dtype=False,
-                                nrows=limit)  # fmt: skip
+            return pd.read_json(
+                io.StringIO(body), lines=True, convert_dates=False, dtype=False, nrows=limit
+            )
         records: list[Any] = []
         seen: set[str] = set()
         while url and not (limit and len(records) >= limit):
@@ -47,8 +49,10 @@ def read_http(src: HttpSource, text: Text, limit: int | None = None) -> pd.DataF
             if url in seen:
                 raise SourceError(f"next_path '{src.next_path}': {where} names a page already read")
             if page > src.max_pages:
-                raise SourceError(f"{src.url}: more than max_pages ({src.max_pages}) pages; "
-                                  "raise max_pages or ask the API for less")  # fmt: skip
+                raise SourceError(
+                    f"{src.url}: more than max_pages ({src.max_pages}) pages; "
+                    "raise max_pages or ask the API for less"
+                )
             seen.add(url)
             try:
                 payload = json.loads(fetch(url, where))
@@ -103,8 +107,10 @@ class _Fetcher:
         for chunk in answer.iter_bytes():
             self.left -= len(chunk)
             if self.left < 0:
-                raise SourceError(f"{where}: the answers exceed max_bytes ({self.src.max_bytes}); "
-                                  "raise max_bytes or ask the API for less")  # fmt: skip
+                raise SourceError(
+                    f"{where}: the answers exceed max_bytes ({self.src.max_bytes}); "
+                    "raise max_bytes or ask the API for less"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 

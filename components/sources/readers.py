@@ -49,13 +49,25 @@ def _read_file(src: FileSource, root: Path, text: Text, limit: int | None = None
         return _parquet_head(path, limit) if limit else pd.read_parquet(path)
     if fmt in ("json", "jsonl"):  # a list of records, or one record per line
         lines = fmt == "jsonl"
-        return pd.read_json(path, orient="records", lines=lines, convert_dates=False,
-                            dtype=False, nrows=limit if lines else None)  # fmt: skip
+        return pd.read_json(
+            path,
+            orient="records",
+            lines=lines,
+            convert_dates=False,
+            dtype=False,
+            nrows=limit if lines else None,
+        )
     # columns declared str are read as text: codes such as zip "02139" keep their zeros
-    return pd.read_csv(path, low_memory=False, dtype=csv_dtype(text),
-                       sep=src.sep or sniff_sep(path), decimal=src.decimal,
-                       thousands="." if src.decimal == "," else None,
-                       encoding=src.encoding, nrows=limit)  # fmt: skip
+    return pd.read_csv(
+        path,
+        low_memory=False,
+        dtype=csv_dtype(text),
+        sep=src.sep or sniff_sep(path),
+        decimal=src.decimal,
+        thousands="." if src.decimal == "," else None,
+        encoding=src.encoding,
+        nrows=limit,
+    )
 
 
 def _parquet_head(path: Path, limit: int) -> pd.DataFrame:
@@ -88,8 +100,10 @@ def data_files(folder: Path) -> list[Path]:
         raise SourceError(f"{folder}: the folder holds no data files")
     kinds = {SUFFIXES.get(p.suffix.lower(), "csv") for p in files}
     if len(kinds) > 1:
-        raise SourceError(f"{folder}: files of more than one format ({', '.join(sorted(kinds))}); "
-                          "keep one format per folder")  # fmt: skip
+        raise SourceError(
+            f"{folder}: files of more than one format ({', '.join(sorted(kinds))}); "
+            "keep one format per folder"
+        )
     return files
 
 

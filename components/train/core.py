@@ -147,8 +147,9 @@ def _encoders(categorical: list[str], kind: str, seed: int = 0, task: str = "bin
         split = KFold if task == "regression" else StratifiedKFold
         return make_pipeline(impute, TargetEncoder(cv=split(5, shuffle=True, random_state=seed)))
     if kind == "onehot":
-        return make_pipeline(impute, OneHotEncoder(handle_unknown="infrequent_if_exist",
-                                                   min_frequency=20))  # fmt: skip
+        return make_pipeline(
+            impute, OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)
+        )
     return make_pipeline(
         impute, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
     )
@@ -180,10 +181,9 @@ def _preprocessor(
             [("num", num, numeric), ("cat", _encoders(narrow, "onehot"), narrow), *encoded]
         )
     prep = ColumnTransformer(
-        [("num", "passthrough", numeric), ("cat", _encoders(narrow, "ordinal"), narrow),
-         *encoded],
+        [("num", "passthrough", numeric), ("cat", _encoders(narrow, "ordinal"), narrow), *encoded],
         verbose_feature_names_out=False,
-    )  # fmt: skip
+    )
     if name == "lightgbm":
         prep.set_output(transform="pandas")
         return make_pipeline(prep, CategoryCodes(categorical))
@@ -261,17 +261,24 @@ def _r(low: float, high: float, log: bool = False, integer: bool = False) -> Ran
 DEFAULT_SPACES: dict[str, dict[str, Any]] = {
     "logistic_regression": {"C": _r(1e-3, 10, log=True)},
     "ridge": {"alpha": _r(1e-3, 100, log=True)},
-    "random_forest": {"min_samples_leaf": _r(1, 50, log=True, integer=True),
-                      "max_features": _r(0.2, 1.0)},
-    "hist_gradient_boosting": {"learning_rate": _r(0.02, 0.3, log=True),
-                               "max_leaf_nodes": _r(15, 127, log=True, integer=True),
-                               "l2_regularization": _r(1e-3, 10, log=True)},
-    "lightgbm": {"learning_rate": _r(0.02, 0.2, log=True),
-                 "num_leaves": _r(15, 127, log=True, integer=True),
-                 "min_child_samples": _r(5, 100, log=True, integer=True),
-                 "colsample_bytree": _r(0.5, 1.0), "subsample": _r(0.6, 1.0),
-                 "reg_lambda": _r(1e-3, 10, log=True)},
-}  # fmt: skip
+    "random_forest": {
+        "min_samples_leaf": _r(1, 50, log=True, integer=True),
+        "max_features": _r(0.2, 1.0),
+    },
+    "hist_gradient_boosting": {
+        "learning_rate": _r(0.02, 0.3, log=True),
+        "max_leaf_nodes": _r(15, 127, log=True, integer=True),
+        "l2_regularization": _r(1e-3, 10, log=True),
+    },
+    "lightgbm": {
+        "learning_rate": _r(0.02, 0.2, log=True),
+        "num_leaves": _r(15, 127, log=True, integer=True),
+        "min_child_samples": _r(5, 100, log=True, integer=True),
+        "colsample_bytree": _r(0.5, 1.0),
+        "subsample": _r(0.6, 1.0),
+        "reg_lambda": _r(1e-3, 10, log=True),
+    },
+}
 
 
 def space_of(name: str, configured: dict[str, Any]) -> dict[str, Any]:

@@ -165,8 +165,9 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:
     """LightGBM with its default parameters, fitted on the same training part and scored on the
     holdout: the bar the tuned model is shown against."""
-    pipe = build_pipeline("lightgbm", contract.task, numeric, contract.categorical, seed,
-                          text=contract.text)  # fmt: skip
+    pipe = build_pipeline(
+        "lightgbm", contract.task, numeric, contract.categorical, seed, text=contract.text
+    )
     pipe.fit(split.train[contract.inputs], contract.targets(split.train))
     pred = scores(pipe, split.holdout[contract.inputs], contract.task, len(contract.classes))
     values = holdout_metrics(contract.targets(split.holdout), pred, contract.task, 0.5)

@@ -67,9 +67,13 @@ class TextTopics(TransformerMixin, BaseEstimator):
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=min(MIN_DF, len(docs)),
-                                      max_features=MAX_TERMS, sublinear_tf=True,
-                                      dtype=np.float64)  # fmt: skip
+        self.tfidf_ = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=min(MIN_DF, len(docs)),
+            max_features=MAX_TERMS,
+            sublinear_tf=True,
+            dtype=np.float64,
+        )
         try:
             weights = self.tfidf_.fit_transform(docs)
         except ValueError:  # no term at all (every row empty, or every term too rare)
@@ -106,8 +110,11 @@ class TextTopics(TransformerMixin, BaseEstimator):
         if analyze is None:
             analyze = _ANALYZERS[self] = self.tfidf_.build_analyzer()
         vocabulary, idf = self.tfidf_.vocabulary_, self.tfidf_.idf_
-        counts = Counter(vocabulary[t] for t in analyze(value if isinstance(value, str) else "")
-                         if t in vocabulary)  # fmt: skip
+        counts = Counter(
+            vocabulary[t]
+            for t in analyze(value if isinstance(value, str) else "")
+            if t in vocabulary
+        )
         index = np.fromiter(counts, dtype=np.intp, count=len(counts))
         weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * idf[index]
         norm = np.sqrt(weights @ weights)

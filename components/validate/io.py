@@ -44,8 +44,9 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
             check_rejections(name, TableReport(**report[name]), ds.max_rejected_share)
         if ds.task == "classification":  # a positive label absent from the data stops here
             kind = ds.tables[ds.main].all_columns().get(ds.target)
-            task, classes, _ = label_classes(accepted[ds.main][ds.target], ds.task,
-                                             ds.positive_label, kind)  # fmt: skip
+            task, classes, _ = label_classes(
+                accepted[ds.main][ds.target], ds.task, ds.positive_label, kind
+            )
             out["classes"] = f"{task}: {', '.join(map(str, classes))}"
         tables.write_tables(
             output_dir,

@@ -146,8 +146,10 @@ def cluster_up(
             console.print(f"{number}. {step.title}: {step.shown()}", markup=False, soft_wrap=True)
         return
     _run_steps(provider, steps)
-    console.print("[green]cluster ready.[/] Next: kubectl -n mlrig port-forward svc/mlflow 5000, "
-                  "mlrig pipeline submit --host URL, then mlrig deploy")  # fmt: skip
+    console.print(
+        "[green]cluster ready.[/] Next: kubectl -n mlrig port-forward svc/mlflow 5000, "
+        "mlrig pipeline submit --host URL, then mlrig deploy"
+    )
 
 
 def _run_steps(provider: str, steps: list[cluster_ops.Step]) -> None:

@@ -55,8 +55,10 @@ def features_materialize(
         raise typer.Exit(2) from None
     tables = ", ".join(f"{n} +{t['new_rows']}" for n, t in result["tables"].items())
     online = loaded.config.stores.feast_online_type
-    console.print(f"materialized feature set {result['feature_set']} up to {result['until']} "
-                  f"into {online} (new rows: {tables})")  # fmt: skip
+    console.print(
+        f"materialized feature set {result['feature_set']} up to {result['until']} "
+        f"into {online} (new rows: {tables})"
+    )
 
 
 @features_app.command("status")
@@ -79,8 +81,10 @@ def features_status(
             print(json.dumps(row, default=str))
             continue
         age = "never refreshed" if row["age_s"] is None else f"{row['age_s'] / 3600:.1f} h old"
-        console.print(f"{row['view']}: newest event {row['last_event']}, materialized "
-                      f"{row['materialized_at']}, {row['rows']} rows, {age}")  # fmt: skip
+        console.print(
+            f"{row['view']}: newest event {row['last_event']}, materialized "
+            f"{row['materialized_at']}, {row['rows']} rows, {age}"
+        )
 
 
 @features_app.command("serve")

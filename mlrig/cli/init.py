@@ -73,8 +73,11 @@ def init(
         f"wrote {out}: {rows} rows, {columns} columns, task {ds['task']}. Next: [bold]mlrig run[/]"
     )
     if got.truncated:
-        said.insert(0, f"the config is inferred from the first {rows:,} rows (--max-rows); "
-                       "`mlrig run` reads the whole table")  # fmt: skip
+        said.insert(
+            0,
+            f"the config is inferred from the first {rows:,} rows (--max-rows); "
+            "`mlrig run` reads the whole table",
+        )
     for note in said:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 

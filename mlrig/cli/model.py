@@ -41,16 +41,18 @@ def model_list(
         m, p, t = run.data.metrics, run.data.params, run.data.tags
         cv = m.get(f"cv_{metric}_mean")
         sample = " (sample)" if t.get("mlrig.sampled") == "true" else ""
-        rows.append({
-            "version": str(v.version),
-            "aliases": ", ".join(sorted(aliases.get(str(v.version), []))),
-            "candidate": p.get("candidate", ""),
-            f"holdout {metric}": _num(m.get(f"holdout_{metric}")),
-            f"CV {metric}": f"{_num(cv)} ± {_num(m.get(f'cv_{metric}_std'))}" if cv else "",
-            "data": t.get("mlrig.dataset_hash", "")[:10] + sample,
-            "feature set": t.get("mlrig.feature_set", ""),
-            "gate": (v.tags or {}).get("mlrig.gate", ""),
-        })  # fmt: skip
+        rows.append(
+            {
+                "version": str(v.version),
+                "aliases": ", ".join(sorted(aliases.get(str(v.version), []))),
+                "candidate": p.get("candidate", ""),
+                f"holdout {metric}": _num(m.get(f"holdout_{metric}")),
+                f"CV {metric}": f"{_num(cv)} ± {_num(m.get(f'cv_{metric}_std'))}" if cv else "",
+                "data": t.get("mlrig.dataset_hash", "")[:10] + sample,
+                "feature set": t.get("mlrig.feature_set", ""),
+                "gate": (v.tags or {}).get("mlrig.gate", ""),
+            }
+        )
     if as_json:
         for row in rows:
             print(json.dumps(row))
@@ -114,10 +116,15 @@ def model_promote(
     client.set_registered_model_alias(name, CHAMPION, str(version))
     who = getpass.getuser()
     history.record(
-        client, name, alias=CHAMPION, from_version=current, to_version=version,
-        by=f"{who} (mlrig model promote{' --force' if force else ''})", reason=reason,
+        client,
+        name,
+        alias=CHAMPION,
+        from_version=current,
+        to_version=version,
+        by=f"{who} (mlrig model promote{' --force' if force else ''})",
+        reason=reason,
         numbers={"metric": metric, "holdout": value, "overridden": problems},
-    )  # fmt: skip
+    )
     console.print(f"[green]v{version} is champion[/] (was {f'v{current}' if current else 'none'})")
 
 
@@ -140,8 +147,16 @@ def model_history(
     for col in ("when", "from", "to", "moved", "by", "reason", "numbers"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        numbers = ", ".join(f"{k}={_num(v) if isinstance(v, float) else v}"
-                            for k, v in e["numbers"].items())  # fmt: skip
-        table.add_row(e["when"], str(e["from"] or ""), str(e["to"] or ""),
-                      "yes" if e["moved"] else "no", e["by"], e["reason"], numbers)  # fmt: skip
+        numbers = ", ".join(
+            f"{k}={_num(v) if isinstance(v, float) else v}" for k, v in e["numbers"].items()
+        )
+        table.add_row(
+            e["when"],
+            str(e["from"] or ""),
+            str(e["to"] or ""),
+            "yes" if e["moved"] else "no",
+            e["by"],
+            e["reason"],
+            numbers,
+        )
     console.print(table)

@@ -83,8 +83,9 @@ def monitor_check(
     if deleted:
         console.print(f"deleted {deleted} predictions logged before {cutoff} (retention)")
     if decision.get("held"):
-        console.print("[yellow]drift or decay:[/] " + "; ".join(decision["reasons"]),
-                      highlight=False)  # fmt: skip
+        console.print(
+            "[yellow]drift or decay:[/] " + "; ".join(decision["reasons"]), highlight=False
+        )
         console.print(f"keep the champion: {decision['held']}", highlight=False)
         return
     if not decision["retrain"]:
@@ -215,14 +216,23 @@ def monitor_replay(
             console.print("  [yellow]retrain:[/] " + "; ".join(step.reasons), highlight=False)
         if step.training:
             t = step.training
-            console.print(f"  gate: {t.get('reason')} → champion v{t.get('champion_version')}",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"  gate: {t.get('reason')} → champion v{t.get('champion_version')}",
+                highlight=False,
+            )
 
     try:
         with console.status("replaying month by month"), log_errors():
-            result = replay(loaded, start, end, trainer, retrain=retrain,
-                            train_first=train_first, rows_per_month=rows_per_month,
-                            on_step=show)  # fmt: skip
+            result = replay(
+                loaded,
+                start,
+                end,
+                trainer,
+                retrain=retrain,
+                train_first=train_first,
+                rows_per_month=rows_per_month,
+                on_step=show,
+            )
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None

@@ -46,12 +46,17 @@ def score(
     state = run_pipeline(loaded, config, "scoring", runner, ["score"], params=params)
     done = state.get("score", {}).get("outputs", {})
     written = Path(done["predictions"])
-    console.print(f"[green]scored {done.get('scored')} rows with v{done.get('model_version')}, "
-                  f"rejected {done.get('rejected')}[/] (rows and reasons: "
-                  f"{written.with_name(REJECTED_FILE)})")  # fmt: skip
+    console.print(
+        f"[green]scored {done.get('scored')} rows with v{done.get('model_version')}, "
+        f"rejected {done.get('rejected')}[/] (rows and reasons: "
+        f"{written.with_name(REJECTED_FILE)})"
+    )
     if done.get("ignored_columns"):
-        console.print(f"ignored the table's columns the model does not take: "
-                      f"{', '.join(done['ignored_columns'])}", highlight=False)  # fmt: skip
+        console.print(
+            f"ignored the table's columns the model does not take: "
+            f"{', '.join(done['ignored_columns'])}",
+            highlight=False,
+        )
     if out is not None:
         _export(written, out)
         written = out
@@ -86,10 +91,16 @@ def serve(
         **cpus.thread_env(1),  # one thread per request (see serving/service.py)
     }
     cmd = [
-        sys.executable, "-m", "bentoml", "serve", "mlrig.serving.service:PredictionService",
-        "--host", host or loaded.config.serving.host,
-        "--port", str(port or loaded.config.serving.port),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "mlrig.serving.service:PredictionService",
+        "--host",
+        host or loaded.config.serving.host,
+        "--port",
+        str(port or loaded.config.serving.port),
+    ]
     port_free_or_exit(host or loaded.config.serving.host, port or loaded.config.serving.port)
     console.print(f"[bold]serving[/] {' '.join(cmd[3:])}")
     sys.stdout.flush()

@@ -72,13 +72,16 @@ def run_pipeline(
         failed = [(n, s) for n, s in state.items() if s.get("status") == "failed"]
         if failed:
             name, rec = failed[-1]
-            console.print(f"[red]pipeline failed at stage {name}:[/] "
-                          f"{escape(str(rec.get('error')))}", highlight=False)  # fmt: skip
+            console.print(
+                f"[red]pipeline failed at stage {name}:[/] {escape(str(rec.get('error')))}",
+                highlight=False,
+            )
         else:
             lines = [ln for ln in log_file.read_text().splitlines() if ln.strip()]
             last = escape(lines[-1]) if lines else "no output"
-            console.print(f"[red]pipeline failed[/] (exit {proc.returncode}): {last}",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"[red]pipeline failed[/] (exit {proc.returncode}): {last}", highlight=False
+            )
         console.print(f"the orchestrator's full log: {log_file}")
         raise typer.Exit(1)
     return state
@@ -121,9 +124,11 @@ def run_training(
     )
     best = state.get("train", {}).get("outputs", {}).get("best")
     if f"baseline_{name}" in ev:
-        console.print(f"baseline (LightGBM, default parameters, same holdout): {name} "
-                      f"{ev[f'baseline_{name}']} · chosen ({best}): "
-                      f"{ev.get(f'holdout_{name}')}")  # fmt: skip
+        console.print(
+            f"baseline (LightGBM, default parameters, same holdout): {name} "
+            f"{ev[f'baseline_{name}']} · chosen ({best}): "
+            f"{ev.get(f'holdout_{name}')}"
+        )
     if ev.get("warning"):
         console.print(f"[yellow]warning: {ev['warning']}[/]")
     console.print(

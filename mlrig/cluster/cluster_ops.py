@@ -82,8 +82,10 @@ def secret_manifest(passwords: dict[str, str]) -> str:
     docs = []
     for name, keys in SECRETS.items():
         data = "".join(f"  {key}: {json.dumps(passwords[who])}\n" for key, who in keys.items())
-        docs.append(f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n"
-                    f"  namespace: {NAMESPACE}\ntype: Opaque\nstringData:\n{data}")  # fmt: skip
+        docs.append(
+            f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n"
+            f"  namespace: {NAMESPACE}\ntype: Opaque\nstringData:\n{data}"
+        )
     return "---\n".join(docs)
 
 
@@ -104,48 +106,78 @@ def check_tools(provider: str) -> None:
         raise ClusterError("missing: " + "; ".join(hints[t] for t in missing))
 
 
+# every reader of a password Secret, each given its own password
+READERS = ("admin", "mlflow", "feast", "predictions", "redis", "mlflow-auth", "mlflow-flask",
+           "mlflow-serving")  # fmt: skip
+
+
+def _provider_steps(provider: str, manifests: Path) -> tuple[Step, Step]:
+    """Creating the cluster and loading the image into it, for kind or minikube."""
+    if provider == "kind":
+        kind_config = str(manifests / "kind/cluster.yaml")
+        return (
+            Step(
+                "create the kind cluster",
+                ["kind", "create", "cluster", "--name", CLUSTER, "--config", kind_config],
+                skip_if=["kind", "get", "kubeconfig", "--name", CLUSTER],
+            ),
+            Step(
+                "load the image into the cluster",
+                ["kind", "load", "docker-image", DEFAULT_TAG, "--name", CLUSTER],
+            ),
+        )
+    return (
+        Step(
+            "start minikube",
+            ["minikube", "start", "-p", CLUSTER, "--cpus", "2", "--memory", "8g"],
+            skip_if=["minikube", "status", "-p", CLUSTER],
+        ),
+        Step(
+            "load the image into the cluster",
+            ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER],
+        ),
+    )
+
+
 def up_steps(provider: str, repo: Path, config: Path, base_image: str) -> list[Step]:
     """Every command `mlrig cluster up` runs, in order."""
     manifests = repo / "manifests"
-    if provider == "kind":
-        create = Step("create the kind cluster",
-                      ["kind", "create", "cluster", "--name", CLUSTER, "--config",
-                       str(manifests / "kind/cluster.yaml")],
-                      skip_if=["kind", "get", "kubeconfig", "--name", CLUSTER])  # fmt: skip
-        load = Step("load the image into the cluster",
-                    ["kind", "load", "docker-image", DEFAULT_TAG, "--name", CLUSTER])  # fmt: skip
-    else:
-        create = Step("start minikube",
-                      ["minikube", "start", "-p", CLUSTER, "--cpus", "2", "--memory", "8g"],
-                      skip_if=["minikube", "status", "-p", CLUSTER])  # fmt: skip
-        load = Step("load the image into the cluster",
-                    ["minikube", "image", "load", DEFAULT_TAG, "-p", CLUSTER])  # fmt: skip
-    readers = ("admin", "mlflow", "feast", "predictions", "redis", "mlflow-auth", "mlflow-flask",
-               "mlflow-serving")  # fmt: skip
-    passwords = {who: secrets.token_urlsafe(24) for who in readers}
+    create, load = _provider_steps(provider, manifests)
+    passwords = {who: secrets.token_urlsafe(24) for who in READERS}
+    publish = ["kubectl", "-n", NAMESPACE, "create", "configmap", "mlrig-config",
+               f"--from-file=mlrig.yaml={config}", "--dry-run=client", "-o", "yaml"]  # fmt: skip
     return [
         create,
         Step("build the mlrig image", build_command(repo, DEFAULT_TAG, base_image)),
         load,
-        Step("create the namespace (Pod Security: restricted)",
-             ["kubectl", "apply", "-f", str(manifests / "base/namespace.yaml")]),
-        Step("create the password Secrets, one per reader (generated, given on stdin, never on a "
-             "command line or disk)",
-             ["kubectl", "-n", NAMESPACE, "create", "-f", "-"],
-             skip_if=["kubectl", "-n", NAMESPACE, "get", "secret", "mlrig-postgres"],
-             stdin=secret_manifest(passwords), stdin_note="<generated Secrets>"),
-        Step("publish the project config as the ConfigMap mlrig-config",
-             ["kubectl", "-n", NAMESPACE, "create", "configmap", "mlrig-config",
-              f"--from-file=mlrig.yaml={config}", "--dry-run=client", "-o", "yaml"],
-             pipe_to=["kubectl", "apply", "-f", "-"]),
-        Step("apply the overlay",
-             ["kubectl", "apply", "-k", str(manifests / "overlays" / provider)]),
+        Step(
+            "create the namespace (Pod Security: restricted)",
+            ["kubectl", "apply", "-f", str(manifests / "base/namespace.yaml")],
+        ),
+        Step(
+            "create the password Secrets, one per reader (generated, given on stdin, never on a "
+            "command line or disk)",
+            ["kubectl", "-n", NAMESPACE, "create", "-f", "-"],
+            skip_if=["kubectl", "-n", NAMESPACE, "get", "secret", "mlrig-postgres"],
+            stdin=secret_manifest(passwords),
+            stdin_note="<generated Secrets>",
+        ),
+        Step(
+            "publish the project config as the ConfigMap mlrig-config",
+            publish,
+            pipe_to=["kubectl", "apply", "-f", "-"],
+        ),
+        Step(
+            "apply the overlay", ["kubectl", "apply", "-k", str(manifests / "overlays" / provider)]
+        ),
         *[
-            Step(f"wait for {target}",
-                 ["kubectl", "-n", NAMESPACE, "rollout", "status", target, "--timeout=600s"])
+            Step(
+                f"wait for {target}",
+                ["kubectl", "-n", NAMESPACE, "rollout", "status", target, "--timeout=600s"],
+            )
             for target in INFRA_ROLLOUTS
         ],
-    ]  # fmt: skip
+    ]
 
 
 def down_steps(provider: str) -> list[Step]:

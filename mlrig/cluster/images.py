@@ -21,8 +21,12 @@ class ImageError(RuntimeError):
 def _has_buildx(path: str) -> bool:
     if not shutil.which("docker", path=path):
         return False
-    probe = subprocess.run(["docker", "buildx", "version"], env={**os.environ, "PATH": path},
-                           capture_output=True, check=False)  # fmt: skip
+    probe = subprocess.run(
+        ["docker", "buildx", "version"],
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        check=False,
+    )
     return probe.returncode == 0
 
 
@@ -49,9 +53,16 @@ def stage_extra_ca(context: Path, certs: list[Path]) -> list[Path]:
 
 def build_command(context: Path, tag: str, base_image: str) -> list[str]:
     return [
-        "docker", "build", "--tag", tag, "--build-arg", f"BASE_IMAGE={base_image}",
-        "--file", str(context / "Dockerfile"), str(context),
-    ]  # fmt: skip
+        "docker",
+        "build",
+        "--tag",
+        tag,
+        "--build-arg",
+        f"BASE_IMAGE={base_image}",
+        "--file",
+        str(context / "Dockerfile"),
+        str(context),
+    ]
 
 
 def build(

@@ -68,8 +68,10 @@ def wait_rollout(
     while time.monotonic() < deadline:
         dep = apps.read_namespaced_deployment(name, namespace)
         st = dep.status
-        on_tick(f"{st.updated_replicas or 0}/{dep.spec.replicas} updated, "
-                f"{st.available_replicas or 0} available")  # fmt: skip
+        on_tick(
+            f"{st.updated_replicas or 0}/{dep.spec.replicas} updated, "
+            f"{st.available_replicas or 0} available"
+        )
         if _rolled_out(dep):
             return True
         time.sleep(3)
@@ -103,11 +105,20 @@ def deploy(
     apps.patch_namespaced_deployment(SERVING_DEPLOYMENT, namespace, patch)
     if wait_rollout(apps, SERVING_DEPLOYMENT, timeout_s, on_tick, namespace):
         return "rolled out"
-    restore = {"spec": {"template": {"metadata": {"annotations": {
-        CHAMPION_ANNOTATION: old_annotations.get(CHAMPION_ANNOTATION),
-        "kubectl.kubernetes.io/restartedAt": old_annotations.get(
-            "kubectl.kubernetes.io/restartedAt"),
-    }}}}}  # fmt: skip
+    restore = {
+        "spec": {
+            "template": {
+                "metadata": {
+                    "annotations": {
+                        CHAMPION_ANNOTATION: old_annotations.get(CHAMPION_ANNOTATION),
+                        "kubectl.kubernetes.io/restartedAt": old_annotations.get(
+                            "kubectl.kubernetes.io/restartedAt"
+                        ),
+                    }
+                }
+            }
+        }
+    }
     apps.patch_namespaced_deployment(SERVING_DEPLOYMENT, namespace, restore)
     wait_rollout(apps, SERVING_DEPLOYMENT, timeout_s, on_tick, namespace)
     raise ClusterError(f"{SERVING_DEPLOYMENT} did not become ready on {champion}; rolled back")

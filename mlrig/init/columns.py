@@ -90,9 +90,12 @@ def decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 def numbers_as_text(
-    frame: pd.DataFrame, keys: list[str], sep: str | None, decimal_comma: bool,
+    frame: pd.DataFrame,
+    keys: list[str],
+    sep: str | None,
+    decimal_comma: bool,
     kinds: dict[str, str],
-) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:  # fmt: skip
+) -> tuple[pd.DataFrame, dict[str, NumberText], bool]:
     """Text columns that hold numbers (currency, percentages, a few placeholders such as
     'unknown'), read as numbers; how each is written; and whether the file's decimal mark is a
     comma (1.234,50 € says so where ';' separates the fields)."""
@@ -135,8 +138,10 @@ def uninformative(
             continue
         distinct = present.astype(str).str.strip().nunique()
         if _nested(present):
-            out[str(name)] = ("it holds lists or records (JSON), not one value per row; flatten "
-                              "it into columns to use it")  # fmt: skip
+            out[str(name)] = (
+                "it holds lists or records (JSON), not one value per row; flatten "
+                "it into columns to use it"
+            )
         elif kind == "str" and (zone := _named_zone(present)):
             out[str(name)] = (
                 f"times in a named zone ({zone}), which means different offsets in different "
@@ -173,8 +178,10 @@ def headerless_hint(frame: pd.DataFrame) -> str:
     numbers = pd.to_numeric(names, errors="coerce").notna()
     if numbers.mean() < 0.5:
         return ""
-    return ("; the first row holds values, not names: the file seems to have no header row. "
-            "Add one (the names, separated as the values are) as its first line")  # fmt: skip
+    return (
+        "; the first row holds values, not names: the file seems to have no header row. "
+        "Add one (the names, separated as the values are) as its first line"
+    )
 
 
 def _nested(present: pd.Series) -> bool:

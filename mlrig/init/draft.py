@@ -37,8 +37,24 @@ class InitError(ValueError):
     """The table cannot be described as asked (e.g. the target is not a column)."""
 
 
-GENERIC_NAMES = {"train", "training", "test", "data", "dataset", "df", "export", "input", "raw",
-                 "table", "main", "file", "query", "api", "records", "sample"}  # fmt: skip
+GENERIC_NAMES = {
+    "train",
+    "training",
+    "test",
+    "data",
+    "dataset",
+    "df",
+    "export",
+    "input",
+    "raw",
+    "table",
+    "main",
+    "file",
+    "query",
+    "api",
+    "records",
+    "sample",
+}
 
 
 def project_name(source: str, target: str) -> str:

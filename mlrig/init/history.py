@@ -86,8 +86,11 @@ def _positive_column(config: dict[str, Any], frame: pd.DataFrame) -> str:
 def note(view: dict[str, Any], target: str) -> str:
     """What init says about the view it wrote."""
     days = view["aggregations"][0]["window_days"]
-    over = f"the last {', '.join(f'{d:g}' for d in days)} days and all history" if days else (
-        "all history")  # fmt: skip
+    over = (
+        f"the last {', '.join(f'{d:g}' for d in days)} days and all history"
+        if days
+        else ("all history")
+    )
     of_target = [(a["column"], a["functions"]) for a in view["aggregations"] if a.get("column")]
     uses_target = bool(of_target)
     what = "count"
@@ -97,10 +100,14 @@ def note(view: dict[str, Any], target: str) -> str:
             "" if column == target else f" ('{column}': 1 where '{target}' is the positive class)"
         )
         what = f"count, {' and '.join(functions)} of '{column}'{rate}"
-    said = (f"features.views.{view['name']}: per {view['entity']}, its earlier events over {over} "
-            f"({what}) and the days since its first and last event are model inputs, each row "
-            "seeing only events before it")  # fmt: skip
+    said = (
+        f"features.views.{view['name']}: per {view['entity']}, its earlier events over {over} "
+        f"({what}) and the days since its first and last event are model inputs, each row "
+        "seeing only events before it"
+    )
     if uses_target:
-        said += (f". This takes each row's '{target}' as known when the row happens; if it is "
-                 "known only later, remove that aggregation")  # fmt: skip
+        said += (
+            f". This takes each row's '{target}' as known when the row happens; if it is "
+            "known only later, remove that aggregation"
+        )
     return said

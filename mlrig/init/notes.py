@@ -29,8 +29,10 @@ def notes(
     said += _text_notes(frame, config) + _code_notes(frame, config)
     said += _duplicate_notes(frame) + _repeated_row_notes(frame)
     said += _empty_key_notes(frame, config)
-    said += [history_note(v, config["dataset"]["target"])
-             for v in config.get("features", {}).get("views", [])]  # fmt: skip
+    said += [
+        history_note(v, config["dataset"]["target"])
+        for v in config.get("features", {}).get("views", [])
+    ]
     said += epoch_notes(frame, config) + day_order_notes(frame, config) + time_notes(config)
     return said + _spelling_notes(frame, config) + _task_note(frame, config)
 
@@ -43,10 +45,12 @@ def _text_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
         if spec.get("text"):
             present = frame[name].dropna().astype(str)
             words = free_text(present)  # the mean init judged it by
-            said.append(f"'{name}' is free text ({present.nunique()} distinct in {len(present)}, "
-                        f"{words:.0f} words a row on average): the model reads its words and "
-                        "word pairs as 16 topics (text: true); remove that line to leave it "
-                        "out")  # fmt: skip
+            said.append(
+                f"'{name}' is free text ({present.nunique()} distinct in {len(present)}, "
+                f"{words:.0f} words a row on average): the model reads its words and "
+                "word pairs as 16 topics (text: true); remove that line to leave it "
+                "out"
+            )
     return said
 
 
@@ -64,9 +68,11 @@ def _code_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
             continue
         text = present.astype(str).str.strip()
         if text.str.fullmatch(whole).all():
-            said.append(f"'{name}' holds whole numbers that the file stores as text: kept as text, "
-                        f"a code ({text.nunique()} distinct); set its type to int if they are "
-                        "amounts or counts")  # fmt: skip
+            said.append(
+                f"'{name}' holds whole numbers that the file stores as text: kept as text, "
+                f"a code ({text.nunique()} distinct); set its type to int if they are "
+                "amounts or counts"
+            )
     return said
 
 
@@ -139,8 +145,10 @@ def time_notes(config: dict[str, Any]) -> list[str]:
         )
     for name, spec in columns.items():
         if spec["type"] == "datetime" and name not in (dated, ds["target"]):
-            notes.append(f"'{name}' holds times and is not a model input (date parts come from "
-                         f"one column, dataset.date_parts: '{dated}')")  # fmt: skip
+            notes.append(
+                f"'{name}' holds times and is not a model input (date parts come from "
+                f"one column, dataset.date_parts: '{dated}')"
+            )
     return notes
 
 

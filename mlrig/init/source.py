@@ -115,8 +115,14 @@ def _http(
     path = url.split("?")[0].rstrip("/")
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     fmt = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else "json"
-    src = HttpSource(kind="http", url=url, format=fmt, records_path=records_path, headers=headers,
-                     next_path=next_path)  # fmt: skip
+    src = HttpSource(
+        kind="http",
+        url=url,
+        format=fmt,
+        records_path=records_path,
+        headers=headers,
+        next_path=next_path,
+    )
     limit = max_rows + 1 if max_rows else None
     frame = read_source("main", src, folder, "all", limit)  # a CSV's columns as text, as a file's
     source = src.model_dump(exclude_defaults=True)
@@ -124,8 +130,9 @@ def _http(
     return InitSource(frame, source, path.rsplit("/", 1)[-1] or "api", typed=fmt != "csv")
 
 
-def _sql(url: str, folder: Path, table: str | None, query: str | None, max_rows: int | None
-         ) -> InitSource:  # fmt: skip
+def _sql(
+    url: str, folder: Path, table: str | None, query: str | None, max_rows: int | None
+) -> InitSource:
     if bool(table) == bool(query):
         raise InitSourceError("a database source needs --table NAME or --query 'SELECT …' (one)")
     if table and not _PLAIN_NAME.match(table):
@@ -148,8 +155,14 @@ def _file(given: Path, folder: Path, max_rows: int | None) -> InitSource:
     source: dict[str, Any] = {"kind": "file", "path": path}
     if encoding != "utf-8":
         source["encoding"] = encoding
-    return InitSource(frame, source, given.name, typed=not csv,
-                      sep=sniff_sep(sample) if csv else None, encoding=encoding)  # fmt: skip
+    return InitSource(
+        frame,
+        source,
+        given.name,
+        typed=not csv,
+        sep=sniff_sep(sample) if csv else None,
+        encoding=encoding,
+    )
 
 
 __all__ = ["InitSource", "InitSourceError", "SourceError", "read"]

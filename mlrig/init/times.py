@@ -35,9 +35,11 @@ def epoch_unit(values: pd.Series) -> str | None:
 
 
 def unix_time_columns(
-    frame: pd.DataFrame, columns: dict[str, dict[str, Any]], timestamp: str | None,
+    frame: pd.DataFrame,
+    columns: dict[str, dict[str, Any]],
+    timestamp: str | None,
     exclude: list[str],
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     """Number columns (of the inferred `columns`) to read as Unix times, with their unit."""
     found = {}
     for name, spec in columns.items():

@@ -48,8 +48,9 @@ class Threshold(Strict):
         description="how a binary model's decision threshold is chosen on out-of-fold scores: "
         "fixed, max_f1, a precision or recall floor, or the least cost",
     )
-    value: float = Field(0.5, gt=0, lt=1, description="fixed: the threshold; precision/recall: "
-                         "the target to reach")  # fmt: skip
+    value: float = Field(
+        0.5, gt=0, lt=1, description="fixed: the threshold; precision/recall: the target to reach"
+    )
     cost_fp: float = Field(1.0, gt=0, description="cost: price of a false positive")
     cost_fn: float = Field(1.0, gt=0, description="cost: price of a false negative")
 

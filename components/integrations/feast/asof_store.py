@@ -46,8 +46,9 @@ class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
     type: StrictStr = TYPE
 
 
-def _asof_supported(feature_views: list[Any], entity_df: Any, refs: list[str], registry: Any,
-                    project: str) -> bool:  # fmt: skip
+def _asof_supported(
+    feature_views: list[Any], entity_df: Any, refs: list[str], registry: Any, project: str
+) -> bool:
     if not isinstance(entity_df, pd.DataFrame):
         return False
     for view in feature_views:
@@ -73,9 +74,15 @@ class AsofDuckDBOfflineStore(DuckDBOfflineStore):
     ) -> RetrievalJob:
         if not _asof_supported(feature_views, entity_df, feature_refs, registry, project):
             return DuckDBOfflineStore.get_historical_features(
-                config, feature_views, feature_refs, entity_df, registry, project,
-                full_feature_names, filter_by_created_timestamp,
-            )  # fmt: skip
+                config,
+                feature_views,
+                feature_refs,
+                entity_df,
+                registry,
+                project,
+                full_feature_names,
+                filter_by_created_timestamp,
+            )
         assert isinstance(entity_df, pd.DataFrame)
         table, event_ts, bounds = _asof_join(
             config, feature_views, feature_refs, entity_df, full_feature_names
@@ -136,16 +143,19 @@ def _asof_join(
             **{name: table[f] for f, name in names.items()},
         )
         predicates = [result[key_map[k]] == table[alias] for k, alias in right_keys.items()]
-        joined = result.asof_join(table, on=result[event_ts] >= table[view_ts],
-                                  predicates=predicates)  # fmt: skip
+        joined = result.asof_join(
+            table, on=result[event_ts] >= table[view_ts], predicates=predicates
+        )
         if view.ttl:
             fresh = joined[view_ts] >= joined[event_ts] - ibis.interval(
                 seconds=int(view.ttl.total_seconds())
             )
             joined = joined.mutate(
-                **{n: ibis.ifelse(fresh, joined[n], ibis.null()).cast(joined[n].type())
-                   for n in names.values()}
-            )  # fmt: skip
+                **{
+                    n: ibis.ifelse(fresh, joined[n], ibis.null()).cast(joined[n].type())
+                    for n in names.values()
+                }
+            )
         drop = [view_ts, *right_keys.values()]
         result = joined.drop(*[c for c in drop if c in joined.columns])
     return result, event_ts, bounds

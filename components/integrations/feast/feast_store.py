@@ -71,7 +71,7 @@ def pinned_sections(cfg: Any, columns: dict[str, dict[str, str]]) -> dict[str, A
             "timezone": ds.timezone,
             "target": ds.target,
             "event_timestamp": ds.event_timestamp,
-        },  # fmt: skip
+        },
         "columns": columns,
     }
 
@@ -141,7 +141,7 @@ def definitions(
         if not snapshot and online_schedule.scheduled(spec):
             owners = [entities[e] for e in spec.entities]
             path = view_data_path(place, version, spec)
-            companions.append(_schedule_view(name, schema, owners, path, tags))
+            companions.append(online_schedule.companion_view(name, schema, owners, path, tags))
         views.append(
             FeatureView(
                 name=name,
@@ -157,29 +157,6 @@ def definitions(
         name=versioned(cfg.features.service, version, snapshot), features=views
     )
     return [*entities.values(), *views, *companions, service]
-
-
-def _schedule_view(
-    name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
-) -> Any:
-    """The online-only companion of a live aggregate view: its changes after the last
-    materialization (online_schedule), in no feature service. schema: the view's, keys first."""
-    from feast import FeatureView, Field, FileSource
-    from feast.types import String
-
-    companion = online_schedule.view_name(name)
-    table = str(online_schedule.table_path(path))
-    source = FileSource(name=f"{companion}_source", path=table, timestamp_field=EVENT_TS)
-    keys = schema[: len(entities)]
-    return FeatureView(
-        name=companion,
-        entities=entities,
-        ttl=timedelta(0),
-        source=source,
-        schema=[*keys, Field(name=online_schedule.COLUMN, dtype=String)],
-        online=True,
-        tags={**tags, "schedule_of": name},
-    )
 
 
 def load_schedules(
@@ -215,8 +192,14 @@ def load_schedules(
     return loaded_views
 
 
-def _feature_set(cfg: Any, version: str, snapshot: str, recency: dict[str, str],
-                 zero_if_missing: list[str], named_by_snapshot: bool) -> FeatureSet:  # fmt: skip
+def _feature_set(
+    cfg: Any,
+    version: str,
+    snapshot: str,
+    recency: dict[str, str],
+    zero_if_missing: list[str],
+    named_by_snapshot: bool,
+) -> FeatureSet:
     tail = snapshot if named_by_snapshot else ""
     return FeatureSet(
         version=version,
@@ -356,16 +339,21 @@ def materialize(
     if fs.views:
         ensure_live_tables(place, features, fs)
         store = open_store(place)
-        done = {name for name in fs.views if incremental and
-                store.get_feature_view(name).materialization_intervals}  # fmt: skip
+        done = {
+            name
+            for name in fs.views
+            if incremental and store.get_feature_view(name).materialization_intervals
+        }
         fresh = [name for name in fs.views if name not in done]
         if done:
             store.materialize_incremental(end_date=end, feature_views=sorted(done))
         if fresh:
-            store.materialize(start_date=STATIC_TS.to_pydatetime(), end_date=end,
-                              feature_views=fresh)  # fmt: skip
-        loaded_from = {name: "last materialized end" if name in done else "the start"
-                       for name in fs.views}  # fmt: skip
+            store.materialize(
+                start_date=STATIC_TS.to_pydatetime(), end_date=end, feature_views=fresh
+            )
+        loaded_from = {
+            name: "last materialized end" if name in done else "the start" for name in fs.views
+        }
         specs = {v.name: v for v in features.views}
         load_schedules(place, store, fs, pinned_views(place, fs.version) or specs, end)
         publish_live_service(features.service, store, fs)

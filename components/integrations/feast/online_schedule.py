@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,26 @@ def due(plan: tuple[list[int], dict[str, list[Any]]], at_ns: int) -> int | None:
     times = plan[0]
     index = int(np.searchsorted(np.asarray(times, dtype="int64"), at_ns, side="right")) - 1
     return index if index >= 0 else None
+
+
+def companion_view(
+    name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
+) -> Any:
+    """The online-only companion of a live aggregate view: its changes after the last
+    materialization, in no feature service. schema: the view's, keys first."""
+    from feast import FeatureView, Field, FileSource
+    from feast.types import String
+
+    companion = view_name(name)
+    table = str(table_path(path))
+    source = FileSource(name=f"{companion}_source", path=table, timestamp_field=EVENT_TS)
+    keys = schema[: len(entities)]
+    return FeatureView(
+        name=companion,
+        entities=entities,
+        ttl=timedelta(0),
+        source=source,
+        schema=[*keys, Field(name=COLUMN, dtype=String)],
+        online=True,
+        tags={**tags, "schedule_of": name},
+    )

@@ -233,11 +233,15 @@ def _protos(keys: list[tuple], spec: list[tuple[str, bool]]) -> list[Any]:
 
     names = [k for k, _ in spec]
     return [
-        EntityKey(join_keys=names, entity_values=[
-            Value(int64_val=v) if is_int else Value(string_val=v)
-            for v, (_, is_int) in zip(key, spec, strict=True)])
+        EntityKey(
+            join_keys=names,
+            entity_values=[
+                Value(int64_val=v) if is_int else Value(string_val=v)
+                for v, (_, is_int) in zip(key, spec, strict=True)
+            ],
+        )
         for key in keys
-    ]  # fmt: skip
+    ]
 
 
 def _python(values: dict[str, Any] | None, feature: str) -> Any:
@@ -286,5 +290,7 @@ def _utc(value: Any) -> datetime | None:
 def _entity_rows(entity_df: pd.DataFrame) -> list[dict[str, Any]]:
     """The key columns of an entity frame as rows of plain Python values."""
     keys = [c for c in entity_df.columns if c != EVENT_TS]
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-            for r in entity_df[keys].to_dict("records")]  # fmt: skip
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in entity_df[keys].to_dict("records")
+    ]
