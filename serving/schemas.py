@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from pydantic import (
     create_model,
 )
 
-from mlrig.components.contract.timeutil import EPOCH_UNITS
+from mlrig.components.contract.timeutil import EPOCH_UNITS, YEAR, YEARS
 
 
 def _integral(value: int | float) -> int:
@@ -28,12 +29,17 @@ def _integral(value: int | float) -> int:
     return int(value)
 
 
+_YEAR_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 def _iso_time(value: Any) -> datetime:
     """Times are ISO 8601 strings; pydantic alone would also take 0 or "0" as Unix time."""
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
         raise ValueError("Input should be an ISO 8601 date-time string")
+    if _YEAR_MONTH.fullmatch(value.strip()):  # 2017-03: the month's first moment
+        return datetime.fromisoformat(value.strip() + "-01")
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -43,8 +49,26 @@ def _iso_time(value: Any) -> datetime:
         ) from None
 
 
+def _year() -> Any:
+    """A time field of a column of years: a whole year (2017) or ISO 8601 text."""
+
+    def read(value: Any) -> datetime:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value != int(value) or not YEARS[0] <= value <= YEARS[1]:
+                raise ValueError(f"Input should be a whole year within {YEARS[0]}-{YEARS[1]}")
+            return datetime(int(value), 1, 1)
+        if isinstance(value, str):
+            return _iso_time(value)
+        raise ValueError("Input should be a year (a number) or ISO 8601 text")
+
+    return Annotated[datetime, BeforeValidator(read)]
+
+
 def _unix_time(unit: str) -> Any:
-    """A time field of an epoch column: a Unix time in `unit` (a JSON number) or ISO 8601 text."""
+    """A time field of an epoch column: a Unix time in `unit` (a JSON number) or ISO 8601 text;
+    for years, a whole year (its first moment, naive: the dataset's zone reads it)."""
+    if unit == YEAR:
+        return _year()
     scale = EPOCH_UNITS[unit] / 1e9
 
     def read(value: Any) -> datetime:

@@ -26,7 +26,7 @@ import pandas as pd
 from mlrig.components.config.schema import Derivation
 from mlrig.components.contract.assemble import DAY_SECONDS, FeatureSource, _text, assemble
 from mlrig.components.contract.contract import Contract, label_key
-from mlrig.components.contract.timeutil import _aware, from_epoch
+from mlrig.components.contract.timeutil import YEAR, _aware, from_epoch, from_years
 from mlrig.components.runtime.catalog import EVENT_TS
 
 NAN = float("nan")
@@ -34,7 +34,7 @@ NAT = pd.NaT
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 # ISO 8601 as pandas reads it both ways (pd.Timestamp and to_datetime(format="ISO8601"))
 _ISO = re.compile(
-    r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?\s*(Z|[+-]\d\d(:?\d\d)?)?", re.I
+    r"\d{4}-\d\d(-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?\s*(Z|[+-]\d\d(:?\d\d)?)?)?", re.I
 )
 
 
@@ -75,7 +75,9 @@ def _utc(value: Any, tz: str, epoch: str | None = None) -> pd.Timestamp:
     if is_missing(value):
         return NAT
     if epoch and isinstance(value, int | float) and not isinstance(value, bool):
-        return from_epoch(pd.Series([value]), epoch).dt.floor("us").iloc[0]
+        numbers = pd.Series([value])
+        read = from_years(numbers, tz) if epoch == YEAR else from_epoch(numbers, epoch)
+        return read.dt.floor("us").iloc[0]
     if isinstance(value, str):
         if not _ISO.fullmatch(value.strip()):
             raise Fallback("a time that is not ISO 8601 text")

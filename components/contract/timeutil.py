@@ -112,8 +112,26 @@ def from_epoch(numbers: pd.Series, unit: str) -> pd.Series:
     return pd.to_datetime(numbers.where(inside), unit=unit, utc=True).astype("datetime64[ns, UTC]")
 
 
-def unix_times(times: pd.Series, unit: str) -> pd.Series:
-    """from_epoch's inverse: UTC datetimes as whole Unix times in `unit` (Int64, NA for NaT)."""
+YEAR = "year"  # an epoch "unit" of whole years: 2017 is the first moment of 2017, local time
+YEARS = (1678, 2261)  # the years pandas can hold whole
+
+
+def from_years(numbers: pd.Series, tz: str) -> pd.Series:
+    """Whole years (2017, or "2017") as the first moment of each, in `tz`, as UTC; NaT where a
+    value is not a whole year pandas can hold."""
+    numbers = pd.to_numeric(numbers, errors="coerce").astype("float64")
+    whole = (numbers == numbers.round()) & numbers.between(*YEARS)
+    text = numbers.where(whole).map(lambda y: None if pd.isna(y) else f"{int(y):04d}-01-01")
+    naive = pd.to_datetime(text, format="%Y-%m-%d")
+    return localize(pd.Series(naive, index=numbers.index), tz)
+
+
+def unix_times(times: pd.Series, unit: str, tz: str = "UTC") -> pd.Series:
+    """from_epoch's inverse: UTC datetimes as whole Unix times in `unit` (Int64, NA for NaT);
+    for years, each time's year in `tz`."""
+    if unit == YEAR:
+        local = pd.to_datetime(times, utc=True).dt.tz_convert(tz)
+        return local.dt.year.astype("Int64")
     ns = pd.to_datetime(times, utc=True).astype("datetime64[ns, UTC]")
     counts = pd.Series(ns.array.asi8, index=times.index, dtype="Int64") // EPOCH_UNITS[unit]
     return counts.where(ns.notna())
@@ -139,7 +157,10 @@ def _utc_times(
         numbers = pd.to_numeric(values, errors="coerce")
         out = _utc_times(values.where(numbers.isna()), tz, None, dayfirst)
         given = numbers.notna()
-        out[given] = from_epoch(numbers[given], epoch)
+        if epoch == YEAR:
+            out[given] = from_years(numbers[given], tz)
+        else:
+            out[given] = from_epoch(numbers[given], epoch)
         return out
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC")

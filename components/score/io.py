@@ -62,7 +62,7 @@ def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         elif name in out and spec["type"] == "bool":
             out[name] = out[name].astype("boolean")
         elif name in out and spec.get("epoch"):  # Unix times as they came, not as dates
-            out[name] = unix_times(out[name], spec["epoch"])
+            out[name] = unix_times(out[name], spec["epoch"], contract.timezone)
     return out
 
 

@@ -3,6 +3,8 @@
 A column is read as Unix times when it is the event time (--timestamp) or its name says time
 (`unix_time`, `created_at_ms`, `ts`, `eventTime`), and every value falls within 1980-2100 in one
 unit: seconds, milliseconds, microseconds or nanoseconds. Anything else named so stays a number.
+An event time of whole numbers within 1800-2200 is a column of years (a yearly panel): 2017 is
+the first moment of 2017 (`epoch: year`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.contract.timeutil import EPOCH_UNITS, day_order, to_utc
+from mlrig.components.contract.timeutil import EPOCH_UNITS, YEAR, day_order, to_utc
 
 _TIME_NAME = re.compile(
     r"(^|_)(time|timestamp|ts|date|datetime|epoch|unix|at|created|updated)($|_)|(time|date|stamp)$",
@@ -47,10 +49,21 @@ def unix_time_columns(
             continue
         if name != timestamp and not _TIME_NAME.search(name):
             continue
-        unit = epoch_unit(frame[name])
+        unit = epoch_unit(frame[name]) or (_years(frame[name]) if name == timestamp else None)
         if unit:
             found[name] = unit
     return found
+
+
+YEARS_SEEN = (1800, 2200)  # an event time of whole numbers within these: years
+
+
+def _years(values: pd.Series) -> str | None:
+    """'year' when every present value is a whole year (2015, 2016, ...): a yearly panel."""
+    numbers = pd.to_numeric(values.dropna(), errors="coerce")
+    if not len(numbers) or numbers.isna().any() or (numbers != numbers.round()).any():
+        return None
+    return YEAR if numbers.between(*YEARS_SEEN).all() else None
 
 
 def epoch_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
@@ -60,6 +73,14 @@ def epoch_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
         if not spec.get("epoch"):
             continue
         times = to_utc(frame[name], "UTC", spec["epoch"]).dropna()
+        if spec["epoch"] == YEAR:
+            zone = config["dataset"].get("timezone", "UTC")
+            notes.append(
+                f"'{name}' holds years ({times.min():%Y} to {times.max():%Y}): each is read as "
+                f"the first moment of its year in {zone} (epoch: year); a request gives it as a "
+                "year (2018) or as ISO 8601 text"
+            )
+            continue
         notes.append(
             f"'{name}' holds Unix times in {UNIT_NAMES[spec['epoch']]} ({times.min():%Y-%m-%d} to "
             f"{times.max():%Y-%m-%d} UTC): read as times (epoch: {spec['epoch']}); a request gives "

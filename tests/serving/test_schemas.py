@@ -113,3 +113,18 @@ def test_an_epoch_time_field_takes_a_unix_time_or_iso_text():
         with pytest.raises(ValidationError) as info:
             model(t=bad)
         assert _fields(info.value) == {"t"}
+
+
+def test_a_field_of_years_takes_a_whole_year_or_iso_text_and_refuses_the_rest():
+    from datetime import datetime
+
+    import pydantic
+
+    from mlrig.serving.schemas import _year
+
+    field = pydantic.TypeAdapter(_year())
+    assert field.validate_python(2017) == datetime(2017, 1, 1)  # naive: the dataset's zone
+    assert field.validate_python("2017-03-01T00:00:00") == datetime(2017, 3, 1)
+    for bad in (2017.5, 99999, True):
+        with pytest.raises(pydantic.ValidationError):
+            field.validate_python(bad)

@@ -35,10 +35,11 @@ class ColumnSpec(Strict):
         description="int/float written as text: currency ($1,234.50, 1.234,50 €, (12.00)) or "
         "percent (45% is read as 45)",
     )
-    epoch: Literal["s", "ms", "us", "ns"] | None = Field(
+    epoch: Literal["s", "ms", "us", "ns", "year"] | None = Field(
         None,
-        description="datetime written as a Unix time: a number of seconds (ms, us, ns) since "
-        "1970-01-01 UTC, in the data and in requests",
+        description="datetime written as a number, in the data and in requests: a Unix time in "
+        "seconds (ms, us, ns) since 1970-01-01 UTC, or a whole year (year: 2017 is its first "
+        "moment in dataset.timezone)",
     )
     day_first: bool | None = Field(
         None,

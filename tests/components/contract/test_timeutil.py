@@ -119,3 +119,14 @@ def test_a_columns_day_order_holds_for_a_batch_of_early_days():
     assert columns["when"].day_first is True
     accepted, rejected, _ = validate_table("batch", pd.DataFrame({"when": early}), columns)
     assert rejected.empty and accepted["when"].dt.month.tolist() == [1, 2]
+
+
+def test_a_column_of_years_reads_each_as_its_first_moment_in_the_zone_and_back():
+    given = pd.Series([2015, "2016", 2017.0, 2017.5, None, "2018-06-01T00:00:00"], dtype=object)
+    times = to_utc(given, "Asia/Tokyo", "year")
+    assert times.tolist()[:3] == [
+        pd.Timestamp(f"{y}-01-01", tz="Asia/Tokyo").tz_convert("UTC") for y in (2015, 2016, 2017)
+    ]
+    assert times.isna().tolist()[3:5] == [True, True]  # half a year, no value: no time
+    assert times[5] == pd.Timestamp("2018-06-01", tz="Asia/Tokyo")  # ISO text as before
+    assert unix_times(times, "year", "Asia/Tokyo").tolist()[:3] == [2015, 2016, 2017]

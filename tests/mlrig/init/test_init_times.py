@@ -4,6 +4,7 @@ event time or its name says time, and every value is a time of 1980-2100 in one 
 from __future__ import annotations
 
 import pandas as pd
+import yaml
 from typer.testing import CliRunner
 
 from mlrig.cli import app
@@ -72,3 +73,26 @@ def test_the_day_order_of_slashed_dates_is_written_into_the_config(tmp_path):
     said, out = init_table(early, tmp_path / "early", "early.csv", "--target", "y")
     assert load(out).config.dataset.tables["main"].columns["when"].day_first is False
     assert "'when' writes dates as 05/01/2024 and no value has a number over 12" in said
+
+
+def test_year_months_are_times_and_a_request_may_give_one(tmp_path):
+    from mlrig.serving.schemas import _iso_time
+
+    months = [f"{y}-{m:02d}" for y in (2016, 2017, 2018) for m in range(1, 13)]
+    frame = pd.DataFrame({"month": months * 3, "store": [1] * 36 + [2] * 36 + [3] * 36,
+                          "sales": range(108)})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "monthly.csv", "--target", "sales",
+                           "--timestamp", "month")  # fmt: skip
+    columns = yaml.safe_load(out.read_text())["dataset"]["tables"]["main"]["columns"]
+    assert columns["month"]["type"] == "datetime" and "epoch" not in columns["month"]
+    assert _iso_time("2019-01").isoformat() == "2019-01-01T00:00:00"  # the month's first moment
+
+
+def test_a_timestamp_of_whole_years_is_read_as_years_and_a_year_built_stays_a_number(tmp_path):
+    frame = pd.DataFrame({"year": [2015, 2016, 2017] * 20, "built": [1950, 1990, 2005] * 20,
+                          "price": range(60)})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "yearly.csv", "--target", "price",
+                           "--timestamp", "year")  # fmt: skip
+    columns = yaml.safe_load(out.read_text())["dataset"]["tables"]["main"]["columns"]
+    assert columns["year"]["epoch"] == "year" and columns["built"]["type"] == "int"
+    assert "'year' holds years (2015 to 2017)" in said
