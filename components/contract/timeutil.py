@@ -220,3 +220,15 @@ def epoch_seconds(values: pd.Series) -> pd.Series:
     utc = pd.to_datetime(values, utc=True)
     seconds = (utc - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
     return seconds.astype("float64")
+
+
+def too_few_times(times: pd.Series, folds: int) -> str | None:
+    """Why a time holdout and forward-chaining CV cannot be made of these event times (one
+    as-of date for every row, as a churn or credit snapshot has; fewer distinct times than the
+    folds and the holdout need), or None when they can."""
+    distinct = times.nunique(dropna=True)
+    if distinct >= folds + 2:  # a block per fold, one to start from, and the holdout's
+        return None
+    if distinct <= 1:
+        return "every row has the same event time (a snapshot)"
+    return f"only {distinct} distinct event times (the time split needs {folds + 2})"

@@ -50,18 +50,6 @@ def time_split(frame: pd.DataFrame, ts_col: str, holdout_fraction: float) -> Spl
     return Split(train, holdout, f"events from {cutoff.isoformat()}")
 
 
-def too_few_times(times: pd.Series, folds: int) -> str | None:
-    """Why a time holdout and forward-chaining CV cannot be made of these event times (one
-    as-of date for every row, as a churn or credit snapshot has; fewer distinct times than the
-    folds and the holdout need), or None when they can."""
-    distinct = times.nunique(dropna=True)
-    if distinct >= folds + 2:  # a block per fold, one to start from, and the holdout's
-        return None
-    if distinct <= 1:
-        return "every row has the same event time (a snapshot)"
-    return f"only {distinct} distinct event times (the time split needs {folds + 2})"
-
-
 def random_split(frame: pd.DataFrame, y: np.ndarray | None, fraction: float, seed: int) -> Split:
     """A seeded random holdout, stratified by class when y is given (classification)."""
     strat = y if y is not None and np.bincount(y).min() >= 2 else None

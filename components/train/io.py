@@ -12,6 +12,7 @@ from mlrig.components.config.loader import from_json
 from mlrig.components.config.schema import Model
 from mlrig.components.contract.contract import Contract, label_classes
 from mlrig.components.contract.metrics import holdout_metrics, scores
+from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.runtime import cache, cpus, events, tables
 from mlrig.components.runtime.catalog import (
@@ -27,7 +28,6 @@ from mlrig.components.train.core import (
     fit_platt,
     random_split,
     time_split,
-    too_few_times,
 )
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.search import tune

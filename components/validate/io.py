@@ -11,6 +11,7 @@ import pandas as pd
 from mlrig.components.config.loader import from_json
 from mlrig.components.contract.acceptance import TableReport, accept_table, check_rejections
 from mlrig.components.contract.contract import label_classes
+from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.runtime import cache, events, tables
 from mlrig.components.runtime.catalog import QUARANTINE_REPORT
 
@@ -48,6 +49,10 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
                 accepted[ds.main][ds.target], ds.task, ds.positive_label, kind
             )
             out["classes"] = f"{task}: {', '.join(map(str, classes))}"
+        timestamp, folds = ds.event_timestamp, loaded.config.model.cv_folds
+        few = too_few_times(accepted[ds.main][timestamp], folds) if timestamp else None
+        if few:  # said before any feature work: the split cannot follow time
+            out["split"] = f"random holdout and shuffled CV: {few}"
         tables.write_tables(
             output_dir,
             accepted,

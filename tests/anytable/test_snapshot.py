@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from mlrig.components.config.loader import load
+from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.runtime import tables
 from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
-from mlrig.components.train.core import too_few_times
 from tests.anytable.shop import write_shop
 from tests.stages import run_stages
 
@@ -60,3 +60,19 @@ def test_a_snapshot_with_one_as_of_date_trains_on_a_random_holdout_with_point_in
     customers.head(5).assign(color="red").to_csv(batch, index=False)
     with pytest.raises(BatchError, match=r"unknown columns \['color'\]"):
         score_run(load(config).to_json(), str(batch), str(tmp_path / "scored2"), [])
+
+
+def test_validate_says_the_split_will_be_random_before_any_feature_work(tmp_path, monkeypatch):
+    from mlrig.components.ingest.io import run as ingest
+    from mlrig.components.runtime import events
+    from mlrig.components.validate.io import run as validate
+
+    monkeypatch.setenv("MLRIG_NO_CACHE", "1")
+    config = write_shop(tmp_path, customers=120)
+    customers = pd.read_csv(tmp_path / "customers.csv").assign(as_of=AS_OF)
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    js = load(config).to_json()
+    ingest(js, str(tmp_path / "raw"))
+    validate(js, str(tmp_path / "raw"), str(tmp_path / "val"), str(tmp_path / "q"))
+    said = events.REPORTED["validate"]["split"]
+    assert said == "random holdout and shuffled CV: every row has the same event time (a snapshot)"
