@@ -82,6 +82,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 "cv": result.cv_scheme,
                 "train_rows": len(split.train),
                 "holdout": split.how,
+                "defaults": result.default_rule,
                 "run_id": run_info["run_id"][:8],
             }
         )

@@ -4,6 +4,8 @@ deterministic under the seed (trials run one after another)."""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ class SearchResult:
     trials: list[dict[str, Any]] = field(default_factory=list)
     best_trial: int = 0
     wide: list[str] = field(default_factory=list)  # the categoricals it target-encoded
+    default_rule: str = ""  # how it fared against LightGBM defaults (against_default)
 
 
 def cross_validate(
@@ -152,7 +155,8 @@ def tune(
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0),
     )
     study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
-    return _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
+    result = _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
+    return against_default(result, objective, pick) if spec.prefer_defaults else result
 
 
 def _best(study: Any, objective: _Objective, pick: np.ndarray, scheme: str) -> SearchResult:
@@ -274,3 +278,51 @@ class _Objective:
         self.log.append(record)
         if self.on_trial:
             self.on_trial(record)
+
+
+DEFAULT = "lightgbm"
+
+
+def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResult:
+    """The search's result, or LightGBM at its defaults when the tuned choice does not beat it
+    by more than the CV's standard error. tuning: the search's objective (rows, folds, task).
+
+    A search over a few dozen trials with three folds is noisy: the best trial often wins by less
+    than the folds disagree. The default model is cross-validated on the tuning rows and folds the
+    search used, and the tuned choice is released only when its mean beats the default's by more
+    than the tuned CV's own standard error (its std over the folds / sqrt(folds)); otherwise the
+    default is released, and the run says which and why (`model.prefer_defaults: false` turns the
+    rule off)."""
+    if importlib.util.find_spec(DEFAULT) is None:
+        result.default_rule = "LightGBM is not installed: the tuned choice stands"
+        return result
+    if result.name == DEFAULT and not result.params:
+        result.default_rule = "the tuned choice is LightGBM at its default parameters"
+        return result
+    seed = tuning.spec.random_state
+    pipe = build_pipeline(
+        DEFAULT, tuning.task, tuning.numeric, tuning.categorical, seed, {}, tuning.wide, tuning.text
+    )
+    x, y = tuning.x, tuning.y
+    default = cross_validate(pipe, x, y, tuning.splitter, tuning.task, tuning.n_classes)
+    metric = tuning.metric
+    ours, theirs = result.cv[f"cv_{metric}_mean"], default.summary()[f"cv_{metric}_mean"]
+    folds = max(len(result.oof.folds), 1)
+    se = result.cv[f"cv_{metric}_std"] / math.sqrt(folds)
+    gain = (theirs - ours) if tuning.lower else (ours - theirs)
+    numbers = f"{metric} {ours:.4f} against {theirs:.4f}, standard error {se:.4f}"
+    if (math.isfinite(gain) and gain > se) or not math.isfinite(theirs):
+        result.default_rule = f"tuned {result.name} kept: it beats LightGBM defaults ({numbers})"
+        return result
+    return SearchResult(
+        name=DEFAULT,
+        params={},
+        cv=default.summary(),
+        cv_scheme=result.cv_scheme,
+        oof=CvResult(default.folds, pick[default.oof_index], default.oof_score),
+        trials=result.trials,
+        best_trial=-1,
+        wide=result.wide,
+        default_rule=f"LightGBM defaults released: tuned {result.name} does not beat them by "
+        f"more than the CV's standard error ({numbers})",
+    )

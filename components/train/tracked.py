@@ -68,6 +68,7 @@ def track(
             "holdout": split.how,
             "cv_scheme": result.cv_scheme,
             "cv": result.cv,
+            "default_rule": result.default_rule,
             "sampled": bool(meta.get("sampled", False)),
             "dataset_hash": meta["dataset_hash"],
         }
@@ -100,6 +101,7 @@ def _params(fitted: Fitted, contract: Contract, meta: dict, service: str) -> dic
         "holdout": split.how,
         "cv_scheme": result.cv_scheme,
         "n_inputs": len(contract.inputs),
+        "default_rule": result.default_rule,
         "threshold": contract.threshold,
         "threshold_rule": fitted.threshold_note,
         "refit_on_all": fitted.refit_on_all,

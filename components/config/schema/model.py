@@ -80,6 +80,11 @@ class Model(Strict):
     calibrate: Literal["none", "sigmoid"] = Field(
         "none", description="binary: sigmoid calibration fitted on out-of-fold predictions"
     )
+    prefer_defaults: bool = Field(
+        True,
+        description="release LightGBM at its default parameters unless the tuned choice beats "
+        "it on the same CV folds by more than the CV's standard error",
+    )
     refit_on_all: bool = Field(
         True, description="release a model refitted on train + holdout after evaluation"
     )
