@@ -128,7 +128,7 @@ class Predictor:
                 one.ages = self._ages([one.rows])[0]
             raw = scores(compiled, compiled.vector(one.inputs), c.task, len(c.classes))
         for name, spec in c.request_fields.items():
-            given = spec["type"] == "datetime" and request.get(name) is not None
+            given = spec.type == "datetime" and request.get(name) is not None
             if given and pd.isna(one.rows[name]):
                 raise RequestError(name, "not a time pandas can represent (1677-2262)")
         result = response_one(c, raw)
@@ -216,7 +216,7 @@ class Predictor:
     def _times_kept(self, requests: list[dict[str, Any]], rows: pd.DataFrame) -> None:
         """A time pandas cannot hold (before 1677 or after 2262) is the caller's error, named."""
         for name, spec in self.contract.request_fields.items():
-            if spec["type"] != "datetime":
+            if spec.type != "datetime":
                 continue
             for i in rows[name].isna().to_numpy().nonzero()[0]:
                 if requests[i].get(name) is not None:

@@ -19,6 +19,7 @@ from pydantic import (
     create_model,
 )
 
+from mlrig.components.contract.contract import RequestField
 from mlrig.components.contract.timeutil import EPOCH_UNITS, YEAR, YEARS
 
 
@@ -102,19 +103,17 @@ class _StrictBase(BaseModel):
 def request_model(fields: dict[str, Any]) -> type[BaseModel]:
     """A pydantic model: no unknown fields, no NaN/inf, no type coercion from numbers to strings.
 
-    fields: name -> type, or name -> {"type": t, "required": bool}. A field that is not required
-    (nullable in training) may be null or absent."""
+    fields: name -> RequestField (or its stored form: a dict, or a bare type name). A field
+    that is not required (nullable in training) may be null or absent."""
     spec: dict[str, Any] = {}
     for name, value in fields.items():
-        if isinstance(value, str):
-            kind, required, epoch = value, True, None
-        else:
-            kind, required, epoch = value["type"], value["required"], value.get("epoch")
-        base = _unix_time(epoch) if kind == "datetime" and epoch else _TYPES[kind]
-        if kind == "str" and not isinstance(value, str) and value.get("text"):
+        field = RequestField.of(value)
+        kind = field.type
+        base = _unix_time(field.epoch) if kind == "datetime" and field.epoch else _TYPES[kind]
+        if kind == "str" and field.text:
             base = _TEXT
-        kind_type = base if required else base | None
-        default = ... if required else None
+        kind_type = base if field.required else base | None
+        default = ... if field.required else None
         if _reserved(name):  # pydantic takes '_x' as private and 'json' as its method: an alias
             inner = _inner_name(name, fields)
             spec[inner] = (kind_type, Field(default, alias=name))

@@ -57,10 +57,8 @@ def prepare(contract: Contract, frame: pd.DataFrame, now: datetime | None = None
     """Request-shaped rows -> UTC times, derived columns, typed keys, and the event time."""
     out = frame.reset_index(drop=True).copy()
     for name, spec in contract.request_fields.items():
-        if spec["type"] == "datetime" and name in out:
-            out[name] = to_utc(
-                out[name], contract.timezone, spec.get("epoch"), spec.get("day_first")
-            )
+        if spec.type == "datetime" and name in out:
+            out[name] = to_utc(out[name], contract.timezone, spec.epoch, spec.day_first)
     derive = [Derivation.model_validate(d) for d in contract.derivations]
     out = apply_derivations(out, derive, skip_unavailable=True)
     if contract.event_time and contract.event_time in out:

@@ -107,7 +107,7 @@ class RowAssembler:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self.times = {
-            n: s.get("epoch") for n, s in contract.request_fields.items() if s["type"] == "datetime"
+            n: s.epoch for n, s in contract.request_fields.items() if s.type == "datetime"
         }
         self.derive = [Derivation.model_validate(d) for d in contract.derivations]
         self.cats = set(contract.categorical)

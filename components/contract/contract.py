@@ -39,12 +39,33 @@ class FeatureSet:
     snapshot: str = ""
 
 
+@dataclass(frozen=True)
+class RequestField:
+    """One field a request (or a batch row) carries, and how its text is read."""
+
+    type: str  # int | float | str | bool | datetime
+    required: bool = True  # a key, the event time or a column that was never null in training
+    missing: list[str] = field(default_factory=list)  # texts that mean "no value"
+    number_format: str | None = None  # currency | percent: numbers written as text
+    epoch: str | None = None  # s | ms | us | ns | year: a time written as a number
+    day_first: bool | None = None  # how 05/01/2024 reads
+    text: bool = False  # free text (longer than a category)
+
+    @classmethod
+    def of(cls, value: Any) -> RequestField:
+        """From its stored form (a dict; a bare type name in the oldest contracts)."""
+        if isinstance(value, RequestField):
+            return value
+        if isinstance(value, str):
+            return cls(type=value)
+        return cls(**value)
+
+
 @dataclass
 class Contract:
     task: str  # binary | multiclass | regression (set by train; "classification" before)
     target: str
-    # name -> {"type": t, "required": bool} (+ "missing", "number_format" where the column has them)
-    request_fields: dict[str, dict[str, Any]]
+    request_fields: dict[str, RequestField]  # stored as dicts (to_dict), read back typed
     entity_keys: dict[str, str]  # main-table join key -> int | str
     derivations: list[dict[str, Any]]
     date_parts: dict[str, Any] | None
@@ -60,6 +81,9 @@ class Contract:
     # the main table's other columns (declared, derived, left out): a batch may hold them
     table_columns: list[str] = field(default_factory=list)
     format: int = FORMAT
+
+    def __post_init__(self) -> None:
+        self.request_fields = {n: RequestField.of(f) for n, f in self.request_fields.items()}
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +127,7 @@ class Contract:
         return [self.classes[int(i)] for i in codes]
 
     def required_fields(self) -> list[str]:
-        return [n for n, f in self.request_fields.items() if f["required"]]
+        return [n for n, f in self.request_fields.items() if f.required]
 
 
 def _spelled(value: Any) -> str:
@@ -188,17 +212,17 @@ def draft(cfg: Config, features: FeatureSet | None) -> Contract:
     for name, kind in request_fields(cfg).items():
         nullable = spec[name].nullable if name in spec else False
         required = name in keys or name == ds.event_timestamp or not nullable
-        fields[name] = {"type": kind, "required": required}
-        if name in spec and spec[name].missing:  # how a batch file writes it, as in training
-            fields[name]["missing"] = spec[name].missing
-        if name in spec and spec[name].number_format:
-            fields[name]["number_format"] = spec[name].number_format
-        if name in spec and spec[name].epoch:  # a Unix time, in the data and in requests
-            fields[name]["epoch"] = spec[name].epoch
-        if name in spec and spec[name].day_first is not None:  # how 05/01/2024 reads in batches
-            fields[name]["day_first"] = spec[name].day_first
-        if name in spec and spec[name].text:  # free text: longer than a category's 256
-            fields[name]["text"] = True
+        column = spec.get(name)
+        fields[name] = RequestField(
+            type=kind,
+            required=required,
+            # how a batch file writes it, as in training
+            missing=list(column.missing) if column and column.missing else [],
+            number_format=column.number_format if column else None,
+            epoch=column.epoch if column else None,  # a time written as a number
+            day_first=column.day_first if column else None,  # how 05/01/2024 reads in batches
+            text=bool(column and column.text),  # free text: longer than a category's 256
+        )
     date_parts = None
     if ds.date_parts:
         date_parts = ds.date_parts.model_dump()

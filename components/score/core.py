@@ -17,12 +17,12 @@ def request_columns(contract: Contract) -> dict[str, ColumnSpec]:
     """Validation rules of a batch input: each request field of its type, required ones set."""
     return {
         name: ColumnSpec(
-            type=spec["type"],
-            nullable=not spec["required"],
-            missing=spec.get("missing", []),
-            number_format=spec.get("number_format"),
-            epoch=spec.get("epoch"),
-            day_first=spec.get("day_first"),
+            type=spec.type,
+            nullable=not spec.required,
+            missing=list(spec.missing),
+            number_format=spec.number_format,
+            epoch=spec.epoch,
+            day_first=spec.day_first,
         )
         for name, spec in contract.request_fields.items()
     }

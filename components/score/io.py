@@ -38,7 +38,7 @@ def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataF
     and time fields stay text, so codes such as zip "01003" keep their zeros (read as numbers
     they would be categories the model never saw); a CSV's separator is sniffed, its decimal
     mark and encoding are the training file's."""
-    text = [n for n, spec in contract.request_fields.items() if spec["type"] in ("str", "datetime")]
+    text = [n for n, spec in contract.request_fields.items() if spec.type in ("str", "datetime")]
     main = _training_source(loaded)
     same = (
         {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
@@ -57,12 +57,12 @@ def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     times as datetimes."""
     out = requests.copy()
     for name, spec in contract.request_fields.items():
-        if name in out and spec["type"] == "int":
+        if name in out and spec.type == "int":
             out[name] = out[name].astype("Int64")
-        elif name in out and spec["type"] == "bool":
+        elif name in out and spec.type == "bool":
             out[name] = out[name].astype("boolean")
-        elif name in out and spec.get("epoch"):  # Unix times as they came, not as dates
-            out[name] = unix_times(out[name], spec["epoch"], contract.timezone)
+        elif name in out and spec.epoch:  # Unix times as they came, not as dates
+            out[name] = unix_times(out[name], spec.epoch, contract.timezone)
     return out
 
 

@@ -84,12 +84,12 @@ def test_flat_table_declares_its_columns_once(tmp_path):
         d["dataset"]["forbidden_features"] += ["time_hour", "year", "month", "day"]
 
     cfg = load(_write(tmp_path, flat)).config
-    from mlrig.components.contract.contract import draft
+    from mlrig.components.contract.contract import RequestField, draft
 
     fields = draft(cfg, None).request_fields
     assert {"carrier", "origin", "dest", "distance", "sched_dep"} <= set(fields)
     assert "late" not in fields and "arr_delay" not in fields  # target and its inputs
-    assert fields["carrier"] == {"type": "str", "required": True}
+    assert fields["carrier"] == RequestField(type="str", required=True)
 
 
 SECRET = "s3cr3t-Pa55"

@@ -13,7 +13,7 @@ def _contract() -> Contract:
         {
             "task": "binary",
             "target": "y",
-            "request_fields": {"a": {}, "b": {}},
+            "request_fields": {"a": "str", "b": "str"},
             "entity_keys": {},
             "derivations": [],
             "date_parts": None,

@@ -3,6 +3,7 @@ import pytest
 
 from mlrig.components.config.schema import ColumnSpec, Derivation
 from mlrig.components.contract.acceptance import SchemaError, require_present, validate_table
+from mlrig.components.contract.contract import RequestField
 from mlrig.components.contract.derive import apply_derivations
 
 SPEC = {
@@ -60,7 +61,7 @@ def test_a_tables_own_reason_or_prediction_column_is_kept_beside_mlrigs():
     assert rejected["_reason"].tolist() == ["x: not a valid float"]
 
     contract = SimpleNamespace(
-        request_fields={"k": {"type": "int"}, "prediction": {"type": "float"}}
+        request_fields={"k": RequestField("int"), "prediction": RequestField("float")}
     )
     requests = pd.DataFrame({"k": [1.0, 2.0], "prediction": [0.3, 0.9]})
     predicted = pd.DataFrame({"prediction": ["a", "b"], "model_version": [3, 3]})
