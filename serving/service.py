@@ -121,7 +121,7 @@ GAUGE_SECONDS = 15.0
 
 def _export_gauges() -> None:
     """Copy the monitor's gauges file into the Prometheus gauges, forever (a daemon thread)."""
-    path = monitor_gauges.gauges_path(LOADED)
+    path = monitor_gauges.gauges_path(LOADED.workdir)
     seen = None
     while True:
         values = monitor_gauges.read(path)
@@ -142,7 +142,7 @@ def _export_gauges() -> None:
 def _export_freshness() -> None:
     """Each live view's age (now minus its newest event), materialization time, rows and TTL."""
     now = time.time()
-    for view in freshness.read(freshness.freshness_path(LOADED)):
+    for view in freshness.read(freshness.freshness_path(LOADED.workdir)):
         try:  # a file written by another mlrig version may lack a value: skip what is not a number
             name = str(view["view"])
             if view.get("last_event") is not None:

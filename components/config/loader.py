@@ -33,6 +33,11 @@ class LoadedConfig:
         return self.place.path(value)
 
     @property
+    def workdir(self) -> Path:
+        """The work folder (pipeline root, cache, logs), resolved."""
+        return self.path(self.config.workdir)
+
+    @property
     def place(self) -> Place:
         """The stores and the config's folder: what the MLflow and Feast adapters are given."""
         return Place(self.config.stores, self.root)

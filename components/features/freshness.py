@@ -14,16 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig
-
 FILE = "feature-freshness.json"
 
 
-def freshness_path(loaded: LoadedConfig) -> Path:
-    return loaded.path(loaded.config.workdir) / "predictions" / FILE
+def freshness_path(workdir: Path) -> Path:
+    return workdir / "predictions" / FILE
 
 
-def write(loaded: LoadedConfig, views: list[dict[str, Any]], ttl: dict[str, float]) -> Path:
+def write(workdir: Path, views: list[dict[str, Any]], ttl: dict[str, float]) -> Path:
     """Keep each view's newest event and materialization as Unix times, with its rows and TTL
     in seconds (0: none) (written whole, then renamed: the service reads the old file or the
     new one)."""
@@ -37,7 +35,7 @@ def write(loaded: LoadedConfig, views: list[dict[str, Any]], ttl: dict[str, floa
         }
         for v in views
     ]
-    path = freshness_path(loaded)
+    path = freshness_path(workdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps({"views": rows}, indent=2))

@@ -152,7 +152,7 @@ def refresh(
     _load_online(loaded, live, cfg, views, state, now, say, previous)
     _write_state(loaded, live.version, state)
     ttl = {v.name: v.ttl_hours * 3600 for v in cfg.features.views}
-    freshness.write(loaded, status(loaded, now), ttl)  # what the serving pods export
+    freshness.write(loaded.workdir, status(loaded, now), ttl)  # what the serving pods export
     report["views"] = state["views"]
     report["until"] = now.isoformat()
     return report

@@ -213,7 +213,7 @@ def _hold_if_young(loaded: LoadedConfig, decision: dict, version: int) -> None:
     if span is None:
         served = 0.0
     else:
-        served = retrains.days_served(*span, retrains.last_started(loaded))
+        served = retrains.days_served(*span, retrains.last_started(loaded.workdir))
         decision["newest_event"] = span[1].isoformat()
     need = loaded.config.monitor.min_days_served
     if served < need:
@@ -247,7 +247,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     if reasons and policy.min_days_served:
         _hold_if_young(loaded, decision, perf["version"])
-    gauges.write(loaded, decision)  # the service exports these to Prometheus
+    gauges.write(loaded.workdir, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded.place)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):
         mlflow.set_tags(

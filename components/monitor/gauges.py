@@ -12,13 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mlrig.components.config.loader import LoadedConfig
-
 FILE = "monitor-gauges.json"
 
 
-def gauges_path(loaded: LoadedConfig) -> Path:
-    return loaded.path(loaded.config.workdir) / "predictions" / FILE
+def gauges_path(workdir: Path) -> Path:
+    return workdir / "predictions" / FILE
 
 
 def _finite(value: Any) -> float | None:
@@ -56,9 +54,9 @@ def gauge_values(decision: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write(loaded: LoadedConfig, decision: dict[str, Any]) -> Path:
+def write(workdir: Path, decision: dict[str, Any]) -> Path:
     """Replace the gauges file atomically (the service may be reading it)."""
-    path = gauges_path(loaded)
+    path = gauges_path(workdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(gauge_values(decision), default=str))

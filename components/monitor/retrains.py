@@ -5,31 +5,30 @@ the next check, while the same drift is still in the window."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
-
-from mlrig.components.config.loader import LoadedConfig
 
 FILE = "last-retrain.json"
 
 
-def _path(loaded: LoadedConfig):
-    return loaded.path(loaded.config.workdir) / "monitor" / FILE
+def _path(workdir: Path) -> Path:
+    return workdir / "monitor" / FILE
 
 
-def last_started(loaded: LoadedConfig) -> pd.Timestamp | None:
+def last_started(workdir: Path) -> pd.Timestamp | None:
     """The newest request's event time when the last retrain started (None: never)."""
     try:
-        return pd.Timestamp(json.loads(_path(loaded).read_text())["newest_event"])
+        return pd.Timestamp(json.loads(_path(workdir).read_text())["newest_event"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def record_start(loaded: LoadedConfig, newest_event: str | None) -> None:
+def record_start(workdir: Path, newest_event: str | None) -> None:
     """A retrain starts now, with the log's requests up to newest_event (UTC ISO)."""
     if newest_event is None:
         return
-    path = _path(loaded)
+    path = _path(workdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps({"newest_event": newest_event}))

@@ -32,7 +32,7 @@ from mlrig.components.train.core import (
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.search import tune
 from mlrig.components.train.threshold import choose
-from mlrig.components.train.tracked import track
+from mlrig.components.train.tracked import RunFacts, track
 
 
 def run_exists(config_json: str, result: dict) -> bool:
@@ -67,7 +67,8 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
         split, by_time = _split(frame, contract, cfg.model, out)
         fitted = _fit(split, by_time, contract, cfg.model, out)
         mlflow = tracking.configure(loaded.place)
-        run_info = track(mlflow, fitted, contract, meta, loaded, Path(model_dir))
+        facts = RunFacts(cfg.project, cfg.profile, tracking.git_commit(loaded.root))
+        run_info = track(mlflow, fitted, contract, meta, facts, Path(model_dir))
         tables.write_json(model_dir, RUN_FILE, run_info)
         contract.save(model_dir)
         tables.write_tables(holdout_dir, {HOLDOUT: split.holdout}, {"holdout": split.how})

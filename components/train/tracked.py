@@ -4,6 +4,7 @@ with the contract, and which rows each was fitted on."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.contract import fit_rows
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.metrics import scores
-from mlrig.components.integrations.mlflow import modelfile, tracking
+from mlrig.components.integrations.mlflow import modelfile
 from mlrig.components.runtime.catalog import (
     CONTRACT_METADATA_KEY,
     EVENT_TS,
@@ -27,20 +27,30 @@ from mlrig.components.train.core import Fitted
 from mlrig.components.train.search import SearchResult
 
 HOLDOUT_MODEL = "model_without_holdout"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a training run records of where it ran: the project, the profile, the code's commit."""
+
+    project: str
+    profile: str
+    commit: str
+
+
 REFERENCE_ROWS = 20_000
 
 
 def track(
-    mlflow: Any, fitted: Fitted, contract: Contract, meta: dict, loaded: LoadedConfig, folder: Path
+    mlflow: Any, fitted: Fitted, contract: Contract, meta: dict, where: RunFacts, folder: Path
 ) -> dict:
     """Log one training run; returns what the later stages read of it (run.json)."""
-    cfg = loaded.config
     split, result = fitted.split, fitted.result
     both = pd.concat([split.train, split.holdout], ignore_index=True)
     service = contract.features.service if contract.features else ""
-    with mlflow.start_run(run_name=f"{cfg.project}-train") as active:
+    with mlflow.start_run(run_name=f"{where.project}-train") as active:
         newest = str(both[EVENT_TS].max()) if contract.event_time is not None else ""
-        mlflow.set_tags(_tags(meta, service, tracking.git_commit(loaded.root), cfg.profile, newest))
+        mlflow.set_tags(_tags(meta, service, where.commit, where.profile, newest))
         mlflow.log_params(_params(fitted, contract, meta, service))
         mlflow.log_metrics(result.cv)
         log_trials(mlflow, result)

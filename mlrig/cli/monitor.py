@@ -96,7 +96,7 @@ def monitor_check(
         from mlrig.cli.project import run_training
         from mlrig.components.monitor import retrains
 
-        retrains.record_start(loaded, decision.get("newest_event"))
+        retrains.record_start(loaded.workdir, decision.get("newest_event"))
         run_training(loaded, config)
 
 

@@ -95,7 +95,7 @@ def test_each_materialize_leaves_the_freshness_the_serving_pods_export(live):
     from mlrig.components.features import freshness
 
     folder, config = live
-    views = {v["view"]: v for v in freshness.read(freshness.freshness_path(load(config)))}
+    views = {v["view"]: v for v in freshness.read(freshness.freshness_path(load(config).workdir))}
     assert set(views) == {"spend", "plan_price"}
     newest = local(pd.read_csv(folder / "transactions.csv").ts).max()
     assert views["spend"]["last_event"] >= newest.timestamp()

@@ -24,8 +24,8 @@ def test_days_count_again_from_the_last_retrain_that_started():
 
 def test_the_last_start_is_kept_in_the_work_folder(tmp_path):
     loaded = load(write_shop(tmp_path, customers=20))
-    assert retrains.last_started(loaded) is None
-    retrains.record_start(loaded, None)  # nothing logged: nothing to count from
-    assert retrains.last_started(loaded) is None
-    retrains.record_start(loaded, "2013-06-09T18:00:00+00:00")
-    assert retrains.last_started(loaded) == pd.Timestamp("2013-06-09 18:00", tz="UTC")
+    assert retrains.last_started(loaded.workdir) is None
+    retrains.record_start(loaded.workdir, None)  # nothing logged: nothing to count from
+    assert retrains.last_started(loaded.workdir) is None
+    retrains.record_start(loaded.workdir, "2013-06-09T18:00:00+00:00")
+    assert retrains.last_started(loaded.workdir) == pd.Timestamp("2013-06-09 18:00", tz="UTC")
