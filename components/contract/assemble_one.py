@@ -8,7 +8,7 @@ online features of the keys, zero-if-missing, date parts, recency and the model'
 It is the same step, not a second one: a value that the scalar rules below do not cover exactly
 (a time that is not ISO text or a datetime, a derived input of an unusual type, a source without
 fetch_one) raises Fallback inside, and that request goes through assemble() itself. The tests
-(tests/components/test_assemble_one.py) compare both paths on tables of every shape the
+(tests/components/contract/test_assemble_one.py) compare both paths on tables of every shape the
 platform takes: flights, transactions with int keys, no event time, nulls, bad times.
 """
 

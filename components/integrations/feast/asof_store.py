@@ -13,7 +13,7 @@ The answer is the same as Feast's for what mlrig registers: views with an event 
 time and, with a TTL, no older than the TTL; rows of one key with equal times are ties in both.
 Anything else (a created-timestamp tie-break, on-demand views, field mappings, an entity query
 given as SQL, which Feast's DuckDB store refuses) goes to Feast's own code.
-tests/components/test_asof_store.py compares the two.
+tests/components/integrations/feast/test_asof_store.py compares the two.
 
 Select it in a feature_store.yaml with:
     offline_store:

@@ -4,7 +4,7 @@ A skops file is a description of objects, not a program: loading builds only typ
 allow-list. MLflow reads that allow-list from the model's own MLmodel file, so a crafted
 artifact could widen it; here the list is mlrig's (TRUSTED), whatever the artifact says. Every
 candidate mlrig trains (scikit-learn pipelines, LightGBM, the calibration wrapper) round-trips
-through it (tests/components/test_modelfile.py).
+through it (tests/components/integrations/mlflow/test_modelfile.py).
 
 A pickle-based artifact (cloudpickle, pickle: how versions registered before skops were written)
 runs code when it is read, so it is refused whatever its MLmodel says, unless the variable
