@@ -177,9 +177,8 @@ def _schema_fields() -> dict[str, Any]:
 
 
 if _in_arbiter() and tracking.local_store_missing(LOADED.place):
-    tracking.configure(
-        LOADED.place
-    )  # create the store here, once: the workers would race to migrate it
+    # create the store here, once: the workers would race to migrate it
+    tracking.configure(LOADED.place)
 # The schema requests are checked with, from the version served at start; a hot reload to a
 # version with other request fields swaps it with the model (RequestSchema.swap_into).
 START = RequestSchema.of(_schema_fields(), LOADED.config.serving.max_batch_rows)

@@ -19,9 +19,8 @@ IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all 
 IDENTIFIER_SHARE = 0.95
 DATETIME_SHARE = 0.95
 TYPE_SAMPLE = 5_000  # values a text column's type is first judged on
-_DATE_LIKE = re.compile(
-    r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}|^\d{4}-\d{2}$"
-)  # or 2017-03
+# dates (2017-03-05, 05/03/2017) and year-months (2017-03)
+_DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}|^\d{4}-\d{2}$")
 
 
 def column_type(values: pd.Series, typed: bool = False) -> str:
