@@ -110,7 +110,7 @@ def replay_month(
         [c for c in scored.predicted if c in answers or str(c).startswith("probability_")]
     ]
     since = datetime.now(UTC).isoformat()
-    log = open_log(loaded)
+    log = open_log(loaded.place)
     ids = log.log_many(
         model=cfg.model.name,
         version=champ.version,

@@ -33,7 +33,7 @@ def prediction_log(loaded: LoadedConfig) -> PredictionLog | None:
     unlogged."""
     if not loaded.config.serving.log_predictions:
         return None
-    location = log_location(loaded)
+    location = log_location(loaded.place)
     try:
         log = PredictionLog(location, connect=False)
     except (OSError, sqlite3.Error) as exc:  # a read-only or missing volume: say so, keep serving

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from mlrig.components.config import env, reads
 from mlrig.components.config.checks import check, fill_defaults
-from mlrig.components.config.place import Place
+from mlrig.components.config.place import Place, resolve
 from mlrig.components.config.schema import Config
 
 
@@ -30,7 +30,7 @@ class LoadedConfig:
 
     def path(self, value: str) -> Path:
         """Resolve a config path (relative to the config file's folder)."""
-        return self.place.path(value)
+        return resolve(self.root, value)
 
     @property
     def workdir(self) -> Path:
@@ -40,7 +40,7 @@ class LoadedConfig:
     @property
     def place(self) -> Place:
         """The stores and the config's folder: what the MLflow and Feast adapters are given."""
-        return Place(self.config.stores, self.root)
+        return Place(self.config.stores, self.root, self.path(self.config.workdir))
 
     def to_json(self) -> str:
         """Serialise for handing to pipeline components. ${VAR} references stay unexpanded: the

@@ -1,5 +1,6 @@
-"""Where a project keeps its state: the `stores` section and the folder its relative paths are
-read against. The MLflow and Feast adapters are given this, never the whole config."""
+"""Where a project keeps its state: the `stores` section, the folder its relative paths are read
+against and its work folder. The MLflow and Feast adapters and the prediction log are given this,
+never the whole config."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from mlrig.components.config.schema import Stores
 @dataclass(frozen=True)
 class Place:
     stores: Stores
-    root: Path
+    root: Path  # the config file's folder
+    workdir: Path  # the work folder (pipeline root, cache, local logs), resolved
 
     def path(self, value: str) -> Path:
         """A configured path, relative to the config file's folder unless absolute."""
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else self.root / p
+        return resolve(self.root, value)
+
+
+def resolve(root: Path, value: str) -> Path:
+    """A configured path, relative to `root` unless absolute."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else root / p

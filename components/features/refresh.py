@@ -20,11 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config, Features, SqlSource, Table
 from mlrig.components.contract.acceptance import accept_table
 from mlrig.components.contract.contract import FeatureSet
@@ -65,13 +67,13 @@ def time_column(cfg: Config, table: str) -> str | None:
     return stamps[0] if stamps else None
 
 
-def read_state(loaded: LoadedConfig, version: str) -> dict[str, Any]:
-    path = feast_store.data_dir(loaded.place, version) / STATE_FILE
+def read_state(place: Place, version: str) -> dict[str, Any]:
+    path = feast_store.data_dir(place, version) / STATE_FILE
     return json.loads(path.read_text()) if path.exists() else {"tables": {}, "views": {}}
 
 
-def _write_state(loaded: LoadedConfig, version: str, state: dict[str, Any]) -> None:
-    path = feast_store.data_dir(loaded.place, version) / STATE_FILE
+def _write_state(place: Place, version: str, state: dict[str, Any]) -> None:
+    path = feast_store.data_dir(place, version) / STATE_FILE
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(state, indent=2, default=str))
     tmp.replace(path)
@@ -98,14 +100,14 @@ def _past_watermark(table: Table, column: str | None, watermark: str | None) -> 
 
 
 def _new_rows(
-    loaded: LoadedConfig, cfg: Config, name: str, watermark: str | None
+    root: Path, cfg: Config, name: str, watermark: str | None
 ) -> tuple[pd.DataFrame, int]:
     """The table's accepted rows past the watermark (all of them without one), and how many
     were rejected."""
     table = cfg.dataset.tables[name]
     column = time_column(cfg, name)
     text = [c for c, spec in table.columns.items() if spec.type == "str"]
-    frame = read_source(name, _past_watermark(table, column, watermark), loaded.root, text)
+    frame = read_source(name, _past_watermark(table, column, watermark), root, text)
     ok, rejects, _ = accept_table(cfg.dataset, name, frame)
     if column and watermark:
         ok = ok[ok[column] > pd.Timestamp(watermark)].reset_index(drop=True)
@@ -125,7 +127,7 @@ def refresh(
         raise LookupError("no live feature set yet: the first promoted model makes its set live")
     now = now or datetime.now(UTC)
     cfg = pinned_config(loaded, live.version)
-    state = {"tables": {}, "views": {}} if full else read_state(loaded, live.version)
+    state = {"tables": {}, "views": {}} if full else read_state(loaded.place, live.version)
     folder = feast_store.data_dir(loaded.place, live.version) / "tables"
     used = list(dict.fromkeys(v.table for v in cfg.features.views))
     accumulated: dict[str, pd.DataFrame] = {}
@@ -137,7 +139,7 @@ def refresh(
         stored = folder / f"{name}.parquet"
         watermark = before.get("watermark") if column and stored.exists() else None
         say(f"reading {name}" + (f" past {watermark}" if watermark else ""))
-        new, rejected = _new_rows(loaded, cfg, name, watermark)
+        new, rejected = _new_rows(loaded.root, cfg, name, watermark)
         rows = pd.concat([pd.read_parquet(stored), new], ignore_index=True) if watermark else new
         feast_store.write_atomic(rows, stored)
         accumulated[name] = rows
@@ -148,9 +150,9 @@ def refresh(
             "refreshed_at": now,
         }
         report["tables"][name] = {"new_rows": len(new), "rejected": rejected, "rows": len(rows)}
-    views = _rebuild_views(loaded, cfg, live, accumulated, say)
-    _load_online(loaded, live, cfg, views, state, now, say, previous)
-    _write_state(loaded, live.version, state)
+    views = _rebuild_views(loaded.place, cfg, live, accumulated, say)
+    _load_online(loaded.place, live, cfg, views, state, now, say, previous)
+    _write_state(loaded.place, live.version, state)
     ttl = {v.name: v.ttl_hours * 3600 for v in cfg.features.views}
     freshness.write(loaded.workdir, status(loaded, now), ttl)  # what the serving pods export
     report["views"] = state["views"]
@@ -159,7 +161,7 @@ def refresh(
 
 
 def _rebuild_views(
-    loaded: LoadedConfig,
+    place: Place,
     cfg: Config,
     live: FeatureSet,
     accumulated: dict[str, pd.DataFrame],
@@ -171,15 +173,13 @@ def _rebuild_views(
             continue
         say(f"building {view.name}")
         frame = build_view_frame(cfg, view, accumulated[view.table])
-        feast_store.write_atomic(
-            frame, feast_store.view_data_path(loaded.place, live.version, view)
-        )
+        feast_store.write_atomic(frame, feast_store.view_data_path(place, live.version, view))
         frames[view.name] = frame
     return frames
 
 
 def _load_online(
-    loaded: LoadedConfig,
+    place: Place,
     live: FeatureSet,
     cfg: Config,
     frames: dict[str, pd.DataFrame],
@@ -191,7 +191,7 @@ def _load_online(
     """Materialize each view's rows up to `now` from the earlier of its table's previous
     watermark (rows of new events are stamped after it) and the previous load's end (rows
     stamped in between, such as a window's end, are due now); static views: from the start."""
-    store = open_store(loaded.place)
+    store = open_store(place)
     specs = {v.name: v for v in cfg.features.views}
     for feast_name, logical in live.views.items():
         frame = frames[logical]
@@ -214,7 +214,7 @@ def _load_online(
             "materialized_at": datetime.now(UTC),
             "loaded_from": start,
         }
-    if feast_store.load_schedules(loaded.place, store, live, specs, now, frames):
+    if feast_store.load_schedules(place, store, live, specs, now, frames):
         say("loaded the windows' next changes online")
 
 
@@ -225,7 +225,7 @@ def status(loaded: LoadedConfig, now: datetime | None = None) -> list[dict[str, 
     if live is None:
         raise LookupError("no live feature set yet: the first promoted model makes its set live")
     now = now or datetime.now(UTC)
-    views = read_state(loaded, live.version)["views"]
+    views = read_state(loaded.place, live.version)["views"]
     out = []
     for logical in live.views.values():
         seen = views.get(logical, {})

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version, resolve
 from mlrig.components.monitor import gauges, retrains
@@ -67,7 +68,7 @@ def drift_check(
     mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    current, logged = _current(loaded, version, since)
+    current, logged = _current(loaded.place, cfg.monitor.drift_rows, version, since)
     local = mlflow.artifacts.download_artifacts(
         run_id=pinned.run_id, artifact_path=f"monitor/{REFERENCE_FILE}"
     )
@@ -121,13 +122,14 @@ def drift_check(
     return result
 
 
-def _current(loaded: LoadedConfig, version: int, since: str | None) -> tuple[pd.DataFrame, int]:
+def _current(
+    place: Place, latest: int, version: int, since: str | None
+) -> tuple[pd.DataFrame, int]:
     """The latest monitor.drift_rows of the champion's predictions (enough for PSI and KS, and
     bounded: reading all of a 1.1 M-row log took 50 s and 7.7 GB), and how many were logged."""
-    log = open_log(loaded)
+    log = open_log(place)
     try:
         columns = ["logged_at", "features", "score"]
-        latest = loaded.config.monitor.drift_rows
         current = log.read(since, version=version, latest=latest, columns=columns)
         logged = log.count(since, version=version)
     finally:
@@ -172,7 +174,7 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = open_log(loaded)
+    log = open_log(loaded.place)
     logged = log.read(
         since,
         version=version,
@@ -201,11 +203,11 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     }
 
 
-def _hold_if_young(loaded: LoadedConfig, decision: dict, version: int) -> None:
+def _hold_if_young(place: Place, need: float, decision: dict, version: int) -> None:
     """No retrain before the champion has answered monitor.min_days_served days of requests
     since it began answering or since the last retrain started (decision["newest_event"] is
     what the CLI records when it starts one)."""
-    log = open_log(loaded)
+    log = open_log(place)
     try:
         span = log.event_range(version)
     finally:
@@ -213,9 +215,8 @@ def _hold_if_young(loaded: LoadedConfig, decision: dict, version: int) -> None:
     if span is None:
         served = 0.0
     else:
-        served = retrains.days_served(*span, retrains.last_started(loaded.workdir))
+        served = retrains.days_served(*span, retrains.last_started(place.workdir))
         decision["newest_event"] = span[1].isoformat()
-    need = loaded.config.monitor.min_days_served
     if served < need:
         decision["retrain"] = False
         decision["held"] = (
@@ -246,7 +247,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     reasons += [f"window {w}" for w in perf["worse"]]
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     if reasons and policy.min_days_served:
-        _hold_if_young(loaded, decision, perf["version"])
+        _hold_if_young(loaded.place, policy.min_days_served, decision, perf["version"])
     gauges.write(loaded.workdir, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded.place)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):

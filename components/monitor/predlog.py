@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 from mlrig.components.monitor.logdb import LogUnavailable, PostgresDb, open_db
 
 __all__ = ["LogUnavailable", "PredictionLog", "log_location", "open_log"]
@@ -37,36 +37,35 @@ def features_of(logged: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([json.loads(f) for f in logged.features], index=logged.index)
 
 
-def log_path(loaded: LoadedConfig) -> Path:
+def log_path(place: Place) -> Path:
     """The SQLite file of a project without stores.prediction_log (under the work folder)."""
-    return loaded.path(loaded.config.workdir) / "predictions" / "predictions.db"
+    return place.workdir / "predictions" / "predictions.db"
 
 
-def log_location(loaded: LoadedConfig) -> str | Path:
+def log_location(place: Place) -> str | Path:
     """Where the project's prediction log lives: stores.prediction_log's PostgreSQL URL, or the
     SQLite file under the work folder."""
-    return loaded.config.stores.prediction_log or log_path(loaded)
+    return place.stores.prediction_log or log_path(place)
 
 
-def log_exists(loaded: LoadedConfig) -> bool:
+def log_exists(place: Place) -> bool:
     """Whether there can be predictions to read (a database always; a file once written)."""
-    location = log_location(loaded)
+    location = log_location(place)
     return isinstance(location, str) or location.exists()
 
 
-def open_log(loaded: LoadedConfig) -> PredictionLog:
+def open_log(place: Place) -> PredictionLog:
     """The project's prediction log (created when it does not exist yet)."""
-    return PredictionLog(log_location(loaded))
+    return PredictionLog(log_location(place))
 
 
-def prune_old(loaded: LoadedConfig, days: int | None = None) -> tuple[int, str | None]:
-    """Delete predictions logged more than `days` (default: monitor.log_retention_days) ago;
-    returns (how many, the cutoff), or (0, None) when the config keeps every prediction."""
-    days = days or loaded.config.monitor.log_retention_days
-    if not days or not log_exists(loaded):
+def prune_old(place: Place, days: int | None) -> tuple[int, str | None]:
+    """Delete predictions logged more than `days` ago (monitor.log_retention_days); returns
+    (how many, the cutoff), or (0, None) when every prediction is kept (days None)."""
+    if not days or not log_exists(place):
         return 0, None
     cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
-    log = open_log(loaded)
+    log = open_log(place)
     try:
         return log.prune(cutoff), cutoff
     finally:

@@ -79,7 +79,7 @@ def monitor_check(
     for window in decision["performance"]["windows"]:
         console.print(f"  window {window}", highlight=False)
     with log_errors():
-        deleted, cutoff = prune_old(loaded)  # monitor.log_retention_days
+        deleted, cutoff = prune_old(loaded.place, loaded.config.monitor.log_retention_days)
     if deleted:
         console.print(f"deleted {deleted} predictions logged before {cutoff} (retention)")
     if decision.get("held"):
@@ -121,11 +121,11 @@ def monitor_prune(
         console.print("monitor.log_retention_days is null (keep every prediction): pass --days")
         raise typer.Exit(2)
     with console.status("deleting old predictions"), log_errors():
-        deleted, cutoff = prune_old(loaded, days)
-        if not log_exists(loaded):
+        deleted, cutoff = prune_old(loaded.place, days or loaded.config.monitor.log_retention_days)
+        if not log_exists(loaded.place):
             console.print(f"deleted {deleted} predictions; no log yet")
             return
-        log = open_log(loaded)
+        log = open_log(loaded.place)
         try:
             if vacuum:
                 log.vacuum()
@@ -169,7 +169,7 @@ def monitor_labels(
         console.print(f"[red]{labels_file}: no column '{cfg.dataset.target}' (the target)[/]")
         raise typer.Exit(2)
     with log_errors():
-        log = open_log(loaded)
+        log = open_log(loaded.place)
     try:
         with log_errors():
             n = log.add_labels(labels, cfg.dataset.target, cfg.dataset.timezone)

@@ -78,7 +78,7 @@ def windows_follow_the_request(folder: Path, config: Path) -> None:
     since is answered with the offline join's values at the request's time, and their age."""
     live_set = feast_store.live_feature_set(load(config).place)
     until = pd.Timestamp(
-        refresh.read_state(load(config), live_set.version)["views"]["spend"]["until"]
+        refresh.read_state(load(config).place, live_set.version)["views"]["spend"]["until"]
     )
     when = until + pd.Timedelta(days=5)  # within the TTL; some events leave the 30-day window
     tx = pd.read_csv(folder / "transactions.csv").assign(moment=lambda t: local(t.ts))

@@ -129,7 +129,7 @@ def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(se
     folder, loaded, requests, _ = served
     answers = _serve(loaded, requests.tail(3))
     ids = [a["request_id"] for a in answers]
-    log = PredictionLog(log_path(loaded))
+    log = PredictionLog(log_path(loaded.place))
     logged = log.read().set_index("request_id").loc[ids]
     rows = [{**json.loads(keys), "event_time": when, "churned": "yes"}
             for keys, when in zip(logged["keys"], logged.event_time, strict=True)]  # fmt: skip
@@ -204,13 +204,13 @@ def test_prune_deletes_predictions_older_than_the_retention(served):
     folder, loaded, requests, _ = served
     old = [a["request_id"] for a in _serve(loaded, requests.head(4))]
     recent = [a["request_id"] for a in _serve(loaded, requests.head(2))]
-    with sqlite3.connect(log_path(loaded)) as con:  # as if logged in 2020
+    with sqlite3.connect(log_path(loaded.place)) as con:  # as if logged in 2020
         con.executemany("update predictions set logged_at = '2020-01-01T00:00:00+00:00' "
                         "where request_id = ?", [(i,) for i in old])  # fmt: skip
     result = CliRunner().invoke(app, ["monitor", "prune", "-c", str(folder / "mlrig.yaml")])
     assert result.exit_code == 0, result.output
     assert "deleted 4 predictions logged before" in " ".join(result.output.split())
-    left = set(PredictionLog(log_path(loaded)).read().request_id)
+    left = set(PredictionLog(log_path(loaded.place)).read().request_id)
     assert not set(old) & left and set(recent) <= left
 
 

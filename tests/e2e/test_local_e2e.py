@@ -171,7 +171,7 @@ def test_a_label_written_with_an_offset_attaches_to_every_matching_prediction(se
     request = {**GOOD, "sched_dep": "2013-12-29T07:00:00"}
     ids = [httpx.post(f"{server}/predict", json=request, timeout=10).json()["request_id"]
            for _ in range(2)]  # fmt: skip
-    log = PredictionLog(log_path(load(config)))
+    log = PredictionLog(log_path(load(config).place))
     logged = log.read().set_index("request_id").loc[ids]
     keys = pd.read_json(logged["keys"].iloc[0], typ="series").to_dict()
     assert keys["route"] == "EWR-IAH" and keys["tailnum"] == "N14228"

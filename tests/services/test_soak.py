@@ -204,7 +204,7 @@ def _log(config: Path) -> pd.DataFrame:
     from mlrig.components.config.loader import load
     from mlrig.components.monitor.predlog import open_log
 
-    log = open_log(load(config, "cluster"))
+    log = open_log(load(config, "cluster").place)
     try:
         return log.read(columns=["request_id", "version", "request", "features", "event_time"])
     finally:
