@@ -27,7 +27,7 @@ from mlrig.components.monitor.performance import window_metrics
 from mlrig.components.monitor.predlog import open_log
 from mlrig.components.runtime import tables
 from mlrig.components.runtime.catalog import CHAMPION, EVENT_TS
-from mlrig.components.score.io import score_frame
+from mlrig.components.score.io import score_frame, training_source
 
 # the project with dataset.until set -> what the register stage returned
 Trainer = Callable[[LoadedConfig], dict]
@@ -101,7 +101,8 @@ def replay_month(
     contract = champ.contract
     request = rows[[c for c in contract.request_fields if c in rows]].copy()
     request[LABEL] = rows[cfg.dataset.target].to_numpy()
-    scored = score_frame(loaded, champ, request, passthrough=[LABEL])
+    main = training_source(cfg.dataset)
+    scored = score_frame(loaded.place, main, champ, request, passthrough=[LABEL])
     requests = scored.requests[list(contract.request_fields)]
     prepared = prepare(contract, requests)
     keys = prepared[[k for k in contract.entity_keys if k in prepared]]
@@ -194,7 +195,7 @@ def replay(
         "evaluation": _evaluations(loaded, {s.version for s in steps}),
         "steps": [s.__dict__ for s in steps],
     }
-    report = write_report(loaded, timeline, dest)
+    report = write_report(loaded.place, cfg.model.primary_metric or "", timeline, dest)
     return {**timeline, "report": str(report), "folder": str(dest)}
 
 

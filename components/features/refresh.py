@@ -40,10 +40,9 @@ from mlrig.components.sources.readers import read_source
 STATE_FILE = "refresh.json"  # in a version's folder: watermarks, rows, materialization times
 
 
-def pinned_config(loaded: LoadedConfig, version: str) -> Config:
+def pinned_config(cfg: Config, place: Place, version: str) -> Config:
     """The config whose features and view tables are the version's pinned definitions."""
-    path = feast_store.data_dir(loaded.place, version) / feast_store.DEFINITIONS_FILE
-    cfg = loaded.config
+    path = feast_store.data_dir(place, version) / feast_store.DEFINITIONS_FILE
     if not path.exists():  # a set registered before definitions were kept: today's config
         return cfg
     pinned = json.loads(path.read_text())
@@ -126,7 +125,7 @@ def refresh(
     if live is None:
         raise LookupError("no live feature set yet: the first promoted model makes its set live")
     now = now or datetime.now(UTC)
-    cfg = pinned_config(loaded, live.version)
+    cfg = pinned_config(loaded.config, loaded.place, live.version)
     state = {"tables": {}, "views": {}} if full else read_state(loaded.place, live.version)
     folder = feast_store.data_dir(loaded.place, live.version) / "tables"
     used = list(dict.fromkeys(v.table for v in cfg.features.views))

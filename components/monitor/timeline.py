@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.runtime import html_report
 
@@ -82,13 +82,14 @@ def metric_name(steps: list[dict], preferred: str) -> str:
     return preferred
 
 
-def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> Path:
-    """timeline.json and timeline.html in dest, both logged to MLflow as a `replay` run."""
-    cfg = loaded.config
+def write_report(place: Place, metric: str, timeline: dict[str, Any], dest: Path) -> Path:
+    """timeline.json and timeline.html in dest, both logged to MLflow as a `replay` run.
+    metric: the model's primary metric."""
+    project = timeline["project"]
     steps = timeline["steps"]
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "timeline.json").write_text(json.dumps(timeline, indent=2, default=str))
-    metric = metric_name(steps, cfg.model.primary_metric or "")
+    metric = metric_name(steps, metric)
     plots = {}
     if steps:
         plots = {
@@ -111,7 +112,7 @@ def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> 
             )
         decisions[s["month"]] = text
     page = html_report.render(
-        f"{cfg.project}: replay {timeline['start'][:10]} to {timeline['end'][:10]}",
+        f"{project}: replay {timeline['start'][:10]} to {timeline['end'][:10]}",
         {
             "Replay": {
                 "months": len(steps),
@@ -126,8 +127,8 @@ def write_report(loaded: LoadedConfig, timeline: dict[str, Any], dest: Path) -> 
         plots,
     )
     (dest / "timeline.html").write_text(page)
-    mlflow = tracking.configure(loaded.place)
-    with mlflow.start_run(run_name=f"{cfg.project}-replay"):
+    mlflow = tracking.configure(place)
+    with mlflow.start_run(run_name=f"{project}-replay"):
         mlflow.set_tags({"mlrig.stage": "monitor-replay"})
         mlflow.log_artifact(str(dest / "timeline.json"), "replay")
         mlflow.log_artifact(str(dest / "timeline.html"), "replay")

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig, from_json
+from mlrig.components.config.loader import from_json
+from mlrig.components.config.place import Place
 from mlrig.components.contract import fit_rows
 from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.contract import Contract, label_key
@@ -33,7 +34,7 @@ from mlrig.components.runtime.catalog import (
 
 
 def champion_on(
-    loaded: LoadedConfig,
+    place: Place,
     champ: Pinned,
     holdout: pd.DataFrame,
     metric: str,
@@ -50,12 +51,12 @@ def champion_on(
         label_key(c) for c in classes
     ]:
         return None, f"the champion's classes {contract.classes} differ from {classes}"
-    model, why = _unseen_model(loaded, champ, holdout, challenger_rows)
+    model, why = _unseen_model(place, champ, holdout, challenger_rows)
     if model is None:
         return None, why
     cols = [c for c in contract.request_fields if c in holdout]
     rows = holdout[list(dict.fromkeys([*cols, EVENT_TS, contract.target]))]
-    store = open_store(loaded.place)
+    store = open_store(place)
     built = assemble(contract, rows, feast_store.OfflineFeatures(store))
     y_score = scores(model, built.frame, contract.task, len(contract.classes))
     value = holdout_metrics(contract.targets(rows), y_score, contract.task, contract.threshold)
@@ -63,14 +64,14 @@ def champion_on(
 
 
 def _unseen_model(
-    loaded: LoadedConfig, champ: Pinned, holdout: pd.DataFrame, challenger_rows: Any
+    place: Place, champ: Pinned, holdout: pd.DataFrame, challenger_rows: Any
 ) -> tuple[Any, str]:
     """The champion's model to score on these rows: the released one when it was fitted on no
     more of them than the challenger's evaluated model was (rows repeated in the data land on
     both sides of any split), else its model fitted without its own holdout when that one was
     not (a rerun on the same data), else none, with why (fit_rows.py's hashes decide).
     challenger_rows: the hashes of the rows the challenger's evaluated model was fitted on."""
-    mlflow = tracking.configure(loaded.place)
+    mlflow = tracking.configure(place)
     try:
         fitted = fit_rows.load(mlflow, champ.run_id)
     except fit_rows.Unreadable as exc:  # fails closed: an unread record is not "none recorded"
@@ -141,7 +142,9 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         champ_value, why = (None, "")
         if champ is not None and not info["sampled"]:
             own = fit_rows.saved(model_dir)  # the challenger's own share of repeated rows
-            champ_value, why = champion_on(loaded, champ, holdout, metric, contract.classes, own)
+            champ_value, why = champion_on(
+                loaded.place, champ, holdout, metric, contract.classes, own
+            )
         version = mlflow.register_model(info["model_uri"], cfg.model.name)
         integrity.record(mlflow, cfg.model.name, int(version.version))  # before any alias
         client = mlflow.MlflowClient()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig, from_json
-from mlrig.components.config.schema import FileSource
+from mlrig.components.config.loader import from_json
+from mlrig.components.config.place import Place
+from mlrig.components.config.schema import Dataset, FileSource
 from mlrig.components.contract.acceptance import validate_table
 from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.contract import Contract
@@ -33,22 +35,22 @@ from mlrig.components.score.core import BatchError, conform, request_columns
 from mlrig.components.sources.readers import read_source
 
 
-def _read(input_path: str, loaded: LoadedConfig, contract: Contract) -> pd.DataFrame:
+def _read(input_path: str, root: Path, main: Any, contract: Contract) -> pd.DataFrame:
     """The rows to score, read as ingest reads a file (CSV, parquet or JSON records): the text
     and time fields stay text, so codes such as zip "01003" keep their zeros (read as numbers
     they would be categories the model never saw); a CSV's separator is sniffed, its decimal
-    mark and encoding are the training file's."""
+    mark and encoding are the training file's (main: the training table's source)."""
     text = [n for n, spec in contract.request_fields.items() if spec.type in ("str", "datetime")]
-    main = _training_source(loaded)
     same = (
         {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
     )
     source = FileSource(kind="file", path=input_path, **same)  # as the training file
-    return read_source("input", source, loaded.root, text)
+    return read_source("input", source, root, text)
 
 
-def _training_source(loaded: LoadedConfig) -> object:
-    return loaded.config.dataset.tables[loaded.config.dataset.main].source
+def training_source(dataset: Dataset) -> Any:
+    """The main table's source: a batch file is read with its decimal mark and encoding."""
+    return dataset.tables[dataset.main].source
 
 
 def _as_declared(requests: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -84,11 +86,15 @@ class Scored:
 
 
 def score_frame(
-    loaded: LoadedConfig, champ: Pinned, frame: pd.DataFrame, passthrough: list[str] | None = None
+    place: Place,
+    main: Any,
+    champ: Pinned,
+    frame: pd.DataFrame,
+    passthrough: list[str] | None = None,
 ) -> Scored:
     """Validate request-shaped rows by the pinned version's contract and score the valid ones
     with features as of each row's event time (Feast's offline store). Passthrough columns (a
-    row id) go to the output untouched, in front."""
+    row id) go to the output untouched, in front. main: the training table's source."""
     contract = champ.contract
     keep = [c for c in passthrough or [] if c not in contract.request_fields]
     missing = [c for c in keep if c not in frame]
@@ -97,7 +103,6 @@ def score_frame(
     # a file shaped like the training table: its other columns are not the model's, nor unknown
     ignored = [c for c in frame.columns if c in contract.table_columns and c not in keep]
     raw = conform(contract, frame.drop(columns=ignored), keep)
-    main = _training_source(loaded)
     decimal = main.decimal if isinstance(main, FileSource) else "."  # "1.234,50 €" as in training
     ok, rejected, report = validate_table(
         "input", raw, request_columns(contract), contract.timezone, keep, decimal
@@ -105,7 +110,7 @@ def score_frame(
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
         inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
     else:
-        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(loaded.place)))
+        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(place)))
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     # the input's columns in its own order, then request fields it did not have
     fields = [c for c in frame.columns if c in contract.request_fields]
@@ -129,11 +134,13 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         out["threads"] = threads
         mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
-        frame = _read(input_path, loaded, champ.contract)
+        main = training_source(loaded.config.dataset)
+        frame = _read(input_path, loaded.root, main, champ.contract)
         # a file with its labels (a backtest): the target column goes to the output beside the
         # predictions instead of being refused as unknown
         labels = [champ.contract.target] if champ.contract.target in frame else []
-        scored = score_frame(loaded, champ, frame, passthrough=[*(keep or []), *labels])
+        passthrough = [*(keep or []), *labels]
+        scored = score_frame(loaded.place, main, champ, frame, passthrough=passthrough)
         dest = Path(output_dir)
         dest.mkdir(parents=True, exist_ok=True)
         scored.table(champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
