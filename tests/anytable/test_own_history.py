@@ -13,7 +13,7 @@ from mlrig.components.config.loader import load
 from mlrig.components.runtime import tables
 from mlrig.components.runtime.catalog import TRAINING_SET
 from mlrig.serving.predictor import Predictor
-from tests.mlrig.init.test_init import init_table
+from tests.mlrig.init.helpers import init_table
 from tests.stages import run_stages
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from mlrig.components.config.loader import load
 from mlrig.serving.predictor import Predictor
 from mlrig.serving.schemas import TEXT_CHARACTERS, request_model
-from tests.mlrig.init.test_init import init_table
+from tests.mlrig.init.helpers import init_table
 from tests.stages import run_stages
 
 WORDS = ["login", "crash", "billing", "slow", "refund", "password", "error", "invoice", "app"]

@@ -13,7 +13,7 @@ import yaml
 from mlrig.components.config.loader import load
 from mlrig.components.score.io import run as score_run
 from mlrig.serving.predictor import Predictor
-from tests.mlrig.init.test_init import init_table
+from tests.mlrig.init.helpers import init_table
 from tests.stages import run_stages
 
 START = 1_704_067_200  # 2024-01-01 00:00 UTC

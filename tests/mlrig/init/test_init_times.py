@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from mlrig.cli import app
 from mlrig.components.config.loader import load
-from tests.mlrig.init.test_init import init_table
+from tests.mlrig.init.helpers import init_table
 
 
 def test_unix_times_are_read_as_times_where_the_name_or_timestamp_says_time(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mlrig.components.config.loader import load
-from tests.mlrig.init.test_init import init_file, init_table
+from tests.mlrig.init.helpers import init_file, init_table
 
 
 def _frame(n: int = 80) -> pd.DataFrame:
