@@ -121,9 +121,8 @@ def from_years(numbers: pd.Series, tz: str) -> pd.Series:
     value is not a whole year pandas can hold."""
     numbers = pd.to_numeric(numbers, errors="coerce").astype("float64")
     whole = (numbers == numbers.round()) & numbers.between(*YEARS)
-    text = numbers.where(whole).map(lambda y: None if pd.isna(y) else f"{int(y):04d}-01-01")
-    naive = pd.to_datetime(text, format="%Y-%m-%d")
-    return localize(pd.Series(naive, index=numbers.index), tz)
+    parts = pd.DataFrame({"year": numbers.where(whole), "month": 1, "day": 1}, index=numbers.index)
+    return localize(pd.to_datetime(parts), tz)  # NaT where no whole year: no per-value loop
 
 
 def unix_times(times: pd.Series, unit: str, tz: str = "UTC") -> pd.Series:
