@@ -252,7 +252,7 @@ def test_every_dashboard_metric_is_exported_by_the_service():
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     used = {re.sub(r"_(total|bucket|count|sum)$", "", m)
             for e in exprs for m in re.findall(r"\bmlrig_[a-z_]+", e)}  # fmt: skip
-    service = (root / "serving/service.py").read_text()
+    service = (root / "serving/metrics.py").read_text()
     defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
     assert used <= defined, used - defined
     assert {"mlrig_monitor", "mlrig_monitor_feature_psi", "mlrig_monitor_window_metric"} <= used
@@ -309,7 +309,7 @@ def test_every_alert_rule_reads_metrics_the_service_exports(rendered):
     names = {r["alert"] for r in rules}
     assert {"MlrigFeatureViewStale", "MlrigFeaturesNotMaterialized"} <= names
     root = Path(__file__).resolve().parents[2]
-    service = (root / "serving/service.py").read_text()
+    service = (root / "serving/metrics.py").read_text()
     defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
     used = {m for r in rules for m in re.findall(r"\bmlrig_[a-z_]+", r["expr"])}
     assert used and used <= defined, used - defined
