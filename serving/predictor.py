@@ -12,7 +12,7 @@ from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.assemble_one import OneRow, RowAssembler
 from mlrig.components.contract.assemble_one import is_missing as missing
-from mlrig.components.contract.compiled_model import CompiledModel, compile_one
+from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, compile_one
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.predict import as_response, predict_frame, response_one
@@ -115,7 +115,9 @@ class Predictor:
         slower (what the one-row path is compared with in tests and benchmarks)."""
         return self._predict(request, None)
 
-    def _predict(self, request: dict[str, Any], compiled: CompiledModel | None) -> dict[str, Any]:
+    def _predict(
+        self, request: dict[str, Any], compiled: CompiledModel | CompiledBlend | None
+    ) -> dict[str, Any]:
         c = self.contract
         if compiled is None:
             built = assemble(c, pd.DataFrame([request]), self.features)

@@ -215,7 +215,51 @@ class CompiledModel:
         return self._raw(x, proba=False)
 
 
-def _probe_rows(inputs: list[str], categorical: list[str], model: CompiledModel) -> pd.DataFrame:
+class CompiledBlend:
+    """A Blend (contract/blend.py) of compiled pipelines: each member scores its own vector of the
+    row, and the weighted mean is taken as the Blend takes it."""
+
+    def __init__(self, blend: Any) -> None:
+        self.platt = None
+        if type(blend).__name__ == "PlattCalibrated":
+            self.platt, blend = blend, blend.model
+        self.members = [CompiledModel(m) for m in blend.members]
+        self.weights = list(blend.weights)
+        self.task = blend.task
+        classifier = self.task != "regression"
+        self.classes_ = blend.classes_ if classifier else None
+        self.columns = [
+            np.searchsorted(self.classes_, np.asarray(m.classes_)) if classifier else None
+            for m in blend.members
+        ]
+        self.segments = [s for m in self.members for s in m.segments]
+
+    def vector(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        return [row]  # each member makes its own vector of it
+
+    def _proba(self, x: list[dict[str, Any]]) -> np.ndarray:
+        total = np.zeros((1, len(self.classes_)))
+        for member, weight, columns in zip(self.members, self.weights, self.columns, strict=True):
+            total[:, columns] += weight * member.predict_proba(member.vector(x[0]))
+        return total
+
+    def predict_proba(self, x: list[dict[str, Any]]) -> np.ndarray:
+        proba = self._proba(x)
+        if self.platt is None:
+            return proba
+        q = self.platt.calibrate(proba[:, 1])
+        return np.column_stack([1 - q, q])
+
+    def predict(self, x: list[dict[str, Any]]) -> np.ndarray:
+        if self.task != "regression":
+            return self.classes_[np.argmax(self.predict_proba(x), axis=1)]
+        members = zip(self.members, self.weights, strict=True)
+        return np.sum([w * m.predict(m.vector(x[0])) for m, w in members], axis=0)
+
+
+def _probe_rows(
+    inputs: list[str], categorical: list[str], model: CompiledModel | CompiledBlend
+) -> pd.DataFrame:
     """Missing values, numbers of several sizes, known, unseen and missing categories."""
     cats = set(categorical)
     known = {}
@@ -239,10 +283,12 @@ def _probe_rows(inputs: list[str], categorical: list[str], model: CompiledModel)
 
 def compile_one(
     pipeline: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
-) -> tuple[CompiledModel | None, str]:
+) -> tuple[CompiledModel | CompiledBlend | None, str]:
     """The compiled model, or None and the reason it is not used."""
+    inner = pipeline.model if type(pipeline).__name__ == "PlattCalibrated" else pipeline
     try:
-        model = CompiledModel(pipeline)
+        blended = type(inner).__name__ == "Blend"
+        model = CompiledBlend(pipeline) if blended else CompiledModel(pipeline)
         probe = _probe_rows(inputs, categorical, model)
         expected = scores(pipeline, probe, task, n_classes)
         got = np.concatenate(

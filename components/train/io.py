@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlrig.components.config.loader import from_json
 from mlrig.components.config.schema import Model
+from mlrig.components.contract.blend import Blend
 from mlrig.components.contract.contract import Contract, label_classes
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.contract.timeutil import too_few_times
@@ -30,6 +31,7 @@ from mlrig.components.train.core import (
     time_split,
 )
 from mlrig.components.train.core import fit as fit_model
+from mlrig.components.train.ensemble import Member
 from mlrig.components.train.search import tune
 from mlrig.components.train.threshold import choose
 from mlrig.components.train.tracked import RunFacts, track
@@ -84,6 +86,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
                 "train_rows": len(split.train),
                 "holdout": split.how,
                 "defaults": result.default_rule,
+                "ensemble": result.ensemble_rule,
                 "run_id": run_info["run_id"][:8],
             }
         )
@@ -131,20 +134,17 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
     numeric = [c for c in contract.inputs if c not in contract.categorical]
 
     def fit(frame: pd.DataFrame) -> object:
-        pipe = build_pipeline(
-            result.name,
-            contract.task,
-            numeric,
-            contract.categorical,
-            model.random_state,
-            result.params,
-            result.wide,
-            contract.text,
+        x, y = frame[contract.inputs], contract.targets(frame)
+        chosen = result.members or [Member(result.name, result.params, 1.0)]
+        pipes = [
+            _fit_one(m, contract, numeric, model.random_state, result.wide, x, y) for m in chosen
+        ]
+        released = (
+            pipes[0]
+            if not result.members
+            else Blend(pipes, [m.weight for m in chosen], contract.task)
         )
-        fit_model(pipe, frame[contract.inputs], contract.targets(frame))
-        if result.name == "lightgbm":  # one row at a time in serving: one thread
-            pipe.set_params(model__n_jobs=1)
-        return PlattCalibrated(pipe, *platt) if platt else pipe
+        return PlattCalibrated(released, *platt) if platt else released
 
     evaluated = fit(split.train)  # what the holdout judges, once, in the evaluate stage
     baseline = baseline_on_holdout(contract, split, numeric, model.random_state)
@@ -162,6 +162,32 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
     if model.refit_on_all:
         fitted.released = fit(fitted.released_rows)
     return fitted
+
+
+def _fit_one(
+    member: Member,
+    contract: Contract,
+    numeric: list[str],
+    seed: int,
+    wide: list[str],
+    x: pd.DataFrame,
+    y: Any,
+) -> Any:
+    """One candidate's pipeline with its parameters, fitted."""
+    pipe = build_pipeline(
+        member.name,
+        contract.task,
+        numeric,
+        contract.categorical,
+        seed,
+        member.params,
+        wide,
+        contract.text,
+    )
+    fit_model(pipe, x, y)
+    if member.name == "lightgbm":  # one row at a time in serving: one thread
+        pipe.set_params(model__n_jobs=1)
+    return pipe
 
 
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:

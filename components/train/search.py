@@ -18,6 +18,7 @@ from sklearn.base import clone
 from mlrig.components.config.schema import LOWER_IS_BETTER, Range
 from mlrig.components.config.schema import Model as ModelSpec
 from mlrig.components.contract.metrics import holdout_metrics, scores
+from mlrig.components.train import ensemble
 from mlrig.components.train.core import (
     build_pipeline,
     cv_scheme,
@@ -26,40 +27,11 @@ from mlrig.components.train.core import (
     space_of,
     wide_categoricals,
 )
+from mlrig.components.train.results import CvResult, SearchResult
 
 
 class TrainingError(ValueError):
     """Training cannot start as configured; the message names the problem."""
-
-
-@dataclass
-class CvResult:
-    folds: list[dict[str, float]]
-    oof_index: np.ndarray  # rows that were validated
-    oof_score: np.ndarray  # their predictions (probabilities or values)
-
-    def summary(self) -> dict[str, float]:
-        """cv_<metric>_mean / _std over the folds (NaN folds ignored)."""
-        out: dict[str, float] = {}
-        for name in self.folds[0] if self.folds else []:
-            values = np.array([f[name] for f in self.folds], dtype=float)
-            finite = values[np.isfinite(values)]
-            out[f"cv_{name}_mean"] = float(finite.mean()) if finite.size else float("nan")
-            out[f"cv_{name}_std"] = float(finite.std()) if finite.size else float("nan")
-        return out
-
-
-@dataclass
-class SearchResult:
-    name: str
-    params: dict[str, Any]
-    cv: dict[str, float]
-    cv_scheme: str
-    oof: CvResult
-    trials: list[dict[str, Any]] = field(default_factory=list)
-    best_trial: int = 0
-    wide: list[str] = field(default_factory=list)  # the categoricals it target-encoded
-    default_rule: str = ""  # how it fared against LightGBM defaults (against_default)
 
 
 def cross_validate(
@@ -83,7 +55,8 @@ def cross_validate(
         preds.append(pred)
         if on_fold:
             on_fold(i, folds)
-    return CvResult(folds, np.concatenate(index), np.concatenate(preds))
+    sizes = [len(i) for i in index]
+    return CvResult(folds, np.concatenate(index), np.concatenate(preds), sizes)
 
 
 def _suggest(trial: Any, name: str, space: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +129,15 @@ def tune(
     )
     study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
     result = _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
-    return against_default(result, objective, pick) if spec.prefer_defaults else result
+    if spec.prefer_defaults:
+        result = against_default(result, objective, pick)
+    if not spec.ensemble:
+        return result
+    entries = ensemble.pool(
+        objective.results, objective.log, objective.defaults, objective.lower, objective.metric
+    )
+    args = (objective.y, task, objective.metric, objective.lower, pick)
+    return ensemble.consider(result, entries, *args)
 
 
 def _best(study: Any, objective: _Objective, pick: np.ndarray, scheme: str) -> SearchResult:
@@ -174,7 +155,7 @@ def _best(study: Any, objective: _Objective, pick: np.ndarray, scheme: str) -> S
         params=params,
         cv=oof.summary(),
         cv_scheme=scheme,
-        oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score),
+        oof=CvResult(oof.folds, pick[oof.oof_index], oof.oof_score, oof.fold_sizes),
         trials=objective.log,
         best_trial=best.number,
         wide=objective.wide,
@@ -209,6 +190,7 @@ class _Objective:
     on_trial: Callable[[dict[str, Any]], None] | None
     results: dict[int, CvResult] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
+    defaults: CvResult | None = None  # LightGBM at its defaults, when against_default ran it
 
     @property
     def metric(self) -> str:
@@ -305,6 +287,7 @@ def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResul
     )
     x, y = tuning.x, tuning.y
     default = cross_validate(pipe, x, y, tuning.splitter, tuning.task, tuning.n_classes)
+    tuning.defaults = default
     metric = tuning.metric
     ours, theirs = result.cv[f"cv_{metric}_mean"], default.summary()[f"cv_{metric}_mean"]
     folds = max(len(result.oof.folds), 1)
@@ -319,7 +302,7 @@ def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResul
         params={},
         cv=default.summary(),
         cv_scheme=result.cv_scheme,
-        oof=CvResult(default.folds, pick[default.oof_index], default.oof_score),
+        oof=CvResult(default.folds, pick[default.oof_index], default.oof_score, default.fold_sizes),
         trials=result.trials,
         best_trial=-1,
         wide=result.wide,

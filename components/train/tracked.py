@@ -24,7 +24,7 @@ from mlrig.components.runtime.catalog import (
     REFERENCE_SCORE,
 )
 from mlrig.components.train.core import Fitted
-from mlrig.components.train.search import SearchResult
+from mlrig.components.train.results import SearchResult
 
 HOLDOUT_MODEL = "model_without_holdout"
 
@@ -79,6 +79,7 @@ def track(
             "cv_scheme": result.cv_scheme,
             "cv": result.cv,
             "default_rule": result.default_rule,
+            "ensemble_rule": result.ensemble_rule,
             "sampled": bool(meta.get("sampled", False)),
             "dataset_hash": meta["dataset_hash"],
         }
@@ -112,6 +113,7 @@ def _params(fitted: Fitted, contract: Contract, meta: dict, service: str) -> dic
         "cv_scheme": result.cv_scheme,
         "n_inputs": len(contract.inputs),
         "default_rule": result.default_rule,
+        "ensemble_rule": result.ensemble_rule,
         "threshold": contract.threshold,
         "threshold_rule": fitted.threshold_note,
         "refit_on_all": fitted.refit_on_all,

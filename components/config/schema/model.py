@@ -85,6 +85,12 @@ class Model(Strict):
         description="release LightGBM at its default parameters unless the tuned choice beats "
         "it on the same CV folds by more than the CV's standard error",
     )
+    ensemble: bool = Field(
+        True,
+        description="also try a blend of the best candidates' out-of-fold predictions; released "
+        "only when it beats the single choice on the same CV folds by more than the CV's "
+        "standard error",
+    )
     refit_on_all: bool = Field(
         True, description="release a model refitted on train + holdout after evaluation"
     )
