@@ -158,6 +158,8 @@ class CompiledModel:
         if not steps or len(steps) != 2:
             raise NotCompiled("not a (preprocessing, estimator) pipeline")
         prep, self.estimator = steps[0][1], steps[1][1]
+        if type(self.estimator).__name__ == "EarlyStopped":
+            raise NotCompiled("XGBoost and CatBoost score through the pipeline")
         codes = None
         if type(prep).__name__ == "Pipeline":  # LightGBM: ColumnTransformer, CategoryCodes
             if _step_names(prep)[1:] != ["CategoryCodes"]:

@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 
 from mlrig.components.config.schema import Range
 from mlrig.components.runtime import cpus
+from mlrig.components.train.boosters import AsText, EarlyStopped
 from mlrig.components.train.text import TextTopics
 
 
@@ -143,6 +144,9 @@ def _encoders(categorical: list[str], kind: str, seed: int = 0, task: str = "bin
     )
 
 
+NATIVE = ("lightgbm", "xgboost", "catboost")  # categories split natively
+
+
 def _preprocessor(
     numeric: list[str],
     categorical: list[str],
@@ -154,7 +158,7 @@ def _preprocessor(
 ) -> Any:
     categorical = [c for c in categorical if c not in text]
     wide = [c for c in wide if c not in text]
-    if name == "lightgbm":  # splits on categories natively, however many
+    if name in NATIVE:  # splits on categories natively, however many
         wide = []
     narrow = [c for c in categorical if c not in wide]
     encoded = [("wide", _encoders(wide, "target", seed, task), wide)] if wide else []
@@ -168,11 +172,14 @@ def _preprocessor(
         return ColumnTransformer(
             [("num", num, numeric), ("cat", _encoders(narrow, "onehot"), narrow), *encoded]
         )
+    cat = AsText() if name == "catboost" else _encoders(narrow, "ordinal")
     prep = ColumnTransformer(
-        [("num", "passthrough", numeric), ("cat", _encoders(narrow, "ordinal"), narrow), *encoded],
+        [("num", "passthrough", numeric), ("cat", cat, narrow), *encoded],
         verbose_feature_names_out=False,
     )
-    if name == "lightgbm":
+    if name == "catboost":  # reads the categories as text
+        return prep.set_output(transform="pandas")
+    if name in NATIVE:
         prep.set_output(transform="pandas")
         return make_pipeline(prep, CategoryCodes(categorical))
     return prep
@@ -201,6 +208,8 @@ def _estimator(name: str, task: str, seed: int) -> Any:
         return cls(
             n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1, n_jobs=threads
         )
+    if name in ("xgboost", "catboost"):
+        return EarlyStopped(name, task, seed, threads)
     raise ValueError(f"model.candidates: unknown candidate '{name}'")
 
 
@@ -265,6 +274,19 @@ DEFAULT_SPACES: dict[str, dict[str, Any]] = {
         "colsample_bytree": _r(0.5, 1.0),
         "subsample": _r(0.6, 1.0),
         "reg_lambda": _r(1e-3, 10, log=True),
+    },
+    "xgboost": {
+        "learning_rate": _r(0.02, 0.3, log=True),
+        "max_depth": _r(3, 10, integer=True),
+        "min_child_weight": _r(0.5, 20, log=True),
+        "subsample": _r(0.6, 1.0),
+        "colsample_bytree": _r(0.5, 1.0),
+        "reg_lambda": _r(1e-3, 10, log=True),
+    },
+    "catboost": {
+        "learning_rate": _r(0.02, 0.3, log=True),
+        "depth": _r(4, 10, integer=True),
+        "l2_leaf_reg": _r(1, 10, log=True),
     },
 }
 

@@ -78,6 +78,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
         out.update(
             {
                 "trials": len(result.trials),
+                "budget": result.budget,
                 "best": result.name,
                 "params": result.params,
                 "task": contract.task,

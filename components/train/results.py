@@ -39,3 +39,4 @@ class SearchResult:
     default_rule: str = ""  # how it fared against LightGBM defaults (against_default)
     members: list[Any] = field(default_factory=list)  # an ensemble's models (ensemble.Member)
     ensemble_rule: str = ""  # how the blend fared against the single choice
+    budget: str = ""  # the tuning budget and what ended the search

@@ -17,6 +17,7 @@ from sklearn.base import clone
 
 from mlrig.components.config.schema import LOWER_IS_BETTER, Range
 from mlrig.components.config.schema import Model as ModelSpec
+from mlrig.components.config.schema.base import OPTIONAL_LEARNERS
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.train import ensemble
 from mlrig.components.train.core import (
@@ -79,6 +80,12 @@ def check_budget(n_rows: int, y: np.ndarray, task: str, spec: ModelSpec) -> None
         raise TrainingError(
             f"model.cv_folds: {spec.cv_folds} folds need more than {n_rows} training rows"
         )
+    for name, module in OPTIONAL_LEARNERS.items():
+        if name in spec.candidates and importlib.util.find_spec(module) is None:
+            raise TrainingError(
+                f"model.candidates.{name}: the {module} package is not installed "
+                '(pip install "mlrig[learners]")'
+            )
     if task != "regression":
         counts = np.bincount(y[y >= 0])
         if (counts > 0).sum() < 2:
@@ -127,17 +134,35 @@ def tune(
         sampler=optuna.samplers.TPESampler(seed=spec.random_state, n_startup_trials=5),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0),
     )
-    study.optimize(objective, n_trials=spec.tuning.trials, timeout=spec.tuning.timeout_s)
+    seconds = spec.tuning.timeout_s or budget_seconds(len(x_tune), len(inputs))
+    study.optimize(objective, n_trials=spec.tuning.trials, timeout=seconds)
     result = _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
     if spec.prefer_defaults:
         result = against_default(result, objective, pick)
-    if not spec.ensemble:
-        return result
-    entries = ensemble.pool(
-        objective.results, objective.log, objective.defaults, objective.lower, objective.metric
-    )
-    args = (objective.y, task, objective.metric, objective.lower, pick)
-    return ensemble.consider(result, entries, *args)
+    if spec.ensemble:
+        entries = ensemble.pool(
+            objective.results, objective.log, objective.defaults, objective.lower, objective.metric
+        )
+        args = (objective.y, task, objective.metric, objective.lower, pick)
+        result = ensemble.consider(result, entries, *args)
+    result.budget = _budget_note(len(study.trials), spec, seconds, len(x_tune), len(inputs))
+    return result
+
+
+BASE_SECONDS, CELLS_PER_SECOND, MAX_SECONDS = 60.0, 10_000, 1800.0
+
+
+def budget_seconds(rows: int, inputs: int) -> float:
+    """The tuning time budget when model.tuning.timeout_s is not set: a minute plus a second per
+    10,000 cells (rows x inputs) of the rows tuning sees, at most half an hour. Small tables end
+    on their trial count within seconds; a wide or long one stops starting trials on time."""
+    return min(MAX_SECONDS, BASE_SECONDS + rows * inputs / CELLS_PER_SECOND)
+
+
+def _budget_note(ran: int, spec: ModelSpec, seconds: float, rows: int, inputs: int) -> str:
+    how = "set" if spec.tuning.timeout_s else f"scaled to {rows:,} rows x {inputs} inputs"
+    ended = "the time" if ran < spec.tuning.trials else "the trial count"
+    return f"{ran} of {spec.tuning.trials} trials within {seconds:.0f} s ({how}); ended by {ended}"
 
 
 def _best(study: Any, objective: _Objective, pick: np.ndarray, scheme: str) -> SearchResult:

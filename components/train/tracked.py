@@ -80,6 +80,7 @@ def track(
             "cv": result.cv,
             "default_rule": result.default_rule,
             "ensemble_rule": result.ensemble_rule,
+            "tuning_budget": result.budget,
             "sampled": bool(meta.get("sampled", False)),
             "dataset_hash": meta["dataset_hash"],
         }
@@ -114,6 +115,7 @@ def _params(fitted: Fitted, contract: Contract, meta: dict, service: str) -> dic
         "n_inputs": len(contract.inputs),
         "default_rule": result.default_rule,
         "ensemble_rule": result.ensemble_rule,
+        "tuning_budget": result.budget,
         "threshold": contract.threshold,
         "threshold_rule": fitted.threshold_note,
         "refit_on_all": fitted.refit_on_all,

@@ -20,10 +20,20 @@ CANDIDATE_TASKS = {
     "hist_gradient_boosting": {"classification", "regression"},
     "random_forest": {"classification", "regression"},
     "lightgbm": {"classification", "regression"},
+    "xgboost": {"classification", "regression"},
+    "catboost": {"classification", "regression"},
 }
 CandidateName = Literal[
-    "logistic_regression", "ridge", "hist_gradient_boosting", "random_forest", "lightgbm"
+    "logistic_regression",
+    "ridge",
+    "hist_gradient_boosting",
+    "random_forest",
+    "lightgbm",
+    "xgboost",
+    "catboost",
 ]
+# Candidates whose library is an optional install (pip install "mlrig[learners]").
+OPTIONAL_LEARNERS = {"xgboost": "xgboost", "catboost": "catboost"}
 DEFAULT_CANDIDATES = {
     "classification": ["lightgbm", "logistic_regression", "random_forest"],
     "regression": ["lightgbm", "ridge", "random_forest"],

@@ -36,7 +36,12 @@ class Tuning(Strict):
     """The search budget: trials and/or seconds (whichever ends first)."""
 
     trials: int = Field(20, ge=1, description="at most this many configurations")
-    timeout_s: float | None = Field(None, gt=0, description="stop starting trials after this")
+    timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="stop starting trials after this many seconds (default: scaled to the "
+        "table, a minute plus a second per 10,000 cells of the tuning rows, at most 30 minutes)",
+    )
     prune: bool = Field(True, description="stop a trial early when its first folds are poor")
 
 

@@ -26,10 +26,16 @@ SKOPS = "skops"
 # Types beyond skops' own safe defaults that mlrig's candidates contain. A new candidate whose
 # model holds another type fails at training (MLflow checks the round trip) until it is added.
 TRUSTED = (
+    # the optional learners (mlrig[learners]): their state is the library's own model bytes
+    "catboost.core.CatBoostClassifier",
+    "catboost.core.CatBoostRegressor",
     "collections.OrderedDict",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
     "lightgbm.sklearn.LGBMRegressor",
+    "mlrig.components.contract.blend.Blend",
+    "mlrig.components.train.boosters.AsText",
+    "mlrig.components.train.boosters.EarlyStopped",
     "mlrig.components.train.core.CategoryCodes",
     "mlrig.components.train.core.PlattCalibrated",
     "mlrig.components.train.text.TextTopics",
@@ -39,6 +45,9 @@ TRUSTED = (
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
 )
 
 

@@ -48,3 +48,28 @@ def test_the_rule_can_be_turned_off():
     spec = _spec(prefer_defaults=False)
     result = tune(frame, y, ["a", "b", "c"], [], "regression", 0, spec, None)
     assert result.name == "ridge" and result.default_rule == ""
+
+
+def test_the_tuning_budget_grows_with_the_table_and_is_capped():
+    from mlrig.components.train.search import MAX_SECONDS, budget_seconds
+
+    small, wide, huge = (
+        budget_seconds(500, 5),
+        budget_seconds(50_000, 40),
+        budget_seconds(10**7, 500),
+    )
+    assert small < 61 and small < wide < huge == MAX_SECONDS
+
+
+def test_a_small_table_ends_on_its_trial_count_and_the_run_says_within_what():
+    frame, y = _table("linear")
+    result = tune(frame, y, ["a", "b", "c"], [], "regression", 0, _spec(), None)
+    assert result.budget.startswith("3 of 3 trials within 60 s (scaled to 600 rows x 3 inputs)")
+    assert result.budget.endswith("ended by the trial count")
+
+
+def test_a_set_timeout_stops_the_search_and_the_run_says_so():
+    frame, y = _table("linear")
+    spec = _spec(tuning={"trials": 1000, "timeout_s": 1.0})
+    result = tune(frame, y, ["a", "b", "c"], [], "regression", 0, spec, None)
+    assert "of 1000 trials within 1 s (set); ended by the time" in result.budget

@@ -11,14 +11,17 @@ import pandas as pd
 import pytest
 import skops.io
 
+from mlrig.components.config.schema import CANDIDATE_TASKS
+from mlrig.components.contract.blend import Blend
 from mlrig.components.integrations.mlflow import modelfile
 from mlrig.components.train.core import PlattCalibrated, build_pipeline
 
+# every candidate the config accepts, by task (a new one is covered the day it is added)
 CANDIDATES = {
-    "binary": ["logistic_regression", "hist_gradient_boosting", "random_forest", "lightgbm"],
-    "multiclass": ["logistic_regression", "hist_gradient_boosting", "random_forest", "lightgbm"],
-    "regression": ["ridge", "hist_gradient_boosting", "random_forest", "lightgbm"],
-}
+    task: [n for n, tasks in CANDIDATE_TASKS.items() if kind in tasks]
+    for task, kind in (("binary", "classification"), ("multiclass", "classification"),
+                       ("regression", "regression"))
+}  # fmt: skip
 
 
 def _data(task: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -42,6 +45,18 @@ def test_every_candidate_round_trips_through_skops(task, name, tmp_path):
         model = PlattCalibrated(model, 1.3, -0.2)
     mlflow.sklearn.save_model(model, tmp_path / "m", pip_requirements=[], **modelfile.log_options())
     assert (tmp_path / "m" / "model.skops").exists()
+    back = modelfile.load(tmp_path / "m")
+    method = "predict" if task == "regression" else "predict_proba"
+    np.testing.assert_allclose(getattr(back, method)(x), getattr(model, method)(x))
+
+
+@pytest.mark.parametrize("task", list(CANDIDATES))
+def test_a_blend_of_candidates_round_trips_through_skops(task, tmp_path):
+    x, y = _data(task)
+    names = CANDIDATES[task][:1] + ["lightgbm"]
+    members = [build_pipeline(n, task, ["a", "b"], ["c", "d"], 0).fit(x, y) for n in names]
+    model = Blend(members, [0.4, 0.6], task)
+    mlflow.sklearn.save_model(model, tmp_path / "m", pip_requirements=[], **modelfile.log_options())
     back = modelfile.load(tmp_path / "m")
     method = "predict" if task == "regression" else "predict_proba"
     np.testing.assert_allclose(getattr(back, method)(x), getattr(model, method)(x))
