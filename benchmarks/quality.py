@@ -250,7 +250,7 @@ def main() -> None:
     heads = ["table", "rows", "metric", "mlrig", "AutoGluon", "LightGBM defaults", "mlrig s"]
     heads += ["AutoGluon s", "ratio to best", "quality goal met", "time goal met"]
     print("| " + " | ".join(heads) + " |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * len(heads))
     for r in rows:
         ag = f"{r['autogluon']:.4f}" if r["autogluon"] is not None else f"n/a ({r['note']})"
         ag_s = f"{r['autogluon_s']:.0f}" if r["autogluon_s"] is not None else "-"

@@ -14,6 +14,7 @@ from mlrig.components.contract.assemble_one import OneRow, RowAssembler
 from mlrig.components.contract.assemble_one import is_missing as missing
 from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, compile_one
 from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.explain import explain_row
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.predict import as_response, predict_frame, response_one
 from mlrig.components.integrations.feast.online_store import OnlineFeatures
@@ -105,10 +106,11 @@ class Predictor:
     def model_version(self) -> int:
         return self.pinned.version
 
-    def predict(self, request: dict[str, Any]) -> dict[str, Any]:
+    def predict(self, request: dict[str, Any], explain: bool = False) -> dict[str, Any]:
         """Score one request: the prediction, the model version, and which features the online
-        store had no value for (an unknown entity shows up there, never silently)."""
-        return self._predict(request, self.compiled)
+        store had no value for (an unknown entity shows up there, never silently); explain: with
+        each input's contribution (contract/explain.py)."""
+        return self._predict(request, self.compiled, explain)
 
     def predict_via_frame(self, request: dict[str, Any]) -> dict[str, Any]:
         """predict() through assemble()'s frame and the model pipeline: the same answer, ~20 ms
@@ -116,7 +118,10 @@ class Predictor:
         return self._predict(request, None)
 
     def _predict(
-        self, request: dict[str, Any], compiled: CompiledModel | CompiledBlend | None
+        self,
+        request: dict[str, Any],
+        compiled: CompiledModel | CompiledBlend | None,
+        explain: bool = False,
     ) -> dict[str, Any]:
         c = self.contract
         if compiled is None:
@@ -147,6 +152,8 @@ class Predictor:
         unknown = unknown_views(c, one.missing)
         if unknown:
             result["unknown_entities"] = unknown
+        if explain:
+            result["explanation"] = explain_row(self.compiled, one.inputs)
         if self.log is not None:
             result["request_id"] = self.log.log(
                 model=self.pinned.name,
@@ -176,9 +183,11 @@ class Predictor:
             wanted.append(typed if whole else None)
         return self.features.ages(fs, wanted, [row.get(EVENT_TS) for row in rows])
 
-    def predict_many(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def predict_many(
+        self, requests: list[dict[str, Any]], explain: list[bool] | None = None
+    ) -> list[dict[str, Any]]:
         """Score many requests in one pass (one online read, one predict, one log commit);
-        answers in request order, each as /predict would give it."""
+        answers in request order, each as /predict would give it (explain: which to explain)."""
         built = assemble(self.contract, pd.DataFrame(requests), self.features)
         self._times_kept(requests, built.rows)
         predicted = predict_frame(self.pinned.model, self.contract, built.frame)
@@ -210,6 +219,9 @@ class Predictor:
             views_unknown = [view for view, rows in unknown.items() if rows[i]]
             if views_unknown:
                 result["unknown_entities"] = views_unknown
+            if explain and explain[i]:
+                inputs = built.frame.iloc[i].to_dict()
+                result["explanation"] = explain_row(self.compiled, inputs)
             results.append(result)
         if self.log is not None:
             self._log_many(requests, built, results)

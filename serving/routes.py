@@ -30,6 +30,7 @@ from mlrig.serving.predictor import (
     prediction_log,
 )
 from mlrig.serving.request_schema import RequestSchema
+from mlrig.serving.schemas import EXPLAIN
 
 RETRY_SECONDS = 10.0
 
@@ -141,10 +142,11 @@ class Routes:
         try:
             if schema is not self.start:  # after a swap: checked by the served version's own fields
                 request = schema.check(request)
+            explain = _explain_asked(request, schema)
             if self.inline:  # about 0.5 ms of CPU, no network: a thread hop would cost as much
-                answer = predictor.predict(request)
+                answer = predictor.predict(request, explain)
             else:  # Redis: a slow or down store must not stall the event loop (/livez, /readyz)
-                answer = await anyio.to_thread.run_sync(predictor.predict, request)
+                answer = await anyio.to_thread.run_sync(predictor.predict, request, explain)
         except RequestError as exc:
             metrics.PREDICTIONS.labels(version, "request_error").inc()
             body = {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]}
@@ -171,7 +173,8 @@ class Routes:
         try:
             if schema is not self.start:
                 requests = [schema.check(r, f"rows.{i}") for i, r in enumerate(requests)]
-            answers = predictor.predict_many(requests)
+            explain = [_explain_asked(r, schema) for r in requests]
+            answers = predictor.predict_many(requests, explain)
         except RequestError as exc:
             metrics.PREDICTIONS.labels(version, "request_error").inc(len(requests))
             body = {
@@ -182,3 +185,10 @@ class Routes:
             return metrics.unavailable(version, exc, len(requests))  # type: ignore[return-value]
         metrics.count(version, answers)
         return JSONResponse({"predictions": answers})  # type: ignore[return-value]
+
+
+def _explain_asked(request: dict[str, Any], schema: RequestSchema) -> bool:
+    """Take the request's `explain` switch out of it (unless it is one of the model's fields)."""
+    if EXPLAIN in schema.fields:
+        return False
+    return bool(request.pop(EXPLAIN, False))

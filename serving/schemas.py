@@ -100,6 +100,9 @@ class _StrictBase(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+EXPLAIN = "explain"  # a request's own switch: answer with each input's contribution
+
+
 def request_model(fields: dict[str, Any]) -> type[BaseModel]:
     """A pydantic model: no unknown fields, no NaN/inf, no type coercion from numbers to strings.
 
@@ -119,6 +122,8 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
             spec[inner] = (kind_type, Field(default, alias=name))
         else:
             spec[name] = (kind_type, default)
+    if EXPLAIN not in fields:  # a table with a column of that name cannot ask for explanations
+        spec[EXPLAIN] = (bool, False)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)
 
 

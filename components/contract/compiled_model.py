@@ -55,6 +55,7 @@ class _Categorical:
             widths = [len(encoder.classes_)] * len(columns)  # a mean per class
         else:
             widths = [1] * len(columns)
+        self.owners = [c for c, w in zip(columns, widths, strict=True) for _ in range(w)]
         self.known = {
             col: [c for c in cats if isinstance(c, str)]
             for col, cats in zip(columns, encoder.categories_, strict=True)
@@ -84,10 +85,13 @@ class _Categorical:
 
 
 def _numeric(sub: Any, columns: list[str]) -> Segment:
-    """SimpleImputer(add_indicator, keep_empty_features) + StandardScaler."""
-    if _step_names(sub) != ["SimpleImputer", "StandardScaler"]:
-        raise NotCompiled(f"numeric steps {_step_names(sub)}")
-    imputer, scaler = sub.steps[0][1], sub.steps[1][1]
+    """[TrainingRange +] SimpleImputer(add_indicator, keep_empty_features) + StandardScaler."""
+    names = _step_names(sub)
+    ranged = names[:1] == ["TrainingRange"]
+    if names[ranged:] != ["SimpleImputer", "StandardScaler"]:
+        raise NotCompiled(f"numeric steps {names}")
+    imputer, scaler = sub.steps[ranged][1], sub.steps[ranged + 1][1]
+    low, high = (sub.steps[0][1].low_, sub.steps[0][1].high_) if ranged else (-np.inf, np.inf)
     if not imputer.keep_empty_features:
         raise NotCompiled("an imputer that drops empty columns")
     fill = np.asarray(imputer.statistics_, dtype=float)
@@ -96,7 +100,7 @@ def _numeric(sub: Any, columns: list[str]) -> Segment:
     scale = np.ones(len(fill) + len(flags)) if scaler.scale_ is None else scaler.scale_
 
     def segment(row: dict[str, Any]) -> list[float]:
-        x = np.array([row[c] for c in columns], dtype=float)
+        x = np.clip(np.array([row[c] for c in columns], dtype=float), low, high)
         gone = np.isnan(x)
         values = np.concatenate([np.where(gone, fill, x), gone[flags].astype(float)])
         return list((values - mean) / scale)
@@ -119,12 +123,15 @@ class _Text:
         return self.topics.one(row[self.column])
 
 
-def _segments(ct: Any) -> tuple[list[Segment], list[str]]:
-    """One segment per fitted transformer of the ColumnTransformer, and the output columns."""
+def _segments(ct: Any) -> tuple[list[Segment], list[str], list[str]]:
+    """One segment per fitted transformer of the ColumnTransformer, the output columns, and the
+    input each output column comes from (a one-hot level, a flag of missing, a text topic: the
+    column it encodes)."""
     if type(ct).__name__ != "ColumnTransformer":
         raise NotCompiled(f"preprocessing {type(ct).__name__}")
     segments: list[Segment] = []
     names: list[str] = []
+    owners: list[str] = []
     for _, trans, columns in ct.transformers_:
         if isinstance(trans, str) and trans == "drop" or len(columns) == 0:
             continue
@@ -135,16 +142,25 @@ def _segments(ct: Any) -> tuple[list[Segment], list[str]]:
         steps = _step_names(trans)
         if kind == "TextTopics":  # its own transform of the one text: the same arithmetic
             segments.append(_Text(trans, columns))
-            names += [str(n) for n in trans.get_feature_names_out()]
+            out = [str(n) for n in trans.get_feature_names_out()]
+            names += out
+            owners += columns * len(out)
             continue
         if trans == "passthrough" or kind == "FunctionTransformer" and trans.func is None:
             segments.append(lambda row, cols=columns: [float(row[c]) for c in cols])
+            owners += columns
         elif steps[-1:] and steps[-1] in ENCODERS and steps[0] == "SimpleImputer":
             segments.append(_Categorical(trans, columns))
+            owners += segments[-1].owners  # type: ignore[attr-defined]
         else:
             segments.append(_numeric(trans, columns))
+            imputer = next(
+                step for _, step in trans.steps if type(step).__name__ == "SimpleImputer"
+            )
+            flags = imputer.indicator_.features_ if imputer.add_indicator else []
+            owners += columns + [columns[f] for f in flags]
         names += columns
-    return segments, names
+    return segments, names, owners
 
 
 class CompiledModel:
@@ -165,7 +181,7 @@ class CompiledModel:
             if _step_names(prep)[1:] != ["CategoryCodes"]:
                 raise NotCompiled(f"preprocessing steps {_step_names(prep)}")
             prep, codes = prep.steps[0][1], prep.steps[1][1]
-        self.segments, names = _segments(prep)
+        self.segments, names, self.owners = _segments(prep)
         self.classes_ = getattr(self.estimator, "classes_", None)
         self.booster = getattr(self.estimator, "booster_", None)
         self.recode: list[tuple[int, dict[float, float]]] = []

@@ -30,6 +30,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 from mlrig.components.config.schema import Range
 from mlrig.components.runtime import cpus
 from mlrig.components.train.boosters import AsText, EarlyStopped
+from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
 
 
@@ -166,6 +167,7 @@ def _preprocessor(
     encoded += [(f"text{i}", TextTopics(seed=seed), [c]) for i, c in enumerate(text)]
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
+            TrainingRange(),  # no slope extended past the numbers training saw (ranges.py)
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             StandardScaler(),
         )

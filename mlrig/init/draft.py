@@ -209,9 +209,13 @@ def _date_parts(
     if not dated:
         return None
     parts = ["month", "dayofweek", "dayofyear"]
-    if (to_utc(frame[dated], "UTC").dt.hour.fillna(0) != 0).any():
+    times = to_utc(frame[dated], "UTC")
+    if (times.dt.hour.fillna(0) != 0).any():
         parts.insert(0, "hour")
-    if dated != timestamp:  # a building's or a customer's year says much; the event's, not
+    # a building's or a customer's year says much; the event's says where in a trend it falls
+    # (a level that drifts, a label whose use changed) once the rows span two years or more
+    # (on Seattle's weather, test accuracy 0.62 without it, 0.77 with: benchmarks/quality.py)
+    if dated != timestamp or times.dt.year.nunique() >= 2:
         parts.insert(0, "year")
     return {"column": dated, "parts": parts}
 

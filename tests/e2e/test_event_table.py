@@ -74,6 +74,16 @@ def test_a_stores_own_past_predicts_its_sales(tmp_path):
         assert 600 < answer["prediction"] < 1000  # store 4 sells about 800 a weekday
         new = httpx.post(f"{base}/predict", json={**request, "store": 99}, timeout=30)
         assert new.status_code == 200 and new.json()["unknown_entities"] == ["store_history"]
+        why = httpx.post(f"{base}/predict", json={**request, "explain": True}, timeout=30).json()
+        assert why["prediction"] == answer["prediction"] and "explanation" not in answer
+        reasons = why["explanation"]
+        if reasons["method"] != "unavailable":  # exact: the value, in the model's own inputs
+            assert "store_history__sales_mean_all" in reasons["contributions"]
+            total = reasons["base"] + sum(reasons["contributions"].values())
+            assert abs(total - answer["prediction"]) < 1e-6
+        rows = {"rows": [request, {**request, "explain": True}]}
+        both = httpx.post(f"{base}/predict_batch", json=rows, timeout=30).json()["predictions"]
+        assert "explanation" not in both[0] and both[1]["explanation"] == reasons
         text = httpx.post(f"{base}/predict", json={**request, "footfall": "unknown"}, timeout=30)
         assert text.status_code == 400 and [d["loc"] for d in text.json()["detail"]] == [
             ["footfall"]

@@ -73,7 +73,7 @@ def test_columns_pydantic_cannot_name_are_fields_by_their_column_name():
     fields = {"_reason": "str", "json": "int", "model_x": "float", "Order ID": "int"}
     model = request_model(fields)
     body = {"_reason": "a", "json": 3, "model_x": 0.5, "Order ID": 7}
-    assert model.model_validate(body).model_dump(by_alias=True) == body
+    assert model.model_validate(body).model_dump(by_alias=True) == {**body, "explain": False}
     assert set(renamed(model).values()) == {"_reason", "json", "model_x"}
     with pytest.raises(ValidationError) as info:
         model.model_validate({**body, "_reason": 5})
@@ -82,6 +82,17 @@ def test_columns_pydantic_cannot_name_are_fields_by_their_column_name():
     with pytest.raises(ValidationError) as info:  # only the column name is accepted
         model.model_validate({**body, inner: "b"})
     assert _fields(info.value) == {inner}
+
+
+def test_a_request_may_ask_for_its_explanation_unless_the_table_has_a_column_of_that_name():
+    model = request_model({"x": "int"})
+    assert model.model_validate({"x": 1, "explain": True}).model_dump()["explain"] is True
+    assert model.model_validate({"x": 1}).model_dump()["explain"] is False
+    with pytest.raises(ValidationError) as info:
+        model.model_validate({"x": 1, "explain": "please"})
+    assert _fields(info.value) == {"explain"}
+    own = request_model({"x": "int", "explain": "str"})  # the table's own column stays its own
+    assert own.model_validate({"x": 1, "explain": "why"}).model_dump()["explain"] == "why"
 
 
 def test_a_bad_nullable_field_is_one_error_at_the_field():

@@ -163,8 +163,8 @@ def test_numbers_written_as_text_are_numbers_and_a_yes_no_target_is_positive_on_
 
 
 def test_a_date_that_is_not_the_event_time_gives_its_year(tmp_path):
-    """A house's build date: its year is the signal. The event time's year is not a part
-    (later events would all fall past the years the model saw)."""
+    """A house's build date: its year is the signal. The event time's year is not a part while
+    the rows fall in one year (a constant)."""
     frame = pd.DataFrame(
         {
             "built": [f"{1950 + i}-0{1 + i % 9}-15" for i in range(40)],
@@ -181,6 +181,15 @@ def test_a_date_that_is_not_the_event_time_gives_its_year(tmp_path):
     timed = CliRunner().invoke(app, [*args, "--timestamp", "sold", "--force"])
     assert timed.exit_code == 0, timed.output
     assert "year" not in load(out).config.dataset.date_parts.parts
+
+
+def test_an_event_time_over_several_years_gives_its_year_for_the_trend(tmp_path):
+    """Later events fall past the years the model saw; trees read them as its latest year, which
+    is what a drifting level or a label whose use changed needs (forward-chaining CV judges it)."""
+    frame = pd.DataFrame({"day": pd.date_range("2021-06-01", periods=60, freq="14D"),
+                          "x": range(60), "y": [i % 2 for i in range(60)]})  # fmt: skip
+    _, out = init_table(frame, tmp_path, "days.csv", "--target", "y", "--timestamp", "day")
+    assert load(out).config.dataset.date_parts.parts[0] == "year"
 
 
 def _sales(days: int, stores: int) -> pd.DataFrame:

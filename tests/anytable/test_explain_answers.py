@@ -1,0 +1,63 @@
+"""Answers with their reasons: `explain` on /predict's path and /predict_batch's gives each model
+input's contribution (request fields and the feature store's own features), adding up to the
+answer, the same on both paths, and nothing when not asked."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from mlrig.components.config.loader import load
+from mlrig.serving.predictor import Predictor
+from tests.anytable.live import request_of, start_live
+
+
+@pytest.fixture(scope="module")
+def predictor(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("explain")
+    config = start_live(folder)
+    customers = pd.read_csv(folder / "customers.csv")
+    requests = [
+        request_of(customers.iloc[i], pd.Timestamp("2024-09-01", tz="UTC")) for i in range(5)
+    ]
+    return Predictor(load(config)), requests
+
+
+def _answer_on_its_output(answer: dict) -> float:
+    p = answer["probability"]
+    output = answer["explanation"]["output"]
+    return p if output == "probability" else math.log(p / (1 - p))
+
+
+def test_an_explained_answer_adds_up_to_its_probability_in_the_models_own_inputs(predictor):
+    model, requests = predictor
+    for request in requests:
+        answer = model.predict(dict(request), explain=True)
+        explanation = answer["explanation"]
+        assert set(explanation["contributions"]) == set(model.contract.inputs)
+        assert any(name.startswith("spend__") for name in explanation["contributions"])
+        total = explanation["base"] + sum(explanation["contributions"].values())
+        # answers round probabilities to 6 places (unrounded it is 1e-6: contract/test_explain.py)
+        assert total == pytest.approx(_answer_on_its_output(answer), abs=1e-5)
+
+
+def test_the_batch_path_explains_each_row_as_the_one_row_path_does(predictor):
+    model, requests = predictor
+    ones = [model.predict(dict(r), explain=True)["explanation"] for r in requests]
+    asked = [i % 2 == 0 for i in range(len(requests))]
+    many = model.predict_many([dict(r) for r in requests], asked)
+    for one, answer, wanted in zip(ones, many, asked, strict=True):
+        if not wanted:
+            assert "explanation" not in answer
+            continue
+        got = answer["explanation"]
+        assert got["method"] == one["method"] and got["base"] == pytest.approx(one["base"])
+        for name, value in one["contributions"].items():
+            assert got["contributions"][name] == pytest.approx(value, abs=1e-9), name
+
+
+def test_an_answer_not_asked_to_explain_has_no_explanation(predictor):
+    model, requests = predictor
+    assert "explanation" not in model.predict(dict(requests[0]))
