@@ -204,6 +204,8 @@ def main() -> None:
     cpus.limit(1)  # as in the service: one OpenMP/BLAS thread per request
     predictor = Predictor(load())
     results = {"in-process handler": measure(lambda: predictor.predict(BODY), args.requests)}
+    explained = measure(lambda: predictor.predict(BODY, explain=True), args.requests)
+    method = predictor.predict(BODY, explain=True)["explanation"]["method"]
     floor = in_process_floor(predictor, args.requests)
 
     procs: list[subprocess.Popen] = []
@@ -264,6 +266,9 @@ def main() -> None:
               f"({floor['raw online read']:.3f} ms) (goal <= 5)")  # fmt: skip
     else:
         print(f"in-process handler p50 {handler:.3f} ms: the model is not compiled (goal <= 2 ms)")
+    with_reasons, _ = summary(explained)
+    print(f"in-process handler with explain: true p50 {with_reasons:.3f} ms = "
+          f"{with_reasons / handler:.2f} x the plain p50 ({method}) (goal <= 2)")  # fmt: skip
     print(f"the same handler through assemble() and the model pipeline: "
           f"{floor['handler via assemble() + pipeline']:.2f} ms")  # fmt: skip
     base_p50, base_p95 = summary(results["FastAPI baseline"])

@@ -47,6 +47,9 @@ class Step:
     retrain: bool
     reasons: list[str]
     training: dict[str, Any] = field(default_factory=dict)
+    reasons_moved: list[str] = field(
+        default_factory=list
+    )  # inputs whose share of the answers moved
 
 
 def with_until(loaded: LoadedConfig, until: pd.Timestamp) -> LoadedConfig:
@@ -213,6 +216,7 @@ def _step(month: str, summary: dict[str, Any], decision: dict[str, Any]) -> Step
         prediction_psi=drift["prediction_drift"]["psi"],
         retrain=decision["retrain"],
         reasons=decision["reasons"],
+        reasons_moved=list(drift.get("reasons", {}).get("moved", [])),
     )
 
 

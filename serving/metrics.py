@@ -34,8 +34,15 @@ DRIFT_PSI = Gauge(
 )
 MONITOR = Gauge(
     "mlrig_monitor",
-    "latest monitor check: retrain (0/1), drifted_features, prediction_psi, checked_at (unix time)",
+    "latest monitor check: retrain (0/1), drifted_features, prediction_psi, reasons_moved, "
+    "checked_at (unix time)",
     ["model_version", "value"],
+    multiprocess_mode="mostrecent",
+)
+SHARE = Gauge(
+    "mlrig_monitor_contribution_share",
+    "an input's share of the answers' mean |contribution|, latest monitor check",
+    ["model_version", "feature"],
     multiprocess_mode="mostrecent",
 )
 WINDOW = Gauge(
@@ -87,11 +94,14 @@ def export_gauges(workdir: Path) -> None:
         if values and values.get("checked_at") != seen:
             seen = values["checked_at"]
             version = str(values.get("model_version"))
-            for name in ("retrain", "drifted_features", "prediction_psi", "checked_at"):
+            for name in ("retrain", "drifted_features", "prediction_psi", "reasons_moved",
+                         "checked_at"):  # fmt: skip
                 if values.get(name) is not None:
                     MONITOR.labels(version, name).set(values[name])
             for feature, psi in values.get("feature_psi", {}).items():
                 DRIFT_PSI.labels(version, feature).set(psi)
+            for feature, share in values.get("contribution_share", {}).items():
+                SHARE.labels(version, feature).set(share)
             for metric, value in values.get("window_metrics", {}).items():
                 WINDOW.labels(version, values.get("window", ""), metric).set(value)
         export_freshness(workdir)

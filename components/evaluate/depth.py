@@ -1,4 +1,5 @@
-"""Evaluation in depth: metrics per slice of configured columns, permutation importance."""
+"""Evaluation in depth: metrics per slice of configured columns, permutation importance, and
+each input's share of the answers' contributions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.explain import explain_row
 from mlrig.components.contract.metrics import better, holdout_metrics, scores
 
 IMPORTANCE_ROWS = 3000
@@ -71,3 +74,33 @@ def permutation(
         drops[column] = float(np.nanmean(losses))
     ranked = sorted(drops.items(), key=lambda kv: -kv[1] if np.isfinite(kv[1]) else 0)
     return {c: f"{d:+.4f}" for c, d in ranked}
+
+
+CONTRIBUTION_ROWS = 1000
+CONTRIBUTIONS_FILE = "contributions.json"
+
+
+def contributions(
+    model: Any, holdout: pd.DataFrame, contract: Contract, seed: int
+) -> tuple[dict[str, str], dict[str, float]]:
+    """Each input's mean |contribution| to the answers (contract/explain.py) on a sample of the
+    holdout, and its share of their sum; the largest first. Also the shares by input (empty when
+    the model has no exact method)."""
+    c = contract
+    compiled, why = compile_one(model, c.task, c.inputs, c.categorical, len(c.classes))
+    rng = np.random.default_rng(seed)
+    n = min(CONTRIBUTION_ROWS, len(holdout))
+    rows = holdout.iloc[rng.choice(len(holdout), size=n, replace=False)][c.inputs]
+    explained = [explain_row(compiled, row) for row in rows.to_dict("records")]
+    if not explained or explained[0]["method"] == "unavailable":
+        reason = explained[0]["reason"] if explained else "no holdout rows"
+        return {"not available": reason or why}, {}
+    totals = {name: 0.0 for name in c.inputs}
+    for one in explained:
+        for name, value in one["contributions"].items():
+            totals[name] += abs(value) / n
+    whole = sum(totals.values()) or 1.0
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    table = {name: f"{value:.4f} ({value / whole:.1%})" for name, value in ranked}
+    table["method"] = f"{explained[0]['method']}, on {explained[0]['output']}"
+    return table, {name: value / whole for name, value in ranked}

@@ -47,11 +47,15 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         sections["Permutation importance (holdout)"] = depth.permutation(
             model, holdout, y_true, contract, metric, seed
         )
+        table, shares = depth.contributions(model, holdout, contract, seed)
+        sections["Contributions (holdout): mean |contribution| and share"] = table
+
         if contract.task == "multiclass":
             sections["Per class"] = core.per_class(contract, y_true, y_score)
         plots = core.plots(contract, y_true, y_score, holdout)
         page = report.render(f"{cfg.project}: evaluation of {info['candidate']}", sections, plots)
         dest = _write(Path(output_dir), metrics, note, page, plots)
+        tables.write_json(dest, depth.CONTRIBUTIONS_FILE, shares)  # each input's share
         with mlflow.start_run(run_id=info["run_id"]):
             mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
             mlflow.log_artifacts(str(dest), "evaluation")

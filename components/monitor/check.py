@@ -15,7 +15,7 @@ from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.config.place import Place
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version, resolve
-from mlrig.components.monitor import gauges, retrains
+from mlrig.components.monitor import gauges, reasons, retrains
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
 from mlrig.components.monitor.predlog import features_of, open_log
 from mlrig.components.runtime import html_report
@@ -74,9 +74,11 @@ def drift_check(
     )
     reference = pd.read_parquet(local)
     contract = pinned.contract
+    logged_inputs = features_of(current)
+    raw_reference = reference
     # free text is compared by its length in words
     reference = word_counts(reference, contract.text)
-    features = word_counts(features_of(current), contract.text)
+    features = word_counts(logged_inputs, contract.text)
     categorical = [c for c in contract.categorical if c not in contract.text]
     drifts = feature_drift(reference[contract.inputs], features, categorical)
     # "score" in references written before REFERENCE_SCORE
@@ -95,6 +97,10 @@ def drift_check(
         "prediction_drift": prediction.as_dict(),
         **summary(drifts, timely),
     }
+    shift = cfg.monitor.reasons_shift
+    result["reasons"] = reasons.check(
+        pinned.model, contract, raw_reference, logged_inputs, shift, result["drifted"]
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     dest = out_dir or loaded.path(cfg.workdir) / "monitor" / stamp
     dest.mkdir(parents=True, exist_ok=True)
@@ -106,7 +112,14 @@ def drift_check(
     }
     page = html_report.render(f"{cfg.project}: drift of v{version}", _sections(result), plots)
     (dest / "drift.html").write_text(page)
-    with mlflow.start_run(run_name=f"{cfg.project}-monitor"):
+    _log_run(mlflow, cfg.project, version, result, dest)
+    result["report"] = str(dest / "drift.html")
+    return result
+
+
+def _log_run(mlflow: Any, project: str, version: int, result: dict[str, Any], dest: Path) -> None:
+    """The check as an MLflow run: tags, each input's PSI, the report."""
+    with mlflow.start_run(run_name=f"{project}-monitor"):
         mlflow.set_tags(
             {
                 "mlrig.stage": "monitor",
@@ -115,11 +128,9 @@ def drift_check(
             }
         )
         psi = {f"psi.{f['column']}": f["psi"] for f in result["features"]}
-        psi["psi.prediction"] = prediction.psi
+        psi["psi.prediction"] = result["prediction_drift"]["psi"]
         mlflow.log_metrics({k: v for k, v in psi.items() if np.isfinite(v)})
         mlflow.log_artifacts(str(dest), "monitor")
-    result["report"] = str(dest / "drift.html")
-    return result
 
 
 def _current(
@@ -159,9 +170,11 @@ def _sections(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "missing share moved": ", ".join(result["missing_drifted"]) or "none",
         "prediction PSI": result["prediction_drift"]["psi"],
     }
+    window["reasons moved"] = ", ".join(result["reasons"]["moved"]) or "none"
     return {
         "Window": window,
         "Per feature (decisions on effect sizes, thresholds in drift.json)": table,
+        "Reasons: each input's share of mean |contribution|": reasons.section(result["reasons"]),
     }
 
 

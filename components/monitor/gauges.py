@@ -51,6 +51,12 @@ def gauge_values(decision: dict[str, Any]) -> dict[str, Any]:
             if k not in ("window", "rows") and _finite(v) is not None
         },
         "window_rows": latest.get("rows", 0),
+        "reasons_moved": len(drift.get("reasons", {}).get("moved", [])),
+        "contribution_share": {
+            name: _finite(share["current"])
+            for name, share in drift.get("reasons", {}).get("shares", {}).items()
+            if _finite(share["current"]) is not None
+        },
     }
 
 

@@ -263,6 +263,11 @@ class PredictionLog:
         newest = self.db.query(query, (*args, latest))
         return newest.iloc[::-1].reset_index(drop=True)
 
+    def one(self, request_id: str) -> dict[str, Any] | None:
+        """The logged prediction of one request id, or None."""
+        found = self.db.query("select * from predictions where request_id = ?", (request_id,))
+        return None if found.empty else found.iloc[0].to_dict()
+
     def event_range(self, version: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The first and the last event time of the requests a version answered, as UTC
         instants whatever offset they were logged with (None when it answered none with one)."""

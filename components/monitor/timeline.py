@@ -103,6 +103,7 @@ def write_report(place: Place, metric: str, timeline: dict[str, Any], dest: Path
         shown = f"{metric} {value:.4f}" if value is not None else "no labels"
         text = f"v{s['version']} · {s['rows']} rows · {shown} · drifted: "
         text += (", ".join(s["drifted"]) or "none") + " · "
+        text += "reasons moved: " + (", ".join(s.get("reasons_moved") or []) or "none") + " · "
         text += ("retrain: " + "; ".join(s["reasons"])) if s["retrain"] else "keep"
         if s["training"]:
             t = s["training"]

@@ -8,6 +8,7 @@ import typer
 
 from mlrig.cli.cluster import cluster_app, deploy, image_app, pipeline_app
 from mlrig.cli.common import console
+from mlrig.cli.explain import explain
 from mlrig.cli.features import features_app
 from mlrig.cli.init import init
 from mlrig.cli.model import model_app
@@ -21,6 +22,7 @@ app.command()(run)
 app.command()(init)
 app.command()(score)
 app.command()(serve)
+app.command()(explain)
 app.add_typer(features_app, name="features")
 app.add_typer(model_app, name="model")
 app.add_typer(monitor_app, name="monitor")

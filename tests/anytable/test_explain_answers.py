@@ -4,13 +4,16 @@ answer, the same on both paths, and nothing when not asked."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from mlrig.cli import app
 from mlrig.components.config.loader import load
-from mlrig.serving.predictor import Predictor
+from mlrig.serving.predictor import Predictor, prediction_log
 from tests.anytable.live import request_of, start_live
 
 
@@ -22,7 +25,8 @@ def predictor(tmp_path_factory):
     requests = [
         request_of(customers.iloc[i], pd.Timestamp("2024-09-01", tz="UTC")) for i in range(5)
     ]
-    return Predictor(load(config)), requests
+    loaded = load(config)
+    return Predictor(loaded, log=prediction_log(loaded)), requests
 
 
 def _answer_on_its_output(answer: dict) -> float:
@@ -61,3 +65,28 @@ def test_the_batch_path_explains_each_row_as_the_one_row_path_does(predictor):
 def test_an_answer_not_asked_to_explain_has_no_explanation(predictor):
     model, requests = predictor
     assert "explanation" not in model.predict(dict(requests[0]))
+
+
+def test_mlrig_explain_of_a_logged_request_is_the_live_answers_explanation(predictor):
+    model, requests = predictor
+    answer = model.predict(dict(requests[1]), explain=True)
+    config = str(model.loaded.root / "mlrig.yaml")
+    said = CliRunner().invoke(app, ["explain", answer["request_id"], "-c", config, "--json"])
+    assert said.exit_code == 0, said.output
+    logged = json.loads(said.output)
+    assert logged["model_version"] == answer["model_version"]
+    assert logged["explanation"]["method"] == answer["explanation"]["method"]
+    for name, value in answer["explanation"]["contributions"].items():
+        assert logged["explanation"]["contributions"][name] == pytest.approx(value, abs=1e-12)
+    text = CliRunner().invoke(app, ["explain", answer["request_id"], "-c", config])
+    assert text.exit_code == 0 and answer["explanation"]["method"] in " ".join(text.output.split())
+
+
+def test_mlrig_explain_of_an_unknown_request_id_says_so(predictor):
+    model, _ = predictor
+    config = str(model.loaded.root / "mlrig.yaml")
+    said = CliRunner().invoke(app, ["explain", "no-such-id", "-c", config])
+    assert said.exit_code == 1
+    assert "request_id: request_id 'no-such-id' is not in the prediction log" in " ".join(
+        said.output.split()
+    )

@@ -66,6 +66,10 @@ def test_drift_check_is_quiet_for_training_like_rows_and_names_a_shift(served):
     quiet = drift_check(loaded, since=start, out_dir=folder / "quiet")
     assert quiet["current_rows"] == len(early) and quiet["drifted"] == []
     assert (folder / "quiet/drift.html").read_text().count("data:image/png;base64,") == 2
+    reasons = quiet["reasons"]  # traffic like training: the model leans on its inputs as it did
+    assert reasons["moved"] == [] and not reasons["reasons_moved_inputs_stable"]
+    assert set(reasons["shares"]) == set(inputs) - {"as_of"}
+    assert "share of mean |contribution|" in (folder / "quiet/drift.html").read_text()
     shifted_start = pd.Timestamp.now(tz="UTC").isoformat()
     _log_like_training(loaded, early.assign(age=early.age + 40), inputs)
     loud = drift_check(loaded, since=shifted_start, out_dir=folder / "loud")

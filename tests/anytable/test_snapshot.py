@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from mlrig.components.config.loader import load
+from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.runtime import tables
 from mlrig.components.score.core import BatchError
@@ -50,6 +51,11 @@ def test_a_snapshot_with_one_as_of_date_trains_on_a_random_holdout_with_point_in
     ]
     expected = recent.groupby("customer_id").size().reindex(counts.index).fillna(0)
     assert before.sum() < len(tx)  # purchases after the cut-off exist and were left out
+    # the evaluation shows each input's share of the holdout's contributions
+    shares = tables.read_json(tmp_path / "run/eval", "contributions.json")
+    assert set(shares) == set(Contract.load(tmp_path / "run/model").inputs)
+    assert abs(sum(shares.values()) - 1) < 1e-9 and max(shares.values()) > 0
+    assert "Contributions (holdout)" in (tmp_path / "run/eval/evaluation.html").read_text()
     assert (counts.fillna(0).to_numpy() == expected.to_numpy()).all()
 
     # a batch shaped like the training table: its declared and left-out columns are not unknown

@@ -39,6 +39,13 @@ class Monitor(Strict):
 
     max_drifted_features: int = Field(2, ge=0, description="retrain when more features drift")
     prediction_psi: float = Field(0.2, gt=0, description="retrain when predictions drift more")
+    reasons_shift: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="name an input whose share of the answers' mean |contribution| moved by more "
+        "than this between the reference and recent requests (explanation drift)",
+    )
     metric_tolerance: float = Field(
         0.05, ge=0, description="retrain when a labelled window is worse than evaluation by more"
     )
