@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlrig.components.config.loader import LoadedConfig
@@ -106,11 +107,14 @@ class Predictor:
     def model_version(self) -> int:
         return self.pinned.version
 
-    def predict(self, request: dict[str, Any], explain: bool = False) -> dict[str, Any]:
+    def predict(
+        self, request: dict[str, Any], explain: bool = False, features: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Score one request: the prediction, the model version, and which features the online
         store had no value for (an unknown entity shows up there, never silently); explain: with
-        each input's contribution (contract/explain.py)."""
-        return self._predict(request, self.compiled, explain)
+        each input's contribution (contract/explain.py); features: model inputs passed in, used
+        in place of the store's (an app that holds them, serving/embedded.py)."""
+        return self._predict(request, self.compiled, explain, features)
 
     def predict_via_frame(self, request: dict[str, Any]) -> dict[str, Any]:
         """predict() through assemble()'s frame and the model pipeline: the same answer, ~20 ms
@@ -122,18 +126,10 @@ class Predictor:
         request: dict[str, Any],
         compiled: CompiledModel | CompiledBlend | None,
         explain: bool = False,
+        given: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         c = self.contract
-        if compiled is None:
-            built = assemble(c, pd.DataFrame([request]), self.features)
-            one = OneRow.of(built)
-            one.ages = self._ages([one.rows])[0]
-            raw = scores(self.pinned.model, built.frame, c.task, len(c.classes))
-        else:
-            one = self.rows.one(request, self.features)
-            if c.features is not None and c.features.views and not one.ages:  # took assemble()
-                one.ages = self._ages([one.rows])[0]
-            raw = scores(compiled, compiled.vector(one.inputs), c.task, len(c.classes))
+        one, raw = self._scored(request, compiled, given or {})
         for name, spec in c.request_fields.items():
             given = spec.type == "datetime" and request.get(name) is not None
             if given and pd.isna(one.rows[name]):
@@ -165,6 +161,33 @@ class Predictor:
                 event_time=one.rows[EVENT_TS],
             )
         return result
+
+    def _scored(
+        self, request: dict[str, Any], compiled: Any, given: dict[str, Any]
+    ) -> tuple[OneRow, np.ndarray]:
+        """The request's model row (given: model inputs passed in, in place of the store's) and
+        its scores, by the compiled model or, without one, through assemble() and the pipeline."""
+        c = self.contract
+        unknown = sorted(set(given) - set(c.inputs))
+        if unknown:
+            raise RequestError(unknown[0], f"not a model input (the inputs: {c.inputs})")
+        if compiled is None:
+            built = assemble(c, pd.DataFrame([request]), self.features)
+            for name, value in given.items():
+                built.frame[name] = value
+            one = OneRow.of(built)
+            one.ages = self._ages([one.rows])[0]
+            frame = built.frame
+        else:
+            one = self.rows.one(request, self.features)
+            if c.features is not None and c.features.views and not one.ages:  # took assemble()
+                one.ages = self._ages([one.rows])[0]
+            one.inputs.update(given)
+        for name in set(given) & set(one.missing):  # a stored feature passed in
+            one.missing[name] = missing(given[name])
+        if compiled is None:
+            return one, scores(self.pinned.model, frame, c.task, len(c.classes))
+        return one, scores(compiled, compiled.vector(one.inputs), c.task, len(c.classes))
 
     def _ages(self, rows: list[dict[str, Any]]) -> list[dict[str, float | None]]:
         """Each prepared row's view ages at its event time (rows without a full key: none)."""

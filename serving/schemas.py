@@ -123,7 +123,7 @@ def request_model(fields: dict[str, Any]) -> type[BaseModel]:
         else:
             spec[name] = (kind_type, default)
     if EXPLAIN not in fields:  # a table with a column of that name cannot ask for explanations
-        spec[EXPLAIN] = (bool, False)
+        spec[EXPLAIN] = (StrictBool, False)
     return create_model("PredictRequest", __base__=_StrictBase, **spec)
 
 

@@ -144,3 +144,19 @@ def holdout_noise(
 def better(metric: str, challenger: float, champion: float) -> float:
     """How much better the challenger is (positive = better), whatever the metric's direction."""
     return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
+
+
+ECE_BINS = 10
+
+
+def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Expected calibration error: over equal-width bins of p, the rows' share times
+    |mean p - share positive|."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            total += inside.mean() * abs(p[inside].mean() - y[inside].mean())
+    return float(total)

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlrig.components.config.loader import from_json
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.metrics import holdout_noise, scores
+from mlrig.components.contract.metrics import calibration_error, holdout_noise, scores
 from mlrig.components.evaluate import core, depth
 from mlrig.components.integrations.mlflow import modelfile, tracking
 from mlrig.components.runtime import cache, events, tables
@@ -38,6 +38,8 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         seed = cfg.model.random_state
         noise = holdout_noise(y_true, y_score, contract.task, metric, contract.threshold, seed)
         metrics[f"holdout_{metric}_se"] = noise
+        if contract.task == "binary":  # whether estimates before labels can be trusted
+            metrics["holdout_ece"] = calibration_error(y_true == 1, y_score[:, 1])
         note = core.disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin, noise)
         sections = core.sections(info, contract, values, metrics, metric, note)
         slices = depth.slice_table(

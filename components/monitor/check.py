@@ -189,27 +189,23 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     pinned = load_version(mlflow, cfg.model.name, version)
     log = open_log(loaded.place)
     logged = log.read(
-        since,
-        version=version,
-        labelled=True,
-        columns=["logged_at", "event_time", "prediction", "label"],
+        since, version=version, columns=["logged_at", "event_time", "prediction", "label"]
     )
     log.close()
     windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
     evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics
+    ece = evaluation.get("holdout_ece")
+    calibrated = ece is not None and ece <= cfg.monitor.max_ece
+    use = cfg.monitor.use_estimates and calibrated
+    metric, m = cfg.model.primary_metric or "", cfg.monitor
     worse = (
-        judge(
-            windows,
-            evaluation,
-            cfg.model.primary_metric or "",
-            cfg.monitor.metric_tolerance,
-            cfg.monitor.min_window_rows,
-        )
+        judge(windows, evaluation, metric, m.metric_tolerance, m.min_window_rows, use)
         if windows is not None
         else []
     )
     return {
         "version": version,
+        "calibration": {"ece": ece, "calibrated": calibrated, "estimates_judged": use},
         "windows": [] if windows is None else windows.to_dict("records"),
         "worse": worse,
         "evaluation": {k: v for k, v in evaluation.items() if k.startswith("holdout_")},

@@ -43,6 +43,11 @@ def _metric_plot(steps: list[dict], evaluation: dict, metric: str) -> str:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     values = [s["metrics"].get(metric, np.nan) for s in steps]
     ax.plot(months, values, marker="o", label=f"{metric}, served month")
+    guessed = [s["metrics"].get(f"estimated_{metric}", np.nan) for s in steps]
+    if np.isfinite(guessed).any():
+        ax.plot(
+            months, guessed, marker="x", linestyle=":", label=f"{metric} estimated before labels"
+        )
     at_eval = [evaluation.get(s["version"], {}).get(metric, np.nan) for s in steps]
     ax.step(
         months,
@@ -101,6 +106,8 @@ def write_report(place: Place, metric: str, timeline: dict[str, Any], dest: Path
     for s in steps:
         value = s["metrics"].get(metric)
         shown = f"{metric} {value:.4f}" if value is not None else "no labels"
+        guess = s["metrics"].get(f"estimated_{metric}")
+        shown += f" (estimated before labels {guess:.4f})" if guess is not None else ""
         text = f"v{s['version']} · {s['rows']} rows · {shown} · drifted: "
         text += (", ".join(s["drifted"]) or "none") + " · "
         text += "reasons moved: " + (", ".join(s.get("reasons_moved") or []) or "none") + " · "

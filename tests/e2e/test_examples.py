@@ -81,3 +81,13 @@ def test_example_trains_serves_and_scores(name, tmp_path):
             nulled = httpx.post(f"{base}/predict", json={**request, "sex": None}, timeout=30)
             assert nulled.status_code == 200, nulled.text
             assert set(nulled.json()["probabilities"]) == {"Adelie", "Chinstrap", "Gentoo"}
+    if name == "penguins":  # the in-app API's example (docs/how-to/embed.md) runs as written
+        shutil.copy(REPO / "examples/penguins/embedded.py", tmp_path / "embedded.py")
+        ran = subprocess.run([sys.executable, "embedded.py"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)  # fmt: skip
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        assert ran.stdout.startswith("v1: Gentoo") and "why: " in ran.stdout
+        from mlrig.serving.embedded import load as embedded
+
+        in_app = embedded(tmp_path / "mlrig.yaml").predict(request)
+        assert in_app["probabilities"] == answer.json()["probabilities"]  # as the service said

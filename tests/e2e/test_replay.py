@@ -76,17 +76,24 @@ def test_replay_retrains_on_drift_and_the_running_service_follows(drifting):
         assert versions[-1] == new != before["model_version"]
         # the monitor's gauges, re-read every 15 s by each worker: wait for the latest check's
         # values in every series (a loaded machine took longer than 40 s)
-        wanted = ('mlrig_monitor_feature_psi{feature="age"', 'metric="roc_auc"', 'value="retrain"')
+        wanted = ('mlrig_monitor_feature_psi{feature="age"', 'metric="roc_auc"', 'value="retrain"',
+                  "mlrig_monitor_contribution_share{")  # fmt: skip
         metrics, deadline = "", time.monotonic() + 120
         while time.monotonic() < deadline and not all(w in metrics for w in wanted):
             time.sleep(1)
             metrics = httpx.get(f"{base}/metrics", timeout=10).text
         assert 'mlrig_monitor_feature_psi{feature="age"' in metrics
         assert 'metric="roc_auc"' in metrics and 'value="retrain"' in metrics
+        assert "mlrig_monitor_contribution_share{" in metrics  # explanation drift's shares
     timeline = json.loads((folder / result["folder"] / "timeline.json").read_text())
     assert [s["version"] for s in timeline["steps"]] == [s["version"] for s in steps]
     page = (folder / result["report"]).read_text()
     assert page.count("data:image/png;base64,") == 3 and "beats champion" in page
+    # per month: ROC-AUC estimated from the probabilities beside the realized one, and the
+    # inputs whose share of the answers moved
+    assert all({"roc_auc", "estimated_roc_auc"} <= set(s["metrics"]) for s in steps)
+    assert all(isinstance(s["reasons_moved"], list) for s in timeline["steps"])
+    assert "estimated before labels" in page and "reasons moved:" in page
     log = PredictionLog(folder / ".mlrig/predictions/predictions.db")
     logged = log.read()
     log.close()

@@ -39,6 +39,18 @@ class Monitor(Strict):
 
     max_drifted_features: int = Field(2, ge=0, description="retrain when more features drift")
     prediction_psi: float = Field(0.2, gt=0, description="retrain when predictions drift more")
+    use_estimates: bool = Field(
+        False,
+        description="judge a binary model's windows without enough labels by the metrics "
+        "estimated from its probabilities (when they were calibrated on the holdout)",
+    )
+    max_ece: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="probabilities count as calibrated when their expected calibration error on "
+        "the holdout is at most this (estimates are shown either way, trusted only then)",
+    )
     reasons_shift: float = Field(
         0.05,
         gt=0,
