@@ -60,6 +60,39 @@ def monitor_drift(
     console.print(f"report: {result['report']}")
 
 
+@monitor_app.command("compare")
+def monitor_compare(
+    version: int = typer.Argument(..., help="the version to compare (a challenger)"),
+    against: int | None = typer.Option(
+        None, help="the version whose traffic it replays (default: the champion)"
+    ),
+    since: str | None = typer.Option(None, help="only requests logged at or after (ISO time)"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """VERSION replayed on the logged requests another version answered: agreement, score
+    differences, time per row, and with labels both metrics and a paired bootstrap interval."""
+    import json
+
+    from mlrig.components.integrations.mlflow import tracking
+    from mlrig.components.integrations.mlflow.registry import resolve
+    from mlrig.components.monitor.compare import CannotCompare, compare
+    from mlrig.components.runtime.catalog import CHAMPION
+
+    loaded = load_or_exit(config, profile)
+    name = loaded.config.model.name
+    try:
+        with log_errors():
+            base = against or resolve(tracking.configure(loaded.place), name, CHAMPION)
+            result = compare(loaded.place, name, version, base, since)
+    except CannotCompare as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    print(json.dumps(result, indent=2, default=str))
+    if "verdict" in result:
+        console.print(f"[bold]{result['verdict']}[/]", highlight=False)
+
+
 @monitor_app.command("check")
 def monitor_check(
     since: str | None = typer.Option(None, help="drift window: predictions logged since (ISO)"),

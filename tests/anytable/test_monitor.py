@@ -8,7 +8,9 @@ import json
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from mlrig.cli import app
 from mlrig.components.config.loader import LoadedConfig, load
 from mlrig.components.monitor.check import NothingToCheck, drift_check
 from mlrig.components.monitor.predlog import PredictionLog
@@ -229,3 +231,22 @@ def test_a_replay_refuses_a_champion_trained_on_the_months_it_would_replay(serve
         ValueError, match=r"--start: the champion, shop v1, was trained on events up to"
     ):
         replay(loaded, str(middle), None, trainer=lambda _: {}, train_first=False)
+
+
+def test_a_version_replayed_on_its_own_traffic_agrees_everywhere(served):
+    from mlrig.components.monitor.compare import CannotCompare, compare
+
+    folder, loaded, requests, _ = served
+    _serve(loaded, requests.head(30))
+    result = compare(loaded.place, "shop", 1, 1)
+    assert result["rows"] >= 30 and result["agreement"] == 1.0
+    assert result["mean_abs_score_difference"] == 0.0
+    if result["labelled_rows"] >= 2:
+        assert result["difference"] == 0 and result["verdict"].startswith("no difference shown")
+    said = CliRunner().invoke(
+        app, ["monitor", "compare", "1", "-c", str(loaded.root / "mlrig.yaml")]
+    )
+    assert said.exit_code == 0, said.output
+    assert '"agreement": 1.0' in said.output
+    with pytest.raises(CannotCompare, match="no logged predictions of v7"):
+        compare(loaded.place, "shop", 1, 7)
