@@ -17,7 +17,7 @@ from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version, resolve
 from mlrig.components.monitor import gauges, reasons, retrains
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
-from mlrig.components.monitor.predlog import features_of, open_log
+from mlrig.components.monitor.predlog import features_of, opened
 from mlrig.components.runtime import html_report
 from mlrig.components.runtime.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
 
@@ -138,13 +138,10 @@ def _current(
 ) -> tuple[pd.DataFrame, int]:
     """The latest monitor.drift_rows of the champion's predictions (enough for PSI and KS, and
     bounded: reading all of a 1.1 M-row log took 50 s and 7.7 GB), and how many were logged."""
-    log = open_log(place)
-    try:
+    with opened(place) as log:
         columns = ["logged_at", "features", "score"]
         current = log.read(since, version=version, latest=latest, columns=columns)
         logged = log.count(since, version=version)
-    finally:
-        log.close()
     if current.empty:
         raise NothingToCheck(
             f"no logged predictions of v{version}" + (f" since {since}" if since else "")
@@ -187,11 +184,9 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
-    log = open_log(loaded.place)
-    logged = log.read(
-        since, version=version, columns=["logged_at", "event_time", "prediction", "label"]
-    )
-    log.close()
+    with opened(loaded.place) as log:
+        columns = ["logged_at", "event_time", "prediction", "label"]
+        logged = log.read(since, version=version, columns=columns)
     windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
     evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics
     ece = evaluation.get("holdout_ece")
@@ -216,11 +211,8 @@ def _hold_if_young(place: Place, need: float, decision: dict, version: int) -> N
     """No retrain before the champion has answered monitor.min_days_served days of requests
     since it began answering or since the last retrain started (decision["newest_event"] is
     what the CLI records when it starts one)."""
-    log = open_log(place)
-    try:
+    with opened(place) as log:
         span = log.event_range(version)
-    finally:
-        log.close()
     if span is None:
         served = 0.0
     else:

@@ -18,7 +18,7 @@ from mlrig.components.config.place import Place
 from mlrig.components.contract.metrics import better, holdout_metrics, predict_codes, scores
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import Pinned, load_version
-from mlrig.components.monitor.predlog import features_of, open_log
+from mlrig.components.monitor.predlog import features_of, opened
 
 BOOTSTRAP = 1000
 
@@ -66,11 +66,8 @@ def compare(
     place: Place, model: str, version: int, against: int, since: str | None = None
 ) -> dict[str, Any]:
     """Version against `against` on the requests `against` answered (since an ISO time)."""
-    log = open_log(place)
-    try:
+    with opened(place) as log:
         logged = log.read(since, version=against, columns=["features", "label"])
-    finally:
-        log.close()
     if logged.empty:
         when = f" since {since}" if since else ""
         raise CannotCompare(f"no logged predictions of v{against}{when}")

@@ -11,7 +11,7 @@ from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.explain import explain_row
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version
-from mlrig.components.monitor.predlog import log_exists, open_log
+from mlrig.components.monitor.predlog import log_exists, opened
 
 
 class NotLogged(LookupError):
@@ -22,11 +22,8 @@ def explain_logged(place: Place, request_id: str) -> dict[str, Any]:
     """The logged request's model, version, prediction, inputs and explanation."""
     if not log_exists(place):
         raise NotLogged("no prediction log yet (serving.log_predictions, then mlrig serve)")
-    log = open_log(place)
-    try:
+    with opened(place) as log:
         row = log.one(request_id)
-    finally:
-        log.close()
     if row is None:
         raise NotLogged(f"request_id '{request_id}' is not in the prediction log")
     pinned = load_version(tracking.configure(place), str(row["model"]), int(row["version"]))

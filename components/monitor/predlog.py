@@ -13,6 +13,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,16 @@ def log_exists(place: Place) -> bool:
 def open_log(place: Place) -> PredictionLog:
     """The project's prediction log (created when it does not exist yet)."""
     return PredictionLog(log_location(place))
+
+
+@contextmanager
+def opened(place: Place) -> Iterator[PredictionLog]:
+    """The project's prediction log, closed when the block ends (however it ends)."""
+    log = open_log(place)
+    try:
+        yield log
+    finally:
+        log.close()
 
 
 def prune_old(place: Place, days: int | None) -> tuple[int, str | None]:
