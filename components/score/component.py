@@ -14,6 +14,9 @@ def batch_score(
     keep: a JSON list of the file's columns to carry to the predictions untouched (a row id)."""
     import json
 
+    from mlrig.components.integrations.feast.feast_reader import read_only_feast
+
+    read_only_feast()  # scoring reads what Feast wrote: 3.5 s less import (feast_reader.py)
     from mlrig.components.score.io import run
 
     return int(run(config, input_path, predictions.path, json.loads(keep))["scored"])
