@@ -41,13 +41,13 @@ def run_local(
     env.quiet_telemetry()
     from kfp import local
 
-    from mlrig.pipelines.registry import PIPELINES
+    from mlrig.pipelines.registry import PIPELINES, arguments
 
     root = loaded.path(loaded.config.workdir) / "pipeline_root"
     root.mkdir(parents=True, exist_ok=True)
     chosen = docker_runner(loaded) if runner == "docker" else local.SubprocessRunner(use_venv=False)
     local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
-    return PIPELINES[pipeline](config=loaded.to_json(), **(params or {}))
+    return PIPELINES[pipeline](**arguments(loaded, pipeline), **(params or {}))
 
 
 def main(argv: list[str] | None = None) -> int:

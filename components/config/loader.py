@@ -130,4 +130,9 @@ def from_json(text: str, changed: bool = False) -> LoadedConfig:
     payload = json.loads(text)
     if changed:
         return _checked(payload["config"], Path(payload["root"]))
+    if "absent" in payload:  # a pipeline task's sections only (slices.py)
+        from mlrig.components.config.slices import sliced_config
+
+        config = sliced_config(payload["config"], payload["absent"])
+        return LoadedConfig(config, Path(payload["root"]))
     return LoadedConfig(Config.model_validate(payload["config"]), Path(payload["root"]))

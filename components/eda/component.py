@@ -7,8 +7,21 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
-def eda(config: str, training_set: Input[Dataset], report: Output[HTML]) -> None:
+def eda(
+    root: str,
+    dataset_section: dict,
+    project: str,
+    stores_section: dict,
+    workdir: str,
+    training_set: Input[Dataset],
+    report: Output[HTML],
+) -> None:
     """Profile the training set: missing values, distributions, relationships with the target."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(
+        root, dataset=dataset_section, project=project, stores=stores_section, workdir=workdir
+    )
     from mlrig.components.eda.io import run
 
     run(config, training_set.path, report.path)

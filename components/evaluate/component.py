@@ -8,7 +8,11 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def evaluate(
-    config: str,
+    root: str,
+    model_section: dict,
+    project: str,
+    stores_section: dict,
+    workdir: str,
     model: Input[Model],
     holdout: Input[Dataset],
     evaluation: Output[Dataset],
@@ -16,6 +20,11 @@ def evaluate(
     report: Output[HTML],
 ) -> None:
     """Holdout and k-fold CV metrics plus the HTML report."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(
+        root, model=model_section, project=project, stores=stores_section, workdir=workdir
+    )
     import shutil
 
     from mlrig.components.evaluate.io import run

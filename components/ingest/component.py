@@ -7,8 +7,13 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
-def ingest(config: str, raw: Output[Dataset]) -> str:
+def ingest(
+    root: str, dataset_section: dict, model_section: dict, workdir: str, raw: Output[Dataset]
+) -> str:
     """Read every source into a content-hashed snapshot; returns the dataset hash."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(root, dataset=dataset_section, model=model_section, workdir=workdir)
     from mlrig.components.ingest.io import run
 
     return run(config, raw.path)["dataset_hash"]

@@ -8,9 +8,29 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def register(
-    config: str, model: Input[Model], holdout: Input[Dataset], evaluation: Input[Dataset]
+    root: str,
+    dataset_section: dict,
+    features_section: dict,
+    model_section: dict,
+    project: str,
+    stores_section: dict,
+    workdir: str,
+    model: Input[Model],
+    holdout: Input[Dataset],
+    evaluation: Input[Dataset],
 ) -> int:
     """Register the model version and apply the promotion gate; returns the champion's version."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(
+        root,
+        dataset=dataset_section,
+        features=features_section,
+        model=model_section,
+        project=project,
+        stores=stores_section,
+        workdir=workdir,
+    )
     from mlrig.components.integrations.feast.feast_reader import read_only_feast
 
     read_only_feast()  # the gate reads the offline store Feast wrote: 3.5 s less import

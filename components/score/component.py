@@ -8,10 +8,22 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def batch_score(
-    config: str, input_path: str, predictions: Output[Dataset], keep: str = "[]"
+    root: str,
+    dataset_section: dict,
+    model_section: dict,
+    stores_section: dict,
+    workdir: str,
+    input_path: str,
+    predictions: Output[Dataset],
+    keep: str = "[]",
 ) -> int:
     """Score a file of request-shaped rows with the champion; returns how many were scored.
     keep: a JSON list of the file's columns to carry to the predictions untouched (a row id)."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(
+        root, dataset=dataset_section, model=model_section, stores=stores_section, workdir=workdir
+    )
     import json
 
     from mlrig.components.integrations.feast.feast_reader import read_only_feast

@@ -8,9 +8,29 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def train(
-    config: str, training_set: Input[Dataset], model: Output[Model], holdout: Output[Dataset]
+    root: str,
+    dataset_section: dict,
+    model_section: dict,
+    profile: str,
+    project: str,
+    stores_section: dict,
+    workdir: str,
+    training_set: Input[Dataset],
+    model: Output[Model],
+    holdout: Output[Dataset],
 ) -> None:
     """Tune and fit the candidates; the model is logged to MLflow, its run recorded in `model`."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(
+        root,
+        dataset=dataset_section,
+        model=model_section,
+        profile=profile,
+        project=project,
+        stores=stores_section,
+        workdir=workdir,
+    )
     from mlrig.components.train.io import run
 
     info = run(config, training_set.path, model.path, holdout.path)

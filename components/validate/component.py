@@ -8,9 +8,18 @@ from mlrig.components.runtime.image import MLRIG_IMAGE
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
 def validate(
-    config: str, raw: Input[Dataset], validated: Output[Dataset], quarantine: Output[Dataset]
+    root: str,
+    dataset_section: dict,
+    model_section: dict,
+    workdir: str,
+    raw: Input[Dataset],
+    validated: Output[Dataset],
+    quarantine: Output[Dataset],
 ) -> None:
     """Type and check every table; rejected rows go to quarantine with their reason."""
+    from mlrig.components.config.slices import config_of
+
+    config = config_of(root, dataset=dataset_section, model=model_section, workdir=workdir)
     from mlrig.components.validate.io import run
 
     run(config, raw.path, validated.path, quarantine.path)

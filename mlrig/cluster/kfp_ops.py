@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.config.loader import LoadedConfig
+from mlrig.pipelines.registry import arguments
 
 # The pipelines by name; importing them (kfp) costs seconds, so it happens only when compiling.
 PIPELINE_NAMES = ("training", "scoring")
@@ -56,7 +57,7 @@ def submit(
     """Create a run of a compiled pipeline with the (cluster profile) config; return its id."""
     run = kfp_client.create_run_from_pipeline_package(
         str(package),
-        arguments={"config": loaded.to_json(), **(params or {})},
+        arguments={**arguments(loaded, package.stem), **(params or {})},
         run_name=f"{package.stem}-{time.strftime('%Y%m%d-%H%M%S')}",
         experiment_name=experiment,
         service_account=RUNNER_SERVICE_ACCOUNT,

@@ -45,7 +45,24 @@ def test_compiled_pipeline_is_valid_kfp_ir(compiled, name):
 
     spec = json_format.ParseDict(_docs(compiled[name])[0], pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name.startswith("mlrig-")
-    assert spec.root.input_definitions.parameters["config"].parameter_type == 3  # STRING
+    parameters = spec.root.input_definitions.parameters
+    assert parameters["root"].parameter_type == 3  # STRING
+    assert parameters["dataset"].parameter_type == 6  # STRUCT: a typed section, not a JSON string
+    assert "config" not in parameters and "monitor" not in parameters  # no stage reads `monitor`
+
+
+def test_each_task_is_given_only_its_stages_config_sections(compiled):
+    from mlrig.components.config.slices import STAGES, parameter
+
+    spec, _ = _docs(compiled["training"])
+    stage_of = {"features": "features", "materialize": "materialize"}
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        given = set(task["inputs"]["parameters"]) - {"champion_version"}
+        wanted = {"root", *(parameter(s) for s in STAGES[stage_of.get(name, name)])}
+        assert given == wanted, name
+        component = spec["components"][task["componentRef"]["name"]]
+        types = component["inputDefinitions"]["parameters"]
+        assert all(types[p]["parameterType"] == "STRUCT" for p in given if p.endswith("_section"))
 
 
 def test_training_tasks_have_retries_caching_and_resources(compiled):

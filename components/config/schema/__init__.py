@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from mlrig.components.config import reads
 from mlrig.components.config.schema.base import (  # noqa: F401  (the config's names)
@@ -61,6 +61,10 @@ from mlrig.components.config.schema.stores import (  # noqa: F401  (the config's
 )
 
 
+class SectionNotGiven(RuntimeError):
+    """A stage read a config section its pipeline task was not given."""
+
+
 class Config(Strict):
     """One project: its dataset, features, stores, model, serving and monitoring settings."""
 
@@ -92,10 +96,19 @@ class Config(Strict):
 
     # its cross-field defaults and checks run once, at load (loader.py, checks.py)
 
+    # a pipeline task given only some sections (slices.py): reading another one fails
+    _absent: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
     # every way a section is read is recorded (reads.py): attributes, dumps, iteration
     def __getattribute__(self, name: str) -> Any:
         if name in SECTIONS:
             reads.note((name,))
+            private = object.__getattribute__(self, "__pydantic_private__") or {}
+            if name in private.get("_absent", ()):
+                raise SectionNotGiven(
+                    f"config section `{name}` was not given to this pipeline task "
+                    "(components/config/slices.py lists each stage's sections)"
+                )
         return super().__getattribute__(name)
 
     def model_dump(self, **kwargs: Any) -> dict[str, Any]:

@@ -1,0 +1,38 @@
+"""A pipeline task gets the config sections its stage reads, typed; reading another one fails,
+naming it, instead of taking a default."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlrig.components.config.loader import from_json
+from mlrig.components.config.schema import SectionNotGiven
+from mlrig.components.config.slices import STAGES, config_of, slices
+from tests.conftest import load_demo
+
+
+def test_a_task_sees_the_sections_it_was_given_as_the_full_config_has_them(demo_dir):
+    loaded = load_demo(demo_dir)
+    every = slices(loaded)
+    given = {name: every[name] for name in STAGES["evaluate"]}
+    task = from_json(config_of(every["root"], **given))
+    assert task.config.model == loaded.config.model  # typed again, same values
+    assert task.place.workdir == loaded.place.workdir and task.root == loaded.root
+
+
+def test_reading_a_section_the_task_was_not_given_fails_naming_it(demo_dir):
+    every = slices(load_demo(demo_dir))
+    task = from_json(config_of(every["root"], **{n: every[n] for n in STAGES["evaluate"]}))
+    with pytest.raises(SectionNotGiven, match="config section `dataset` was not given"):
+        task.config.dataset  # noqa: B018
+    with pytest.raises(SectionNotGiven, match="`monitor`"):
+        task.config.monitor  # noqa: B018 (a section with a default: still refused)
+
+
+def test_a_whole_config_json_is_read_as_before(demo_dir):
+    loaded = load_demo(demo_dir)
+    again = from_json(loaded.to_json())
+    assert again.config.dataset == loaded.config.dataset
+    assert "absent" not in json.loads(loaded.to_json())
