@@ -36,3 +36,16 @@ def test_a_whole_config_json_is_read_as_before(demo_dir):
     again = from_json(loaded.to_json())
     assert again.config.dataset == loaded.config.dataset
     assert "absent" not in json.loads(loaded.to_json())
+
+
+def test_each_stage_readme_names_the_sections_its_task_is_given():
+    import re
+
+    from tests.conftest import REPO
+
+    for stage, names in STAGES.items():
+        if stage == "materialize":  # the features folder's second task
+            continue
+        readme = (REPO / "components" / stage / "README.md").read_text()
+        line = re.search(r"config sections read\*\*: ([^\n]*)", readme).group(1)
+        assert re.findall(r"`([a-z_]+)`", line.split("(")[0]) == list(names), stage
