@@ -77,6 +77,13 @@ def config_of(root: str, **given: Any) -> str:
     return json.dumps({"root": root, "config": given, "absent": absent})
 
 
+def config_from_task(arguments: dict[str, Any]) -> str:
+    """The config JSON from a task's own arguments (its `locals()` on entry): its root and the
+    sections among them."""
+    given = {name: arguments[parameter(name)] for name in PARTS if parameter(name) in arguments}
+    return config_of(arguments["root"], **given)
+
+
 def sliced_config(data: dict[str, Any], absent: list[str]) -> Config:
     """A Config of the given sections only (each typed as the schema types it); reading one of
     the absent sections raises SectionNotGiven."""

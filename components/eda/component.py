@@ -17,11 +17,9 @@ def eda(
     report: Output[HTML],
 ) -> None:
     """Profile the training set: missing values, distributions, relationships with the target."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root, dataset=dataset_section, project=project, stores=stores_section, workdir=workdir
-    )
+    config = config_from_task(locals())
     from mlrig.components.eda.io import run
 
     run(config, training_set.path, report.path)

@@ -20,11 +20,9 @@ def evaluate(
     report: Output[HTML],
 ) -> None:
     """Holdout and k-fold CV metrics plus the HTML report."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root, model=model_section, project=project, stores=stores_section, workdir=workdir
-    )
+    config = config_from_task(locals())
     import shutil
 
     from mlrig.components.evaluate.io import run

@@ -20,18 +20,9 @@ def features(
     training_set: Output[Dataset],
 ) -> None:
     """Write feature tables, apply them to Feast, retrieve the point-in-time training set."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root,
-        dataset=dataset_section,
-        features=features_section,
-        model=model_section,
-        project=project,
-        serving=serving_section,
-        stores=stores_section,
-        workdir=workdir,
-    )
+    config = config_from_task(locals())
     from mlrig.components.features.io import run
 
     run(config, validated.path, training_set.path)
@@ -50,18 +41,9 @@ def materialize(
     champion_version: int,
 ) -> str:
     """Make the champion's feature set live in the online store (after the gate decided)."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root,
-        dataset=dataset_section,
-        features=features_section,
-        model=model_section,
-        project=project,
-        serving=serving_section,
-        stores=stores_section,
-        workdir=workdir,
-    )
+    config = config_from_task(locals())
     from mlrig.components.features.io import publish
 
     return str(publish(config, champion_version).get("feature_set", ""))

@@ -11,9 +11,9 @@ def ingest(
     root: str, dataset_section: dict, model_section: dict, workdir: str, raw: Output[Dataset]
 ) -> str:
     """Read every source into a content-hashed snapshot; returns the dataset hash."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(root, dataset=dataset_section, model=model_section, workdir=workdir)
+    config = config_from_task(locals())
     from mlrig.components.ingest.io import run
 
     return run(config, raw.path)["dataset_hash"]

@@ -19,11 +19,9 @@ def batch_score(
 ) -> int:
     """Score a file of request-shaped rows with the champion; returns how many were scored.
     keep: a JSON list of the file's columns to carry to the predictions untouched (a row id)."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root, dataset=dataset_section, model=model_section, stores=stores_section, workdir=workdir
-    )
+    config = config_from_task(locals())
     import json
 
     from mlrig.components.integrations.feast.feast_reader import read_only_feast

@@ -20,17 +20,9 @@ def train(
     holdout: Output[Dataset],
 ) -> None:
     """Tune and fit the candidates; the model is logged to MLflow, its run recorded in `model`."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(
-        root,
-        dataset=dataset_section,
-        model=model_section,
-        profile=profile,
-        project=project,
-        stores=stores_section,
-        workdir=workdir,
-    )
+    config = config_from_task(locals())
     from mlrig.components.train.io import run
 
     info = run(config, training_set.path, model.path, holdout.path)

@@ -17,9 +17,9 @@ def validate(
     quarantine: Output[Dataset],
 ) -> None:
     """Type and check every table; rejected rows go to quarantine with their reason."""
-    from mlrig.components.config.slices import config_of
+    from mlrig.components.config.slices import config_from_task
 
-    config = config_of(root, dataset=dataset_section, model=model_section, workdir=workdir)
+    config = config_from_task(locals())
     from mlrig.components.validate.io import run
 
     run(config, raw.path, validated.path, quarantine.path)

@@ -49,3 +49,15 @@ def test_each_stage_readme_names_the_sections_its_task_is_given():
         readme = (REPO / "components" / stage / "README.md").read_text()
         line = re.search(r"config sections read\*\*: ([^\n]*)", readme).group(1)
         assert re.findall(r"`([a-z_]+)`", line.split("(")[0]) == list(names), stage
+
+
+def test_a_task_rebuilds_its_config_from_its_own_arguments_leaving_artifacts_aside(demo_dir):
+    from mlrig.components.config.slices import config_from_task
+
+    every = slices(load_demo(demo_dir))
+    arguments = {"root": every["root"], "model_section": every["model"], "workdir": every["workdir"],
+                 "project": every["project"], "stores_section": every["stores"],
+                 "model": object(), "holdout": object()}  # fmt: skip
+    expected = config_of(every["root"], model=every["model"], project=every["project"],
+                         stores=every["stores"], workdir=every["workdir"])  # fmt: skip
+    assert json.loads(config_from_task(arguments)) == json.loads(expected)
