@@ -1,5 +1,6 @@
 """The ensemble candidate: a blend of the search's best models, weighted on their out-of-fold
-predictions, and released only when it beats the single choice by more than the CV's noise.
+predictions, and released only when it beats the single choice by more than the noise of their
+comparison (the standard error of their per-fold differences).
 
 The pool is the best finished trial of each candidate and LightGBM at its defaults (when the
 defaults rule cross-validated it), at most POOL of them, all scored on the same folds. Weights
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mlrig.components.contract.metrics import holdout_metrics
-from mlrig.components.train.results import CvResult, SearchResult
+from mlrig.components.train.results import CvResult, SearchResult, paired_se
 
 POOL = 4
 ROUNDS = 20
@@ -139,14 +140,14 @@ def consider(
     cv = CvResult(folds, pick[entries[0].cv.oof_index], blended, sizes)
     summary = cv.summary()
     ours, theirs = summary[f"cv_{metric}_mean"], result.cv[f"cv_{metric}_mean"]
-    se = summary[f"cv_{metric}_std"] / math.sqrt(len(folds))
+    se = paired_se(folds, result.oof.folds, metric)
     gain = (theirs - ours) if lower else (ours - theirs)
     shares = ", ".join(f"{_label(m)} {m.weight:.2f}" for m in members)
     numbers = f"{metric} {ours:.4f} against {theirs:.4f}, standard error {se:.4f}"
     if not (math.isfinite(gain) and gain > se):
         result.ensemble_rule = (
-            f"{result.name} kept: the blend ({shares}) does not beat it by more than the CV's "
-            f"standard error ({numbers})"
+            f"{result.name} kept: the blend ({shares}) does not beat it by more than the standard "
+            f"error of their per-fold differences ({numbers})"
         )
         return result
     return SearchResult(

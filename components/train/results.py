@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,3 +41,16 @@ class SearchResult:
     members: list[Any] = field(default_factory=list)  # an ensemble's models (ensemble.Member)
     ensemble_rule: str = ""  # how the blend fared against the single choice
     budget: str = ""  # the tuning budget and what ended the search
+
+
+def paired_se(ours: list[dict[str, float]], theirs: list[dict[str, float]], metric: str) -> float:
+    """The standard error of the mean per-fold difference of two models on the same folds: the
+    noise of their comparison (a fold that is hard for one is hard for the other, so the
+    difference varies far less than either score). Folds either could not score are left out."""
+    diffs = np.array(
+        [a[metric] - b[metric] for a, b in zip(ours, theirs, strict=False)], dtype=float
+    )
+    diffs = diffs[np.isfinite(diffs)]
+    if len(diffs) < 2:
+        return float("inf")
+    return float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))

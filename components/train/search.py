@@ -28,7 +28,7 @@ from mlrig.components.train.core import (
     space_of,
     wide_categoricals,
 )
-from mlrig.components.train.results import CvResult, SearchResult
+from mlrig.components.train.results import CvResult, SearchResult, paired_se
 
 
 class TrainingError(ValueError):
@@ -149,13 +149,14 @@ def tune(
     return result
 
 
-BASE_SECONDS, CELLS_PER_SECOND, MAX_SECONDS = 60.0, 10_000, 1800.0
+BASE_SECONDS, CELLS_PER_SECOND, MAX_SECONDS = 300.0, 10_000, 1800.0
 
 
 def budget_seconds(rows: int, inputs: int) -> float:
-    """The tuning time budget when model.tuning.timeout_s is not set: a minute plus a second per
-    10,000 cells (rows x inputs) of the rows tuning sees, at most half an hour. Small tables end
-    on their trial count within seconds; a wide or long one stops starting trials on time."""
+    """The tuning time budget when model.tuning.timeout_s is not set: five minutes plus a second
+    per 10,000 cells (rows x inputs) of the rows tuning sees, at most half an hour. Small tables
+    end on their trial count (a busy machine must not change which trials ran); a wide or long
+    one stops starting trials on time."""
     return min(MAX_SECONDS, BASE_SECONDS + rows * inputs / CELLS_PER_SECOND)
 
 
@@ -292,13 +293,14 @@ DEFAULT = "lightgbm"
 
 def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResult:
     """The search's result, or LightGBM at its defaults when the tuned choice does not beat it
-    by more than the CV's standard error. tuning: the search's objective (rows, folds, task).
+    by more than the standard error of their per-fold differences. tuning: the search's objective
+    (rows, folds, task).
 
     A search over a few dozen trials with three folds is noisy: the best trial often wins by less
     than the folds disagree. The default model is cross-validated on the tuning rows and folds the
     search used, and the tuned choice is released only when its mean beats the default's by more
-    than the tuned CV's own standard error (its std over the folds / sqrt(folds)); otherwise the
-    default is released, and the run says which and why (`model.prefer_defaults: false` turns the
+    than the standard error of the per-fold differences (paired_se); otherwise the default is
+    released, and the run says which and why (`model.prefer_defaults: false` turns the
     rule off)."""
     if importlib.util.find_spec(DEFAULT) is None:
         result.default_rule = "LightGBM is not installed: the tuned choice stands"
@@ -315,8 +317,7 @@ def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResul
     tuning.defaults = default
     metric = tuning.metric
     ours, theirs = result.cv[f"cv_{metric}_mean"], default.summary()[f"cv_{metric}_mean"]
-    folds = max(len(result.oof.folds), 1)
-    se = result.cv[f"cv_{metric}_std"] / math.sqrt(folds)
+    se = paired_se(result.oof.folds, default.folds, metric)
     gain = (theirs - ours) if tuning.lower else (ours - theirs)
     numbers = f"{metric} {ours:.4f} against {theirs:.4f}, standard error {se:.4f}"
     if (math.isfinite(gain) and gain > se) or not math.isfinite(theirs):
@@ -332,5 +333,5 @@ def against_default(result: SearchResult, tuning: Any, pick: Any) -> SearchResul
         best_trial=-1,
         wide=result.wide,
         default_rule=f"LightGBM defaults released: tuned {result.name} does not beat them by "
-        f"more than the CV's standard error ({numbers})",
+        f"more than the standard error of their per-fold differences ({numbers})",
     )

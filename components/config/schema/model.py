@@ -40,7 +40,8 @@ class Tuning(Strict):
         None,
         gt=0,
         description="stop starting trials after this many seconds (default: scaled to the "
-        "table, a minute plus a second per 10,000 cells of the tuning rows, at most 30 minutes)",
+        "table, five minutes plus a second per 10,000 cells of the tuning rows, at most 30 "
+        "minutes)",
     )
     prune: bool = Field(True, description="stop a trial early when its first folds are poor")
 
@@ -88,13 +89,13 @@ class Model(Strict):
     prefer_defaults: bool = Field(
         True,
         description="release LightGBM at its default parameters unless the tuned choice beats "
-        "it on the same CV folds by more than the CV's standard error",
+        "it on the same CV folds by more than the standard error of their per-fold differences",
     )
     ensemble: bool = Field(
         True,
         description="also try a blend of the best candidates' out-of-fold predictions; released "
-        "only when it beats the single choice on the same CV folds by more than the CV's "
-        "standard error",
+        "only when it beats the single choice on the same CV folds by more than the standard "
+        "error of their per-fold differences",
     )
     refit_on_all: bool = Field(
         True, description="release a model refitted on train + holdout after evaluation"
