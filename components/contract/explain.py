@@ -115,3 +115,20 @@ def _blend(blend: CompiledBlend, row: dict[str, Any]) -> Explanation:
         return {"method": method, "output": "probability", "base": base, "contributions": total}
     method = "blend: weighted sum of members' exact contributions"
     return {"method": method, "output": "value", "base": base, "contributions": total}
+
+
+def mean_abs(compiled: Any, rows: list[dict[str, Any]], inputs: list[str]) -> Explanation | None:
+    """Each input's mean |contribution| over rows (model inputs by name), with the method and
+    output of the first row's explanation; None when there are no rows or no exact method."""
+    totals = dict.fromkeys(inputs, 0.0)
+    first: Explanation | None = None
+    for row in rows:
+        explained = explain_row(compiled, row)
+        if explained["method"] == "unavailable":
+            return None
+        first = first or explained
+        for name, value in explained["contributions"].items():
+            totals[name] += abs(value) / len(rows)
+    if first is None:
+        return None
+    return {"method": first["method"], "output": first["output"], "mean_abs": totals}

@@ -10,7 +10,7 @@ import pandas as pd
 
 from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.explain import explain_row
+from mlrig.components.contract.explain import explain_row, mean_abs
 from mlrig.components.contract.metrics import better, holdout_metrics, scores
 
 IMPORTANCE_ROWS = 3000
@@ -91,16 +91,13 @@ def contributions(
     rng = np.random.default_rng(seed)
     n = min(CONTRIBUTION_ROWS, len(holdout))
     rows = holdout.iloc[rng.choice(len(holdout), size=n, replace=False)][c.inputs]
-    explained = [explain_row(compiled, row) for row in rows.to_dict("records")]
-    if not explained or explained[0]["method"] == "unavailable":
-        reason = explained[0]["reason"] if explained else "no holdout rows"
-        return {"not available": reason or why}, {}
-    totals = {name: 0.0 for name in c.inputs}
-    for one in explained:
-        for name, value in one["contributions"].items():
-            totals[name] += abs(value) / n
+    found = mean_abs(compiled, rows.to_dict("records"), c.inputs)
+    if found is None:
+        one = explain_row(compiled, rows.iloc[0].to_dict()) if len(rows) else None
+        return {"not available": (one or {}).get("reason") or why or "no holdout rows"}, {}
+    totals = found["mean_abs"]
     whole = sum(totals.values()) or 1.0
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])
     table = {name: f"{value:.4f} ({value / whole:.1%})" for name, value in ranked}
-    table["method"] = f"{explained[0]['method']}, on {explained[0]['output']}"
+    table["method"] = f"{found['method']}, on {found['output']}"
     return table, {name: value / whole for name, value in ranked}

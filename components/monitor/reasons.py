@@ -12,7 +12,7 @@ import pandas as pd
 
 from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.explain import explain_row
+from mlrig.components.contract.explain import explain_row, mean_abs
 
 ROWS = 1000  # per side: about 0.6 ms a row with a 300-tree LightGBM
 
@@ -27,13 +27,10 @@ def shares(compiled: Any, rows: pd.DataFrame, inputs: list[str], seed: int = 0) 
         .astype(object)
         .where(rows.reindex(columns=inputs).notna(), np.nan)
     )
-    totals = dict.fromkeys(inputs, 0.0)
-    for row in frame.to_dict("records"):
-        explained = explain_row(compiled, row)
-        if explained["method"] == "unavailable":
-            return {}
-        for name, value in explained["contributions"].items():
-            totals[name] += abs(value)
+    found = mean_abs(compiled, frame.to_dict("records"), inputs)
+    if found is None:
+        return {}
+    totals = found["mean_abs"]
     whole = sum(totals.values())
     return {name: value / whole for name, value in totals.items()} if whole > 0 else {}
 
