@@ -124,10 +124,25 @@ def load(path: str | os.PathLike[str] | None = None, profile: str | None = None)
     return build(data, file.parent.resolve(), profile)
 
 
+def in_key_order(value: Any) -> Any:
+    """value with every mapping's keys sorted, at any depth. A pipeline task's sections reach it
+    through KFP's protobuf Struct, whose maps keep no order: the same config arrived as
+    `candidates: {ridge, lightgbm}` in one process and `{lightgbm, ridge}` in the next, and the
+    seeded search drew different trials. Stages read user-keyed mappings (candidates, tables,
+    columns) in one order on every path."""
+    if isinstance(value, dict):
+        return {key: in_key_order(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [in_key_order(item) for item in value]
+    return value
+
+
 def from_json(text: str, changed: bool = False) -> LoadedConfig:
     """Inverse of LoadedConfig.to_json, used inside pipeline components: the config was checked
-    at load, so it is only typed again. changed: the JSON was edited since, check it again."""
+    at load, so it is only typed again. changed: the JSON was edited since, check it again.
+    Every mapping is read in key order (in_key_order), whichever way the JSON came."""
     payload = json.loads(text)
+    payload["config"] = in_key_order(payload["config"])
     if changed:
         return _checked(payload["config"], Path(payload["root"]))
     if "absent" in payload:  # a pipeline task's sections only (slices.py)

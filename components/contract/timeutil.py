@@ -154,7 +154,7 @@ def _utc_times(
         if values.dtype == object:  # True is not a time
             values = values.where(~values.map(_is_bool))
         numbers = pd.to_numeric(values, errors="coerce")
-        out = _utc_times(values.where(numbers.isna()), tz, None, dayfirst)
+        out = _utc_times(values.where(numbers.isna()), tz, None, dayfirst).copy()
         given = numbers.notna()
         if epoch == YEAR:
             out[given] = from_years(numbers[given], tz)

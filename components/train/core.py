@@ -191,7 +191,9 @@ def _estimator(name: str, task: str, seed: int) -> Any:
     classification = task != "regression"
     # LightGBM takes every physical core of the machine unless told (not the CPUs this process
     # is given, nor OMP_NUM_THREADS): in a pod limited to 1 CPU, or beside another fit, its
-    # threads spin against each other
+    # threads spin against each other. Left to itself it also picks row- or column-wise
+    # histograms by timing both, so a busy machine changed which model a run released:
+    # deterministic with the layout fixed gives one answer per seed.
     threads = cpus.work_threads()
     if name == "logistic_regression":
         return LogisticRegression(max_iter=1000)
@@ -208,8 +210,9 @@ def _estimator(name: str, task: str, seed: int) -> Any:
 
         cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
         return cls(
-            n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1, n_jobs=threads
-        )
+            n_estimators=300, random_state=seed, verbose=-1, subsample_freq=1, n_jobs=threads,
+            deterministic=True, force_col_wise=True,
+        )  # fmt: skip
     if name in ("xgboost", "catboost"):
         return EarlyStopped(name, task, seed, threads)
     raise ValueError(f"model.candidates: unknown candidate '{name}'")

@@ -38,6 +38,21 @@ def test_a_whole_config_json_is_read_as_before(demo_dir):
     assert "absent" not in json.loads(loaded.to_json())
 
 
+def test_a_task_reads_its_mappings_in_one_order_whichever_order_kfp_handed_them_on(demo_dir):
+    every = slices(load_demo(demo_dir))
+    model = every["model"]
+    model["candidates"] = {"ridge": {"alpha": [1.0]}, "lightgbm": {}}
+    turned = {**model, "candidates": dict(reversed(list(model["candidates"].items())))}
+    orders = []
+    for section in (model, turned):  # a protobuf Struct's map keeps no order
+        task = from_json(config_of(every["root"], model=section))
+        orders.append(list(task.config.model.candidates))
+    assert orders == [["lightgbm", "ridge"], ["lightgbm", "ridge"]]
+    whole = from_json(load_demo(demo_dir).to_json())  # the direct path reads the same order
+    columns = list(whole.config.dataset.tables[whole.config.dataset.main].columns)
+    assert len(columns) > 3 and columns == sorted(columns)
+
+
 def test_each_stage_readme_names_the_sections_its_task_is_given():
     import re
 
