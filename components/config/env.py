@@ -15,6 +15,9 @@ OVERRIDE_PREFIX = "MLRIG__"
 EVENTS_FILE = "MLRIG_EVENTS_FILE"
 # Set (to anything) by `mlrig run --no-cache`: every stage runs, none reuses cached outputs.
 NO_CACHE = "MLRIG_NO_CACHE"
+# Rows `mlrig score` reads, scores and writes at a time (default 250,000): its memory follows this,
+# not the file's size.
+SCORE_CHUNK_ROWS = "MLRIG_SCORE_CHUNK_ROWS"
 # Container image the KFP components run in.
 IMAGE = "MLRIG_IMAGE"
 # Placeholders of feature_repo/feature_store.yaml, for the feast CLI (`mlrig features env`).

@@ -56,6 +56,14 @@ def stage(name: str) -> Iterator[dict[str, Any]]:
     )
 
 
+def progress(name: str, done: int, total: int | None, unit: str = "rows") -> None:
+    """A running stage's progress (`mlrig run` and `mlrig score` show it on their bar); also
+    printed, for a pod's log."""
+    _append({"stage": name, "status": "running", "done": done, "total": total, "unit": unit})
+    of = f" of {total:,}" if total is not None else ""
+    print(f"{name}: {done:,}{of} {unit}", flush=True)
+
+
 def read(path: Path) -> list[dict[str, Any]]:
     """All events recorded so far."""
     if not path.exists():

@@ -6,6 +6,7 @@ their features point-in-time (as of each row's event time) from Feast's offline 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlrig.components.config import env
 from mlrig.components.config.loader import from_json
 from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Dataset, FileSource
@@ -26,26 +28,42 @@ from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
 from mlrig.components.runtime import cpus, events, tables
+from mlrig.components.runtime.appender import ParquetAppender
 from mlrig.components.runtime.catalog import (
     PREDICTIONS_FILE,
     REJECTED_FILE,
     SUMMARY_FILE,
 )
 from mlrig.components.score.core import BatchError, conform, request_columns
-from mlrig.components.sources.readers import read_source
+from mlrig.components.sources.chunks import file_rows, read_chunks
+
+CHUNK_ROWS = 250_000  # rows read, scored and written at a time (MLRIG_SCORE_CHUNK_ROWS)
 
 
-def _read(input_path: str, root: Path, main: Any, contract: Contract) -> pd.DataFrame:
-    """The rows to score, read as ingest reads a file (CSV, parquet or JSON records): the text
-    and time fields stay text, so codes such as zip "01003" keep their zeros (read as numbers
-    they would be categories the model never saw); a CSV's separator is sniffed, its decimal
-    mark and encoding are the training file's (main: the training table's source)."""
+def _chunks(input_path: str, root: Path, main: Any, contract: Contract, rows: int) -> Iterator:
+    """The rows to score, `rows` at a time, read as ingest reads a file (CSV, parquet or JSON
+    records): the text and time fields stay text, so codes such as zip "01003" keep their zeros
+    (read as numbers they would be categories the model never saw); a CSV's separator is
+    sniffed, its decimal mark and encoding are the training file's (main: the training table's
+    source)."""
     text = [n for n, spec in contract.request_fields.items() if spec.type in ("str", "datetime")]
     same = (
         {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
     )
     source = FileSource(kind="file", path=input_path, **same)  # as the training file
-    return read_source("input", source, root, text)
+    return file_rows(source, root), read_chunks("input", source, root, text, rows)
+
+
+def chunk_rows() -> int:
+    """Rows scored at a time: MLRIG_SCORE_CHUNK_ROWS, else CHUNK_ROWS."""
+    given = env.get(env.SCORE_CHUNK_ROWS)
+    try:
+        rows = int(given) if given else CHUNK_ROWS
+    except ValueError:
+        raise BatchError(f"{env.SCORE_CHUNK_ROWS}: '{given}' is not a number of rows") from None
+    if rows < 1:
+        raise BatchError(f"{env.SCORE_CHUNK_ROWS}: {rows} rows; a chunk holds at least one")
+    return rows
 
 
 def training_source(dataset: Dataset) -> Any:
@@ -86,15 +104,17 @@ class Scored:
 
 
 def score_frame(
-    place: Place,
+    place: Place | None,
     main: Any,
     champ: Pinned,
     frame: pd.DataFrame,
     passthrough: list[str] | None = None,
+    offline: Any = None,
 ) -> Scored:
     """Validate request-shaped rows by the pinned version's contract and score the valid ones
-    with features as of each row's event time (Feast's offline store). Passthrough columns (a
-    row id) go to the output untouched, in front. main: the training table's source."""
+    with features as of each row's event time (Feast's offline store: `offline`, else the
+    place's). Passthrough columns (a row id) go to the output untouched, in front. main: the
+    training table's source."""
     contract = champ.contract
     keep = [c for c in passthrough or [] if c not in contract.request_fields]
     missing = [c for c in keep if c not in frame]
@@ -110,7 +130,8 @@ def score_frame(
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
         inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
     else:
-        built = assemble(contract, ok, feast_store.OfflineFeatures(open_store(place)))
+        offline = offline or feast_store.OfflineFeatures(open_store(place))
+        built = assemble(contract, ok, offline)
         inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     # the input's columns in its own order, then request fields it did not have
     fields = [c for c in frame.columns if c in contract.request_fields]
@@ -125,7 +146,9 @@ def score_frame(
 
 
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
-    """Validate the input rows, score the valid ones, keep the rejected ones with reasons.
+    """Validate the input rows, score the valid ones, keep the rejected ones with reasons, a
+    chunk of rows at a time (chunk_rows): each chunk's predictions and rejected rows are
+    appended to their files as it is done, so memory follows the chunk, not the file.
     keep: columns of the file to carry to the predictions untouched (a row id)."""
     loaded = from_json(config_json)
     cfg = loaded.config
@@ -135,24 +158,45 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
         main = training_source(loaded.config.dataset)
-        frame = _read(input_path, loaded.root, main, champ.contract)
-        # a file with its labels (a backtest): the target column goes to the output beside the
-        # predictions instead of being refused as unknown
-        labels = [champ.contract.target] if champ.contract.target in frame else []
-        passthrough = [*(keep or []), *labels]
-        scored = score_frame(loaded.place, main, champ, frame, passthrough=passthrough)
+        rows = chunk_rows()
+        total, chunks = _chunks(input_path, loaded.root, main, champ.contract, rows)
+        offline = feast_store.OfflineFeatures(open_store(loaded.place))
         dest = Path(output_dir)
-        dest.mkdir(parents=True, exist_ok=True)
-        scored.table(champ.contract).to_parquet(dest / PREDICTIONS_FILE, index=False)
-        scored.rejected.astype("string").to_parquet(dest / REJECTED_FILE, index=False)
-        summary = {
-            "scored": len(scored.predicted),
-            "rejected": len(scored.rejected),
-            "reasons": scored.reasons,
-            "model_version": champ.version,
-            "ignored_columns": scored.ignored,
-        }
+        summary = _score_chunks(chunks, total, champ, main, offline, keep or [], dest)
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
         out["predictions"] = str(dest / PREDICTIONS_FILE)
     return summary
+
+
+def _score_chunks(
+    chunks: Iterator[pd.DataFrame],
+    total: int | None,
+    champ: Pinned,
+    main: Any,
+    offline: Any,
+    keep: list[str],
+    dest: Path,
+) -> dict:
+    contract = champ.contract
+    summary: dict[str, Any] = {"scored": 0, "rejected": 0, "reasons": {}}
+    read = 0
+    with (
+        ParquetAppender(dest / PREDICTIONS_FILE) as predictions,
+        ParquetAppender(dest / REJECTED_FILE) as rejected,
+    ):
+        for frame in chunks:
+            # a file with its labels (a backtest): the target column goes to the output beside
+            # the predictions instead of being refused as unknown
+            labels = [contract.target] if contract.target in frame else []
+            scored = score_frame(None, main, champ, frame, [*keep, *labels], offline)
+            predictions.write(scored.table(contract))
+            rejected.write(scored.rejected.astype("string"))
+            summary["scored"] += len(scored.predicted)
+            summary["rejected"] += len(scored.rejected)
+            for reason, count in scored.reasons.items():
+                summary["reasons"][reason] = summary["reasons"].get(reason, 0) + count
+            summary["ignored_columns"] = scored.ignored
+            read += len(frame)
+            events.progress("score", read, total)
+    return {**summary, "model_version": champ.version}

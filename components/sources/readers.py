@@ -42,9 +42,7 @@ def _read_file(src: FileSource, root: Path, text: Text, limit: int | None = None
         return _read_folder(src, path, text)
     if path.suffix.lower() in SPREADSHEETS:
         raise SourceError(f"{path.name}: spreadsheets are not read; save the sheet as CSV")
-    fmt = src.format
-    if fmt == "auto":
-        fmt = SUFFIXES.get(path.suffix.lower(), "csv")
+    fmt = file_format(src, path)
     if fmt == "parquet":
         return _parquet_head(path, limit) if limit else pd.read_parquet(path)
     if fmt in ("json", "jsonl"):  # a list of records, or one record per line
@@ -57,17 +55,26 @@ def _read_file(src: FileSource, root: Path, text: Text, limit: int | None = None
             dtype=False,
             nrows=limit if lines else None,
         )
-    # columns declared str are read as text: codes such as zip "02139" keep their zeros
-    return pd.read_csv(
-        path,
-        low_memory=False,
-        dtype=csv_dtype(text),
-        sep=src.sep or sniff_sep(path),
-        decimal=src.decimal,
-        thousands="." if src.decimal == "," else None,
-        encoding=src.encoding,
-        nrows=limit,
-    )
+    return pd.read_csv(path, **csv_options(src, path, text), nrows=limit)
+
+
+def file_format(src: FileSource, path: Path) -> str:
+    """parquet, json, jsonl or csv: the source's format, or the file's suffix for auto."""
+    return SUFFIXES.get(path.suffix.lower(), "csv") if src.format == "auto" else src.format
+
+
+def csv_options(src: FileSource, path: Path, text: Text) -> dict:
+    """How a CSV of this source is read: columns declared str as text (codes such as zip
+    "02139" keep their zeros), the separator sniffed unless given, the source's decimal mark
+    and encoding."""
+    return {
+        "low_memory": False,
+        "dtype": csv_dtype(text),
+        "sep": src.sep or sniff_sep(path),
+        "decimal": src.decimal,
+        "thousands": "." if src.decimal == "," else None,
+        "encoding": src.encoding,
+    }
 
 
 def _parquet_head(path: Path, limit: int) -> pd.DataFrame:

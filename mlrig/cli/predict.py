@@ -64,12 +64,34 @@ def score(
 
 
 def _export(predictions: Path, out: Path) -> None:
-    import pandas as pd
+    """The predictions file as CSV, parquet or JSON records, a row group at a time."""
+    import shutil
 
-    frame = pd.read_parquet(predictions)
-    kwargs = {"orient": "records", "date_format": "iso"} if out.suffix.lower() == ".json" else {}
+    import pyarrow.parquet as pq
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    getattr(frame, EXPORTS[out.suffix.lower()])(out, index=False, **kwargs)
+    kind = out.suffix.lower()
+    if kind == ".parquet":
+        shutil.copyfile(predictions, out)
+        return
+    parquet = pq.ParquetFile(predictions)
+    groups = range(parquet.num_row_groups)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        if kind == ".json":  # one array of records, written piece by piece
+            fh.write("[")
+        written = 0
+        for i in groups:
+            frame = parquet.read_row_group(i).to_pandas()
+            if kind == ".csv":
+                frame.to_csv(fh, index=False, header=i == 0)
+            elif len(frame):
+                text = frame.to_json(orient="records", date_format="iso")[1:-1]
+                fh.write(("," if written else "") + text)
+            written += len(frame)
+        if kind == ".csv" and not parquet.num_row_groups:
+            parquet.schema_arrow.empty_table().to_pandas().to_csv(fh, index=False)
+        if kind == ".json":
+            fh.write("]")
 
 
 def serve(

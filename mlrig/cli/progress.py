@@ -23,6 +23,14 @@ def _latest(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return state
 
 
+def _running(name: str, record: dict[str, Any]) -> str:
+    """A running stage's name, with its progress when it reported some (score: rows done)."""
+    if "done" not in record:
+        return name
+    total = f"/{record['total']:,}" if record.get("total") is not None else ""
+    return f"{name} {record['done']:,}{total} {record.get('unit', '')}".rstrip()
+
+
 def follow(
     proc: subprocess.Popen, events_file: Path, console: Console, stages: list[str] = STAGES
 ) -> dict[str, dict]:
@@ -41,7 +49,8 @@ def follow(
             state = _latest(events.read(events_file))
             done = sum(1 for s in state.values() if s["status"] == "done")
             running = [n for n, s in state.items() if s["status"] == "running"]
-            bar.update(task, completed=done, description=running[-1] if running else "starting")
+            now = _running(running[-1], state[running[-1]]) if running else "starting"
+            bar.update(task, completed=done, description=now)
             if proc.poll() is not None:
                 break
             time.sleep(0.3)

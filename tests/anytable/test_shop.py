@@ -18,7 +18,7 @@ from mlrig.components.config.loader import load
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import resolve
-from mlrig.components.runtime import tables
+from mlrig.components.runtime import events, tables
 from mlrig.components.runtime.catalog import CHAMPION, TRAINING_SET
 from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
@@ -130,6 +130,29 @@ def test_a_folder_of_parts_scores_as_the_one_file(shop):
     pd.testing.assert_frame_equal(
         pd.read_parquet(folder / "scored-parts/predictions.parquet"), whole
     )
+
+
+def test_a_batch_scored_a_row_at_a_time_equals_it_scored_whole(shop, monkeypatch, tmp_path):
+    """Chunks of one row: a null zip in one chunk and a code in the next, a rejected row between
+    scored ones; the appended files hold what one pass writes, and progress is reported."""
+    folder, config, _ = shop
+    rows = [REQUESTS[1], {**REQUESTS[0], "region": None}, *REQUESTS]  # the second is rejected
+    whole = _score(config, folder, "in-one", rows)
+    monkeypatch.setenv("MLRIG_SCORE_CHUNK_ROWS", "1")
+    monkeypatch.setenv("MLRIG_EVENTS_FILE", str(tmp_path / "events.jsonl"))
+    chunked = _score(config, folder, "by-row", rows)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert len(chunked) == 4 and chunked.zip.tolist()[:2] == [None, "01003"]
+    rejected = pd.read_parquet(folder / "scored-by-row" / "rejected.parquet")
+    assert len(rejected) == 1 and rejected.region.isna().all()
+    summary = json.loads((folder / "scored-by-row" / "summary.json").read_text())
+    assert (summary["scored"], summary["rejected"]) == (4, 1)
+    assert (
+        summary["reasons"]
+        == json.loads((folder / "scored-in-one/summary.json").read_text())["reasons"]
+    )
+    done = [e["done"] for e in events.read(tmp_path / "events.jsonl") if "done" in e]
+    assert done == [1, 2, 3, 4, 5]
 
 
 def test_batch_with_its_labels_or_with_every_row_rejected(shop):
