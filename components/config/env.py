@@ -24,6 +24,8 @@ IMAGE = "MLRIG_IMAGE"
 FEAST_REGISTRY = "MLRIG_FEAST_REGISTRY"
 FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
 FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
+# Set (to anything): Feast is imported with its typeguard checks (integrations/feast/unchecked.py).
+FEAST_TYPECHECKS = "MLRIG_FEAST_TYPECHECKS"
 
 # PostgreSQL password (cluster profile); pods set MLRIG_PG_PASSWORD_FILE to a mounted Secret.
 PG_PASSWORD = "MLRIG_PG_PASSWORD"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.config.schema import ColumnSpec, Dataset, FileSource
+from mlrig.components.contract.by_value import map_present
 from mlrig.components.contract.derive import apply_derivations
 from mlrig.components.contract.number_text import as_missing, read_numbers
 from mlrig.components.contract.timeutil import named_zone, to_utc
@@ -61,15 +62,11 @@ def _cast(series: pd.Series, spec: ColumnSpec, timezone: str, decimal: str) -> p
             values = values.where(values.isna() | (values == values.round()))
         return values
     if kind == "bool":
-        mapped = series.map(
-            lambda v: BOOL_TEXT.get(str(v).strip().lower()) if pd.notna(v) else None
-        )
+        mapped = map_present(series, lambda v: BOOL_TEXT.get(str(v).strip().lower()))
         return mapped.astype("float64")
     if kind == "datetime":  # zoned values to UTC, naive ones read in the dataset's zone
         return to_utc(series, timezone, spec.epoch, spec.day_first)
-    return (
-        series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
-    )
+    return map_present(series, str)
 
 
 def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
@@ -86,18 +83,20 @@ def _column(
     if spec.type in ("int", "float"):
         infinite = np.isinf(pd.to_numeric(raw, errors="coerce").astype("float64"))
         _flag(reasons, infinite, f"{col}: not a finite number")
-    if spec.type == "datetime" and not spec.epoch:
-        number = pd.to_numeric(raw, errors="coerce").notna()
+    failed = raw.notna() & values.isna()
+    if spec.type == "datetime" and not spec.epoch and failed.any():  # why, for those rows only
+        bad = raw[failed]
+        number = pd.to_numeric(bad, errors="coerce").notna().reindex(raw.index, fill_value=False)
         unix = "if the column holds Unix times, set its epoch: s, ms, us or ns"
-        _flag(reasons, number & values.isna(), f"{col}: a number, not a time ({unix})")
+        _flag(reasons, number, f"{col}: a number, not a time ({unix})")
         zones = "EST, CET, IST mean different offsets in different places"
         _flag(
             reasons,
-            named_zone(raw) & values.isna(),
+            named_zone(bad).reindex(raw.index, fill_value=False),
             f"{col}: a time in a named zone ({zones}); write its offset, -05:00, or the time "
             "in UTC",
         )
-    _flag(reasons, raw.notna() & values.isna(), f"{col}: not a valid {spec.type}")
+    _flag(reasons, failed, f"{col}: not a valid {spec.type}")
     if not spec.nullable:
         _flag(reasons, values.isna(), f"{col}: missing (not nullable)")
     if spec.min is not None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.config.schema import Derivation
+from mlrig.components.contract.by_value import map_present
 from mlrig.components.contract.contract import Contract, FeatureSet
 from mlrig.components.contract.derive import apply_derivations
 from mlrig.components.contract.timeutil import epoch_seconds, to_utc
@@ -42,8 +43,7 @@ def _typed_keys(frame: pd.DataFrame, key_types: dict[str, str]) -> pd.DataFrame:
         if kind == "int":
             frame[key] = pd.to_numeric(frame[key], errors="coerce").round().astype("Int64")
         else:
-            frame[key] = frame[key].astype(object).where(frame[key].notna(), None)
-            frame[key] = frame[key].map(lambda v: v if v is None else _text(v))
+            frame[key] = map_present(frame[key], _text)
     return frame
 
 
@@ -100,26 +100,24 @@ def model_frame(frame: pd.DataFrame, inputs: list[str], categorical: list[str]) 
     """Exactly the model's columns: categoricals as text (missing = NaN), the rest float64.
 
     Built in one DataFrame call from whole-column arrays (setting columns one by one costs more
-    than the conversions on a one-row request); numeric columns convert as one block."""
+    than the conversions on a one-row request), without copying them into one block: on a
+    million rows, pandas' consolidation cost as much as everything else here."""
     cats = set(categorical)
     data: dict[str, Any] = {}
-    ready = []  # already numeric: one astype for all of them
     for column in inputs:
         if column not in frame:  # as the rows had it all missing
             data[column] = np.full(len(frame), np.nan, dtype=object if column in cats else None)
             continue
         values = frame[column]
         if column in cats:
-            text = values.astype(object).map(lambda v: v if v is None else _text(v))
-            data[column] = text.where(values.notna(), np.nan).to_numpy(dtype=object)
-        elif pd.api.types.is_numeric_dtype(values.dtype):
-            ready.append(column)
+            text = map_present(values, _text).to_numpy(dtype=object)
+            text[pd.isna(text)] = np.nan  # missing as NaN, what the encoders were fitted with
+            data[column] = text
+        elif pd.api.types.is_numeric_dtype(values.dtype):  # nullable ints: <NA> as NaN
+            data[column] = values.to_numpy(dtype="float64", na_value=np.nan)
         else:
             data[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-    if ready:
-        block = frame[ready].astype("float64")
-        data.update({column: block[column].to_numpy() for column in ready})
-    return pd.DataFrame(data, index=frame.index, columns=inputs)
+    return pd.DataFrame(data, index=frame.index, columns=inputs, copy=False)
 
 
 def assemble(

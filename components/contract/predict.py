@@ -30,7 +30,9 @@ def outputs(contract: Contract, raw: np.ndarray) -> dict[str, Any]:
     if contract.task == "regression":
         return {"prediction": np.asarray(raw, dtype=float)}
     codes = predict_codes(raw, contract.task, contract.threshold)
-    out: dict[str, Any] = {"prediction": [plain(v) for v in contract.decode(codes)]}
+    labels = np.empty(len(contract.classes), dtype=object)
+    labels[:] = [plain(c) for c in contract.classes]  # each class once, not once a row
+    out: dict[str, Any] = {"prediction": labels[np.asarray(codes, dtype=int)].tolist()}
     if contract.task == "binary":
         out["probability"] = raw[:, 1]
     else:
