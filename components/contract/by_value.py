@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
 ONE_TYPE = {"string", "integer", "floating", "boolean", "empty", "datetime", "date", "bytes"}
 
 
