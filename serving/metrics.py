@@ -57,6 +57,15 @@ SWAPS = Counter(
     "changed (swapped with the model) or refused (the old version kept)",
     ["model_version", "request_schema"],
 )
+SHADOW = Counter(
+    "mlrig_shadow_predictions",
+    "a shadow version's answers to served requests: outcome scored, failed (logged with its "
+    "error) or dropped (its queue was full; the served answer never waits for it)",
+    ["model_version", "outcome"],
+)
+SHADOW_SECONDS = Histogram(
+    "mlrig_shadow_seconds", "time a shadow version took per request", ["model_version"]
+)
 # Each live view's freshness, from the last `mlrig features materialize` (features/freshness.py).
 FEATURE_AGE = Gauge(
     "mlrig_feature_view_age_seconds",

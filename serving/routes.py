@@ -31,6 +31,7 @@ from mlrig.serving.predictor import (
 )
 from mlrig.serving.request_schema import RequestSchema
 from mlrig.serving.schemas import EXPLAIN
+from mlrig.serving.shadow import Shadow, start_shadow
 
 RETRY_SECONDS = 10.0
 
@@ -47,6 +48,7 @@ class Routes:
 
     def __init__(self) -> None:
         self.predictor: Predictor | None = None
+        self.shadow: Shadow | None = None
         self.reason = "not loaded yet"
         self._last_try = 0.0
         self._lock = threading.Lock()
@@ -65,6 +67,20 @@ class Routes:
         every = self.loaded.config.serving.reload_seconds
         if every and not env.get(env.MODEL_VERSION):
             threading.Thread(target=self._watch, args=(every,), daemon=True).start()
+        threading.Thread(target=self._follow_shadow, args=(every,), daemon=True).start()
+
+    def _follow_shadow(self, every: float) -> None:
+        """Start the shadow version (serving.shadow or the `shadow` alias) and follow it; a
+        shadow that cannot be loaded is said in the log and retried, the service unchanged."""
+        while True:
+            served = self.predictor.model_version if self.predictor else None
+            try:
+                self.shadow = start_shadow(self.loaded, self.log, served, self.shadow)
+            except Exception as exc:
+                print(f"mlrig: no shadow: {exc}", flush=True)
+            if not every:
+                return
+            time.sleep(every)
 
     def _watch(self, every: float) -> None:
         """Follow the champion alias: load a new champion beside the old one, then swap the
@@ -143,6 +159,8 @@ class Routes:
             if schema is not self.start:  # after a swap: checked by the served version's own fields
                 request = schema.check(request)
             explain = _explain_asked(request, schema)
+            shadow = self.shadow
+            asked = dict(request) if shadow is not None else None
             if self.inline:  # about 0.5 ms of CPU, no network: a thread hop would cost as much
                 answer = predictor.predict(request, explain)
             else:  # Redis: a slow or down store must not stall the event loop (/livez, /readyz)
@@ -156,6 +174,8 @@ class Routes:
         except (StoreUnavailable, LogUnavailable) as exc:
             return metrics.unavailable(version, exc, 1)  # type: ignore[return-value]
         metrics.count(version, [answer])
+        if shadow is not None:  # after the answer is made; never waits
+            shadow.offer(asked, answer.get("request_id"))  # type: ignore[arg-type]
         # a Response is sent as it is: BentoML would otherwise rebuild the output's JSON schema
         # (a pydantic TypeAdapter) for every answer, to find its media type
         return JSONResponse(answer)  # type: ignore[return-value]
@@ -174,6 +194,8 @@ class Routes:
             if schema is not self.start:
                 requests = [schema.check(r, f"rows.{i}") for i, r in enumerate(requests)]
             explain = [_explain_asked(r, schema) for r in requests]
+            shadow = self.shadow
+            asked = [dict(r) for r in requests] if shadow is not None else []
             answers = predictor.predict_many(requests, explain)
         except RequestError as exc:
             metrics.PREDICTIONS.labels(version, "request_error").inc(len(requests))
@@ -184,6 +206,9 @@ class Routes:
         except (StoreUnavailable, LogUnavailable) as exc:
             return metrics.unavailable(version, exc, len(requests))  # type: ignore[return-value]
         metrics.count(version, answers)
+        if shadow is not None:
+            for request, answer in zip(asked, answers, strict=True):
+                shadow.offer(request, answer.get("request_id"))
         return JSONResponse({"predictions": answers})  # type: ignore[return-value]
 
 

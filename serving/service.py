@@ -12,10 +12,6 @@ import warnings
 
 from pydantic.warnings import PydanticDeprecatedSince211
 
-from mlrig.components.integrations.feast.feast_reader import read_only_feast
-
-read_only_feast()  # before anything imports Feast: 3.5 s less start-up (feast_reader.py)
-
 from mlrig.components.config import env
 from mlrig.components.config.loader import load
 from mlrig.components.runtime import cpus

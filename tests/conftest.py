@@ -15,13 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlrig.components.integrations.feast.feast_reader import read_only_feast
-
-# Feast without typeguard's import-time instrumentation in the test process (3.5 s less per
-# pytest worker, see feast/feast_reader.py). Feast's argument checks still run wherever the
-# pipeline runs its stages as processes: every e2e test and tests/pipelines (kfp.local).
-read_only_feast()
-
 from mlrig.components.config.loader import LoadedConfig, load
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""`mlrig monitor compare VERSION`: a version replayed on what another answered. The logged
+"""`mlrig monitor compare VERSION`: a version replayed on what another answered, or (--from-log)
+its own answers as a live shadow (serving/shadow.py) beside what was served. Replayed, the logged
 requests' model inputs (the log keeps the inputs each answer was given) are scored by both
 versions; the report gives how often they agree, how far their scores are apart, what each took
 per row, and once labels exist both versions' metrics with a paired bootstrap interval of their
@@ -83,14 +84,22 @@ def compare(
         "rows": len(logged),
         "ms_per_row": {str(version): a_ms, str(against): b_ms},
     }
-    if c.task == "regression":
-        result["mean_abs_difference"] = float(np.mean(np.abs(a - b)))
-    else:
-        mine = predict_codes(a, c.task, ours.contract.threshold)
-        result["agreement"] = float(np.mean(mine == predict_codes(b, c.task, c.threshold)))
-        result["mean_abs_score_difference"] = float(np.mean(np.abs(a - b)))
+    result.update(_apart(a, b, c, ours.contract.threshold))
     result.update(_with_labels(logged, c, a, b, version, against))
     return result
+
+
+def _apart(a: np.ndarray, b: np.ndarray, contract: Any, threshold: float) -> dict[str, float]:
+    """How far two versions' scores of the same rows are apart (b by the contract's threshold,
+    a by its own): a regression's mean absolute difference, a classifier's agreement."""
+    if contract.task == "regression":
+        return {"mean_abs_difference": float(np.mean(np.abs(a - b)))}
+    ours = predict_codes(a, contract.task, threshold)
+    theirs = predict_codes(b, contract.task, contract.threshold)
+    return {
+        "agreement": float(np.mean(ours == theirs)),
+        "mean_abs_score_difference": float(np.mean(np.abs(a - b))),
+    }
 
 
 def _with_labels(
@@ -121,3 +130,58 @@ def _verdict(gain: float, low: float, high: float, metric: str, version: int, ag
         return f"no difference shown: the interval of {metric} differences holds 0"
     winner = version if gain > 0 else against
     return f"v{winner} is better on {metric} (the 95 % interval excludes 0)"
+
+
+def compare_shadow(
+    place: Place, model: str, version: int, against: int | None = None, since: str | None = None
+) -> dict[str, Any]:
+    """Version's logged shadow answers against what was served for the same requests (by
+    `against`, default the served version with the most of them): the same report as a
+    replay, with the shadow's failures counted and its own milliseconds per request."""
+    with opened(place) as log:
+        logged = log.read_shadows(version, since)
+    when = f" since {since}" if since else ""
+    if logged.empty:
+        raise CannotCompare(
+            f"no logged answers of v{version} as a shadow{when} (`mlrig model shadow {version}` "
+            "makes it one)"
+        )
+    served = against or int(logged.served_version.value_counts().idxmax())
+    logged = logged[logged.served_version == served].reset_index(drop=True)
+    if logged.empty:
+        raise CannotCompare(f"v{version} shadowed no request v{served} answered{when}")
+    failed = logged.error.notna()
+    answered = logged[~failed].reset_index(drop=True)
+    mlflow = tracking.configure(place)
+    ours, theirs = load_version(mlflow, model, version), load_version(mlflow, model, served)
+    c = theirs.contract
+    if (ours.contract.task, ours.contract.classes) != (c.task, c.classes):
+        raise CannotCompare(f"v{version} and v{served} predict different tasks or classes")
+    result: dict[str, Any] = {
+        "version": version,
+        "against": served,
+        "rows": len(logged),
+        "shadow_failed": int(failed.sum()),
+        "shadow_errors": logged.error[failed].value_counts().head(3).to_dict(),
+        "ms_per_row": {str(version): float(logged.ms.mean())},
+    }
+    if answered.empty:
+        return result
+    a = _logged_scores(answered.shadow_prediction, c)
+    b = _logged_scores(answered.prediction, c)
+    result.update(_apart(a, b, c, ours.contract.threshold))
+    result.update(_with_labels(answered, c, a, b, version, served))
+    return result
+
+
+def _logged_scores(predictions: pd.Series, contract: Any) -> np.ndarray:
+    """Logged answers as the model's scores: a binary's positive-class probability as the two
+    columns scores() gives, a multiclass's probabilities in class order, a value."""
+    answers = [json.loads(p) for p in predictions]
+    if contract.task == "regression":
+        return np.array([a["prediction"] for a in answers], dtype=float)
+    if contract.task == "binary":
+        positive = np.array([a["probability"] for a in answers], dtype=float)
+        return np.column_stack([1 - positive, positive])
+    names = [str(label) for label in contract.classes]
+    return np.array([[a["probabilities"][n] for n in names] for a in answers], dtype=float)

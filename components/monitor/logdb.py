@@ -18,7 +18,8 @@ import pandas as pd
 
 T = TypeVar("T")
 
-# what a prediction is logged with (its label comes later)
+# what a prediction is logged with (its label comes later); a shadow version's answer to the same
+# request goes to `shadows`, beside it (serving/shadow.py), never among the served predictions
 INSERTED = (
     "request_id",
     "logged_at",
@@ -38,6 +39,10 @@ create table if not exists predictions (
   label text
 );
 create index if not exists predictions_logged_at on predictions (logged_at);
+create table if not exists shadows (
+  request_id text not null, version integer not null, logged_at text not null,
+  prediction text, score real, ms real, error text, primary key (request_id, version)
+);
 """
 # logged_at is ISO text in UTC to the microsecond: compared byte by byte ("C"), as in SQLite
 POSTGRES_SCHEMA = (
@@ -45,6 +50,9 @@ POSTGRES_SCHEMA = (
     ' "C" not null, event_time text, model text, version integer, keys text, request text,'
     " features text, prediction text, score double precision, label text)",
     "create index if not exists predictions_logged_at on predictions (logged_at)",
+    "create table if not exists shadows (request_id text not null, version integer not null,"
+    ' logged_at text collate "C" not null, prediction text, score double precision,'
+    " ms double precision, error text, primary key (request_id, version))",
 )
 # two replicas starting at once would both create the table: one waits for the other
 SCHEMA_LOCK = 7_412_093

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +22,9 @@ import pandas as pd
 
 from mlrig.components.config.place import Place
 from mlrig.components.monitor.logdb import LogUnavailable, PostgresDb, open_db
+from mlrig.components.monitor.logrows import as_json, new_ids, now_iso, score_of
 
-__all__ = ["LogUnavailable", "PredictionLog", "log_location", "open_log"]
+__all__ = ["LogUnavailable", "PredictionLog", "log_location", "open_log", "score_of"]
 
 
 # on a 1.35 GB log a chunk of 1,000 rows took 37 ms (p50; 46 ms p99, 0.4 s once, with a WAL
@@ -84,49 +84,6 @@ def prune_old(place: Place, days: int | None) -> tuple[int, str | None]:
         log.close()
 
 
-_ENCODER = json.JSONEncoder(default=str, allow_nan=True)  # one encoder, not one per value
-
-
-def _json(value: Any) -> str:
-    return _ENCODER.encode(value)
-
-
-def new_ids(count: int = 1) -> list[str]:
-    """Request ids: 32 hex digits, the microseconds since the epoch (14), the row's place in its
-    batch (6), then 48 random bits. Time-ordered ids are appended at the end of the primary-key
-    index: random ones (uuid4) land on a random page each, and on a log of 400,000 predictions a
-    1,000-row commit took 50 ms instead of 5 (benchmarks/serving_latency.py measures the batch).
-    Ordered by id, a batch logged at one instant reads back in its rows' order."""
-    stamp = f"{time.time_ns() // 1000:014x}"
-    return [f"{stamp}{i & 0xFFFFFF:06x}{os.urandom(6).hex()}" for i in range(count)]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None
-    return float(value)
-
-
-def score_of(prediction: dict[str, Any]) -> float | None:
-    """The number the monitor watches, as the reference scores it (train/io.score_column): the
-    positive-class probability, the top class's probability (a "probabilities" object or
-    probability_<class> columns), else a regression's value. A class label is not a score."""
-    if (single := _number(prediction.get("probability"))) is not None:
-        return single
-    spread = prediction.get("probabilities")
-    values = (
-        list(spread.values())
-        if isinstance(spread, dict)
-        else [v for k, v in prediction.items() if str(k).startswith("probability_")]
-    )
-    numbers = [n for n in map(_number, values) if n is not None]
-    if numbers:
-        return max(numbers)
-    if values:  # a classifier's row without its probabilities
-        return None
-    return _number(prediction.get("prediction"))
-
-
 def _key_text(value: Any, integer: bool) -> str | None:
     """An entity key as matched between a labels file and the log; None when it is missing. An
     integer key matches whether the file says 598, 598.0 or "598.0" (a column with a gap is
@@ -162,10 +119,6 @@ def since_instant(since: str | None) -> str | None:
         raise ValueError(f"since: '{since}' is not an ISO time") from None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.isoformat(timespec="microseconds")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 Rows = pd.DataFrame | list[dict[str, Any]]
@@ -208,14 +161,14 @@ class PredictionLog:
         rid = request_id or new_ids()[0]
         row = (
             rid,
-            _now(),
+            now_iso(),
             None if event_time is None else str(event_time),
             model,
             version,
-            _json(keys),
-            _json(request),
-            _json(features),
-            _json(prediction),
+            as_json(keys),
+            as_json(request),
+            as_json(features),
+            as_json(prediction),
             score_of(prediction),
         )
         self.db.insert([row])
@@ -234,11 +187,22 @@ class PredictionLog:
     ) -> list[str]:
         """Commit a batch of predictions (batch scoring, a replay, /predict_batch) in one
         transaction; frames or lists of dicts, row-aligned. Returns the request ids in row order."""
-        now = _now()
+        now = now_iso()
         predictions = _records(predictions)
         ids = new_ids(len(predictions))
         rows = [
-            (rid, now, str(t), model, version, _json(k), _json(r), _json(f), _json(p), score_of(p))
+            (
+                rid,
+                now,
+                str(t),
+                model,
+                version,
+                as_json(k),
+                as_json(r),
+                as_json(f),
+                as_json(p),
+                score_of(p),
+            )
             for rid, t, k, r, f, p in zip(
                 ids,
                 event_times,
@@ -252,6 +216,44 @@ class PredictionLog:
         if rows:
             self.db.insert(rows)
         return ids
+
+    def log_shadow(
+        self,
+        *,
+        request_id: str,
+        version: int,
+        prediction: dict[str, Any] | None,
+        ms: float,
+        error: str | None = None,
+    ) -> None:
+        """Commit a shadow version's answer to a served request (None and the error when it
+        failed), and the milliseconds it took; a second answer of one version is skipped."""
+        self.db.execute(
+            "insert into shadows (request_id, version, logged_at, prediction, score, ms, error) "
+            "values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+            (
+                request_id,
+                version,
+                now_iso(),
+                None if prediction is None else as_json(prediction),
+                None if prediction is None else score_of(prediction),
+                ms,
+                error,
+            ),
+        )
+
+    def read_shadows(self, version: int, since: str | None = None) -> pd.DataFrame:
+        """A shadow version's answers beside what was served for the same requests (served
+        prediction, score, version and label), in the order the requests were logged."""
+        where = " and p.logged_at >= ?" if since else ""
+        query = (
+            "select s.request_id, s.prediction as shadow_prediction, s.score as shadow_score,"
+            " s.ms, s.error, p.version as served_version, p.prediction, p.score, p.label"
+            " from shadows s join predictions p on p.request_id = s.request_id"
+            f" where s.version = ?{where} order by p.logged_at, p.request_id"
+        )
+        args = (version, since_instant(since)) if since else (version,)
+        return self.db.query(query, args)
 
     def read(
         self,
@@ -320,6 +322,7 @@ class PredictionLog:
             if count < chunk:
                 break
             time.sleep(PRUNE_PAUSE)  # the service's waiting commits get their turn
+        self.db.execute("delete from shadows where logged_at < ?", (before,))
         self.db.after_prune()
         return deleted
 
@@ -339,7 +342,7 @@ class PredictionLog:
         update = "update predictions set label=? where request_id=?"
         if "request_id" in labels:
             ids = labels.request_id.astype(str)
-            pairs = [(_json(label), rid) for rid, label in zip(ids, labels[target], strict=True)]
+            pairs = [(as_json(label), rid) for rid, label in zip(ids, labels[target], strict=True)]
             return self.db.execute_many(update, pairs) if pairs else 0
         if "event_time" not in labels:
             raise ValueError("labels: give request_id, or the entity keys and event_time")
@@ -360,7 +363,7 @@ class PredictionLog:
             key = (tuple(_key_text(row[c], c in integer) for c in keys), t)
             if None in key[0] or t is None:
                 continue
-            pairs += [(_json(row[target]), rid) for rid in index.get(key, [])]
+            pairs += [(as_json(row[target]), rid) for rid in index.get(key, [])]
         return self.db.execute_many(update, pairs) if pairs else 0
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ REFERENCE_SCORE = "_mlrig_score"  # its model score column (a model input may be
 
 # MLflow
 CHAMPION = "champion"
+SHADOW = "shadow"  # the registry alias of a version scoring served requests off the response path
 CHALLENGER = "challenger"
 MODEL_ARTIFACT = "model"
 CONTRACT_METADATA_KEY = "mlrig_contract"  # the contract inside the logged model's MLmodel

@@ -99,10 +99,8 @@ def features_serve(
 ) -> None:
     """Serve online features over HTTP (POST /get-online-features), read-only: Feast's write
     routes (/push, /write-to-online-store, /materialize*) are not there."""
-    from mlrig.components.integrations.feast.feast_reader import read_only_feast
     from mlrig.components.integrations.feast.feature_server import serve
 
-    read_only_feast()  # it only reads: Feast starts 3.5 s sooner (feast/feast_reader.py)
     if repo is not None:
         from mlrig.components.integrations.feast.repo import open_repo
 

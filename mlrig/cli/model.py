@@ -1,4 +1,4 @@
-"""`mlrig model list | promote | history`: the model registry as a user tool."""
+"""`mlrig model list | promote | shadow | history`: the model registry as a user tool."""
 
 from __future__ import annotations
 
@@ -126,6 +126,61 @@ def model_promote(
         numbers={"metric": metric, "holdout": value, "overridden": problems},
     )
     console.print(f"[green]v{version} is champion[/] (was {f'v{current}' if current else 'none'})")
+
+
+@model_app.command("shadow")
+def model_shadow(
+    version: int | None = typer.Argument(None, help="the version to score served requests too"),
+    off: bool = typer.Option(False, "--off", help="stop shadowing"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Make VERSION a shadow: running services score every request with it too, off the
+    response path (the answer stays the champion's), and log its answers beside the served
+    ones; `mlrig monitor compare VERSION --from-log` reads them. --off stops it."""
+    from mlrig.components.integrations.mlflow.registry import NoVersion, load_version, resolve
+    from mlrig.components.runtime.catalog import CHAMPION, SHADOW
+
+    if off == (version is not None):
+        console.print("[red]give a VERSION to shadow, or --off[/]")
+        raise typer.Exit(2)
+    loaded, mlflow, client = _client(config, profile)
+    name = loaded.config.model.name
+    if off:
+        try:
+            was = resolve(mlflow, name, SHADOW)
+        except NoVersion:
+            console.print("no version shadows the champion")
+            return
+        client.delete_registered_model_alias(name, SHADOW)
+        console.print(f"v{was} no longer shadows the champion")
+        return
+    try:
+        pinned = load_version(mlflow, name, version)
+        champion = resolve(mlflow, name, CHAMPION)
+    except (NoVersion, mlflow.exceptions.MlflowException) as exc:
+        console.print(f"[red]version {version}: {exc}[/]")
+        raise typer.Exit(1) from None
+    if champion == version:
+        console.print(f"[red]v{version} is the champion: a shadow is another version[/]")
+        raise typer.Exit(1)
+    client.set_registered_model_alias(name, SHADOW, str(version))
+    fixed = loaded.config.serving.shadow
+    note = f" (serving.shadow pins v{fixed}, which wins)" if fixed else ""
+    console.print(
+        f"[green]v{version} shadows the champion v{champion}[/]{note}: services pick it up "
+        f"within serving.reload_seconds; compare with `mlrig monitor compare {version} "
+        "--from-log`",
+        highlight=False,
+    )
+    ours = pinned.contract.features
+    theirs = load_version(mlflow, name, champion).contract.features
+    if ours and theirs and ours.version != theirs.version:
+        console.print(
+            f"[yellow]v{version} reads feature set {ours.version}, the online store holds "
+            f"{theirs.version}: its stored features are as last materialized for its set[/]",
+            highlight=False,
+        )
 
 
 @model_app.command("history")

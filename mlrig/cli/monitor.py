@@ -67,24 +67,31 @@ def monitor_compare(
         None, help="the version whose traffic it replays (default: the champion)"
     ),
     since: str | None = typer.Option(None, help="only requests logged at or after (ISO time)"),
+    from_log: bool = typer.Option(
+        False, "--from-log", help="VERSION's own logged answers as a shadow, not a replay"
+    ),
     config: Path | None = ConfigOpt,
     profile: str | None = ProfileOpt,
 ) -> None:
-    """VERSION replayed on the logged requests another version answered: agreement, score
-    differences, time per row, and with labels both metrics and a paired bootstrap interval."""
+    """VERSION replayed on the logged requests another version answered (or, --from-log, its
+    answers as a live shadow): agreement, score differences, time per row, and with labels both
+    metrics and a paired bootstrap interval."""
     import json
 
     from mlrig.components.integrations.mlflow import tracking
     from mlrig.components.integrations.mlflow.registry import resolve
-    from mlrig.components.monitor.compare import CannotCompare, compare
+    from mlrig.components.monitor.compare import CannotCompare, compare, compare_shadow
     from mlrig.components.runtime.catalog import CHAMPION
 
     loaded = load_or_exit(config, profile)
     name = loaded.config.model.name
     try:
         with log_errors():
-            base = against or resolve(tracking.configure(loaded.place), name, CHAMPION)
-            result = compare(loaded.place, name, version, base, since)
+            if from_log:
+                result = compare_shadow(loaded.place, name, version, against, since)
+            else:
+                base = against or resolve(tracking.configure(loaded.place), name, CHAMPION)
+                result = compare(loaded.place, name, version, base, since)
     except CannotCompare as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None

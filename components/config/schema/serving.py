@@ -29,6 +29,13 @@ class Serving(Strict):
         2_097_152, ge=1024, description="larger request bodies are answered 413, unread"
     )
     max_batch_rows: int = Field(1000, ge=1, description="rows per /predict_batch request")
+    shadow: int | None = Field(
+        None,
+        ge=1,
+        description="a model version that scores every served request too, off the response "
+        "path, its answers logged beside the served ones (default: the registry's `shadow` "
+        "alias, set by `mlrig model shadow VERSION`)",
+    )
     workers: int | None = Field(
         None, ge=1, description="worker processes (default: the CPUs given, cgroup limits included)"
     )

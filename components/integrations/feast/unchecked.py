@@ -2,11 +2,16 @@
 
 Feast decorates its definition classes (Entity, FeatureView, Field, the data sources, ...)
 with typeguard's @typechecked, which recompiles every annotated method when the module is
-imported: 3.5 of the 4.6 s `import feast` takes here, in every pipeline stage, the serving
-process and the feature server. typeguard documents the decorator as a development aid that
-is a no-op under `python -O`; mlrig builds every Feast object from a config it has already
-checked, so Feast is imported with the decorator as that no-op. MLRIG_FEAST_TYPECHECKS=1 keeps
-the checks (a feature repo being debugged)."""
+imported (it reads, parses and compiles the module's source again; `python -O` does not avoid
+it): 3.5 of the 4.6 s `import feast` takes here, in every pipeline stage, the serving process
+and the feature server. typeguard documents the decorator as a development aid.
+
+Until 2026-12-05 only the reading processes (serving, the feature server, score, register)
+skipped it, and the stages that build Feast objects kept the checks. They build them from a
+config that was checked at load (types, names, references), so the checks could only catch an
+mlrig bug, at 3.5 s a stage of every run; that is what MLRIG_FEAST_TYPECHECKS=1 is for (a
+feature repo or a change to integrations/feast being debugged). Every process imports Feast
+through this package, so one import here decides it."""
 
 from __future__ import annotations
 

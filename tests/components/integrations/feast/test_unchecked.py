@@ -32,3 +32,15 @@ def test_feast_is_imported_without_typeguards_instrumentation():
 
 def test_the_checks_stay_when_asked_for():
     assert _probe(MLRIG_FEAST_TYPECHECKS="1") == ["instrumented", "restored"]
+
+
+def test_feast_builds_its_objects_without_the_checks():
+    probe = (
+        "import mlrig.components.integrations.feast.repo\n"
+        "import feast\nfrom feast.types import Float64\n"
+        "print(feast.Field(name='x', dtype=Float64).name)\n"
+        "feast.Field(name=1, dtype=Float64)  # a wrong type passes: no instrumentation\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MLRIG_FEAST_TYPECHECKS"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == ["x"], done.stderr[-2000:]
