@@ -18,6 +18,7 @@ from mlrig.components.integrations.mlflow.registry import load_version, resolve
 from mlrig.components.monitor import gauges, reasons, retrains
 from mlrig.components.monitor.drift import feature_drift, moves_with_time, summary, word_counts
 from mlrig.components.monitor.predlog import features_of, opened
+from mlrig.components.monitor.shadow_gate import judge_shadow
 from mlrig.components.runtime import html_report
 from mlrig.components.runtime.catalog import CHAMPION, REFERENCE_FILE, REFERENCE_SCORE
 
@@ -249,6 +250,9 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     if reasons and policy.min_days_served:
         _hold_if_young(loaded.place, policy.min_days_served, decision, perf["version"])
+    shadow = judge_shadow(loaded)
+    if shadow is not None:
+        decision["shadow"] = shadow
     gauges.write(loaded.workdir, decision)  # the service exports these to Prometheus
     mlflow = tracking.configure(loaded.place)
     with mlflow.start_run(run_name=f"{loaded.config.project}-monitor-decision"):

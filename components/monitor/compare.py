@@ -122,6 +122,7 @@ def _with_labels(
         "difference": diff,
         "interval_95": [low, high],
         "verdict": _verdict(gain, low, high, metric, version, against),
+        "better": None if low <= 0 <= high else (version if gain > 0 else against),
     }
 
 

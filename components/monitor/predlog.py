@@ -244,11 +244,13 @@ class PredictionLog:
 
     def read_shadows(self, version: int, since: str | None = None) -> pd.DataFrame:
         """A shadow version's answers beside what was served for the same requests (served
-        prediction, score, version and label), in the order the requests were logged."""
+        prediction, score, version, event time and label), in the order the requests were
+        logged."""
         where = " and p.logged_at >= ?" if since else ""
         query = (
             "select s.request_id, s.prediction as shadow_prediction, s.score as shadow_score,"
-            " s.ms, s.error, p.version as served_version, p.prediction, p.score, p.label"
+            " s.ms, s.error, p.version as served_version, p.prediction, p.score, p.label,"
+            " p.event_time"
             " from shadows s join predictions p on p.request_id = s.request_id"
             f" where s.version = ?{where} order by p.logged_at, p.request_id"
         )

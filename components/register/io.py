@@ -30,6 +30,7 @@ from mlrig.components.runtime.catalog import (
     HOLDOUT,
     METRICS_FILE,
     RUN_FILE,
+    SHADOW,
 )
 
 
@@ -150,6 +151,15 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
         decision = _decide(cfg.model.gate, metric, challenger_value, champ_value, champ, info, why)
+        shadows = decision.promote and champ is not None and bool(cfg.model.gate.shadow_days)
+        if shadows:  # live traffic decides (monitor/shadow_gate.py), not this holdout alone
+            client.set_registered_model_alias(cfg.model.name, SHADOW, version.version)
+            days = cfg.model.gate.shadow_days
+            decision = Decision(
+                False,
+                f"{decision.reason}; it shadows the champion for {days:g} days of requests "
+                "first (model.gate.shadow_days)",
+            )
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
         number = int(version.version)
@@ -169,6 +179,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
             "model": cfg.model.name,
             "version": number,
             "promoted": decision.promote,
+            "shadowing": shadows,
             "reason": decision.reason,
             "challenger": round(challenger_value, 4) if math.isfinite(challenger_value) else None,
             "champion": round(champ_value, 4) if champ_value is not None else None,

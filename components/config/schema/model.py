@@ -67,6 +67,14 @@ class Gate(Strict):
     margin: float = Field(0.0, ge=0, description="must beat the champion by more than this")
     min_metric: float | None = Field(None, description="never promote below (above for errors)")
     auto_promote: bool = Field(True, description="false: promotion only by mlrig model promote")
+    shadow_days: float | None = Field(
+        None,
+        gt=0,
+        description="a challenger that passes the gate first shadows the champion (every served "
+        "request scored by it too); `mlrig monitor check` promotes it once it has answered this "
+        "many days of requests (event time) and its paired comparison on their labels shows it "
+        "better, and retires it when it does not",
+    )
 
 
 class Model(Strict):
