@@ -11,6 +11,7 @@ from typing import Any
 
 from mlrig.components.config.loader import from_json
 from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.loss_model import LOSS_FILE, fit_loss_model
 from mlrig.components.contract.metrics import calibration_error, holdout_noise, scores
 from mlrig.components.evaluate import core, depth
 from mlrig.components.integrations.mlflow import modelfile, tracking
@@ -40,6 +41,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         metrics[f"holdout_{metric}_se"] = noise
         if contract.task == "binary":  # whether estimates before labels can be trusted
             metrics["holdout_ece"] = calibration_error(y_true == 1, y_score[:, 1])
+        loss = fit_loss_model(holdout[contract.inputs], y_true, y_score, contract, seed)
         note = core.disagreement(info["cv"], values, metric, cfg.model.cv_holdout_margin, noise)
         sections = core.sections(info, contract, values, metrics, metric, note)
         slices = depth.slice_table(
@@ -58,6 +60,8 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         page = report.render(f"{cfg.project}: evaluation of {info['candidate']}", sections, plots)
         dest = _write(Path(output_dir), metrics, note, page, plots)
         tables.write_json(dest, depth.CONTRIBUTIONS_FILE, shares)  # each input's share
+        if loss is not None:  # a regression's error estimator, for the monitor before labels
+            tables.write_json(dest, LOSS_FILE, loss)
         with mlflow.start_run(run_id=info["run_id"]):
             mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
             mlflow.log_artifacts(str(dest), "evaluation")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.config.place import Place
+from mlrig.components.contract.loss_model import LOSS_FILE
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version, resolve
 from mlrig.components.monitor import gauges, reasons, retrains
@@ -185,14 +186,17 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
     mlflow = tracking.configure(loaded.place)
     version = resolve(mlflow, cfg.model.name, CHAMPION)
     pinned = load_version(mlflow, cfg.model.name, version)
+    loss = _loss_model(mlflow, pinned) if pinned.contract.task == "regression" else None
     with opened(loaded.place) as log:
         columns = ["logged_at", "event_time", "prediction", "label"]
+        columns += ["features"] if loss is not None else []
         logged = log.read(since, version=version, columns=columns)
-    windows = window_metrics(logged, pinned.contract, cfg.monitor.window) if len(logged) else None
+    window = cfg.monitor.window
+    windows = window_metrics(logged, pinned.contract, window, loss) if len(logged) else None
     evaluation = mlflow.MlflowClient().get_run(pinned.run_id).data.metrics
     ece = evaluation.get("holdout_ece")
     calibrated = ece is not None and ece <= cfg.monitor.max_ece
-    use = cfg.monitor.use_estimates and calibrated
+    use = cfg.monitor.use_estimates and (calibrated or loss is not None)
     metric, m = cfg.model.primary_metric or "", cfg.monitor
     worse = (
         judge(windows, evaluation, metric, m.metric_tolerance, m.min_window_rows, use)
@@ -206,6 +210,18 @@ def performance_check(loaded: LoadedConfig, since: str | None = None) -> dict:
         "worse": worse,
         "evaluation": {k: v for k, v in evaluation.items() if k.startswith("holdout_")},
     }
+
+
+def _loss_model(mlflow: Any, pinned: Any) -> dict | None:
+    """A regression version's error estimator, logged by its evaluation (None before there was
+    one, or for a holdout too small to fit it)."""
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=pinned.run_id, artifact_path=f"evaluation/{LOSS_FILE}"
+        )
+    except (mlflow.exceptions.MlflowException, OSError):  # logged before estimators existed
+        return None
+    return json.loads(Path(local).read_text())
 
 
 def _hold_if_young(place: Place, need: float, decision: dict, version: int) -> None:

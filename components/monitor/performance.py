@@ -10,15 +10,21 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from mlrig.components.contract.contract import Contract
+from mlrig.components.contract.loss_model import estimated_loss
 from mlrig.components.contract.metrics import better
 from mlrig.components.monitor.estimate import estimated
+from mlrig.components.monitor.predlog import features_of
 
 
-def window_metrics(logged: pd.DataFrame, contract: Contract, window: str) -> pd.DataFrame:
+def window_metrics(
+    logged: pd.DataFrame, contract: Contract, window: str, loss: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """rows, and the metrics a log can give (ROC-AUC and accuracy for binary, accuracy for
     multiclass, RMSE and MAE for regression), per window of event time, from the labelled rows;
     a binary model's windows also get ROC-AUC, accuracy and F1 estimated from the probabilities
-    of every row, labelled or not (estimate.py), and how many rows those were."""
+    of every row, labelled or not (estimate.py), a regression's RMSE and MAE estimated by its
+    loss model (contract/loss_model.py; `logged` then holds the features), and how many rows
+    those were."""
     if logged.empty:
         return pd.DataFrame()
     rows = logged.copy()
@@ -35,7 +41,11 @@ def window_metrics(logged: pd.DataFrame, contract: Contract, window: str) -> pd.
             p = [json.loads(v).get("probability", np.nan) for v in part.prediction]
             row.update(estimated(np.asarray(p, dtype=float), contract.threshold))
             row["estimated_rows"] = len(part)
-        if len(done) or contract.task == "binary":
+        elif loss is not None:
+            values = [json.loads(v).get("prediction", np.nan) for v in part.prediction]
+            row.update(estimated_loss(loss, features_of(part), np.asarray(values, dtype=float)))
+            row["estimated_rows"] = len(part)
+        if len(done) or "estimated_rows" in row:
             out.append(row)
     return pd.DataFrame(out)
 

@@ -5,6 +5,8 @@ it answers the same moment as ISO text; batch scoring writes the years back as y
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import yaml
@@ -43,6 +45,8 @@ def test_a_yearly_panel_from_init_to_a_prediction_and_a_batch(tmp_path):
     loaded = load(out)
     registered = run_stages(loaded, tmp_path / "run")
     assert registered["version"] == 1
+    loss = json.loads((tmp_path / "run/eval/loss_model.json").read_text())  # errors before labels
+    assert loss["columns"] and set(loss["boosters"]) == {"abs", "squared"}
 
     predictor = Predictor(loaded)
     request = {"region": "r03", "year": 2021, "rate": 4.0}

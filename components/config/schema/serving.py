@@ -48,8 +48,9 @@ class Monitor(Strict):
     prediction_psi: float = Field(0.2, gt=0, description="retrain when predictions drift more")
     use_estimates: bool = Field(
         False,
-        description="judge a binary model's windows without enough labels by the metrics "
-        "estimated from its probabilities (when they were calibrated on the holdout)",
+        description="judge a window without enough labels by its estimated metrics: a binary "
+        "model's from its probabilities (when they were calibrated on the holdout), a "
+        "regression's from its loss estimator (fitted on the holdout's errors)",
     )
     max_ece: float = Field(
         0.05,
