@@ -4,12 +4,16 @@ from collections.abc import Callable
 from typing import Any
 
 from mlrig.components.config.slices import PARTS, STAGES, slices
-from mlrig.pipelines.scoring import scoring_pipeline
+from mlrig.pipelines.scoring import scoring_parts_pipeline, scoring_pipeline
 from mlrig.pipelines.training import training_pipeline
 
-PIPELINES: dict[str, Callable] = {"training": training_pipeline, "scoring": scoring_pipeline}
+PIPELINES: dict[str, Callable] = {
+    "training": training_pipeline,
+    "scoring": scoring_pipeline,
+    "scoring-parts": scoring_parts_pipeline,
+}
 # the config sections each pipeline is given (its tasks', components/config/slices.py)
-GIVEN = {"training": PARTS, "scoring": STAGES["score"]}
+GIVEN = {"training": PARTS, "scoring": STAGES["score"], "scoring-parts": STAGES["score"]}
 
 
 def arguments(loaded: Any, pipeline: str) -> dict[str, Any]:

@@ -27,3 +27,9 @@ def batch_score(
     from mlrig.components.score.io import run
 
     return int(run(config, input_path, predictions.path, json.loads(keep))["scored"])
+
+
+@dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)
+def scored_total(counts: list[int]) -> int:
+    """The rows the parts' tasks scored, summed (the fan-in of a parallel scoring run)."""
+    return int(sum(counts))

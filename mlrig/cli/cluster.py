@@ -3,8 +3,10 @@ cluster up/down/status and deploy."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -73,6 +75,18 @@ def _client(host: str | None, namespace: str | None = None) -> object:
         raise typer.Exit(1) from None
 
 
+def _param_value(text: str) -> Any:
+    """A pipeline parameter from the command line: a JSON list or object as such (scoring-parts'
+    input_parts=["/data/in/p0.parquet", ...]), anything else as text."""
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            console.print(f"[red]--param: {text[:60]} is not JSON: {exc}[/]")
+            raise typer.Exit(2) from None
+    return text
+
+
 @pipeline_app.command("submit")
 def pipeline_submit(
     host: str | None = HostOpt,
@@ -88,7 +102,7 @@ def pipeline_submit(
     kfp_client = _client(host, namespace)
     with tempfile.TemporaryDirectory() as tmp:
         package = kfp_ops.compile_pipeline(name, Path(tmp))
-        params = dict(p.split("=", 1) for p in param)
+        params = {k: _param_value(v) for k, v in (p.split("=", 1) for p in param)}
         run_id = kfp_ops.submit(kfp_client, package, loaded, params)
     console.print(f"submitted {name}: run {run_id}")
     if not wait:

@@ -11,7 +11,7 @@ from mlrig.components.config.loader import LoadedConfig
 from mlrig.pipelines.registry import arguments
 
 # The pipelines by name; importing them (kfp) costs seconds, so it happens only when compiling.
-PIPELINE_NAMES = ("training", "scoring")
+PIPELINE_NAMES = ("training", "scoring", "scoring-parts")
 
 TERMINAL = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELLED"}
 RUNNER_SERVICE_ACCOUNT = "mlrig-pipeline-runner"

@@ -89,6 +89,25 @@ def test_training_tasks_have_retries_caching_and_resources(compiled):
         assert executor["podMetadata"]["labels"]["mlrig.io/pipeline"] == "true"
 
 
+def test_the_parts_pipeline_scores_each_part_in_its_own_task_and_sums_them(compiled):
+    spec, platform = _docs(compiled["scoring-parts"])
+    loop = next(t for t in spec["root"]["dag"]["tasks"].values() if "parameterIterator" in t)
+    assert loop["parameterIterator"]["items"]["inputParameter"] == "pipelinechannel--input_parts"
+    assert loop["iteratorPolicy"]["parallelismLimit"] == 4
+    inner = spec["components"][loop["componentRef"]["name"]]["dag"]["tasks"]
+    assert set(inner) == {"batch-score"}
+    assert inner["batch-score"]["retryPolicy"]["maxRetryCount"] == 2
+    total = spec["root"]["dag"]["tasks"]["scored-total"]
+    assert (
+        total["inputs"]["parameters"]["counts"]["taskOutputParameter"]["producerTask"]
+        == (loop["taskInfo"]["name"])
+    )  # fan-in: every part's count
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    assert parameters["input_parts"]["parameterType"] == "LIST"
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert all(e["pvcMount"][0]["mountPath"] == "/data" for e in executors.values())
+
+
 def test_the_cli_knows_every_pipeline_without_importing_them():
     from mlrig.pipelines.registry import PIPELINES  # building them is slow: not at collection
 
