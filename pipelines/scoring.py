@@ -48,6 +48,6 @@ def scoring_parts_pipeline(
     parts = {"dataset": dataset, "model": model, "stores": stores, "workdir": workdir}
     with dsl.ParallelFor(input_parts, parallelism=PARALLEL_PARTS) as part:
         scored = _scoring_task(parts, root, part, keep)
-    total = scored_total(counts=dsl.Collected(scored.output))
+    total = scored_total(counts=dsl.Collected(scored.outputs["Output"]))
     total.set_caching_options(False).set_cpu_request("100m").set_memory_request("256M")
     on_cluster(total)
