@@ -266,7 +266,7 @@ def decide(loaded: LoadedConfig, since: str | None = None, out_dir: Path | None 
     decision = {"retrain": bool(reasons), "reasons": reasons, "drift": drift, "performance": perf}
     if reasons and policy.min_days_served:
         _hold_if_young(loaded.place, policy.min_days_served, decision, perf["version"])
-    shadow = judge_shadow(loaded)
+    shadow = judge_shadow(loaded.place, loaded.config.model, loaded.config.features)
     if shadow is not None:
         decision["shadow"] = shadow
     gauges.write(loaded.workdir, decision)  # the service exports these to Prometheus

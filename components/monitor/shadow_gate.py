@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.config.loader import LoadedConfig
+from mlrig.components.config.place import Place
+from mlrig.components.config.schema import Features, Model
 from mlrig.components.integrations.feast import feast_store
 from mlrig.components.integrations.mlflow import history, tracking
 from mlrig.components.integrations.mlflow.registry import NoVersion, load_version, resolve
@@ -22,11 +23,11 @@ from mlrig.components.monitor.predlog import log_exists, opened
 from mlrig.components.runtime.catalog import CHAMPION, SHADOW
 
 
-def days_answered(loaded: LoadedConfig, version: int) -> float:
+def days_answered(place: Place, version: int) -> float:
     """Days between the first and the last event time of the requests the shadow answered."""
-    if not log_exists(loaded.place):
+    if not log_exists(place):
         return 0.0
-    with opened(loaded.place) as log:
+    with opened(place) as log:
         times = log.read_shadows(version).event_time.dropna()
     if times.empty:
         return 0.0
@@ -34,40 +35,42 @@ def days_answered(loaded: LoadedConfig, version: int) -> float:
     return (instants.max() - instants.min()).total_seconds() / 86_400
 
 
-def judge_shadow(loaded: LoadedConfig) -> dict[str, Any] | None:
+def judge_shadow(place: Place, model: Model, features: Features) -> dict[str, Any] | None:
     """Wait for, promote or retire the shadowing challenger; None without a shadow period or a
-    shadow."""
-    days = loaded.config.model.gate.shadow_days
+    shadow. features: the config's, to make a promoted shadow's feature set live."""
+    days = model.gate.shadow_days
     if not days:
         return None
-    mlflow = tracking.configure(loaded.place)
-    name = loaded.config.model.name
+    mlflow = tracking.configure(place)
+    name = model.name
     try:
         shadow, champion = resolve(mlflow, name, SHADOW), resolve(mlflow, name, CHAMPION)
     except NoVersion:
         return None
-    served = days_answered(loaded, shadow)
+    served = days_answered(place, shadow)
     out: dict[str, Any] = {"shadow": shadow, "champion": champion, "days": round(served, 2)}
     if served < days:
         return {**out, "decision": "wait", "reason": f"{served:.1f} of {days:g} days answered"}
     try:
-        report = compare_shadow(loaded.place, name, shadow, champion)
+        report = compare_shadow(place, name, shadow, champion)
     except CannotCompare as exc:
         return _retire(mlflow, name, out, f"cannot be compared: {exc}")
     out["comparison"] = {k: v for k, v in report.items() if k != "shadow_errors"}
     if "interval_95" not in report:
         return {**out, "decision": "wait", "reason": "fewer than two labelled requests yet"}
     if report["better"] == out["shadow"] and not report["shadow_failed"]:
-        return _promote(loaded, mlflow, name, out, report["verdict"])
+        return _promote(place, features, mlflow, name, out, report["verdict"])
     failed = f"; it failed on {report['shadow_failed']} requests" if report["shadow_failed"] else ""
     return _retire(mlflow, name, out, f"{report['verdict']}{failed}")
 
 
-def _promote(loaded: LoadedConfig, mlflow: Any, name: str, out: dict, why: str) -> dict:
+def _promote(
+    place: Place, config_features: Features, mlflow: Any, name: str, out: dict, why: str
+) -> dict:
     shadow = out["shadow"]
     features = load_version(mlflow, name, shadow).contract.features
     if features and features.views:  # its feature set live, as `mlrig model promote` does
-        feast_store.materialize(loaded.place, loaded.config.features, features)
+        feast_store.materialize(place, config_features, features)
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(name, CHAMPION, str(shadow))
     client.delete_registered_model_alias(name, SHADOW)

@@ -151,15 +151,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         client = mlflow.MlflowClient()
         client.set_registered_model_alias(cfg.model.name, CHALLENGER, version.version)
         decision = _decide(cfg.model.gate, metric, challenger_value, champ_value, champ, info, why)
-        shadows = decision.promote and champ is not None and bool(cfg.model.gate.shadow_days)
-        if shadows:  # live traffic decides (monitor/shadow_gate.py), not this holdout alone
-            client.set_registered_model_alias(cfg.model.name, SHADOW, version.version)
-            days = cfg.model.gate.shadow_days
-            decision = Decision(
-                False,
-                f"{decision.reason}; it shadows the champion for {days:g} days of requests "
-                "first (model.gate.shadow_days)",
-            )
+        decision, shadows = _shadow_first(client, cfg.model, version.version, decision, champ)
         if decision.promote:
             client.set_registered_model_alias(cfg.model.name, CHAMPION, version.version)
         number = int(version.version)
@@ -187,6 +179,22 @@ def run(config_json: str, model_dir: str, holdout_dir: str, evaluation_dir: str)
         }
         out.update(result)
     return result
+
+
+def _shadow_first(
+    client: Any, model: Any, version: str, decision: Decision, champ: Pinned | None
+) -> tuple[Decision, bool]:
+    """With model.gate.shadow_days, a challenger the gate would promote over a champion becomes
+    the shadow instead: live traffic decides (monitor/shadow_gate.py), not this holdout alone."""
+    days = model.gate.shadow_days
+    if not (decision.promote and champ is not None and days):
+        return decision, False
+    client.set_registered_model_alias(model.name, SHADOW, version)
+    reason = (
+        f"{decision.reason}; it shadows the champion for {days:g} days of requests first "
+        "(model.gate.shadow_days)"
+    )
+    return Decision(False, reason), True
 
 
 def _decide(

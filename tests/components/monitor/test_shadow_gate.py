@@ -32,6 +32,10 @@ def shadowing(tmp_path_factory):
     return load(config), first, second
 
 
+def _judge(loaded):
+    return judge_shadow(loaded.place, loaded.config.model, loaded.config.features)
+
+
 def _aliases(loaded):
     mlflow = tracking.configure(loaded.place)
     out = {}
@@ -77,11 +81,11 @@ def test_a_challenger_that_passes_the_gate_shadows_the_champion_first(shadowing)
 def test_the_check_waits_for_the_period_then_promotes_a_shadow_that_wins(shadowing):
     loaded, _, _ = shadowing
     _traffic(loaded, "2025-01-01", 1.0, shadow=2, champion=1, gap=True)
-    waiting = judge_shadow(loaded)
+    waiting = _judge(loaded)
     assert waiting["decision"] == "wait" and waiting["days"] == pytest.approx(1.0, abs=0.01)
     assert _aliases(loaded) == {"champion": 1, "shadow": 2}
     _traffic(loaded, "2025-01-02", 2.0, shadow=2, champion=1, gap=True)
-    decided = judge_shadow(loaded)
+    decided = _judge(loaded)
     assert decided["decision"] == "promoted", decided
     assert decided["comparison"]["better"] == 2 and decided["comparison"]["interval_95"][0] > 0
     assert _aliases(loaded) == {"champion": 2, "shadow": None}
@@ -92,7 +96,7 @@ def test_a_shadow_that_shows_no_win_is_retired_and_the_champion_kept(shadowing):
     mlflow = tracking.configure(loaded.place)
     mlflow.MlflowClient().set_registered_model_alias(loaded.config.model.name, "shadow", "1")
     _traffic(loaded, "2025-02-01", 3.0, shadow=1, champion=2, gap=False)
-    decided = judge_shadow(loaded)
+    decided = _judge(loaded)
     assert decided["decision"] == "retired" and "no difference shown" in decided["reason"]
     assert _aliases(loaded) == {"champion": 2, "shadow": None}
-    assert judge_shadow(loaded) is None  # nothing shadows now
+    assert _judge(loaded) is None  # nothing shadows now
