@@ -1,5 +1,3 @@
-"""The only package that imports Feast; it is imported without typeguard's checks (unchecked)."""
-
-from mlrig.components.integrations.feast.unchecked import import_feast
-
-import_feast()
+"""The only package that imports Feast. Each place that first reaches for it calls
+unchecked.import_feast(), which imports it without typeguard's instrumentation; a process that
+never needs Feast (a cached stage) never imports it."""

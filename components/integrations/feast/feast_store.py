@@ -33,6 +33,7 @@ from mlrig.components.config.schema import FeatureView as ViewSpec
 from mlrig.components.contract.contract import FeatureSet
 from mlrig.components.integrations.feast import online_schedule
 from mlrig.components.integrations.feast.repo import open_store
+from mlrig.components.integrations.feast.unchecked import import_feast
 from mlrig.components.runtime.catalog import EVENT_TS, SEP
 
 STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
@@ -109,6 +110,7 @@ def definitions(
     objects, or with a snapshot those of one training run's data).
 
     columns: view name -> {feature name: "str" | "float"} (features.core.feature_columns)."""
+    import_feast()
     from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
     from feast.types import Float64, Int64, String
 
@@ -170,6 +172,7 @@ def load_schedules(
     """Write and load online each live aggregate view's changes after `end` (online_schedule).
     specs: logical view name -> its definition; frames: view tables already in memory.
     A set registered before schedules existed has no companion views: it is read as before."""
+    import_feast()
     from feast.errors import FeatureViewNotFoundException
 
     loaded_views = []
@@ -369,6 +372,7 @@ def publish_live_service(service: str, store: Any, fs: FeatureSet) -> None:
     """The config's unversioned feature service, pointing at the live set's views under their
     unversioned names: apps that read features (feast serve) ask for a stable name and get what
     the champion uses, as plane_attributes__seats and so on."""
+    import_feast()
     from feast import FeatureService
 
     views = [store.get_feature_view(name).with_name(logical) for name, logical in fs.views.items()]

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlrig.components.integrations.feast.unchecked import import_feast
+
 READ_ROUTES = frozenset({"/get-online-features", "/health"})
 
 
 def read_only_app(store: Any) -> Any:
     """Feast's feature-server app for store, keeping only READ_ROUTES."""
+    import_feast()
     from feast import feature_server
     from feast.permissions.server.utils import (
         ServerType,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlrig.components.integrations.feast.unchecked import import_feast
 from mlrig.components.runtime.catalog import EVENT_TS
 
 SUFFIX = "__next"
@@ -102,6 +103,7 @@ def companion_view(
 ) -> Any:
     """The online-only companion of a live aggregate view: its changes after the last
     materialization, in no feature service. schema: the view's, keys first."""
+    import_feast()
     from feast import FeatureView, Field, FileSource
     from feast.types import String
 

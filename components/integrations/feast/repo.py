@@ -9,11 +9,13 @@ from typing import Any
 
 from mlrig.components.config import env
 from mlrig.components.config.place import Place
+from mlrig.components.integrations.feast.unchecked import import_feast
 
 
 def repo_config(place: Place) -> Any:
     """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
     asof_store), SQLite (local) or Redis (cluster) online store."""
+    import_feast()
     from feast.repo_config import RepoConfig
 
     from mlrig.components.integrations.feast.asof_store import TYPE as ASOF_OFFLINE_STORE
@@ -63,6 +65,7 @@ def feast_env(place: Place) -> dict[str, str]:
 
 
 def open_store(place: Place) -> Any:
+    import_feast()
     from feast import FeatureStore
 
     return FeatureStore(config=repo_config(place))
@@ -70,6 +73,7 @@ def open_store(place: Place) -> Any:
 
 def open_repo(folder: Path) -> Any:
     """The feature store of a folder holding a feature_store.yaml (a cluster's own)."""
+    import_feast()
     from feast import FeatureStore
 
     return FeatureStore(repo_path=str(folder))

@@ -10,8 +10,10 @@ Until 2026-12-05 only the reading processes (serving, the feature server, score,
 skipped it, and the stages that build Feast objects kept the checks. They build them from a
 config that was checked at load (types, names, references), so the checks could only catch an
 mlrig bug, at 3.5 s a stage of every run; that is what MLRIG_FEAST_TYPECHECKS=1 is for (a
-feature repo or a change to integrations/feast being debugged). Every process imports Feast
-through this package, so one import here decides it."""
+feature repo or a change to integrations/feast being debugged). The places in this package that
+first reach for Feast (opening a store, building definitions, the feature server) call
+import_feast() first; a process that never needs Feast (a stage whose output is cached) does
+not import it at all."""
 
 from __future__ import annotations
 
