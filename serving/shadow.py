@@ -45,6 +45,7 @@ class Shadow:
         self.log = log
         self._queue: queue.Queue = queue.Queue(maxsize=rows)
         self._label = str(self.version)
+        self._stopped = False
         self._thread = threading.Thread(
             target=self._work, daemon=True, name=f"shadow-v{self.version}"
         )
@@ -60,15 +61,19 @@ class Shadow:
             metrics.SHADOW.labels(self._label, "dropped").inc()
 
     def stop(self, wait: float | None = None) -> None:
-        """Stop after the requests already queued (wait: seconds to wait for that)."""
-        self._queue.put((None, None))
+        """Stop after the requests already queued (wait: seconds to wait for that). Never blocks
+        on a full queue: a hung shadow is replaced without waiting for it."""
+        try:
+            self._queue.put_nowait((None, None))
+        except queue.Full:  # the thread is stuck or far behind: it ends at its next request
+            self._stopped = True
         if wait is not None:
             self._thread.join(wait)
 
     def _work(self) -> None:
         while True:
             request, request_id = self._queue.get()
-            if request is None:
+            if request is None or self._stopped:
                 return
             self._answer(request, request_id)
 

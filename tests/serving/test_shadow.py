@@ -98,6 +98,7 @@ def test_a_failing_or_hanging_shadow_changes_no_answer_and_keeps_no_one_waiting(
         hanging.offer(dict(request), answers[-1]["request_id"])
     assert _without_ids(answers) == _without_ids(plain)
     assert metrics.SHADOW.labels("2", "dropped")._value.get() - dropped >= len(SERVED) - 3
+    hanging.stop()  # its queue is full and its thread stuck: stopping it does not wait
     gate.set()
     failing.stop(wait=60)
     logged = log.read_shadows(2, since)
