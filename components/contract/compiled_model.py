@@ -84,28 +84,46 @@ class _Categorical:
         return vector
 
 
-def _numeric(sub: Any, columns: list[str]) -> Segment:
-    """[TrainingRange +] SimpleImputer(add_indicator, keep_empty_features) + StandardScaler."""
-    names = _step_names(sub)
-    ranged = names[:1] == ["TrainingRange"]
-    if names[ranged:] != ["SimpleImputer", "StandardScaler"]:
-        raise NotCompiled(f"numeric steps {names}")
-    imputer, scaler = sub.steps[ranged][1], sub.steps[ranged + 1][1]
-    low, high = (sub.steps[0][1].low_, sub.steps[0][1].high_) if ranged else (-np.inf, np.inf)
-    if not imputer.keep_empty_features:
-        raise NotCompiled("an imputer that drops empty columns")
-    fill = np.asarray(imputer.statistics_, dtype=float)
-    flags = list(imputer.indicator_.features_) if imputer.add_indicator else []
-    mean = np.zeros(len(fill) + len(flags)) if scaler.mean_ is None else scaler.mean_
-    scale = np.ones(len(fill) + len(flags)) if scaler.scale_ is None else scaler.scale_
+class _Passthrough:
+    """Columns taken as they are, as numbers."""
 
-    def segment(row: dict[str, Any]) -> list[float]:
-        x = np.clip(np.array([row[c] for c in columns], dtype=float), low, high)
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+    def __call__(self, row: dict[str, Any]) -> list[float]:
+        return [float(row[c]) for c in self.columns]
+
+
+class _Numeric:
+    """[TrainingRange +] SimpleImputer(add_indicator, keep_empty_features) + StandardScaler: held
+    to [low, high], missing ones filled, flags of missing (for the flagged columns) appended, then
+    centred and scaled."""
+
+    def __init__(self, sub: Any, columns: list[str]) -> None:
+        names = _step_names(sub)
+        ranged = names[:1] == ["TrainingRange"]
+        if names[ranged:] != ["SimpleImputer", "StandardScaler"]:
+            raise NotCompiled(f"numeric steps {names}")
+        imputer, scaler = sub.steps[ranged][1], sub.steps[ranged + 1][1]
+        width = len(columns)
+        if ranged:
+            self.low, self.high = sub.steps[0][1].low_, sub.steps[0][1].high_
+        else:
+            self.low, self.high = np.full(width, -np.inf), np.full(width, np.inf)
+        if not imputer.keep_empty_features:
+            raise NotCompiled("an imputer that drops empty columns")
+        self.columns = columns
+        self.fill = np.asarray(imputer.statistics_, dtype=float)
+        self.flags = list(imputer.indicator_.features_) if imputer.add_indicator else []
+        n = len(self.fill) + len(self.flags)
+        self.mean = np.zeros(n) if scaler.mean_ is None else np.asarray(scaler.mean_, dtype=float)
+        self.scale = np.ones(n) if scaler.scale_ is None else np.asarray(scaler.scale_, dtype=float)
+
+    def __call__(self, row: dict[str, Any]) -> list[float]:
+        x = np.clip(np.array([row[c] for c in self.columns], dtype=float), self.low, self.high)
         gone = np.isnan(x)
-        values = np.concatenate([np.where(gone, fill, x), gone[flags].astype(float)])
-        return list((values - mean) / scale)
-
-    return segment
+        values = np.concatenate([np.where(gone, self.fill, x), gone[self.flags].astype(float)])
+        return list((values - self.mean) / self.scale)
 
 
 class _Text:
@@ -147,18 +165,15 @@ def _segments(ct: Any) -> tuple[list[Segment], list[str], list[str]]:
             owners += columns * len(out)
             continue
         if trans == "passthrough" or kind == "FunctionTransformer" and trans.func is None:
-            segments.append(lambda row, cols=columns: [float(row[c]) for c in cols])
+            segments.append(_Passthrough(columns))
             owners += columns
         elif steps[-1:] and steps[-1] in ENCODERS and steps[0] == "SimpleImputer":
             segments.append(_Categorical(trans, columns))
             owners += segments[-1].owners  # type: ignore[attr-defined]
         else:
-            segments.append(_numeric(trans, columns))
-            imputer = next(
-                step for _, step in trans.steps if type(step).__name__ == "SimpleImputer"
-            )
-            flags = imputer.indicator_.features_ if imputer.add_indicator else []
-            owners += columns + [columns[f] for f in flags]
+            numeric = _Numeric(trans, columns)
+            segments.append(numeric)
+            owners += columns + [columns[f] for f in numeric.flags]
         names += columns
     return segments, names, owners
 

@@ -17,7 +17,15 @@ from mlrig.components.evaluate import core, depth
 from mlrig.components.integrations.mlflow import modelfile, tracking
 from mlrig.components.runtime import cache, events, tables
 from mlrig.components.runtime import html_report as report
-from mlrig.components.runtime.catalog import EVAL_REPORT_FILE, HOLDOUT, METRICS_FILE, RUN_FILE
+from mlrig.components.runtime.catalog import (
+    EVAL_REPORT_FILE,
+    HOLDOUT,
+    HOLDOUT_SAMPLE_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+)
+
+SAMPLE_ROWS = 5_000  # holdout rows kept with the run: what an export checks itself on
 
 
 @cache.stage("evaluate", inputs=("model_dir", "holdout_dir"), outputs=("output_dir",))
@@ -60,6 +68,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         page = report.render(f"{cfg.project}: evaluation of {info['candidate']}", sections, plots)
         dest = _write(Path(output_dir), metrics, note, page, plots)
         tables.write_json(dest, depth.CONTRIBUTIONS_FILE, shares)  # each input's share
+        _holdout_sample(dest, holdout[contract.inputs], seed)
         if loss is not None:  # a regression's error estimator, for the monitor before labels
             tables.write_json(dest, LOSS_FILE, loss)
         with mlflow.start_run(run_id=info["run_id"]):
@@ -71,6 +80,11 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
         if note:
             out["warning"] = note
     return metrics
+
+
+def _holdout_sample(dest: Path, inputs: Any, seed: int) -> None:
+    sample = inputs.sample(n=min(SAMPLE_ROWS, len(inputs)), random_state=seed)
+    sample.reset_index(drop=True).to_parquet(dest / HOLDOUT_SAMPLE_FILE, index=False)
 
 
 def _write(dest: Path, metrics: dict, note: str, page: str, plots: dict[str, str]) -> Path:

@@ -22,6 +22,7 @@ PREDICTIONS_FILE = "predictions.parquet"
 REJECTED_FILE = "rejected.parquet"
 SUMMARY_FILE = "summary.json"
 REFERENCE_FILE = "reference.parquet"  # the monitor's reference sample, in the training run
+HOLDOUT_SAMPLE_FILE = "holdout_sample.parquet"  # model inputs of holdout rows, in "evaluation"
 REFERENCE_SCORE = "_mlrig_score"  # its model score column (a model input may be named "score")
 
 # MLflow

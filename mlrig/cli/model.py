@@ -1,4 +1,4 @@
-"""`mlrig model list | promote | shadow | history`: the model registry as a user tool."""
+"""`mlrig model list | promote | shadow | export | history`: the model registry as a user tool."""
 
 from __future__ import annotations
 
@@ -181,6 +181,48 @@ def model_shadow(
             f"{theirs.version}: its stored features are as last materialized for its set[/]",
             highlight=False,
         )
+
+
+@model_app.command("export")
+def model_export(
+    version: int = typer.Argument(..., help="the version to export"),
+    fmt: str = typer.Option("onnx", "--format", help="onnx (the one format so far)"),
+    out: Path = typer.Option(Path("export"), "--out", help="the folder to write"),
+    config: Path | None = ConfigOpt,
+    profile: str | None = ProfileOpt,
+) -> None:
+    """Write VERSION as one ONNX model (model.onnx) beside its contract (contract.json),
+    runnable with onnxruntime alone; checked first against the pipeline on the version's own
+    holdout rows (the largest difference is printed), and refused, naming the step, when a part
+    cannot be converted or the scores differ."""
+    from mlrig.components.integrations.mlflow.registry import NoVersion, load_version
+    from mlrig.components.integrations.mlflow.samples import check_rows
+
+    if fmt != "onnx":
+        console.print(f"[red]--format: '{fmt}' is not a format mlrig exports (onnx)[/]")
+        raise typer.Exit(2)
+    try:
+        from mlrig.components.contract.to_onnx.export import ExportRefused, export_onnx
+    except ImportError as exc:
+        console.print(f'[red]--format onnx needs {exc.name}: pip install "mlrig[onnx]"[/]')
+        raise typer.Exit(1) from None
+    loaded, mlflow, _ = _client(config, profile)
+    try:
+        pinned = load_version(mlflow, loaded.config.model.name, version)
+        rows, what = check_rows(mlflow, pinned.run_id)
+        done = export_onnx(pinned.model, pinned.contract, rows, out)
+    except (NoVersion, LookupError, mlflow.exceptions.MlflowException) as exc:
+        console.print(f"[red]version {version}: {exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
+    except ExportRefused as exc:
+        console.print(f"[red]v{version} not exported: {exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]v{version} exported[/] to {out}/model.onnx with {out}/contract.json: on "
+        f"{done.rows} {what} its scores are the pipeline's to {done.largest_difference:.2g} "
+        f"(largest difference; tolerance {done.tolerance:.2g})",
+        highlight=False,
+    )
 
 
 @model_app.command("history")

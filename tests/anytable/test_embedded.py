@@ -3,6 +3,8 @@ stored features from the online store or passed in by the application."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -50,3 +52,53 @@ def test_a_frame_of_requests_gets_one_answer_per_row_in_order(shop):
     assert len(answers) == len(requests)
     for (_, row), request in zip(answers.iterrows(), requests, strict=True):
         assert row["probability"] == pytest.approx(model.predict(request)["probability"], abs=1e-9)
+
+
+def test_an_exported_model_scored_by_onnxruntime_alone_answers_as_the_service(shop, tmp_path):
+    import json
+
+    import onnxruntime
+    from typer.testing import CliRunner
+
+    from mlrig.cli import app
+    from mlrig.components.contract.to_onnx.export import feeds
+
+    config, requests = shop
+    out = tmp_path / "edge"
+    done = CliRunner().invoke(
+        app, ["model", "export", "1", "--out", str(out), "--config", str(config)]
+    )
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert re.search(r"on \d+ holdout rows", said), said
+    assert "(largest difference; tolerance 1e-05)" in said
+    written = json.loads((out / "contract.json").read_text())
+    session = onnxruntime.InferenceSession(str(out / written["onnx"]["model"]))
+    served = Predictor(load(config))
+    for request in requests:
+        one = served.rows.one(request, served.features)  # the request's model inputs
+        row = pd.DataFrame([one.inputs])
+        got = session.run(None, feeds(row, written["inputs"], written["categorical"]))[0]
+        positive = written["classes"].index(written["positive_label"])
+        assert got[0, positive] == pytest.approx(served.predict(request)["probability"], abs=1e-5)
+
+
+def test_an_export_in_another_format_is_refused_by_the_option(shop, tmp_path):
+    from typer.testing import CliRunner
+
+    from mlrig.cli import app
+
+    config, _ = shop
+    args = [
+        "model",
+        "export",
+        "1",
+        "--format",
+        "pmml",
+        "--out",
+        str(tmp_path),
+        "--config",
+        str(config),
+    ]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2 and "--format: 'pmml'" in done.output
