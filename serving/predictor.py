@@ -15,7 +15,7 @@ from mlrig.components.contract.assemble_one import OneRow, RowAssembler
 from mlrig.components.contract.assemble_one import is_missing as missing
 from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, compile_one
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.explain import explain_row
+from mlrig.components.contract.explain import explain_row, explainer_of, has_exact_method
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.predict import as_response, predict_frame, response_one
 from mlrig.components.integrations.feast.online_store import OnlineFeatures
@@ -102,6 +102,19 @@ class Predictor:
         )
         if self.compiled is None:
             print(f"mlrig: one-row predictions go through the model pipeline: {why}", flush=True)
+        exact = self.compiled is not None and has_exact_method(self.compiled)
+        self._explainer: Any = self.compiled if exact else None  # else found at the first explain
+
+    def explainer(self) -> Any:
+        """What explains an answer (contract/explain.py): the compiled model, or the pipeline
+        explained through, found once when first asked (a forest's TreeSHAP takes a while)."""
+        if self._explainer is None:
+            c = self.contract
+            found, _ = explainer_of(
+                self.pinned.model, c.task, c.inputs, c.categorical, len(c.classes)
+            )
+            self._explainer = found or False
+        return self._explainer or None
 
     @property
     def model_version(self) -> int:
@@ -149,7 +162,7 @@ class Predictor:
         if unknown:
             result["unknown_entities"] = unknown
         if explain:
-            result["explanation"] = explain_row(self.compiled, one.inputs)
+            result["explanation"] = explain_row(self.explainer(), one.inputs)
         if self.log is not None:
             result["request_id"] = self.log.log(
                 model=self.pinned.name,
@@ -244,7 +257,7 @@ class Predictor:
                 result["unknown_entities"] = views_unknown
             if explain and explain[i]:
                 inputs = built.frame.iloc[i].to_dict()
-                result["explanation"] = explain_row(self.compiled, inputs)
+                result["explanation"] = explain_row(self.explainer(), inputs)
             results.append(result)
         if self.log is not None:
             self._log_many(requests, built, results)

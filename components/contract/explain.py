@@ -13,7 +13,8 @@ Exact methods, where `base` plus the contributions equals the model's raw output
 - a blend: regression, the weighted sum of its members' contributions on the value; a binary
   blend averages probabilities, so each member's log-odds contributions are rescaled to its change
   of probability from its base (named so in `method`), on the probability.
-Other models (scikit-learn's tree ensembles, XGBoost, CatBoost, scored through their pipeline) get
+Models scored through their pipeline (XGBoost, CatBoost, scikit-learn's tree ensembles) are
+explained by ThroughPipeline (explain_through.py), exactly too. Anything else gets
 `method: "unavailable"` and the reason; nothing is approximated without saying so.
 """
 
@@ -23,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel
+from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, compile_one
+from mlrig.components.contract.explain_through import ThroughPipeline, calibrated
 
 Explanation = dict[str, Any]
-CLIP_LOGIT = float(np.log((1 - 1e-6) / 1e-6))  # PlattCalibrated reads p within [1e-6, 1 - 1e-6]
 
 
 def _grouped(owners: list[str], values: np.ndarray) -> dict[str, float]:
@@ -62,31 +63,31 @@ def _raw_parts(model: CompiledModel, vector: np.ndarray) -> tuple[np.ndarray, fl
     return coef[k] * vector[0], float(intercept[k]), kind
 
 
-def _one(model: CompiledModel, row: dict[str, Any]) -> tuple[dict[str, float], float, str]:
+def _one(model: Any, row: dict[str, Any]) -> tuple[dict[str, float], float, str]:
+    if isinstance(model, ThroughPipeline):
+        return model.parts(row)
     parts, base, kind = _raw_parts(model, model.vector(row))
-    if model.platt is not None:  # logit(calibrated) = a * logit(p) + b, p clipped to 1e-6
-        a, b = model.platt.a, model.platt.b
-        raw = base + float(parts.sum())
-        clipped = min(max(raw, -CLIP_LOGIT), CLIP_LOGIT)
-        if clipped != raw and raw != base:  # the model's output stops there: the parts shrink
-            parts = parts * ((clipped - base) / (raw - base))
-        elif clipped != raw:
-            base = clipped
-        parts, base, kind = a * parts, a * base + b, "calibrated log-odds"
+    if model.platt is not None:
+        parts, base, kind = calibrated(parts, base, model.platt)
     return _grouped(model.owners, parts), base, kind
 
 
-def explain_row(compiled: CompiledModel | CompiledBlend | None, row: dict[str, Any]) -> Explanation:
+def explain_row(
+    compiled: CompiledModel | CompiledBlend | ThroughPipeline | None, row: dict[str, Any]
+) -> Explanation:
     """The explanation of one model row (model inputs by name), or why there is none."""
     if compiled is None:
-        return {"method": "unavailable", "reason": "the model is scored through its pipeline"}
+        return {"method": "unavailable", "reason": "no exact method for this model"}
     try:
         if isinstance(compiled, CompiledBlend):
             return _blend(compiled, row)
         contributions, base, kind = _one(compiled, row)
     except LookupError as exc:
         return {"method": "unavailable", "reason": str(exc)}
-    method = "tree SHAP (LightGBM pred_contrib)" if compiled.booster is not None else "linear"
+    if isinstance(compiled, ThroughPipeline):
+        method = compiled.method
+    else:
+        method = "tree SHAP (LightGBM pred_contrib)" if compiled.booster is not None else "linear"
     return {"method": method, "output": kind, "base": base, "contributions": contributions}
 
 
@@ -117,9 +118,31 @@ def _blend(blend: CompiledBlend, row: dict[str, Any]) -> Explanation:
     return {"method": method, "output": "value", "base": base, "contributions": total}
 
 
+def explainer_of(
+    model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
+) -> tuple[CompiledModel | CompiledBlend | ThroughPipeline | None, str]:
+    """What explains the model: its compiled form (compile_one), else its pipeline explained
+    through (ThroughPipeline); None and the reason when neither has an exact method."""
+    compiled, why = compile_one(model, task, inputs, categorical, n_classes)
+    if compiled is not None and has_exact_method(compiled):
+        return compiled, ""
+    try:
+        return ThroughPipeline(model, inputs, categorical), ""
+    except LookupError as exc:
+        return None, f"{why}; {exc}"
+
+
+def has_exact_method(compiled: CompiledModel | CompiledBlend) -> bool:
+    """Whether the compiled form has an exact method of its own (LightGBM, linear models)."""
+    members = compiled.members if isinstance(compiled, CompiledBlend) else [compiled]
+    return all(m.booster is not None or hasattr(m.estimator, "coef_") for m in members)
+
+
 def mean_abs(compiled: Any, rows: list[dict[str, Any]], inputs: list[str]) -> Explanation | None:
     """Each input's mean |contribution| over rows (model inputs by name), with the method and
     output of the first row's explanation; None when there are no rows or no exact method."""
+    if isinstance(compiled, ThroughPipeline) and rows:
+        return _mean_abs_through(compiled, rows, inputs)
     totals = dict.fromkeys(inputs, 0.0)
     first: Explanation | None = None
     for row in rows:
@@ -132,3 +155,17 @@ def mean_abs(compiled: Any, rows: list[dict[str, Any]], inputs: list[str]) -> Ex
     if first is None:
         return None
     return {"method": first["method"], "output": first["output"], "mean_abs": totals}
+
+
+def _mean_abs_through(
+    through: ThroughPipeline, rows: list[dict[str, Any]], inputs: list[str]
+) -> Explanation | None:
+    try:
+        parts = through.parts_many(rows)
+    except LookupError:
+        return None
+    totals = dict.fromkeys(inputs, 0.0)
+    for grouped, _, _ in parts:
+        for name, value in grouped.items():
+            totals[name] += abs(value) / len(rows)
+    return {"method": through.method, "output": parts[0][2], "mean_abs": totals}

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.explain import explain_row, mean_abs
+from mlrig.components.contract.explain import explain_row, explainer_of, mean_abs
 from mlrig.components.contract.metrics import better, holdout_metrics, scores
 
 IMPORTANCE_ROWS = 3000
@@ -87,7 +86,7 @@ def contributions(
     holdout, and its share of their sum; the largest first. Also the shares by input (empty when
     the model has no exact method)."""
     c = contract
-    compiled, why = compile_one(model, c.task, c.inputs, c.categorical, len(c.classes))
+    compiled, why = explainer_of(model, c.task, c.inputs, c.categorical, len(c.classes))
     rng = np.random.default_rng(seed)
     n = min(CONTRIBUTION_ROWS, len(holdout))
     rows = holdout.iloc[rng.choice(len(holdout), size=n, replace=False)][c.inputs]

@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from mlrig.components.config.place import Place
-from mlrig.components.contract.compiled_model import compile_one
-from mlrig.components.contract.explain import explain_row
+from mlrig.components.contract.explain import explain_row, explainer_of
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version
 from mlrig.components.monitor.predlog import log_exists, opened
@@ -28,7 +27,7 @@ def explain_logged(place: Place, request_id: str) -> dict[str, Any]:
         raise NotLogged(f"request_id '{request_id}' is not in the prediction log")
     pinned = load_version(tracking.configure(place), str(row["model"]), int(row["version"]))
     c = pinned.contract
-    compiled, _ = compile_one(pinned.model, c.task, c.inputs, c.categorical, len(c.classes))
+    compiled, _ = explainer_of(pinned.model, c.task, c.inputs, c.categorical, len(c.classes))
     inputs = json.loads(row["features"])
     return {
         "request_id": request_id,

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
-from mlrig.components.contract.explain import explain_row, mean_abs
+from mlrig.components.contract.explain import explain_row, explainer_of, mean_abs
 
 ROWS = 1000  # per side: about 0.6 ms a row with a 300-tree LightGBM
 
@@ -46,7 +45,7 @@ def check(
     """The reasons' shares on both sides, the inputs whose share moved by more than shift, and
     whether the reasons moved while no input drifted."""
     c = contract
-    compiled, why = compile_one(model, c.task, c.inputs, c.categorical, len(c.classes))
+    compiled, why = explainer_of(model, c.task, c.inputs, c.categorical, len(c.classes))
     ref, cur = shares(compiled, reference, c.inputs), shares(compiled, current, c.inputs)
     if not ref or not cur:
         return {"method": "unavailable", "reason": why or "no exact method", "moved": []}

@@ -111,6 +111,21 @@ class EarlyStopped(BaseEstimator):
         cats = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
         model.fit(x, y, cat_features=cats, **({"eval_set": val} if val else {}))
 
+    def contributions(self, x: pd.DataFrame) -> np.ndarray:
+        """The booster's own TreeSHAP values of rows, the base last: [rows, n + 1] for one
+        output, [rows, classes, n + 1] for several. They add up to the raw output: log-odds
+        (binary), each class's raw score (multiclass), the value (regression)."""
+        if self.kind == "xgboost":
+            import xgboost
+
+            matrix = xgboost.DMatrix(_whole_codes(x), enable_categorical=True)
+            return np.asarray(self.model_.get_booster().predict(matrix, pred_contribs=True))
+        import catboost
+
+        cats = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+        pool = catboost.Pool(x, cat_features=cats)
+        return np.asarray(self.model_.get_feature_importance(pool, type="ShapValues"))
+
     def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
         return self.model_.predict_proba(_whole_codes(x) if self.kind == "xgboost" else x)
 

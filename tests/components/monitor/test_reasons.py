@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlrig.components.contract.blend import Blend
 from mlrig.components.contract.contract import Contract
 from mlrig.components.monitor.reasons import check, section
 from mlrig.components.train.core import build_pipeline
@@ -50,8 +51,10 @@ def test_a_model_leaning_on_another_input_names_it_and_is_flagged_when_no_input_
 
 def test_a_model_without_an_exact_method_says_so():
     train = _rows(500, 0.5, 0)
-    model = build_pipeline("random_forest", "binary", ["a", "b"], ["switch"], 0)
-    model.fit(train, (train["a"] > 0).astype(int))
+    y = (train["a"] > 0).astype(int)
+    members = [build_pipeline(n, "binary", ["a", "b"], ["switch"], 0).fit(train, y)
+               for n in ("random_forest", "logistic_regression")]  # fmt: skip
+    model = Blend(members, [0.5, 0.5], "binary")  # a forest in a blend: no exact method
     _, contract = _model_and_contract()
     result = check(model, contract, train, train, 0.05, [])
     assert result["method"] == "unavailable" and result["moved"] == []
