@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from mlrig.cli.common import ConfigOpt, ProfileOpt, console, load_or_exit
-from mlrig.components.monitor.explained import NotLogged, explain_logged
 
 
 def explain(
@@ -18,6 +17,8 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Each input's contribution to a logged prediction, as /predict with explain: true gave it."""
+    from mlrig.components.monitor.explained import NotLogged, explain_logged
+
     loaded = load_or_exit(config, profile)
     try:
         found = explain_logged(loaded.place, request_id)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.config.loader import LoadedConfig
-from mlrig.pipelines.registry import arguments
 
 # The pipelines by name; importing them (kfp) costs seconds, so it happens only when compiling.
 PIPELINE_NAMES = ("training", "scoring", "scoring-parts")
@@ -55,6 +54,8 @@ def submit(
     experiment: str = "mlrig",
 ) -> str:
     """Create a run of a compiled pipeline with the (cluster profile) config; return its id."""
+    from mlrig.pipelines.registry import arguments  # builds every pipeline: not for `--help`
+
     run = kfp_client.create_run_from_pipeline_package(
         str(package),
         arguments={**arguments(loaded, package.stem), **(params or {})},
