@@ -24,13 +24,15 @@ ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
 
 # Sources go to /src only for the install: a source tree in the working directory would shadow the
 # installed package.
+# The extras installed: cluster; cluster,spark for manifests/overlays/spark (pyspark, +400 MB).
+ARG MLRIG_EXTRAS=cluster
 COPY pyproject.toml README.md mlrig.yaml constraints.txt /src/
 COPY mlrig/ /src/mlrig/
 COPY components/ /src/components/
 COPY pipelines/ /src/pipelines/
 COPY serving/ /src/serving/
 COPY feature_repo/ /app/feature_repo/
-RUN python3 -m pip install --quiet '/src[cluster]' -c /src/constraints.txt \
+RUN python3 -m pip install --quiet "/src[${MLRIG_EXTRAS}]" -c /src/constraints.txt \
  && cp /src/mlrig.yaml /app/mlrig.yaml && rm -rf /src \
  && useradd --uid 10001 --create-home --home-dir /home/mlrig --shell /usr/sbin/nologin mlrig \
  && mkdir -p /data && chown 10001:10001 /data

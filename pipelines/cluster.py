@@ -1,5 +1,6 @@
 """What a pipeline task needs on a cluster (kfp-kubernetes platform config; kfp.local ignores it):
-the data volume, the database password as a file, and the labels the NetworkPolicies admit."""
+the data volume, the database password as a file, the labels the NetworkPolicies admit, and the
+Spark Connect address of the spark overlay (an optional ConfigMap: absent, nothing is set)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ POD_LABELS = {
     "mlrig.io/db-client": "true",
     "mlrig.io/redis-client": "true",
     "mlrig.io/mlflow-client": "true",
+    "mlrig.io/spark-client": "true",  # admitted to Spark Connect where the spark overlay runs
 }
+SPARK_CONFIG = "mlrig-spark"  # manifests/overlays/spark: remote -> MLRIG_SPARK_REMOTE
 
 
 def on_cluster(task: dsl.PipelineTask) -> dsl.PipelineTask:
@@ -23,4 +26,7 @@ def on_cluster(task: dsl.PipelineTask) -> dsl.PipelineTask:
     kubernetes.use_secret_as_volume(task, secret_name=PG_SECRET, mount_path=PG_SECRET_PATH)
     for key, value in POD_LABELS.items():
         kubernetes.add_pod_label(task, key, value)
+    kubernetes.use_config_map_as_env(
+        task, SPARK_CONFIG, {"remote": "MLRIG_SPARK_REMOTE"}, optional=True
+    )
     return task

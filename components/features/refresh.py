@@ -172,7 +172,9 @@ def _rebuild_views(
             continue
         say(f"building {view.name}")
         frame = build_view_frame(cfg, view, accumulated[view.table])
-        feast_store.write_atomic(frame, feast_store.view_data_path(place, live.version, view))
+        feast_store.write_atomic(
+            frame, feast_store.view_data_path(place, live.version, view), place
+        )
         frames[view.name] = frame
     return frames
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-OVERLAYS = ["kind", "minikube", "multinode"]
+OVERLAYS = ["kind", "minikube", "multinode", "spark"]
 TOOLS = Path(os.environ.get("MLRIG_TOOLS_BIN", "/opt/mlrig-tools/bin"))
 
 
@@ -313,3 +313,24 @@ def test_every_alert_rule_reads_metrics_the_service_exports(rendered):
     defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(mlrig_[a-z_]+)"', service))
     used = {m for r in rules for m in re.findall(r"\bmlrig_[a-z_]+", r["expr"])}
     assert used and used <= defined, used - defined
+
+
+def test_the_spark_overlay_points_the_offline_readers_at_spark_connect_and_no_further():
+    docs = [d for d in yaml.safe_load_all(_render("spark")) if d]
+    config = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "mlrig-spark"
+    )
+    assert config["data"]["remote"].startswith("sc://")
+    for name in ("feast-materialize", "mlrig-monitor"):
+        job = next(d for d in docs if d["kind"] == "CronJob" and d["metadata"]["name"] == name)
+        template = job["spec"]["jobTemplate"]["spec"]["template"]
+        container = template["spec"]["containers"][0]
+        assert container["command"][-2:] == ["--profile", "spark"]
+        remote = next(e for e in container["env"] if e["name"] == "MLRIG_SPARK_REMOTE")
+        assert remote["valueFrom"]["configMapKeyRef"] == {"name": "mlrig-spark", "key": "remote"}
+        assert template["metadata"]["labels"]["mlrig.io/spark-client"] == "true"
+    egress = _policy(docs, "spark-clients")["spec"]["egress"]
+    assert egress == [{"to": [{"namespaceSelector": {"matchLabels": {"mlrig.io/spark": "true"}}}],
+                       "ports": [{"protocol": "TCP", "port": 15002}]}]  # fmt: skip
+    others = [d for d in docs if d["kind"] == "CronJob" and "spark" not in json.dumps(d)]
+    assert not others  # every job here reads the offline store

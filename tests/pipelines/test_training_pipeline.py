@@ -87,6 +87,9 @@ def test_training_tasks_have_retries_caching_and_resources(compiled):
         assert executor["pvcMount"][0]["mountPath"] == "/data"
         assert executor["secretAsVolume"][0]["secretName"] == "mlrig-postgres"
         assert executor["podMetadata"]["labels"]["mlrig.io/pipeline"] == "true"
+        spark = executor["configMapAsEnv"][0]  # the spark overlay's address, when it is there
+        assert (spark["configMapName"], spark["optional"]) == ("mlrig-spark", True)
+        assert spark["keyToEnv"] == [{"configMapKey": "remote", "envVar": "MLRIG_SPARK_REMOTE"}]
 
 
 def test_the_parts_pipeline_scores_each_part_in_its_own_task_and_sums_them(compiled):

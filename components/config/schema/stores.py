@@ -44,6 +44,17 @@ class Stores(Strict):
         ".mlrig/feature_data",
         description="where the feature views' tables are kept, by feature-set version",
     )
+    feast_offline: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Feast's offline store (historical retrieval and materialization): duckdb on "
+        'one machine, spark past it (pip install "mlrig[spark]"; Java 17)',
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Spark settings for the spark offline store, over mlrig's defaults "
+        "(spark.master local[2], UTC session time); spark.remote: sc://HOST:15002 for a Spark "
+        "Connect server (use ${VAR} for values the cluster supplies)",
+    )
     prediction_log: str = Field(
         "",
         description="where served predictions are logged: empty for a SQLite file under the work "

@@ -31,10 +31,10 @@ from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config, Features
 from mlrig.components.config.schema import FeatureView as ViewSpec
 from mlrig.components.contract.contract import FeatureSet
-from mlrig.components.integrations.feast import online_schedule
+from mlrig.components.integrations.feast import online_schedule, sources
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.feast.unchecked import import_feast
-from mlrig.components.runtime.catalog import EVENT_TS, SEP
+from mlrig.components.runtime.catalog import SEP
 
 STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
 LIVE_FILE = "LIVE"  # in feature_data_dir: the version whose values the online store holds
@@ -111,7 +111,7 @@ def definitions(
 
     columns: view name -> {feature name: "str" | "float"} (features.core.feature_columns)."""
     import_feast()
-    from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+    from feast import Entity, FeatureService, FeatureView, Field, ValueType
     from feast.types import Float64, Int64, String
 
     main = cfg.dataset.tables[cfg.dataset.main].all_columns()
@@ -129,11 +129,8 @@ def definitions(
     views, companions = [], []
     for spec in cfg.features.views:
         name = versioned(spec.name, version, snapshot)
-        source = FileSource(
-            name=f"{name}_source",
-            path=str(view_data_path(place, version, spec, snapshot)),
-            timestamp_field=EVENT_TS,
-        )
+        path = str(view_data_path(place, version, spec, snapshot))
+        source = sources.batch_source(place, f"{name}_source", path)
         schema = [Field(name=keys[e], dtype=Int64 if is_int[e] else String) for e in spec.entities]
         schema += [
             Field(name=n, dtype=String if t == "str" else Float64)
@@ -142,8 +139,10 @@ def definitions(
         tags = {"kind": spec.kind, "managed_by": "mlrig", "feature_set": version}
         if not snapshot and online_schedule.scheduled(spec):
             owners = [entities[e] for e in spec.entities]
-            path = view_data_path(place, version, spec)
-            companions.append(online_schedule.companion_view(name, schema, owners, path, tags))
+            view_path = view_data_path(place, version, spec)
+            companions.append(
+                online_schedule.companion_view(place, name, schema, owners, view_path, tags)
+            )
         views.append(
             FeatureView(
                 name=name,
@@ -188,7 +187,8 @@ def load_schedules(
         path = view_data_path(place, fs.version, spec)
         frame = frames[logical] if frames and logical in frames else pd.read_parquet(path)
         keys = [c.name for c in store.get_feature_view(feast_name).entity_columns]
-        write_atomic(online_schedule.pending(frame, keys, end), online_schedule.table_path(path))
+        pending = online_schedule.pending(frame, keys, end)
+        write_atomic(pending, online_schedule.table_path(path), place)
         start = STATIC_TS.to_pydatetime()
         store.materialize(start_date=start, end_date=end, feature_views=[companion])
         loaded_views.append(logical)
@@ -215,10 +215,12 @@ def _feature_set(
     )
 
 
-def write_atomic(frame: pd.DataFrame, path: Path) -> None:
+def write_atomic(frame: pd.DataFrame, path: Path, place: Place | None = None) -> None:
+    """A table written whole or not at all; a view's table (place given) as its offline store
+    reads it (sources.parquet_options)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
+    frame.to_parquet(tmp, index=False, **(sources.parquet_options(place) if place else {}))
     tmp.replace(path)  # atomic: a reader never sees half a file
 
 
@@ -239,7 +241,7 @@ def apply_feature_set(
     for spec in cfg.features.views:
         path = view_data_path(place, version, spec, snapshot)
         if not path.exists():
-            write_atomic(frames[spec.name], path)
+            write_atomic(frames[spec.name], path, place)
     live = _feature_set(cfg, version, snapshot, recency, zero_if_missing, False)
     run = _feature_set(cfg, version, snapshot, recency, zero_if_missing, True)
     store = open_store(place)

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlrig.components.config.place import Place
+from mlrig.components.integrations.feast import sources
 from mlrig.components.integrations.feast.unchecked import import_feast
 from mlrig.components.runtime.catalog import EVENT_TS
 
@@ -99,17 +101,16 @@ def due(plan: tuple[list[int], dict[str, list[Any]]], at_ns: int) -> int | None:
 
 
 def companion_view(
-    name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
+    place: Place, name: str, schema: list[Any], entities: list[Any], path: Path, tags: dict
 ) -> Any:
     """The online-only companion of a live aggregate view: its changes after the last
     materialization, in no feature service. schema: the view's, keys first."""
     import_feast()
-    from feast import FeatureView, Field, FileSource
+    from feast import FeatureView, Field
     from feast.types import String
 
     companion = view_name(name)
-    table = str(table_path(path))
-    source = FileSource(name=f"{companion}_source", path=table, timestamp_field=EVENT_TS)
+    source = sources.batch_source(place, f"{companion}_source", str(table_path(path)))
     keys = schema[: len(entities)]
     return FeatureView(
         name=companion,

@@ -9,12 +9,13 @@ from typing import Any
 
 from mlrig.components.config import env
 from mlrig.components.config.place import Place
+from mlrig.components.integrations.feast import sources
 from mlrig.components.integrations.feast.unchecked import import_feast
 
 
 def repo_config(place: Place) -> Any:
     """A Feast RepoConfig: DuckDB offline store (its point-in-time join as ASOF JOINs:
-    asof_store), SQLite (local) or Redis (cluster) online store."""
+    asof_store) or Spark's (sources.py), SQLite (local) or Redis (cluster) online store."""
     import_feast()
     from feast.repo_config import RepoConfig
 
@@ -47,7 +48,7 @@ def repo_config(place: Place) -> Any:
         provider="local",
         registry=registry,
         online_store=online,
-        offline_store={"type": ASOF_OFFLINE_STORE},
+        offline_store=sources.offline_store(place, ASOF_OFFLINE_STORE),
         entity_key_serialization_version=3,
         repo_path=str(place.path(stores.feast_repo)),
     )
