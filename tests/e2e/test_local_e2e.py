@@ -232,3 +232,30 @@ def test_service_without_a_champion_is_alive_but_not_ready(tmp_path):
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 503
         answer = httpx.post(f"{base}/predict", json=GOOD, timeout=10)
         assert answer.status_code == 503 and "run the training pipeline first" in answer.text
+
+
+def test_the_demo_exported_to_onnx_answers_as_the_service_with_onnxruntime_alone(
+    server, trained, tmp_path
+):
+    import json
+
+    import onnxruntime
+
+    from mlrig.components.contract.to_onnx.export import feeds
+
+    folder, config, _ = trained
+    answer = httpx.post(f"{server}/predict", json=GOOD, timeout=10).json()
+    cli = [sys.executable, "-m", "mlrig.cli"]
+    exported = subprocess.run([*cli, "model", "export", "1", "--out", str(tmp_path / "edge"),
+                               "--config", str(config)],
+                              cwd=folder, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    logged = subprocess.run([*cli, "explain", answer["request_id"], "--json", "--config", str(config)],
+                            cwd=folder, capture_output=True, text=True, timeout=120)  # fmt: skip
+    inputs = json.loads(logged.stdout)["inputs"]  # the model inputs the service scored
+    described = json.loads((tmp_path / "edge" / "contract.json").read_text())
+    session = onnxruntime.InferenceSession(str(tmp_path / "edge" / "model.onnx"))
+    row = pd.DataFrame([inputs]).reindex(columns=described["inputs"])
+    got = session.run(None, feeds(row, described["inputs"], described["categorical"]))[0]
+    positive = described["classes"].index(described["positive_label"])
+    assert abs(got[0, positive] - answer["probability"]) <= 1e-5
