@@ -14,12 +14,14 @@ Exact methods, where `base` plus the contributions equals the model's raw output
   blend averages probabilities, so each member's log-odds contributions are rescaled to its change
   of probability from its base (named so in `method`), on the probability.
 Models scored through their pipeline (XGBoost, CatBoost, scikit-learn's tree ensembles) are
-explained by ThroughPipeline (explain_through.py), exactly too. Anything else gets
+explained by ThroughPipeline (explain_through.py), exactly too, and a blend of any of these member
+by member (MixedBlend; a forest's parts are already shares of the probability). Anything else gets
 `method: "unavailable"` and the reason; nothing is approximated without saying so.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,7 +81,7 @@ def explain_row(
     if compiled is None:
         return {"method": "unavailable", "reason": "no exact method for this model"}
     try:
-        if isinstance(compiled, CompiledBlend):
+        if isinstance(compiled, CompiledBlend | MixedBlend):
             return _blend(compiled, row)
         contributions, base, kind = _one(compiled, row)
     except LookupError as exc:
@@ -95,14 +97,25 @@ def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
-def _blend(blend: CompiledBlend, row: dict[str, Any]) -> Explanation:
+@dataclass
+class MixedBlend:
+    """A blend whose members are explained each its own way (compiled, or through its pipeline)."""
+
+    members: list[Any]
+    weights: list[float]
+    task: str
+    platt: Any = None
+
+
+def _blend(blend: CompiledBlend | MixedBlend, row: dict[str, Any]) -> Explanation:
     if blend.task == "multiclass" or blend.platt is not None:
         raise LookupError("no exact method for a multiclass or calibrated blend")
     total: dict[str, float] = {}
     base = 0.0
     for member, weight in zip(blend.members, blend.weights, strict=True):
-        parts, member_base, _ = _one(member, row)
-        if blend.task == "binary":  # log-odds -> the member's change of probability
+        parts, member_base, kind = _one(member, row)
+        if blend.task == "binary" and not kind.startswith("probability"):  # log-odds -> the
+            # member's change of probability (a forest's parts are already shares of it)
             raw = member_base + sum(parts.values())
             moved = _sigmoid(raw) - _sigmoid(member_base)
             scale = moved / (raw - member_base) if raw != member_base else 0.0
@@ -120,12 +133,23 @@ def _blend(blend: CompiledBlend, row: dict[str, Any]) -> Explanation:
 
 def explainer_of(
     model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
-) -> tuple[CompiledModel | CompiledBlend | ThroughPipeline | None, str]:
+) -> tuple[CompiledModel | CompiledBlend | ThroughPipeline | MixedBlend | None, str]:
     """What explains the model: its compiled form (compile_one), else its pipeline explained
-    through (ThroughPipeline); None and the reason when neither has an exact method."""
+    through (ThroughPipeline), a blend member by member; None and the reason when a part has no
+    exact method."""
     compiled, why = compile_one(model, task, inputs, categorical, n_classes)
     if compiled is not None and has_exact_method(compiled):
         return compiled, ""
+    platt = model if type(model).__name__ == "PlattCalibrated" else None
+    inner = platt.model if platt is not None else model
+    if type(inner).__name__ == "Blend":
+        members = []
+        for member in inner.members:
+            found, reason = explainer_of(member, task, inputs, categorical, n_classes)
+            if found is None:
+                return None, reason
+            members.append(found)
+        return MixedBlend(members, list(inner.weights), inner.task, platt), ""
     try:
         return ThroughPipeline(model, inputs, categorical), ""
     except LookupError as exc:

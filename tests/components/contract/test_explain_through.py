@@ -107,11 +107,34 @@ def test_many_rows_at_once_give_each_rows_own_contributions():
         assert together["mean_abs"][name] == pytest.approx(mean, abs=1e-9)
 
 
-def test_a_blend_of_pipelines_without_an_exact_method_says_why():
+@pytest.mark.parametrize(("task", "members"), [
+    ("binary", ("lightgbm", "random_forest")),  # a forest's parts are already probability
+    ("binary", ("xgboost", "logistic_regression")),
+    ("regression", ("xgboost", "ridge")),
+])  # fmt: skip
+def test_a_blend_with_members_scored_through_their_pipelines_adds_up(task, members):
+    pytest.importorskip("xgboost")
+    frame = _frame(400)
+    fitted = [_fitted(name, task, frame) for name in members]
+    blend = Blend(fitted, [0.6, 0.4], task)
+    explainer, why = explainer_of(blend, task, INPUTS, CATEGORICAL, N_CLASSES[task])
+    assert explainer is not None, why
+    rows = frame.iloc[:10]
+    expected = blend.predict(rows) if task == "regression" else blend.predict_proba(rows)[:, 1]
+    for row, want in zip(rows.to_dict("records"), expected, strict=True):
+        got = explain_row(explainer, row)
+        assert got["output"] == ("value" if task == "regression" else "probability")
+        assert set(got["contributions"]) == set(INPUTS)
+        assert abs(got["base"] + sum(got["contributions"].values()) - want) < 1e-6 * max(
+            1.0, abs(want)
+        ), got
+
+
+def test_a_multiclass_blend_says_it_has_no_exact_method():
     pytest.importorskip("xgboost")
     frame = _frame(300)
-    blend = Blend([_fitted("xgboost", "binary", frame),
-                   _fitted("logistic_regression", "binary", frame)], [0.5, 0.5], "binary")  # fmt: skip
-    explainer, why = explainer_of(blend, "binary", INPUTS, CATEGORICAL, 2)
-    assert explainer is None and "no exact method for Blend" in why
-    assert explain_row(explainer, frame.iloc[0].to_dict())["method"] == "unavailable"
+    blend = Blend([_fitted("xgboost", "multiclass", frame),
+                   _fitted("logistic_regression", "multiclass", frame)], [0.5, 0.5], "multiclass")  # fmt: skip
+    explainer, _ = explainer_of(blend, "multiclass", INPUTS, CATEGORICAL, 3)
+    got = explain_row(explainer, frame.iloc[0].to_dict())
+    assert got["method"] == "unavailable" and "multiclass" in got["reason"]
