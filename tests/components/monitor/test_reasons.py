@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlrig.components.contract.blend import Blend
 from mlrig.components.contract.contract import Contract
 from mlrig.components.monitor.reasons import check, section
-from mlrig.components.train.core import build_pipeline
+from mlrig.components.train.core import PlattCalibrated, build_pipeline
 
 INPUTS = ["a", "b", "switch"]
 
@@ -52,9 +51,8 @@ def test_a_model_leaning_on_another_input_names_it_and_is_flagged_when_no_input_
 def test_a_model_without_an_exact_method_says_so():
     train = _rows(500, 0.5, 0)
     y = (train["a"] > 0).astype(int)
-    members = [build_pipeline(n, "binary", ["a", "b"], ["switch"], 0).fit(train, y)
-               for n in ("random_forest", "logistic_regression")]  # fmt: skip
-    model = Blend(members, [0.5, 0.5], "binary")  # a forest in a blend: no exact method
+    forest = build_pipeline("random_forest", "binary", ["a", "b"], ["switch"], 0).fit(train, y)
+    model = PlattCalibrated(forest, 1.2, 0.1)  # a calibrated forest: no exact method
     _, contract = _model_and_contract()
     result = check(model, contract, train, train, 0.05, [])
     assert result["method"] == "unavailable" and result["moved"] == []
