@@ -23,6 +23,7 @@ from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_version
 from mlrig.components.integrations.mlflow.registry import pinned_version as registry_pinned_version
+from mlrig.components.integrations.mlflow.samples import check_rows
 from mlrig.components.monitor.predlog import LogUnavailable, PredictionLog, log_location
 from mlrig.components.runtime.catalog import EVENT_TS, SEP
 
@@ -106,12 +107,14 @@ class Predictor:
         self._explainer: Any = self.compiled if exact else None  # else found at the first explain
 
     def explainer(self) -> Any:
-        """What explains an answer (contract/explain.py): the compiled model, or the pipeline
-        explained through, found once when first asked (a forest's TreeSHAP takes a while)."""
+        """What explains an answer (contract/explain.py): the compiled model, the pipeline
+        explained through, or sampled Shapley values against the version's holdout sample;
+        found once when first asked (a forest's TreeSHAP takes a while)."""
         if self._explainer is None:
-            c = self.contract
+            c, mlflow = self.contract, tracking.configure(self.loaded.place)
+            rows = lambda: check_rows(mlflow, self.pinned.run_id)[0]  # noqa: E731  (sampled only)
             found, _ = explainer_of(
-                self.pinned.model, c.task, c.inputs, c.categorical, len(c.classes)
+                self.pinned.model, c.task, c.inputs, c.categorical, len(c.classes), rows
             )
             self._explainer = found or False
         return self._explainer or None

@@ -15,7 +15,9 @@ Exact methods, where `base` plus the contributions equals the model's raw output
   of probability from its base (named so in `method`), on the probability.
 Models scored through their pipeline (XGBoost, CatBoost, scikit-learn's tree ensembles) are
 explained by ThroughPipeline (explain_through.py), exactly too, and a blend of any of these member
-by member (MixedBlend; a forest's parts are already shares of the probability). Anything else gets
+by member (MixedBlend; a forest's parts are already shares of the probability). What is left (a
+multiclass or calibrated blend, a calibrated forest) gets sampled Shapley values against
+background rows (explain_sampled.py), named approximate in `method`. Anything else gets
 `method: "unavailable"` and the reason; nothing is approximated without saying so.
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, compile_one
+from mlrig.components.contract.explain_sampled import Sampled
 from mlrig.components.contract.explain_through import ThroughPipeline, calibrated
 
 Explanation = dict[str, Any]
@@ -66,7 +69,7 @@ def _raw_parts(model: CompiledModel, vector: np.ndarray) -> tuple[np.ndarray, fl
 
 
 def _one(model: Any, row: dict[str, Any]) -> tuple[dict[str, float], float, str]:
-    if isinstance(model, ThroughPipeline):
+    if isinstance(model, ThroughPipeline | Sampled):
         return model.parts(row)
     parts, base, kind = _raw_parts(model, model.vector(row))
     if model.platt is not None:
@@ -86,7 +89,7 @@ def explain_row(
         contributions, base, kind = _one(compiled, row)
     except LookupError as exc:
         return {"method": "unavailable", "reason": str(exc)}
-    if isinstance(compiled, ThroughPipeline):
+    if isinstance(compiled, ThroughPipeline | Sampled):
         method = compiled.method
     else:
         method = "tree SHAP (LightGBM pred_contrib)" if compiled.booster is not None else "linear"
@@ -95,6 +98,9 @@ def explain_row(
 
 def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
+
+
+SAMPLED_ROWS = 200  # rows a sampled method averages over (each costs ~2,000 scored rows)
 
 
 @dataclass
@@ -132,41 +138,81 @@ def _blend(blend: CompiledBlend | MixedBlend, row: dict[str, Any]) -> Explanatio
 
 
 def explainer_of(
-    model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
-) -> tuple[CompiledModel | CompiledBlend | ThroughPipeline | MixedBlend | None, str]:
+    model: Any,
+    task: str,
+    inputs: list[str],
+    categorical: list[str],
+    n_classes: int,
+    background: Any = None,
+) -> tuple[Any, str]:
     """What explains the model: its compiled form (compile_one), else its pipeline explained
-    through (ThroughPipeline), a blend member by member; None and the reason when a part has no
-    exact method."""
+    through (ThroughPipeline), a blend member by member (MixedBlend); where none of these is
+    exact, sampled Shapley values against background rows (a frame, or a function giving one
+    when first needed). None and the reason when there is nothing to explain with."""
     compiled, why = compile_one(model, task, inputs, categorical, n_classes)
     if compiled is not None and has_exact_method(compiled):
         return compiled, ""
-    platt = model if type(model).__name__ == "PlattCalibrated" else None
-    inner = platt.model if platt is not None else model
-    if type(inner).__name__ == "Blend":
-        members = []
-        for member in inner.members:
-            found, reason = explainer_of(member, task, inputs, categorical, n_classes)
-            if found is None:
-                return None, reason
-            members.append(found)
-        return MixedBlend(members, list(inner.weights), inner.task, platt), ""
+    exact, why = _exact_through(model, task, inputs, categorical, n_classes, why)
+    if exact is not None:
+        return exact, ""
+    if background is None:
+        return None, why
     try:
-        return ThroughPipeline(model, inputs, categorical), ""
+        rows = background() if callable(background) else background
+        return Sampled(model, task, inputs, categorical, n_classes, rows), ""
     except LookupError as exc:
         return None, f"{why}; {exc}"
 
 
+def _exact_through(
+    model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int, why: str
+) -> tuple[Any, str]:
+    platt = model if type(model).__name__ == "PlattCalibrated" else None
+    inner = platt.model if platt is not None else model
+    if type(inner).__name__ == "Blend":
+        if inner.task == "multiclass" or platt is not None:
+            return None, "no exact method for a multiclass or calibrated blend"
+        members = []
+        for member in inner.members:
+            found, reason = _exact_through_or_compiled(member, task, inputs, categorical, n_classes)
+            if found is None:
+                return None, reason
+            members.append(found)
+        return MixedBlend(members, list(inner.weights), inner.task), ""
+    try:
+        return ThroughPipeline(model, inputs, categorical), ""
+    except LookupError as exc:
+        return None, f"{why}; {exc}" if why else str(exc)
+
+
+def _exact_through_or_compiled(
+    model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
+) -> tuple[Any, str]:
+    compiled, why = compile_one(model, task, inputs, categorical, n_classes)
+    if compiled is not None and has_exact_method(compiled):
+        return compiled, ""
+    return _exact_through(model, task, inputs, categorical, n_classes, why)
+
+
 def has_exact_method(compiled: CompiledModel | CompiledBlend) -> bool:
-    """Whether the compiled form has an exact method of its own (LightGBM, linear models)."""
-    members = compiled.members if isinstance(compiled, CompiledBlend) else [compiled]
+    """Whether the compiled form has an exact method of its own (LightGBM, linear models; a
+    blend of them that is neither multiclass nor calibrated)."""
+    if isinstance(compiled, CompiledBlend):
+        if compiled.task == "multiclass" or compiled.platt is not None:
+            return False
+        members = compiled.members
+    else:
+        members = [compiled]
     return all(m.booster is not None or hasattr(m.estimator, "coef_") for m in members)
 
 
 def mean_abs(compiled: Any, rows: list[dict[str, Any]], inputs: list[str]) -> Explanation | None:
     """Each input's mean |contribution| over rows (model inputs by name), with the method and
     output of the first row's explanation; None when there are no rows or no exact method."""
-    if isinstance(compiled, ThroughPipeline) and rows:
-        return _mean_abs_through(compiled, rows, inputs)
+    if isinstance(compiled, ThroughPipeline | Sampled) and rows:
+        return _mean_abs_through(
+            compiled, rows[:SAMPLED_ROWS] if isinstance(compiled, Sampled) else rows, inputs
+        )
     totals = dict.fromkeys(inputs, 0.0)
     first: Explanation | None = None
     for row in rows:

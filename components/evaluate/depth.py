@@ -86,7 +86,9 @@ def contributions(
     holdout, and its share of their sum; the largest first. Also the shares by input (empty when
     the model has no exact method)."""
     c = contract
-    compiled, why = explainer_of(model, c.task, c.inputs, c.categorical, len(c.classes))
+    compiled, why = explainer_of(
+        model, c.task, c.inputs, c.categorical, len(c.classes), background=holdout[c.inputs]
+    )
     rng = np.random.default_rng(seed)
     n = min(CONTRIBUTION_ROWS, len(holdout))
     rows = holdout.iloc[rng.choice(len(holdout), size=n, replace=False)][c.inputs]

@@ -10,6 +10,7 @@ from mlrig.components.config.place import Place
 from mlrig.components.contract.explain import explain_row, explainer_of
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_version
+from mlrig.components.integrations.mlflow.samples import check_rows
 from mlrig.components.monitor.predlog import log_exists, opened
 
 
@@ -25,9 +26,13 @@ def explain_logged(place: Place, request_id: str) -> dict[str, Any]:
         row = log.one(request_id)
     if row is None:
         raise NotLogged(f"request_id '{request_id}' is not in the prediction log")
-    pinned = load_version(tracking.configure(place), str(row["model"]), int(row["version"]))
+    mlflow = tracking.configure(place)
+    pinned = load_version(mlflow, str(row["model"]), int(row["version"]))
     c = pinned.contract
-    compiled, _ = explainer_of(pinned.model, c.task, c.inputs, c.categorical, len(c.classes))
+    rows = lambda: check_rows(mlflow, pinned.run_id)[0]  # noqa: E731  (as the service samples)
+    compiled, _ = explainer_of(
+        pinned.model, c.task, c.inputs, c.categorical, len(c.classes), background=rows
+    )
     inputs = json.loads(row["features"])
     return {
         "request_id": request_id,

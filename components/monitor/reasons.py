@@ -45,7 +45,9 @@ def check(
     """The reasons' shares on both sides, the inputs whose share moved by more than shift, and
     whether the reasons moved while no input drifted."""
     c = contract
-    compiled, why = explainer_of(model, c.task, c.inputs, c.categorical, len(c.classes))
+    compiled, why = explainer_of(
+        model, c.task, c.inputs, c.categorical, len(c.classes), background=reference[c.inputs]
+    )
     ref, cur = shares(compiled, reference, c.inputs), shares(compiled, current, c.inputs)
     if not ref or not cur:
         return {"method": "unavailable", "reason": why or "no exact method", "moved": []}

@@ -128,13 +128,3 @@ def test_a_blend_with_members_scored_through_their_pipelines_adds_up(task, membe
         assert abs(got["base"] + sum(got["contributions"].values()) - want) < 1e-6 * max(
             1.0, abs(want)
         ), got
-
-
-def test_a_multiclass_blend_says_it_has_no_exact_method():
-    pytest.importorskip("xgboost")
-    frame = _frame(300)
-    blend = Blend([_fitted("xgboost", "multiclass", frame),
-                   _fitted("logistic_regression", "multiclass", frame)], [0.5, 0.5], "multiclass")  # fmt: skip
-    explainer, _ = explainer_of(blend, "multiclass", INPUTS, CATEGORICAL, 3)
-    got = explain_row(explainer, frame.iloc[0].to_dict())
-    assert got["method"] == "unavailable" and "multiclass" in got["reason"]
