@@ -48,11 +48,21 @@ def test_a_model_leaning_on_another_input_names_it_and_is_flagged_when_no_input_
     assert not drifted["reasons_moved_inputs_stable"]  # the switch's own drift explains it
 
 
-def test_a_model_without_an_exact_method_says_so():
+def test_a_model_without_an_exact_method_is_compared_on_sampled_contributions():
     train = _rows(500, 0.5, 0)
     y = (train["a"] > 0).astype(int)
     forest = build_pipeline("random_forest", "binary", ["a", "b"], ["switch"], 0).fit(train, y)
     model = PlattCalibrated(forest, 1.2, 0.1)  # a calibrated forest: no exact method
     _, contract = _model_and_contract()
     result = check(model, contract, train, train, 0.05, [])
+    assert "approximate" in result["method"] and result["moved"] == []
+    assert result["shares"]["a"]["reference"] > 0.5  # the forest follows a
+
+
+def test_with_no_reference_rows_to_sample_against_it_says_so():
+    train = _rows(500, 0.5, 0)
+    forest = build_pipeline("random_forest", "binary", ["a", "b"], ["switch"], 0)
+    model = PlattCalibrated(forest.fit(train, (train["a"] > 0).astype(int)), 1.2, 0.1)
+    _, contract = _model_and_contract()
+    result = check(model, contract, train.iloc[:0], train, 0.05, [])
     assert result["method"] == "unavailable" and result["moved"] == []
