@@ -102,3 +102,15 @@ def test_an_export_in_another_format_is_refused_by_the_option(shop, tmp_path):
     ]
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 2 and "--format: 'pmml'" in done.output
+
+
+def test_exporting_a_version_that_does_not_exist_names_it(shop, tmp_path):
+    from typer.testing import CliRunner
+
+    from mlrig.cli import app
+
+    config, _ = shop
+    args = ["model", "export", "99", "--out", str(tmp_path / "none"), "--config", str(config)]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 1 and "version 99" in " ".join(done.output.split())
+    assert not (tmp_path / "none").exists()
