@@ -32,7 +32,7 @@ from mlrig.components.runtime import cpus
 from mlrig.components.train.boosters import AsText, EarlyStopped
 from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
-from mlrig.components.train.trees import LIGHTGBM_TREES, STOP_ROWS, lightgbm_trees
+from mlrig.components.train.trees import LIGHTGBM_TREES, lightgbm_trees, stops
 
 
 @dataclass
@@ -233,7 +233,7 @@ def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
         stop = len(counts) > 2 and counts.min() >= 2 and len(counts) <= held <= len(y) - len(counts)
         model.set_params(early_stopping=True if stop else "auto")
     lightgbm = type(model).__name__ in ("LGBMClassifier", "LGBMRegressor")
-    if lightgbm and STOP_ROWS[0] <= len(y) <= STOP_ROWS[1]:  # trees.py: where it pays
+    if lightgbm and stops(len(y)):  # trees.py: where it pays
         model.set_params(n_estimators=lightgbm_trees(pipe, x, y))
     return pipe.fit(x, y)
 

@@ -22,6 +22,7 @@ from mlrig.components.runtime.catalog import (
     RUN_FILE,
     TRAINING_SET,
 )
+from mlrig.components.train import trees
 from mlrig.components.train.core import (
     Fitted,
     PlattCalibrated,
@@ -67,7 +68,8 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             main.get(contract.target),
         )
         split, by_time = _split(frame, contract, cfg.model, out)
-        fitted = _fit(split, by_time, contract, cfg.model, out)
+        with trees.for_table(len(split.train)):  # how many trees every fit grows
+            fitted = _fit(split, by_time, contract, cfg.model, out)
         mlflow = tracking.configure(loaded.place)
         facts = RunFacts(cfg.project, cfg.profile, tracking.git_commit(loaded.root))
         run_info = track(mlflow, fitted, contract, meta, facts, Path(model_dir))

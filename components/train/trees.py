@@ -1,8 +1,13 @@
-"""How many trees LightGBM grows: found by early stopping on fits of 1,000 to 100,000 rows, else
-a fixed 300 (core.fit decides which)."""
+"""How many trees LightGBM grows: found by early stopping when the table's training part has
+1,000 to 100,000 rows (and the fit itself at least 1,000), else a fixed 300 (core.fit asks
+`stops`). The training part decides for all its fits, so a large table's tuning folds (a sample
+of it) grow trees as its final fit does, and the learning rate tuned on them fits the final one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -18,6 +23,25 @@ STOP_ROWS = (1_000, 100_000)
 LIGHTGBM_TREES = 300
 MAX_TREES = 2000
 STOP_AFTER = 50  # rounds without a better validation loss
+
+
+_TABLE_ROWS: ContextVar[int | None] = ContextVar("mlrig_training_rows", default=None)
+
+
+@contextmanager
+def for_table(rows: int) -> Iterator[None]:
+    """Within: fits belong to a training part of `rows` rows (the train stage sets it)."""
+    token = _TABLE_ROWS.set(rows)
+    try:
+        yield
+    finally:
+        _TABLE_ROWS.reset(token)
+
+
+def stops(fit_rows: int) -> bool:
+    """Whether a LightGBM fit of fit_rows rows finds its tree count by early stopping."""
+    table = _TABLE_ROWS.get() or fit_rows
+    return STOP_ROWS[0] <= fit_rows and STOP_ROWS[0] <= table <= STOP_ROWS[1]
 
 
 def lightgbm_trees(pipe: Any, x: pd.DataFrame, y: np.ndarray) -> int:

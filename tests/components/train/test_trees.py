@@ -44,3 +44,12 @@ def test_a_classifier_holds_out_every_class_and_stops():
                           params={"learning_rate": 0.3})  # fmt: skip
     model = fit(pipe, x, labels).steps[-1][1]
     assert model.n_estimators < LIGHTGBM_TREES and list(model.classes_) == [0, 1, 2]
+
+
+def test_a_large_tables_small_folds_grow_the_fixed_count_as_its_final_fit_does():
+    from mlrig.components.train.trees import for_table
+
+    with for_table(262_000):  # the demo's training part: tuned on a sample, fitted on all
+        assert _trees(3000, noise=2.0, learning_rate=0.3) == LIGHTGBM_TREES
+    with for_table(20_000):
+        assert _trees(3000, noise=2.0, learning_rate=0.3) < LIGHTGBM_TREES / 3
