@@ -149,10 +149,7 @@ def explainer_of(
     through (ThroughPipeline), a blend member by member (MixedBlend); where none of these is
     exact, sampled Shapley values against background rows (a frame, or a function giving one
     when first needed). None and the reason when there is nothing to explain with."""
-    compiled, why = compile_one(model, task, inputs, categorical, n_classes)
-    if compiled is not None and has_exact_method(compiled):
-        return compiled, ""
-    exact, why = _exact_through(model, task, inputs, categorical, n_classes, why)
+    exact, why = _exact(model, task, inputs, categorical, n_classes)
     if exact is not None:
         return exact, ""
     if background is None:
@@ -174,7 +171,7 @@ def _exact_through(
             return None, "no exact method for a multiclass or calibrated blend"
         members = []
         for member in inner.members:
-            found, reason = _exact_through_or_compiled(member, task, inputs, categorical, n_classes)
+            found, reason = _exact(member, task, inputs, categorical, n_classes)
             if found is None:
                 return None, reason
             members.append(found)
@@ -185,9 +182,10 @@ def _exact_through(
         return None, f"{why}; {exc}" if why else str(exc)
 
 
-def _exact_through_or_compiled(
+def _exact(
     model: Any, task: str, inputs: list[str], categorical: list[str], n_classes: int
 ) -> tuple[Any, str]:
+    """An exact explainer: the compiled model, or through the pipeline; else None and why."""
     compiled, why = compile_one(model, task, inputs, categorical, n_classes)
     if compiled is not None and has_exact_method(compiled):
         return compiled, ""

@@ -37,6 +37,10 @@ class Sampled:
         self.background = model_frame(picked, inputs, categorical).reset_index(drop=True)
         rng = np.random.default_rng(seed)
         self.orders = np.array([rng.permutation(len(inputs)) for _ in range(ORDERS)])
+        rank = np.argsort(self.orders, axis=1)  # rank[o, j]: the step at which input j switches
+        steps = np.arange(len(inputs) + 1)
+        self.switched = rank[:, None, :] < steps[None, :, None]  # [orders, steps, inputs]
+        self.starts = np.arange(ORDERS) % len(self.background)  # each order's background row
         self.method = (
             f"sampled Shapley values ({ORDERS} orders against {len(self.background)} background "
             "rows; approximate)"
@@ -68,16 +72,10 @@ class Sampled:
     def _walks(self, row: pd.Series) -> pd.DataFrame:
         """ORDERS x (inputs + 1) rows: each order's background row, then one more input set to
         the row's value at each step."""
-        n = len(self.inputs)
-        rank = np.argsort(self.orders, axis=1)  # rank[o, j]: the step at which input j switches
-        step = np.arange(n + 1)
-        switched = rank[:, None, :] < step[None, :, None]  # [orders, steps, inputs]
-        starts = np.arange(ORDERS) % len(self.background)
         data = {}
         for j, name in enumerate(self.inputs):
-            base = self.background[name].to_numpy()[starts]
-            column = np.where(switched[:, :, j], row[name], base[:, None]).ravel()
-            data[name] = column
+            base = self.background[name].to_numpy()[self.starts]
+            data[name] = np.where(self.switched[:, :, j], row[name], base[:, None]).ravel()
         return model_frame(pd.DataFrame(data), self.inputs, self.categorical)
 
     def _output(self, chunk: np.ndarray) -> tuple[np.ndarray, str]:

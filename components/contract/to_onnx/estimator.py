@@ -43,8 +43,7 @@ def _lightgbm(g: Graph, estimator: Any, x: str, width: int, prefix: str) -> str:
         )  # fmt: skip
     except Exception as exc:
         raise CannotConvert(f"the LightGBM model: {type(exc).__name__}: {exc}") from exc
-    outputs = g.splice(model, {"x": g.op("Cast", x, to=1)}, prefix)  # 1: float
-    return g.double(outputs["probabilities"] if "probabilities" in outputs else outputs["variable"])
+    return _spliced(g, model, x, prefix)
 
 
 def _linear(g: Graph, estimator: Any, x: str, classifier: bool) -> str:
@@ -72,10 +71,13 @@ def _sklearn(g: Graph, estimator: Any, x: str, width: int, prefix: str) -> str:
         )  # fmt: skip
     except Exception as exc:
         raise CannotConvert(f"the model step {name}: {type(exc).__name__}: {exc}") from exc
-    outputs = g.splice(model, {"x": g.op("Cast", x, to=1)}, prefix)
-    if "probabilities" in outputs:
-        return g.double(outputs["probabilities"])
-    return g.double(outputs["variable"])
+    return _spliced(g, model, x, prefix)
+
+
+def _spliced(g: Graph, model: Any, x: str, prefix: str) -> str:
+    """A converter's model fed x as floats: its probabilities, or its values, as doubles."""
+    outputs = g.splice(model, {"x": g.op("Cast", x, to=1)}, prefix)  # 1: float
+    return g.double(outputs["probabilities"] if "probabilities" in outputs else outputs["variable"])
 
 
 def calibrated(g: Graph, proba: str, platt: Any) -> str:

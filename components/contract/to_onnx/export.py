@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.contract.assemble import model_frame
-from mlrig.components.contract.compiled_model import CompiledBlend, CompiledModel, NotCompiled
+from mlrig.components.contract.compiled_model import compile_one
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.metrics import scores
 from mlrig.components.contract.to_onnx.build import build
@@ -37,14 +37,6 @@ class Exported:
     rows: int
     largest_difference: float
     tolerance: float
-
-
-def compiled_of(model: Any) -> CompiledModel | CompiledBlend:
-    inner = model.model if type(model).__name__ == "PlattCalibrated" else model
-    try:
-        return CompiledBlend(model) if type(inner).__name__ == "Blend" else CompiledModel(model)
-    except NotCompiled as exc:
-        raise ExportRefused(f"the pipeline cannot be converted: {exc}") from None
 
 
 def feeds(frame: pd.DataFrame, inputs: list[str], categorical: list[str]) -> dict[str, np.ndarray]:
@@ -69,8 +61,11 @@ def export_onnx(model: Any, contract: Contract, rows: pd.DataFrame, folder: Path
     c = contract
     rows = model_frame(rows, c.inputs, c.categorical)  # as the pipeline reads them
     n_classes = len(c.classes) if c.task != "regression" else 0
+    compiled, why = compile_one(model, c.task, c.inputs, c.categorical, n_classes)
+    if compiled is None:
+        raise ExportRefused(f"the pipeline cannot be converted: {why}")
     try:
-        onx = build(compiled_of(model), c.inputs, c.categorical, n_classes, _doc(c))
+        onx = build(compiled, c.inputs, c.categorical, n_classes, _doc(c))
     except CannotConvert as exc:
         raise ExportRefused(f"cannot convert {exc}") from None
     session = onnxruntime.InferenceSession(
