@@ -159,6 +159,8 @@ def explainer_of(
         return Sampled(model, task, inputs, categorical, n_classes, rows), ""
     except LookupError as exc:
         return None, f"{why}; {exc}"
+    except Exception as exc:  # the rows could not be read (a registry down): explain nothing
+        return None, f"{why}; no background rows: {type(exc).__name__}: {exc}"
 
 
 def _exact_through(

@@ -78,3 +78,15 @@ def test_a_sampled_mean_is_taken_over_a_bounded_number_of_rows():
     found = mean_abs(explainer, frame.to_dict("records"), INPUTS)
     assert set(found["mean_abs"]) == set(INPUTS) and "approximate" in found["method"]
     assert all(v >= 0 for v in found["mean_abs"].values())
+
+
+def test_background_rows_that_cannot_be_read_leave_the_answer_unexplained_not_failed():
+    frame = _frame(300)
+    model = PlattCalibrated(_fitted("random_forest", "binary", frame), 1.4, -0.2)
+
+    def unreachable():
+        raise ConnectionError("the registry is down")
+
+    explainer, why = explainer_of(model, "binary", INPUTS, CATEGORICAL, 2, unreachable)
+    assert explainer is None and "the registry is down" in why
+    assert explain_row(explainer, frame.iloc[0].to_dict())["method"] == "unavailable"
