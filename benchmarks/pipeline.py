@@ -33,7 +33,7 @@ import psutil
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-GOALS = {"total_s": 300.0, "features_vs_asof": 2.0, "overhead": 1.5}
+GOALS = {"total_s": 60.0, "rerun_s": 5.0, "features_vs_asof": 2.0, "overhead": 1.1}  # issue "Scale"
 STAGES = ["ingest", "validate", "features", "eda", "train", "evaluate", "register", "materialize"]
 
 
@@ -221,9 +221,14 @@ def main() -> None:
                       f"{peak.get(stage, 0) / 2**30:>13.2f}")  # fmt: skip
         print(f"{'(whole run)':<12}{total:>9.1f}{'':>8}{peak.get('(whole run)', 0) / 2**30:>13.2f}")
         versions = registered(config)
-        rerun, rerun_walls, _ = run_pipeline(config)
-        print(f"rerun with nothing changed: {rerun:.1f} s (goal < 60 s), model versions "
-              f"{versions} before and {registered(config)} after (goal: the same)")  # fmt: skip
+        rerun, _, _ = run_pipeline(config)
+        print(f"rerun with nothing changed: {rerun:.1f} s (goal <= {GOALS['rerun_s']:.0f} s), "
+              f"model versions {versions} before and {registered(config)} after "
+              "(goal: the same)")  # fmt: skip
+        shutil.rmtree(config.parent / ".mlrig" / "cache" / "runs")  # the stage cache alone
+        staged, _, _ = run_pipeline(config)
+        print(f"the same rerun without the run's record, every stage from the stage cache: "
+              f"{staged:.1f} s")  # fmt: skip
         feast_s, asof_s, n = feature_retrieval(config, args.feast_own_join)
         which = "Feast's own DuckDB join" if args.feast_own_join else "Feast point-in-time join"
         print(f"features: {which} {feast_s:.1f} s vs DuckDB ASOF JOIN "

@@ -12,7 +12,7 @@ import typer
 import yaml
 from rich.markup import escape
 
-from mlrig.cli import progress
+from mlrig.cli import progress, rerun
 from mlrig.cli.common import ConfigOpt, ProfileOpt, console, load_or_exit
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
@@ -114,7 +114,11 @@ def run_training(
         extra[env.NO_CACHE] = "1"
     if until:
         extra["MLRIG__DATASET__UNTIL"] = until
-    state = run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
+    run_key = None if no_cache else rerun.key(loaded, extra)
+    state = rerun.recalled(loaded, run_key)
+    if state is None:
+        state = run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
+        rerun.keep(loaded, run_key, extra, state)
     ev = state.get("evaluate", {}).get("outputs", {})
     name = loaded.config.model.primary_metric
     reg = state.get("register", {}).get("outputs", {})

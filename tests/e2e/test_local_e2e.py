@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -54,15 +55,36 @@ def test_run_registers_a_champion_with_lineage(trained):
     )
 
 
-def test_an_unchanged_rerun_reuses_every_stage_and_registers_nothing(trained):
-    folder, config, _ = trained
+def _rerun(folder, config) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLRIG")}
     again = subprocess.run(
         [sys.executable, "-m", "mlrig.cli", "run", "--config", str(config)],
         cwd=folder, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert again.returncode == 0, again.stdout[-3000:]
-    out = " ".join(again.stdout.split())
+    return " ".join(again.stdout.split())
+
+
+def test_an_unchanged_rerun_starts_no_pipeline_and_registers_nothing(trained):
+    folder, config, _ = trained
+    runs = set((folder / ".mlrig" / "pipeline_root").iterdir())
+    out = _rerun(folder, config)
+    assert "nothing changed since the run of" in out and "its results stand" in out
+    assert set((folder / ".mlrig" / "pipeline_root").iterdir()) == runs  # no pipeline started
+    loaded = load(config)
+    client = tracking.configure(loaded.place).MlflowClient()
+    name = loaded.config.model.name
+    assert [int(v.version) for v in client.search_model_versions(f"name = '{name}'")] == [1]
+
+
+def test_a_rerun_whose_record_the_registry_contradicts_runs_and_reuses_every_stage(trained):
+    folder, config, _ = trained
+    records = list((folder / ".mlrig" / "cache" / "runs").glob("*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
+    records[0].write_text(json.dumps({**record, "run_prefix": "0000beef"}))
+    out = _rerun(folder, config)
+    assert "nothing changed" not in out
     assert out.count("cached: ") == 5  # validate, features, eda, train, evaluate
     assert "already registered as v1: nothing new to register" in out
     loaded = load(config)

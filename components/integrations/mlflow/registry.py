@@ -34,6 +34,19 @@ def resolve(mlflow: Any, name: str, alias: str) -> int:
         raise NoVersion(f"no '{alias}' version of model '{name}' ({exc})") from None
 
 
+def aliases(mlflow: Any, name: str) -> dict[str, int]:
+    """Every alias of the model and the version it names, in one registry request ({} when the
+    model is not registered yet). A server behind basic auth checks a password hash per request
+    (a third of a second of its CPU), so a follower asks once for all the aliases it follows."""
+    try:
+        found = mlflow.MlflowClient().get_registered_model(name).aliases
+    except mlflow.exceptions.MlflowException as exc:
+        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+            return {}
+        raise
+    return {alias: int(version) for alias, version in (found or {}).items()}
+
+
 def pinned_version(mlflow: Any, name: str) -> int:
     """MLRIG_MODEL_VERSION when set (`mlrig deploy` pins the serving pods so; a batch may be
     pinned the same way), else the version the champion alias points to now."""
@@ -67,3 +80,19 @@ def load_version(mlflow: Any, name: str, version: int) -> Pinned:
 def load_alias(mlflow: Any, name: str, alias: str) -> Pinned:
     """Resolve the alias once, then load that version."""
     return load_version(mlflow, name, resolve(mlflow, name, alias))
+
+
+def still_as_left(mlflow: Any, name: str, version: int, run_prefix: str, champion: int) -> bool:
+    """Whether version `version` of `name` still exists from an active run whose id starts with
+    `run_prefix`, and the champion alias still points to `champion`. Anything that cannot be
+    checked counts as changed."""
+    try:
+        client = mlflow.MlflowClient()
+        run_id = client.get_model_version(name, str(version)).run_id
+        if not run_prefix or not run_id.startswith(run_prefix):
+            return False
+        if mlflow.get_run(run_id).info.lifecycle_stage != "active":
+            return False
+        return int(client.get_model_version_by_alias(name, CHAMPION).version) == champion
+    except Exception:  # a store that cannot answer, or no champion: the run goes ahead
+        return False
