@@ -21,7 +21,7 @@ from mlrig.components.contract.predict import as_response, predict_frame, respon
 from mlrig.components.integrations.feast.online_store import OnlineFeatures
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
-from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, load_version
+from mlrig.components.integrations.mlflow.registry import NoVersion, Pinned, aliases, load_version
 from mlrig.components.integrations.mlflow.registry import pinned_version as registry_pinned_version
 from mlrig.components.integrations.mlflow.samples import check_rows
 from mlrig.components.monitor.predlog import LogUnavailable, PredictionLog, log_location
@@ -70,6 +70,11 @@ def pinned_version(loaded: LoadedConfig) -> int:
         raise NotReady(
             f"{exc} in {tracking.tracking_uri(loaded.place)} yet: run the training pipeline first"
         ) from None
+
+
+def model_aliases(loaded: LoadedConfig) -> dict[str, int]:
+    """The model's aliases now, in one registry request (the champion and shadow followers)."""
+    return aliases(tracking.configure(loaded.place), loaded.config.model.name)
 
 
 class Predictor:

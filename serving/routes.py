@@ -21,12 +21,13 @@ from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig
 from mlrig.components.integrations.feast.online_store import StoreUnavailable
 from mlrig.components.monitor.logdb import LogUnavailable
+from mlrig.components.runtime.catalog import CHAMPION
 from mlrig.serving import metrics
 from mlrig.serving.predictor import (
     NotReady,
     Predictor,
     RequestError,
-    pinned_version,
+    model_aliases,
     prediction_log,
 )
 from mlrig.serving.request_schema import RequestSchema
@@ -61,46 +62,55 @@ class Routes:
 
     @bentoml.on_startup
     def follow(self) -> None:
-        """Once per worker, as it starts: export the monitor's gauges and follow the champion."""
+        """Once per worker, as it starts: export the monitor's gauges and follow the registry."""
         workdir = self.loaded.workdir
         threading.Thread(target=metrics.export_gauges, args=(workdir,), daemon=True).start()
-        every = self.loaded.config.serving.reload_seconds
-        if every and not env.get(env.MODEL_VERSION):
-            threading.Thread(target=self._watch, args=(every,), daemon=True).start()
-        threading.Thread(target=self._follow_shadow, args=(every,), daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
 
-    def _follow_shadow(self, every: float) -> None:
-        """Start the shadow version (serving.shadow or the `shadow` alias) and follow it; a
-        shadow that cannot be loaded is said in the log and retried, the service unchanged."""
+    def _watch(self) -> None:
+        """Read the model's aliases once every serving.reload_seconds (once only when 0) and
+        follow them: the champion (unless the version is pinned) and the shadow."""
+        every = self.loaded.config.serving.reload_seconds
+        champion = bool(every) and not env.get(env.MODEL_VERSION)
         while True:
-            served = self.predictor.model_version if self.predictor else None
             try:
-                self.shadow = start_shadow(self.loaded, self.log, served, self.shadow)
-            except Exception as exc:
-                print(f"mlrig: no shadow: {exc}", flush=True)
+                named: dict[str, int] | None = model_aliases(self.loaded)
+            except Exception as exc:  # keep serving what is served; say why in the log
+                print(f"mlrig: the registry did not answer, nothing changed: {exc}", flush=True)
+                named = None
+            if named is not None:
+                if champion:
+                    self._follow_champion(named)
+                self._follow_shadow(named)
             if not every:
                 return
             time.sleep(every)
 
-    def _watch(self, every: float) -> None:
-        """Follow the champion alias: load a new champion beside the old one, then swap the
-        reference; requests in flight finish on the model they started with. A version with
-        other request fields brings its own schema, swapped with it (never a mixed schema);
-        one whose schema cannot be built is refused, and the old version keeps serving."""
-        while True:
-            time.sleep(every)
-            current = self.predictor
-            if current is None:
-                continue
-            try:
-                latest = pinned_version(self.loaded)
-                if latest != current.model_version:
-                    self._swap(Predictor(self.loaded, latest, self.log), current)
-            except Exception as exc:  # keep serving the old model; say why in the log
-                print(
-                    f"mlrig: champion reload failed, still serving v{current.model_version}: {exc}",
-                    flush=True,
-                )
+    def _follow_shadow(self, named: dict[str, int]) -> None:
+        """Start, keep or stop the shadow version; one that cannot be loaded is said in the log
+        and retried at the next read, the service unchanged."""
+        served = self.predictor.model_version if self.predictor else None
+        try:
+            self.shadow = start_shadow(self.loaded, self.log, served, self.shadow, named)
+        except Exception as exc:
+            print(f"mlrig: no shadow: {exc}", flush=True)
+
+    def _follow_champion(self, named: dict[str, int]) -> None:
+        """Load a new champion beside the old one, then swap the reference; requests in flight
+        finish on the model they started with. A version with other request fields brings its
+        own schema, swapped with it (never a mixed schema); one whose schema cannot be built is
+        refused, and the old version keeps serving."""
+        current = self.predictor
+        latest = named.get(CHAMPION)
+        if current is None or latest is None or latest == current.model_version:
+            return
+        try:
+            self._swap(Predictor(self.loaded, latest, self.log), current)
+        except Exception as exc:  # keep serving the old model; say why in the log
+            print(
+                f"mlrig: champion reload failed, still serving v{current.model_version}: {exc}",
+                flush=True,
+            )
 
     def _swap(self, new: Predictor, current: Predictor) -> None:
         schema: RequestSchema = current.schema  # type: ignore[attr-defined]

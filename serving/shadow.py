@@ -26,10 +26,13 @@ from mlrig.serving.predictor import LOGGED, Predictor
 QUEUE_ROWS = 1000  # requests waiting for the shadow; more are dropped, not waited for
 
 
-def shadow_version(loaded: LoadedConfig) -> int | None:
-    """serving.shadow, else the version the registry's `shadow` alias names, else None."""
+def shadow_version(loaded: LoadedConfig, named: dict[str, int] | None = None) -> int | None:
+    """serving.shadow, else the version the registry's `shadow` alias names (in `named`, the
+    model's aliases when the caller has read them), else None."""
     if loaded.config.serving.shadow is not None:
         return loaded.config.serving.shadow
+    if named is not None:
+        return named.get(SHADOW)
     try:
         return resolve(tracking.configure(loaded.place), loaded.config.model.name, SHADOW)
     except NoVersion:
@@ -101,12 +104,16 @@ class Shadow:
 
 
 def start_shadow(
-    loaded: LoadedConfig, log: PredictionLog | None, served: int | None, running: Shadow | None
+    loaded: LoadedConfig,
+    log: PredictionLog | None,
+    served: int | None,
+    running: Shadow | None,
+    named: dict[str, int] | None = None,
 ) -> Shadow | None:
     """The shadow that should run now: `running` when it is still the wanted version, a new one
     (the old stopped) when the wanted version changed, None when there is none, it is the served
     version itself, or there is no prediction log to compare in."""
-    wanted = shadow_version(loaded)
+    wanted = shadow_version(loaded, named)
     if wanted is None or wanted == served or log is None:
         if running is not None:
             running.stop()

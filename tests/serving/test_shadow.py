@@ -18,7 +18,7 @@ from mlrig.components.config.loader import load
 from mlrig.components.monitor.compare import CannotCompare, compare_shadow
 from mlrig.components.monitor.predlog import PredictionLog, log_location
 from mlrig.serving import metrics
-from mlrig.serving.predictor import Predictor
+from mlrig.serving.predictor import Predictor, model_aliases
 from mlrig.serving.shadow import Shadow, shadow_version
 from tests.anytable.shop import write_shop
 from tests.anytable.test_shop import REQUESTS
@@ -116,6 +116,8 @@ def test_compare_from_the_log_sets_the_shadow_beside_the_served_answers(versions
     said = runner.invoke(app, ["model", "shadow", "2", "-c", str(config)])
     assert said.exit_code == 0 and "v2 shadows the champion v1" in said.output
     assert shadow_version(loaded) == 2
+    named = model_aliases(loaded)  # what a replica's follower reads, in one request
+    assert named["champion"] == 1 and named["shadow"] == 2 and shadow_version(loaded, named) == 2
     log = PredictionLog(log_location(loaded.place))
     with pytest.raises(CannotCompare, match="no logged answers of v2 as a shadow"):
         compare_shadow(loaded.place, loaded.config.model.name, 2, since="2999-01-01")
@@ -142,3 +144,7 @@ def test_compare_from_the_log_sets_the_shadow_beside_the_served_answers(versions
     assert report["agreement"] == pytest.approx(agree / len(SERVED))
     off = runner.invoke(app, ["model", "shadow", "--off", "-c", str(config)])
     assert off.exit_code == 0 and shadow_version(loaded) is None
+    assert "shadow" not in model_aliases(loaded) and model_aliases(loaded)["champion"] == 1
+    unknown = loaded.config.model.model_copy(update={"name": "never-registered"})
+    nobody = type(loaded)(loaded.config.model_copy(update={"model": unknown}), loaded.root)
+    assert model_aliases(nobody) == {}
