@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mlrig.components.config.loader import from_json
+from mlrig.components.config.schema import Config
 from mlrig.components.contract.assemble import assemble, prepare
 from mlrig.components.contract.contract import draft
 from mlrig.components.contract.timeutil import to_utc
@@ -26,7 +27,7 @@ from mlrig.components.integrations.feast.feast_store import (
     materialize,
 )
 from mlrig.components.integrations.mlflow import tracking
-from mlrig.components.integrations.mlflow.registry import load_version
+from mlrig.components.integrations.mlflow.registry import load_contract
 from mlrig.components.runtime import cache, events, tables
 from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
 
@@ -55,8 +56,8 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
         contract.inputs, contract.categorical = inputs, categorical
         contract.text = text_inputs(cfg)
         rows = prepare(contract, data[cfg.dataset.main])
-        if cfg.dataset.until:  # a backtest: only events before `until` are learned from
-            until = to_utc(pd.Series([cfg.dataset.until]), cfg.dataset.timezone).iloc[0]
+        until = until_of(cfg)
+        if until is not None:  # a backtest: only events before `until` are learned from
             rows = rows[rows[EVENT_TS] < until].reset_index(drop=True)
             out["until"] = str(until)
             if rows.empty:
@@ -90,21 +91,31 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     return {"rows": len(training), "inputs": inputs}
 
 
+def until_of(cfg: Config) -> pd.Timestamp | None:
+    """dataset.until as a UTC time: the moment a backtest, a replay or a simulation stands at."""
+    if not cfg.dataset.until:
+        return None
+    return to_utc(pd.Series([cfg.dataset.until]), cfg.dataset.timezone).iloc[0]
+
+
 def publish(config_json: str, champion_version: int) -> dict:
     """Make the champion's feature set live in the online store. The set of a version that was
     not promoted is never materialized, so the serving champion's online values stay as they
     are. A new champion whose definitions are the live set's brings the data up to its sources
     (refresh.py), so it serves today's values; a run that did not change the champion leaves the
-    live data alone (`mlrig features materialize` and its CronJob refresh it)."""
+    live data alone (`mlrig features materialize` and its CronJob refresh it). A run cut at
+    dataset.until loads the online store up to that moment, never past it: a backtest's or a
+    replay's champion does not serve values from its own future."""
     loaded = from_json(config_json)
     cfg = loaded.config
+    until = until_of(cfg)
+    end = None if until is None else until.to_pydatetime()
     with events.stage("materialize") as out:
         if not champion_version:
             out["feature_set"] = "none (no champion yet)"
             return dict(out)
         mlflow = tracking.configure(loaded.place)
-        champ = load_version(mlflow, cfg.model.name, champion_version)
-        fs = champ.contract.features
+        fs = load_contract(mlflow, cfg.model.name, champion_version).features
         if fs is None or not fs.views:
             out["feature_set"] = "none (no feature views)"
             return dict(out)
@@ -114,11 +125,11 @@ def publish(config_json: str, champion_version: int) -> dict:
         if live is not None and live.version == fs.version:
             out.update({"feature_set": fs.version, "already_live": True})
             if published != str(champion_version):  # a new champion: its data up to now
-                done = refresh(loaded)
+                done = refresh(loaded, now=end)
                 out["new_rows"] = {n: t["new_rows"] for n, t in done["tables"].items()}
             # else a run that lost, was sampled or failed: the live data stays as it is
         else:
-            out.update(materialize(loaded.place, cfg.features, fs))
+            out.update(materialize(loaded.place, cfg.features, fs, end=end))
         marker.write_text(str(champion_version))
         out["champion_version"] = champion_version
     return dict(out)

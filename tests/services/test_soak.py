@@ -1,7 +1,9 @@
 """A month of the demo in compressed time, against real PostgreSQL, Redis and an MLflow server
 behind its login: each simulated hour appends that hour's Newark flights and weather and runs
 `mlrig features materialize`; two serving processes answer the flights leaving on the hour; the
-labels arrive a day late; `mlrig monitor check --retrain` runs every simulated day; from day 15
+labels arrive a day late; `mlrig monitor check --retrain` runs every simulated day (a training run
+is cut at the simulated moment, dataset.until, and loads its champion's features online up to it,
+as a run on the real clock does to now); from day 15
 the weather's humidity stops arriving; one serving process is killed with -9 mid-stream.
 
 MLRIG_SOAK_DAYS shortens it (default 30; the drift and retrain checks need 20 or more)."""
@@ -92,8 +94,11 @@ class Replicas:
             proc.wait(timeout=30)
 
 
-def _cli(*argv: str) -> str:
-    result = CliRunner().invoke(app, list(argv))
+def _cli(*argv: str, at: pd.Timestamp | None = None) -> str:
+    """An mlrig command; `at`: the simulated moment, for a command that may train (its run is
+    cut there and its champion's features loaded online up to there, not to the real clock)."""
+    env = {"MLRIG__DATASET__UNTIL": at.isoformat()} if at is not None else None
+    result = CliRunner().invoke(app, list(argv), env=env)
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result.output
 
@@ -107,7 +112,7 @@ def test_a_month_of_the_demo_lives_in_compressed_time(world):
     world, config, mlflow_url = world
     c = ["-c", str(config), "-p", "cluster"]
     trained = time.monotonic()
-    _cli("run", *c)
+    _cli("run", *c, at=soak.START)
     print(f"\nsoak: trained v1 in {time.monotonic() - trained:.0f} s")
     replicas = Replicas(config)
     replicas.start()
@@ -153,7 +158,7 @@ def test_a_month_of_the_demo_lives_in_compressed_time(world):
                 _cli("monitor", "labels", str(path), *c)
                 began, began_at = time.monotonic(), pd.Timestamp.now(tz="UTC")
                 since = day_started[max(1, day - 3)]
-                output = _cli("monitor", "check", "--retrain", "--since", since, *c)
+                output = _cli("monitor", "check", "--retrain", "--since", since, *c, at=now)
                 timings["check"] += time.monotonic() - began
                 drift = _newest_drift(config.parent / "data") or {}
                 checks.append({"day": day, "drifted": drift.get("drifted", []),
