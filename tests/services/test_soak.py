@@ -248,9 +248,10 @@ def _assert_served_inputs_equal_offline_point_in_time(config, acknowledged) -> N
             for name in contract.inputs:
                 compared += 1
                 if not soak.same(inputs.get(name), expected[name]):
-                    mismatches.append((name, inputs.get(name), expected[name]))
+                    mismatches.append((int(version), name, inputs.get(name), expected[name]))
+    where = Counter((v, name) for v, name, _, _ in mismatches)
     print(f"soak: {compared} served inputs compared with offline point-in-time, "
-          f"{len(mismatches)} mismatches {mismatches[:5]}")  # fmt: skip
+          f"{len(mismatches)} mismatches (version, input): {dict(where)} {mismatches[:5]}")  # fmt: skip
     assert compared and not mismatches
 
 
