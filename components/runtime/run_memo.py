@@ -21,31 +21,28 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mlrig.components.config.schema import Config, FileSource
+from mlrig.components.config.schema import Config
 from mlrig.components.runtime import cache
-from mlrig.components.sources.readers import resolve_file
 
 FOLDER = "runs"  # under <workdir>/cache/
 KEEP = 5
 
 
-def run_key(cfg: Config, root: Path, pipeline: str, child_env: dict[str, str]) -> str | None:
-    """The run's key, or None when a source is not a file (or a file is missing)."""
+def run_key(
+    cfg: Config, pipeline: str, child_env: dict[str, str], sources: dict[str, Path] | None
+) -> str | None:
+    """The run's key, or None when a table is not read from a file here (`sources`: each
+    table's file or folder, None when one is not: sources.readers.local_files)."""
+    if sources is None or set(sources) != set(cfg.dataset.tables):
+        return None
     parts = [pipeline, cache.code_digest(), cache.library_digest()]
     parts.append(json.dumps(cfg.model_dump(mode="json"), sort_keys=True))
     seen = {k: v for k, v in {**os.environ, **child_env}.items() if k.startswith("MLRIG")}
     parts.append(json.dumps(seen, sort_keys=True))
-    for name in sorted(cfg.dataset.tables):
-        source = cfg.dataset.tables[name].source
-        if not isinstance(source, FileSource):
+    for name in sorted(sources):
+        if not sources[name].exists():
             return None
-        try:
-            path = resolve_file(source.path, root)
-        except Exception:  # an uninstalled package: the run says so itself
-            return None
-        if not path.exists():
-            return None
-        parts.append(f"{name}\0{cache.folder_digest(path)}")
+        parts.append(f"{name}\0{cache.folder_digest(sources[name])}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlrig.components.config import env
-from mlrig.components.config.schema import FileSource, SourceLocation, SqlSource
+from mlrig.components.config.schema import FileSource, SourceLocation, SqlSource, Table
 from mlrig.components.sources.errors import SourceError
 from mlrig.components.sources.http_source import read_http
 from mlrig.components.sources.text import Text, csv_dtype
@@ -32,6 +32,20 @@ def resolve_file(path: str, root: Path) -> Path:
         return Path(str(base.joinpath(inner)))
     p = Path(path).expanduser()
     return p if p.is_absolute() else root / p
+
+
+def local_files(tables: dict[str, Table], root: Path) -> dict[str, Path] | None:
+    """Each table's source file or folder, or None when a table is not read from a file (SQL,
+    HTTP: its rows can change without any byte here) or its package is not installed."""
+    found = {}
+    for name, table in tables.items():
+        if not isinstance(table.source, FileSource):
+            return None
+        try:
+            found[name] = resolve_file(table.source.path, root)
+        except SourceError:
+            return None
+    return found
 
 
 def _read_file(src: FileSource, root: Path, text: Text, limit: int | None = None) -> pd.DataFrame:

@@ -15,7 +15,10 @@ from mlrig.components.runtime import run_memo
 
 def key(loaded: LoadedConfig, child_env: dict[str, str]) -> str | None:
     """The training run's key (None: it must run; run_memo.run_key)."""
-    return run_memo.run_key(loaded.config, loaded.root, "training", child_env)
+    from mlrig.components.sources.readers import local_files
+
+    files = local_files(loaded.config.dataset.tables, loaded.root)
+    return run_memo.run_key(loaded.config, "training", child_env, files)
 
 
 def _live_champion(loaded: LoadedConfig) -> str:

@@ -10,7 +10,7 @@ import yaml
 
 from mlrig.components.config.loader import load
 from mlrig.components.runtime import run_memo
-from mlrig.components.sources.readers import resolve_file
+from mlrig.components.sources.readers import local_files, resolve_file
 from tests.conftest import REPO
 
 
@@ -26,7 +26,8 @@ def _penguins(folder, source=None, **model):
 
 
 def _key(loaded, child_env=None):
-    return run_memo.run_key(loaded.config, loaded.root, "training", child_env or {})
+    files = local_files(loaded.config.dataset.tables, loaded.root)
+    return run_memo.run_key(loaded.config, "training", child_env or {}, files)
 
 
 def test_the_same_sources_and_config_give_the_same_key(tmp_path):
