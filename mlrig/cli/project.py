@@ -114,7 +114,7 @@ def run_training(
         extra[env.NO_CACHE] = "1"
     if until:
         extra["MLRIG__DATASET__UNTIL"] = until
-    run_key = None if no_cache else rerun.key(loaded, extra)
+    run_key = None if no_cache or env.get(env.NO_CACHE) else rerun.key(loaded, extra)
     state = rerun.recalled(loaded, run_key)
     if state is None:
         state = run_pipeline(loaded, config, "training", runner, progress.STAGES, extra)
