@@ -51,15 +51,15 @@ def recalled(loaded: LoadedConfig, run_key: str | None) -> dict[str, dict] | Non
     record = run_memo.recall(loaded.workdir, run_key)
     if record is None:
         return None
-    state: dict[str, Any] = copy.deepcopy(record["state"])
-    reg = state.get("register", {}).get("outputs", {})
     if _live_champion(loaded) != record.get("live_champion"):
         return None
     from mlrig.components.integrations.mlflow import registry, tracking
 
+    state: dict[str, Any] = copy.deepcopy(record["state"])
+    reg = state["register"]["outputs"]  # keep() recorded only runs that registered a version
+    version, champion = int(reg["version"]), int(reg["champion_version"])
     mlflow = tracking.configure(loaded.place)
     name = loaded.config.model.name
-    version, champion = int(reg["version"]), int(reg["champion_version"])
     if not registry.still_as_left(mlflow, name, version, record["run_prefix"], champion):
         return None
     for stage in state.values():

@@ -93,6 +93,6 @@ def still_as_left(mlflow: Any, name: str, version: int, run_prefix: str, champio
             return False
         if mlflow.get_run(run_id).info.lifecycle_stage != "active":
             return False
-        return int(client.get_model_version_by_alias(name, CHAMPION).version) == champion
+        return resolve(mlflow, name, CHAMPION) == champion
     except Exception:  # a store that cannot answer, or no champion: the run goes ahead
         return False
