@@ -56,8 +56,11 @@ def recalled(loaded: LoadedConfig, run_key: str | None) -> dict[str, dict] | Non
     from mlrig.components.integrations.mlflow import registry, tracking
 
     state: dict[str, Any] = copy.deepcopy(record["state"])
-    reg = state["register"]["outputs"]  # keep() recorded only runs that registered a version
-    version, champion = int(reg["version"]), int(reg["champion_version"])
+    try:  # keep() recorded only runs that registered a version; a damaged record: the run goes
+        reg = state["register"]["outputs"]
+        version, champion = int(reg["version"]), int(reg["champion_version"])
+    except (KeyError, TypeError, ValueError):
+        return None
     mlflow = tracking.configure(loaded.place)
     name = loaded.config.model.name
     if not registry.still_as_left(mlflow, name, version, record["run_prefix"], champion):
