@@ -94,6 +94,9 @@ class _Passthrough:
         return [float(row[c]) for c in self.columns]
 
 
+IMPUTED = ["SimpleImputer", "StandardScaler"]  # models trained before MedianImputer
+
+
 class _Numeric:
     """[TrainingRange +] SimpleImputer(add_indicator, keep_empty_features) + StandardScaler: held
     to [low, high], missing ones filled, flags of missing (for the flagged columns) appended, then
@@ -102,7 +105,7 @@ class _Numeric:
     def __init__(self, sub: Any, columns: list[str]) -> None:
         names = _step_names(sub)
         ranged = names[:1] == ["TrainingRange"]
-        if names[ranged:] != ["SimpleImputer", "StandardScaler"]:
+        if names[ranged:] not in (IMPUTED, ["MedianImputer", "StandardScaler"]):
             raise NotCompiled(f"numeric steps {names}")
         imputer, scaler = sub.steps[ranged][1], sub.steps[ranged + 1][1]
         width = len(columns)

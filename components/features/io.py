@@ -3,12 +3,15 @@ feature-set version, and assemble the point-in-time training set through the mod
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from mlrig.components.config.loader import from_json
+from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config
 from mlrig.components.contract.assemble import assemble, prepare
-from mlrig.components.contract.contract import draft
+from mlrig.components.contract.contract import Contract, FeatureSet, draft
 from mlrig.components.contract.timeutil import to_utc
 from mlrig.components.features.core import (
     assert_no_leakage,
@@ -29,7 +32,7 @@ from mlrig.components.integrations.feast.feast_store import (
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import load_contract
 from mlrig.components.runtime import cache, events, tables
-from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
+from mlrig.components.runtime.catalog import EVENT_TS, INGESTED_AT, TRAINING_SET
 
 
 @cache.stage("features", inputs=("validated_dir",), outputs=("output_dir",))
@@ -41,30 +44,18 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
     data = tables.read_tables(validated_dir)
     meta = tables.read_manifest(validated_dir)
     with events.stage("features") as out:
-        frames = {v.name: build_view_frame(cfg, v, data[v.table]) for v in cfg.features.views}
         inputs, categorical, recency = model_inputs(cfg)
         assert_no_leakage(cfg, inputs)
-        store, feature_set, snapshot = apply_feature_set(
-            cfg,
-            loaded.place,
-            frames,
-            {v.name: feature_columns(cfg, v) for v in cfg.features.views},
-            recency,
-            zero_if_missing(cfg),
-        )
+        store, feature_set, snapshot, sizes = _register(cfg, loaded.place, data, recency)
         contract = draft(cfg, feature_set)
         contract.inputs, contract.categorical = inputs, categorical
         contract.text = text_inputs(cfg)
-        rows = prepare(contract, data[cfg.dataset.main])
-        until = until_of(cfg)
-        if until is not None:  # a backtest: only events before `until` are learned from
-            rows = rows[rows[EVENT_TS] < until].reset_index(drop=True)
-            out["until"] = str(until)
-            if rows.empty:
-                raise ValueError(f"dataset.until: no event of '{cfg.dataset.main}' before {until}")
+        rows = _training_rows(cfg, contract, data.pop(cfg.dataset.main), out)
+        del data  # the views' tables are written: from here on only the rows are needed
         built = assemble(contract, rows, OfflineFeatures(store, read_as=snapshot), prepared=True)
+        training = built.frame
+        del built
         request_cols = [c for c in contract.request_fields if c in rows]
-        training = built.frame.copy()
         for col in dict.fromkeys([*request_cols, EVENT_TS, cfg.dataset.target]):
             if col not in training:
                 training[col] = rows[col].to_numpy()
@@ -83,12 +74,47 @@ def run(config_json: str, validated_dir: str, output_dir: str) -> dict:
             {
                 "feature_set": feature_set.version,
                 "snapshot": feature_set.snapshot,
-                "views": {n: len(f) for n, f in frames.items()},
+                "views": sizes,
                 "training_rows": len(training),
                 "inputs": len(inputs),
             }
         )
     return {"rows": len(training), "inputs": inputs}
+
+
+def _register(
+    cfg: Config, place: Place, data: dict[str, pd.DataFrame], recency: dict[str, str]
+) -> tuple[Any, FeatureSet, FeatureSet, dict[str, int]]:
+    """Build every view's table, register them as a feature set; (store, the set, the run's
+    snapshot of it, each view's rows). The tables are written and let go here."""
+    frames = {v.name: build_view_frame(cfg, v, data[v.table]) for v in cfg.features.views}
+    store, feature_set, snapshot = apply_feature_set(
+        cfg,
+        place,
+        frames,
+        {v.name: feature_columns(cfg, v) for v in cfg.features.views},
+        recency,
+        zero_if_missing(cfg),
+    )
+    return store, feature_set, snapshot, {n: len(f) for n, f in frames.items()}
+
+
+def _training_rows(cfg: Config, contract: Contract, main: pd.DataFrame, out: dict) -> pd.DataFrame:
+    """The main table's rows as a request sends them (prepared), with the target, cut at
+    dataset.until. Only the columns the contract or the target name are kept: the training set
+    needs no others, and on ten million rows each one costs up to a gigabyte."""
+    wanted = {*contract.request_fields, *(d["name"] for d in contract.derivations)}
+    wanted |= {cfg.dataset.target, contract.event_time, EVENT_TS, INGESTED_AT}
+    if contract.date_parts:
+        wanted.add(contract.date_parts["column"])
+    rows = prepare(contract, main[[c for c in main.columns if c in wanted]])
+    until = until_of(cfg)
+    if until is not None:  # a backtest: only events before `until` are learned from
+        rows = rows[rows[EVENT_TS] < until].reset_index(drop=True)
+        out["until"] = str(until)
+        if rows.empty:
+            raise ValueError(f"dataset.until: no event of '{cfg.dataset.main}' before {until}")
+    return rows
 
 
 def until_of(cfg: Config) -> pd.Timestamp | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 MANIFEST = "manifest.json"
 
@@ -17,6 +18,7 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame], meta: dict
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
+    release_arrow_memory()
     manifest = {**meta, "tables": {n: {"rows": len(f)} for n, f in tables.items()}}
     if isinstance(meta.get("tables"), dict):
         for name, info in meta["tables"].items():
@@ -27,7 +29,16 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame], meta: dict
 def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Read every table the manifest names."""
     src = Path(folder)
-    return {name: pd.read_parquet(src / f"{name}.parquet") for name in read_manifest(src)["tables"]}
+    out = {name: pd.read_parquet(src / f"{name}.parquet") for name in read_manifest(src)["tables"]}
+    release_arrow_memory()
+    return out
+
+
+def release_arrow_memory() -> None:
+    """Hand back to the system what Arrow's allocator kept after a conversion to or from pandas.
+    It keeps freed memory for reuse: after reading a 3.3M-row training set, 1.1 GB of the
+    process's 2.2 GB was memory Arrow no longer used."""
+    pa.default_memory_pool().release_unused()
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:

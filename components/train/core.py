@@ -30,6 +30,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 from mlrig.components.config.schema import Range
 from mlrig.components.runtime import cpus
 from mlrig.components.train.boosters import AsText, EarlyStopped
+from mlrig.components.train.impute import MedianImputer
 from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
 from mlrig.components.train.trees import LIGHTGBM_TREES, lightgbm_trees, stops
@@ -40,17 +41,33 @@ class Split:
     train: pd.DataFrame
     holdout: pd.DataFrame
     how: str  # "events from <cutoff>" or "random 20 % (seed 42)"
+    whole: pd.DataFrame | None = None  # every row, training's then the holdout's, when held once
+
+    def all_rows(self) -> pd.DataFrame:
+        """Every row, training's first: the time split's one table, else the two joined."""
+        if self.whole is not None:
+            return self.whole
+        return pd.concat([self.train, self.holdout], ignore_index=True)
 
 
 def time_split(frame: pd.DataFrame, ts_col: str, holdout_fraction: float) -> Split:
-    """Holdout = the latest events; training = everything strictly before the cutoff."""
-    ordered = frame.sort_values(ts_col, kind="stable")
+    """Holdout = the latest events; training = everything strictly before the cutoff. The rows
+    are held once, in time order: both sides are slices of it, not copies (on ten million
+    rows, each copy of the table is gigabytes)."""
+    ordered = frame.sort_values(ts_col, kind="stable", ignore_index=True)
     cutoff = ordered[ts_col].iloc[int(len(ordered) * (1 - holdout_fraction))]
-    train = ordered[ordered[ts_col] < cutoff].reset_index(drop=True)
-    holdout = ordered[ordered[ts_col] >= cutoff].reset_index(drop=True)
+    before = int((ordered[ts_col] < cutoff).sum())  # sorted: the first rows are the earlier
+    train, holdout = _slice(ordered, 0, before), _slice(ordered, before, len(ordered))
     if train.empty or holdout.empty:
         raise ValueError("time split left an empty side: too few distinct event times")
-    return Split(train, holdout, f"events from {cutoff.isoformat()}")
+    return Split(train, holdout, f"events from {cutoff.isoformat()}", ordered)
+
+
+def _slice(frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+    """Rows start:stop of frame numbered from 0, sharing frame's data."""
+    part = frame.iloc[start:stop]
+    part.index = pd.RangeIndex(stop - start)
+    return part
 
 
 def random_split(frame: pd.DataFrame, y: np.ndarray | None, fraction: float, seed: int) -> Split:
@@ -169,7 +186,7 @@ def _preprocessor(
     if name in ("logistic_regression", "ridge"):
         num: Any = make_pipeline(
             TrainingRange(),  # no slope extended past the numbers training saw (ranges.py)
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            MedianImputer(add_indicator=True, keep_empty_features=True, copy=False),
             StandardScaler(),
         )
         return ColumnTransformer(
@@ -358,6 +375,4 @@ class Fitted:
 
     @property
     def released_rows(self) -> pd.DataFrame:
-        if not self.refit_on_all:
-            return self.split.train
-        return pd.concat([self.split.train, self.split.holdout], ignore_index=True)
+        return self.split.all_rows() if self.refit_on_all else self.split.train

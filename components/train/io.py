@@ -68,6 +68,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
             main.get(contract.target),
         )
         split, by_time = _split(frame, contract, cfg.model, out)
+        del frame  # the split holds the rows from here on
         with trees.for_table(len(split.train)):  # how many trees every fit grows
             fitted = _fit(split, by_time, contract, cfg.model, out)
         mlflow = tracking.configure(loaded.place)

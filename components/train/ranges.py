@@ -19,10 +19,9 @@ class TrainingRange(TransformerMixin, BaseEstimator):
 
     def fit(self, x: Any, y: Any = None) -> TrainingRange:
         values = np.asarray(x, dtype=float)
-        with np.errstate(all="ignore"):
-            self.low_ = np.nanmin(np.where(np.isnan(values), np.inf, values), axis=0)
-            self.high_ = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=0)
-        empty = self.low_ > self.high_  # all missing in training: no range to hold to
+        self.low_ = np.fmin.reduce(values, axis=0)  # fmin/fmax skip NaN, and copy nothing
+        self.high_ = np.fmax.reduce(values, axis=0)
+        empty = np.isnan(self.low_)  # all missing in training: no range to hold to
         self.low_[empty], self.high_[empty] = -np.inf, np.inf
         self.n_features_in_ = values.shape[1]
         if hasattr(x, "columns"):
@@ -30,8 +29,8 @@ class TrainingRange(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, x: Any) -> np.ndarray:
-        values = np.asarray(x, dtype=float)
-        return np.clip(values, self.low_, self.high_)
+        values = np.array(x, dtype=float)  # a copy, clipped in place
+        return np.clip(values, self.low_, self.high_, out=values)
 
     def get_feature_names_out(self, names: Any = None) -> np.ndarray:
         return np.asarray(

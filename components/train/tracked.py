@@ -46,7 +46,7 @@ def track(
 ) -> dict:
     """Log one training run; returns what the later stages read of it (run.json)."""
     split, result = fitted.split, fitted.result
-    both = pd.concat([split.train, split.holdout], ignore_index=True)
+    both = split.all_rows()
     service = contract.features.service if contract.features else ""
     with mlflow.start_run(run_name=f"{where.project}-train") as active:
         newest = str(both[EVENT_TS].max()) if contract.event_time is not None else ""
@@ -120,7 +120,7 @@ def _params(fitted: Fitted, contract: Contract, meta: dict, service: str) -> dic
         "threshold_rule": fitted.threshold_note,
         "refit_on_all": fitted.refit_on_all,
         "calibrate": fitted.calibrate,
-        "released_rows": len(fitted.released_rows),
+        "released_rows": len(split.train) + (len(split.holdout) if fitted.refit_on_all else 0),
     }
 
 

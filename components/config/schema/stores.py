@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -49,6 +50,12 @@ class Stores(Strict):
         description="Feast's offline store (historical retrieval and materialization): duckdb on "
         'one machine, spark past it (pip install "mlrig[spark]"; Java 17)',
     )
+    offline_memory: str = Field(
+        "10%",
+        description="the most memory DuckDB may hold for point-in-time joins (a size such as 4GB "
+        "or a share of the machine's memory such as 10%); past it, DuckDB spills to the work "
+        "folder's cache/duckdb, so a big training set stays within the machine",
+    )
     spark_conf: dict[str, str] = Field(
         default_factory=dict,
         description="Spark settings for the spark offline store, over mlrig's defaults "
@@ -60,6 +67,13 @@ class Stores(Strict):
         description="where served predictions are logged: empty for a SQLite file under the work "
         "folder (one machine), or a postgresql:// URL (many replicas; use ${VAR} for the password)",
     )
+
+    @field_validator("offline_memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*", value, re.IGNORECASE):
+            raise ValueError(f"'{value}' is neither a size such as 4GB nor a share such as 20%")
+        return value.strip()
 
     @field_validator("prediction_log")
     @classmethod

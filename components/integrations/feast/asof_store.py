@@ -22,6 +22,7 @@ Select it in a feature_store.yaml with:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -41,9 +42,30 @@ TYPE = "mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore"
 
 
 class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
-    """The DuckDB offline store's settings; only the type differs."""
+    """The DuckDB offline store's settings, plus DuckDB's memory bound and where it spills."""
 
     type: StrictStr = TYPE
+    memory_limit: StrictStr | None = None  # DuckDB's memory_limit: "4GB" or "20%"
+    spill_directory: StrictStr | None = None  # DuckDB's temp_directory
+
+
+def bound_memory(config: Any) -> None:
+    """Hold the DuckDB that Feast's ibis code runs on (ibis' default backend, one per process)
+    to the configured memory, spilling past it: an ASOF join over ten million rows then takes
+    what the limit allows, not what the join would like (5 GB at 3.4M rows unbounded)."""
+    import ibis
+
+    store = config.offline_store
+    settings = {"memory_limit": getattr(store, "memory_limit", None)}
+    spill = getattr(store, "spill_directory", None)
+    if spill:
+        Path(spill).mkdir(parents=True, exist_ok=True)
+        settings["temp_directory"] = spill
+    con = ibis.get_backend()
+    for name, value in settings.items():
+        if value:
+            quoted = str(value).replace("'", "''")
+            con.raw_sql(f"SET {name} = '{quoted}'")
 
 
 def _asof_supported(
@@ -72,6 +94,7 @@ class AsofDuckDBOfflineStore(DuckDBOfflineStore):
         full_feature_names: bool = False,
         filter_by_created_timestamp: bool = False,
     ) -> RetrievalJob:
+        bound_memory(config)
         if not _asof_supported(feature_views, entity_df, feature_refs, registry, project):
             return DuckDBOfflineStore.get_historical_features(
                 config,
@@ -104,6 +127,12 @@ class AsofDuckDBOfflineStore(DuckDBOfflineStore):
             ),
             repo_path=str(config.repo_path),
         )
+
+    @staticmethod
+    def pull_latest_from_table_or_query(config: Any, *args: Any, **kwargs: Any) -> RetrievalJob:  # type: ignore[override]
+        """Feast's own (materialization's read), within the same memory bound."""
+        bound_memory(config)
+        return DuckDBOfflineStore.pull_latest_from_table_or_query(config, *args, **kwargs)
 
 
 def _asof_join(

@@ -25,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config, Features
@@ -35,6 +37,7 @@ from mlrig.components.integrations.feast import online_schedule, sources
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.feast.unchecked import import_feast
 from mlrig.components.runtime.catalog import SEP
+from mlrig.components.runtime.tables import release_arrow_memory
 
 STATIC_TS = pd.Timestamp("1970-01-01", tz="UTC")
 LIVE_FILE = "LIVE"  # in feature_data_dir: the version whose values the online store holds
@@ -318,14 +321,20 @@ class OfflineFeatures:
     def fetch(self, fs: FeatureSet, entity_df: pd.DataFrame) -> pd.DataFrame:
         if self.read_as is not None and self.read_as.version == fs.version:
             fs = self.read_as
-        rows = entity_df.assign(_row=range(len(entity_df)))
+        rows = entity_df.assign(_row=np.arange(len(entity_df)))
         job = self.store.get_historical_features(
             entity_df=rows,
             features=self.store.get_feature_service(fs.service),
             full_feature_names=True,
         )
-        out = job.to_df().sort_values("_row").drop(columns="_row").reset_index(drop=True)
-        return logical_names(out.drop(columns=list(entity_df.columns), errors="ignore"), fs)
+        # row order back and entity columns dropped in Arrow, then one conversion: on millions
+        table = job.to_arrow()  # of rows, pandas' sort and drops each copied the whole table
+        features = [c for c in table.column_names if c not in rows.columns]
+        table = table.select(features).take(pc.sort_indices(table["_row"]))
+        out = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
+        release_arrow_memory()
+        return logical_names(out, fs)
 
 
 def materialize(

@@ -55,4 +55,8 @@ def offline_store(place: Place, asof_type: str) -> dict[str, Any]:
     """The RepoConfig's offline_store: the ASOF DuckDB store, or Spark's."""
     if place.stores.feast_offline == "spark":
         return {"type": "spark", "spark_conf": spark_conf(place)}
-    return {"type": asof_type}
+    return {
+        "type": asof_type,
+        "memory_limit": place.stores.offline_memory,
+        "spill_directory": str(place.workdir / "cache" / "duckdb"),
+    }

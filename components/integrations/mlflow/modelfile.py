@@ -38,6 +38,7 @@ TRUSTED = (
     "mlrig.components.train.boosters.EarlyStopped",
     "mlrig.components.train.core.CategoryCodes",
     "mlrig.components.train.core.PlattCalibrated",
+    "mlrig.components.train.impute.MedianImputer",
     "mlrig.components.train.ranges.TrainingRange",
     "mlrig.components.train.text.TextTopics",
     "numpy.dtype",

@@ -70,6 +70,8 @@ def test_missing_file_is_a_clear_error(tmp_path):
          r"features\.views\.plane_attributes\.entity: join key 'plane_id'"),
         (lambda d: d["dataset"].update(positive_label="yes", task="regression"),
          r"primary_metric|positive_label"),
+        (lambda d: d["stores"].update(offline_memory="lots"),
+         r"stores\.offline_memory: .*'lots' is neither a size such as 4GB nor a share"),
     ],
 )  # fmt: skip
 def test_cross_field_rules_fail_at_load_naming_the_key(tmp_path, mutate, message):

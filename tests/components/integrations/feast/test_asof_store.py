@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,14 +67,14 @@ def _views(folder):
     return [site, owner, sensor_view, owner_view, service]
 
 
-def _store(folder, offline_type: str) -> FeatureStore:
+def _store(folder, offline_type: str, **settings: str) -> FeatureStore:
     return FeatureStore(
         config=RepoConfig(
             project="asof_test",
             provider="local",
             registry=str(folder / "registry.db"),
             online_store={"type": "sqlite", "path": str(folder / "online.db")},
-            offline_store={"type": offline_type},
+            offline_store={"type": offline_type, **settings},
             entity_key_serialization_version=3,
             repo_path=str(folder),
         )
@@ -161,3 +162,28 @@ def test_a_created_timestamp_tie_break_goes_to_feasts_own_join(tmp_path):
     for store in (stock, asof):
         got = store.get_historical_features(entity_df=entity_df, features=["ties:score"]).to_df()
         assert got["score"].tolist() == [0.9]
+
+
+@pytest.fixture
+def duckdb_settings_restored():
+    yield
+    for name in ("memory_limit", "temp_directory"):  # the process's one ibis DuckDB
+        ibis.get_backend().raw_sql(f"RESET {name}")
+
+
+def test_a_memory_bound_holds_duckdb_to_it_and_spills_where_told_with_the_same_answer(
+    stores, tmp_path, duckdb_settings_restored
+):
+    stock, _ = stores
+    spill = tmp_path / "spill"
+    bounded = _store(tmp_path, TYPE, memory_limit="64MB", spill_directory=str(spill))
+    entity_df = _entities()
+    expected = _fetch(stock, entity_df)
+    pd.testing.assert_frame_equal(_fetch(bounded, entity_df), expected, check_dtype=False)
+    limit, temp = (
+        ibis.get_backend()
+        .raw_sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')")
+        .fetchone()
+    )
+    assert limit == "61.0 MiB"  # DuckDB's way of saying 64 MB
+    assert temp == str(spill) and spill.is_dir()
