@@ -29,6 +29,7 @@ from mlrig.components.train.core import (
     build_pipeline,
     fit_platt,
     random_split,
+    rows_to_fit,
     time_split,
 )
 from mlrig.components.train.core import fit as fit_model
@@ -140,9 +141,7 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
     def fit(frame: pd.DataFrame) -> object:
         x, y = frame[contract.inputs], contract.targets(frame)
         chosen = result.members or [Member(result.name, result.params, 1.0)]
-        pipes = [
-            _fit_one(m, contract, numeric, model.random_state, result.wide, x, y) for m in chosen
-        ]
+        pipes = [_fit_one(m, contract, numeric, model, result.wide, x, y) for m in chosen]
         released = (
             pipes[0]
             if not result.members
@@ -172,22 +171,24 @@ def _fit_one(
     member: Member,
     contract: Contract,
     numeric: list[str],
-    seed: int,
+    model: Model,
     wide: list[str],
     x: pd.DataFrame,
     y: Any,
 ) -> Any:
-    """One candidate's pipeline with its parameters, fitted."""
+    """One candidate's pipeline with its parameters, fitted (a linear model on at most
+    model.linear_fit_rows of the rows, a seeded sample)."""
     pipe = build_pipeline(
         member.name,
         contract.task,
         numeric,
         contract.categorical,
-        seed,
+        model.random_state,
         member.params,
         wide,
         contract.text,
     )
+    x, y = rows_to_fit(member.name, x, y, model.linear_fit_rows, model.random_state)
     fit_model(pipe, x, y)
     if member.name == "lightgbm":  # one row at a time in serving: one thread
         pipe.set_params(model__n_jobs=1)

@@ -133,6 +133,13 @@ class Model(Strict):
         description="tuning sees a seeded sample of at most this many training rows; the final "
         "fit sees all",
     )
+    linear_fit_rows: int = Field(
+        2_000_000,
+        gt=100,
+        description="a linear model (logistic_regression, ridge) is fitted on a seeded sample of "
+        "at most this many rows: its coefficients are as well determined by two million rows as "
+        "by ten, and its encoded matrix is the largest thing training holds in memory",
+    )
     primary_metric: str | None = Field(None, description="default: roc_auc or rmse by task")
     promotion_min_delta: float | None = Field(None, description="deprecated: use gate.margin")
     random_state: int = Field(

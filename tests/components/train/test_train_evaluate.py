@@ -15,6 +15,7 @@ from mlrig.components.train.core import (
     build_pipeline,
     fit,
     random_split,
+    rows_to_fit,
     time_split,
 )
 from mlrig.components.train.search import TrainingError, tune
@@ -38,6 +39,28 @@ def test_time_split_puts_later_events_in_holdout(synthetic):
     split = time_split(synthetic.sample(frac=1, random_state=1), "event_timestamp", 0.2)
     assert split.train.event_timestamp.max() < split.holdout.event_timestamp.min()
     assert len(split.holdout) == pytest.approx(300, abs=2)
+
+
+def test_the_time_split_holds_the_rows_once_training_then_holdout(synthetic):
+    split = time_split(synthetic.sample(frac=1, random_state=1), "event_timestamp", 0.2)
+    whole = split.all_rows()
+    assert whole is split.whole and len(whole) == len(synthetic)
+    assert np.shares_memory(split.train["x"].to_numpy(), whole["x"].to_numpy())
+    assert list(split.holdout.index) == list(range(len(split.holdout)))
+    pd.testing.assert_frame_equal(
+        whole.iloc[len(split.train) :].reset_index(drop=True), split.holdout
+    )
+
+
+@pytest.mark.parametrize(("name", "rows"), [("logistic_regression", 200), ("lightgbm", 1500)])
+def test_only_a_linear_model_is_fitted_on_a_sample_past_its_row_cap(synthetic, name, rows):
+    y = synthetic["y"].to_numpy()
+    x, y_fit = rows_to_fit(name, synthetic, y, 200, seed=42)
+    assert len(x) == len(y_fit) == rows
+    assert x.index.is_monotonic_increasing  # the rows keep their order
+    np.testing.assert_array_equal(y_fit, y[x.index])
+    again, _ = rows_to_fit(name, synthetic, y, 200, seed=42)
+    assert list(again.index) == list(x.index)
 
 
 def _spec(**over):
