@@ -1,6 +1,7 @@
 """Scaling: the training pipeline on flights-shaped data at 1x, 3x and 10x a base size, printing
-wall time and peak memory per size and each size's time ratio against 1x (goal: 10x rows in
-<= 12x the time, i.e. no worse than linear plus fixed costs; peak memory at 10x <= 16 GB).
+wall time and peak memory per size and each size's time ratio against 1x (goals: 10x rows in
+<= 12x the time, i.e. no worse than linear plus fixed costs, peak memory at 10x <= 16 GB; 30x
+rows in <= 30x the time, peak <= 20 GB).
 
 The data is the real demo replicated in time: copy i of the flights and weather tables is shifted
 by i years (planes are shared), so every copy has the same shape, joins and point-in-time
@@ -29,7 +30,12 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import REPO, run_pipeline  # noqa: E402
 
-GOALS = {"time_10x": 12.0, "peak_gb_10x": 16.0}
+# per size: (the most times the 1x wall, the most peak GB); 30x is issue "Scale"'s 10M rows
+GOALS = {10: (12.0, 16.0), 30: (30.0, 20.0)}
+
+
+def goals(factor: int) -> tuple[float, float]:
+    return GOALS.get(factor, (1.2 * factor, 20.0))
 
 
 def replicate(folder: Path, copies: int) -> dict[str, str]:
@@ -106,9 +112,9 @@ def main() -> None:
         for factor, n, wall, peak_gb in rows:
             print(f"{factor:>5}x{n:>11,}{wall:>9.1f}{wall / base_time:>14.2f}{peak_gb:>13.2f}")
         last = rows[-1]
+        most_time, most_gb = goals(last[0])
         print(f"{last[0]}x rows took {last[2] / base_time:.2f}x the time (goal <= "
-              f"{GOALS['time_10x'] * last[0] / 10:.1f}); peak {last[3]:.1f} GB "
-              f"(goal <= {GOALS['peak_gb_10x']:.0f} GB)")  # fmt: skip
+              f"{most_time:.1f}); peak {last[3]:.1f} GB (goal <= {most_gb:.0f} GB)")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
