@@ -94,7 +94,8 @@ class _Passthrough:
         return [float(row[c]) for c in self.columns]
 
 
-IMPUTED = ["SimpleImputer", "StandardScaler"]  # models trained before MedianImputer
+# the numeric steps after TrainingRange: mlrig's imputer, or SimpleImputer (older models)
+NUMERIC_STEPS = (["MedianImputer", "StandardScaler"], ["SimpleImputer", "StandardScaler"])
 
 
 class _Numeric:
@@ -105,7 +106,7 @@ class _Numeric:
     def __init__(self, sub: Any, columns: list[str]) -> None:
         names = _step_names(sub)
         ranged = names[:1] == ["TrainingRange"]
-        if names[ranged:] not in (IMPUTED, ["MedianImputer", "StandardScaler"]):
+        if names[ranged:] not in NUMERIC_STEPS:
             raise NotCompiled(f"numeric steps {names}")
         imputer, scaler = sub.steps[ranged][1], sub.steps[ranged + 1][1]
         width = len(columns)

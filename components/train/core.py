@@ -389,3 +389,8 @@ class Fitted:
     @property
     def released_rows(self) -> pd.DataFrame:
         return self.split.all_rows() if self.refit_on_all else self.split.train
+
+    @property
+    def released_count(self) -> int:
+        """len(released_rows), without joining the two sides of a random split."""
+        return len(self.split.train) + (len(self.split.holdout) if self.refit_on_all else 0)

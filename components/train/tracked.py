@@ -120,7 +120,7 @@ def _params(fitted: Fitted, contract: Contract, meta: dict, service: str) -> dic
         "threshold_rule": fitted.threshold_note,
         "refit_on_all": fitted.refit_on_all,
         "calibrate": fitted.calibrate,
-        "released_rows": len(split.train) + (len(split.holdout) if fitted.refit_on_all else 0),
+        "released_rows": fitted.released_count,
     }
 
 
