@@ -13,9 +13,10 @@ from mlrig.components.config.loader import from_json
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.loss_model import LOSS_FILE, fit_loss_model
 from mlrig.components.contract.metrics import calibration_error, holdout_noise, scores
+from mlrig.components.contract.threads import set_threads
 from mlrig.components.evaluate import core, depth
 from mlrig.components.integrations.mlflow import modelfile, tracking
-from mlrig.components.runtime import cache, events, tables
+from mlrig.components.runtime import cache, cpus, events, tables
 from mlrig.components.runtime import html_report as report
 from mlrig.components.runtime.catalog import (
     EVAL_REPORT_FILE,
@@ -40,6 +41,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     with events.stage("evaluate") as out:
         mlflow = tracking.configure(loaded.place)
         model = modelfile.load_uri(mlflow, info["holdout_model_uri"])  # fitted without the holdout
+        set_threads(model, cpus.work_threads())  # many rows a call here, not one
         y_score = scores(model, holdout[contract.inputs], contract.task, len(contract.classes))
         y_true = contract.targets(holdout)
         values, metrics = core.holdout_values(contract, y_true, y_score)

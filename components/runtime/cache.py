@@ -27,7 +27,7 @@ from typing import Any
 
 from mlrig.components.config import env, reads
 from mlrig.components.config.loader import from_json
-from mlrig.components.runtime import events
+from mlrig.components.runtime import events, process
 
 KEEP = 3  # entries kept per stage, newest first: a few configs to switch between, bounded disk
 RESULT = "result.json"
@@ -160,6 +160,7 @@ def stage(
 
     def wrap(run: Callable[..., dict]) -> Callable[..., dict]:
         signature = inspect.signature(run)
+        process.exit_without_collecting()  # a stage's process ends as soon as it is done
 
         @functools.wraps(run)
         def cached(*args: Any, **kwargs: Any) -> dict:

@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 
 from mlrig.components.config.schema import Range
 from mlrig.components.runtime import cpus
+from mlrig.components.train import linear
 from mlrig.components.train.boosters import AsText, EarlyStopped
 from mlrig.components.train.impute import MedianImputer
 from mlrig.components.train.ranges import TrainingRange
@@ -243,7 +244,8 @@ def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
     rows where that pays (trees.py). Histogram gradient boosting grows a tree per class each round,
     so on many classes it stops once its validation loss stops improving (scikit-learn's own
     rule turns that on only past 10,000 rows; 30 classes on 1,600 rows: 6 s a fit -> 0.6 s),
-    where this fit's rows can hold out 10% with every class in both parts."""
+    where this fit's rows can hold out 10% with every class in both parts. A logistic
+    regression's solver follows its encoded width (linear.py)."""
     model = pipe.steps[-1][1]
     if isinstance(model, HistGradientBoostingClassifier):
         _, counts = np.unique(y, return_counts=True)
@@ -253,7 +255,7 @@ def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
     lightgbm = type(model).__name__ in ("LGBMClassifier", "LGBMRegressor")
     if lightgbm and stops(len(y)):  # trees.py: where it pays
         model.set_params(n_estimators=lightgbm_trees(pipe, x, y))
-    return pipe.fit(x, y)
+    return linear.fit_logistic(pipe, x, y) if linear.is_logistic(pipe) else pipe.fit(x, y)
 
 
 def rows_to_fit(

@@ -15,6 +15,9 @@ from mlrig.cli.model import model_app
 from mlrig.cli.monitor import monitor_app
 from mlrig.cli.predict import score, serve
 from mlrig.cli.project import config_app, run
+from mlrig.components.runtime.process import exit_without_collecting
+
+exit_without_collecting()  # a command ends when its work does
 
 app = typer.Typer(help="mlrig: data in, a monitored prediction service out.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
