@@ -22,6 +22,7 @@ from mlrig.components.contract.acceptance import validate_table
 from mlrig.components.contract.assemble import assemble
 from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.predict import predict_frame
+from mlrig.components.contract.threads import set_threads
 from mlrig.components.contract.timeutil import unix_times
 from mlrig.components.integrations.feast import feast_store
 from mlrig.components.integrations.feast.repo import open_store
@@ -157,6 +158,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         out["threads"] = threads
         mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
+        set_threads(champ.model, threads)  # a chunk of rows a call, not one row
         main = training_source(loaded.config.dataset)
         rows = chunk_rows()
         total, chunks = _chunks(input_path, loaded.root, main, champ.contract, rows)
