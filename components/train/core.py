@@ -34,7 +34,7 @@ from mlrig.components.train.boosters import AsText, EarlyStopped
 from mlrig.components.train.impute import MedianImputer
 from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
-from mlrig.components.train.trees import LIGHTGBM_TREES, lightgbm_trees, stops
+from mlrig.components.train.trees import LIGHTGBM_TREES, set_up_lightgbm
 
 
 @dataclass
@@ -241,20 +241,19 @@ def _estimator(name: str, task: str, seed: int) -> Any:
 
 def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
     """pipe.fit(x, y), and how gradient boosting stops. LightGBM: early stopping on a tenth of the
-    rows where that pays (trees.py). Histogram gradient boosting grows a tree per class each round,
-    so on many classes it stops once its validation loss stops improving (scikit-learn's own
-    rule turns that on only past 10,000 rows; 30 classes on 1,600 rows: 6 s a fit -> 0.6 s),
-    where this fit's rows can hold out 10% with every class in both parts. A logistic
-    regression's solver follows its encoded width (linear.py)."""
+    rows where that pays, and its histogram layout (trees.py). Histogram gradient boosting grows
+    a tree per class each round, so on many classes it stops once its validation loss stops
+    improving (scikit-learn's own rule turns that on only past 10,000 rows; 30 classes on 1,600
+    rows: 6 s a fit -> 0.6 s), where this fit's rows can hold out 10% with every class in both
+    parts. A logistic regression's solver follows its encoded width (linear.py)."""
     model = pipe.steps[-1][1]
     if isinstance(model, HistGradientBoostingClassifier):
         _, counts = np.unique(y, return_counts=True)
         held = int(np.ceil(0.1 * len(y)))  # validation_fraction's default
         stop = len(counts) > 2 and counts.min() >= 2 and len(counts) <= held <= len(y) - len(counts)
         model.set_params(early_stopping=True if stop else "auto")
-    lightgbm = type(model).__name__ in ("LGBMClassifier", "LGBMRegressor")
-    if lightgbm and stops(len(y)):  # trees.py: where it pays
-        model.set_params(n_estimators=lightgbm_trees(pipe, x, y))
+    if type(model).__name__ in ("LGBMClassifier", "LGBMRegressor"):
+        set_up_lightgbm(pipe, x, y)  # trees.py: its histogram layout and tree count
     return linear.fit_logistic(pipe, x, y) if linear.is_logistic(pipe) else pipe.fit(x, y)
 
 

@@ -1,7 +1,9 @@
-"""How many trees LightGBM grows: found by early stopping when the table's training part has
-1,000 to 100,000 rows (and the fit itself at least 1,000), else a fixed 300 (core.fit asks
-`stops`). The training part decides for all its fits, so a large table's tuning folds (a sample
-of it) grow trees as its final fit does, and the learning rate tuned on them fits the final one."""
+"""How LightGBM fits. Its tree count: found by early stopping when the table's training part has
+1,000 to 100,000 rows (and the fit itself at least 1,000), else a fixed 300 (`stops`). The
+training part decides for all its fits, so a large table's tuning folds (a sample of it) grow
+trees as its final fit does, and the learning rate tuned on them fits the final one. Its
+histogram layout: row-wise for up to ROW_WISE_MAX_INPUTS inputs, else column-wise (`layout`).
+core.fit calls set_up_lightgbm before every LightGBM fit."""
 
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ STOP_ROWS = (1_000, 100_000)
 LIGHTGBM_TREES = 300
 MAX_TREES = 2000
 STOP_AFTER = 50  # rounds without a better validation loss
+# Row-wise histograms up to this many inputs, column-wise past it. Both are deterministic (left
+# to itself LightGBM picks one by timing both, so a busy machine changed the model). On the demo
+# (28 inputs, native categoricals, gaps; 262,000 rows, 2 threads) a fit took 2.5-3.0 s row-wise
+# against 3.8-4.3 s column-wise, at the same holdout ROC-AUC to five digits; on dense synthetic
+# tables of 100 to 1,000 columns column-wise was 5-10 % faster.
+ROW_WISE_MAX_INPUTS = 100
 
 
 _TABLE_ROWS: ContextVar[int | None] = ContextVar("mlrig_training_rows", default=None)
@@ -42,6 +50,20 @@ def stops(fit_rows: int) -> bool:
     """Whether a LightGBM fit of fit_rows rows finds its tree count by early stopping."""
     table = _TABLE_ROWS.get() or fit_rows
     return STOP_ROWS[0] <= fit_rows and STOP_ROWS[0] <= table <= STOP_ROWS[1]
+
+
+def layout(inputs: int) -> dict[str, bool]:
+    """LightGBM's histogram layout for a fit of `inputs` input columns."""
+    row_wise = inputs <= ROW_WISE_MAX_INPUTS
+    return {"force_row_wise": row_wise, "force_col_wise": not row_wise}
+
+
+def set_up_lightgbm(pipe: Any, x: pd.DataFrame, y: np.ndarray) -> None:
+    """The LightGBM at the end of pipe set for a fit on x, y: its layout and its tree count."""
+    model = pipe.steps[-1][1]
+    model.set_params(**layout(x.shape[1]))
+    if stops(len(y)):
+        model.set_params(n_estimators=lightgbm_trees(pipe, x, y))
 
 
 def lightgbm_trees(pipe: Any, x: pd.DataFrame, y: np.ndarray) -> int:

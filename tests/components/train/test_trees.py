@@ -1,4 +1,5 @@
-"""LightGBM's tree count: early stopping on fits of 1,000 to 100,000 rows (fewer trees where the
+"""LightGBM's histogram layout (by row for narrow inputs) and tree count: early stopping on fits of
+1,000 to 100,000 rows (fewer trees where the
 signal is learned fast, more where it is learned slowly), a fixed 300 on smaller fits."""
 
 from __future__ import annotations
@@ -53,3 +54,22 @@ def test_a_large_tables_small_folds_grow_the_fixed_count_as_its_final_fit_does()
         assert _trees(3000, noise=2.0, learning_rate=0.3) == LIGHTGBM_TREES
     with for_table(20_000):
         assert _trees(3000, noise=2.0, learning_rate=0.3) < LIGHTGBM_TREES / 3
+
+
+def test_a_narrow_fit_builds_histograms_by_row_and_a_wide_one_by_column():
+    x, y = _rows(1500, noise=0.5)
+    pipe = build_pipeline("lightgbm", "regression", ["a", "b"], ["c"], 0)
+    params = fit(pipe, x, y).steps[-1][1].get_params()
+    assert params["force_row_wise"] is True and params["force_col_wise"] is False
+    wide = pd.concat([x] + [x[["a"]].rename(columns={"a": f"a{i}"}) for i in range(120)], axis=1)
+    numeric = [c for c in wide.columns if c != "c"]
+    pipe = build_pipeline("lightgbm", "regression", numeric, ["c"], 0)
+    params = fit(pipe, wide, y).steps[-1][1].get_params()
+    assert params["force_col_wise"] is True and params["force_row_wise"] is False
+
+
+def test_the_same_fit_twice_gives_the_same_model():
+    x, y = _rows(5000, noise=0.5)
+    first, second = (fit(build_pipeline("lightgbm", "regression", ["a", "b"], ["c"], 3), x, y)
+                     for _ in range(2))  # fmt: skip
+    np.testing.assert_array_equal(first.predict(x), second.predict(x))
