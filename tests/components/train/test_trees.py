@@ -1,6 +1,6 @@
-"""LightGBM's histogram layout (by row for narrow inputs) and tree count: early stopping on fits of
-1,000 to 100,000 rows (fewer trees where the
-signal is learned fast, more where it is learned slowly), a fixed 300 on smaller fits."""
+"""LightGBM's histogram layout (by row for narrow inputs) and tree count: early stopping on fits
+of 1,000 to 100,000 rows (fewer trees where the signal is learned fast, more where it is learned
+slowly), a fixed 300 on smaller fits."""
 
 from __future__ import annotations
 
