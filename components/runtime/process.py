@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import ctypes
 import fcntl
+import functools
 import gc
 import os
 import signal
@@ -83,14 +84,10 @@ def kill_own_group_on_term() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-_EXIT_REGISTERED: list[bool] = []
-
-
+@functools.cache  # registered once, however often it is called
 def exit_without_collecting() -> None:
     """Let this process end without the interpreter's last garbage collections. With pandas,
     scikit-learn, MLflow and Feast loaded they took 0.4-1.0 s of every stage process's exit,
     about 4 s of the demo. Exit handlers still run, files are still flushed and the exit status
     is kept; only unreachable cycles are left to the operating system, as os._exit would."""
-    if not _EXIT_REGISTERED:
-        _EXIT_REGISTERED.append(True)
-        atexit.register(gc.freeze)  # handlers run last-in first-out: this one after the rest
+    atexit.register(gc.freeze)  # handlers run last-in first-out: this one after the rest

@@ -13,6 +13,7 @@ from mlrig.components.config.schema import Model
 from mlrig.components.contract.blend import Blend
 from mlrig.components.contract.contract import Contract, label_classes
 from mlrig.components.contract.metrics import holdout_metrics, scores
+from mlrig.components.contract.threads import set_threads
 from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.runtime import cache, cpus, events, tables
@@ -190,9 +191,7 @@ def _fit_one(
     )
     x, y = rows_to_fit(member.name, x, y, model.linear_fit_rows, model.random_state)
     fit_model(pipe, x, y)
-    if member.name == "lightgbm":  # one row at a time in serving: one thread
-        pipe.set_params(model__n_jobs=1)
-    return pipe
+    return set_threads(pipe, 1)  # one row at a time in serving: one thread
 
 
 def baseline_on_holdout(contract: Contract, split: Any, numeric: list[str], seed: int) -> dict:
