@@ -47,7 +47,9 @@ def write_project(folder: Path, sample: int | None) -> Path:
 
 
 class Sampler(threading.Thread):
-    """RSS of a process tree every 0.2 s, charged to the stages running at that moment."""
+    """Memory of a process tree every 0.2 s, charged to the stages running at that moment: the
+    sum of its processes' PSS, so the pages a forked stage shares with the warm server count
+    once (RSS would count them in each)."""
 
     def __init__(self, pid: int, events: Path) -> None:
         super().__init__(daemon=True)
@@ -72,7 +74,7 @@ class Sampler(threading.Thread):
         while not self.stop.is_set():
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
-                rss = sum(p.memory_info().rss for p in procs if p.is_running())
+                rss = sum(p.memory_full_info().pss for p in procs if p.is_running())
             except psutil.Error:
                 rss = 0
             for stage in self._running() | {"(whole run)"}:
@@ -215,7 +217,7 @@ def main() -> None:
         print(f"mlrig run, {args.sample or 'all'} flights: {total:.1f} s "
               f"(goal <= {goal:.0f} s; ratio {total / goal:.2f})")  # fmt: skip
         stage_sum = sum(walls.values())
-        print(f"{'stage':<12}{'wall s':>9}{'share':>8}{'peak RSS GB':>13}")
+        print(f"{'stage':<12}{'wall s':>9}{'share':>8}{'peak PSS GB':>13}")
         for stage in STAGES:
             if stage in walls:
                 print(f"{stage:<12}{walls[stage]:>9.1f}{walls[stage] / stage_sum:>8.0%}"

@@ -1,4 +1,5 @@
-"""Run a pipeline with kfp.local: SubprocessRunner by default, DockerRunner with --runner docker.
+"""Run a pipeline with kfp.local: SubprocessRunner by default (its tasks forked from a warm
+server, pipelines/warm), DockerRunner with --runner docker.
 
 `mlrig run` starts this module in a child process and shows its stage events as progress.
 """
@@ -6,12 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any
 
 from mlrig.components.config import env
 from mlrig.components.config.loader import LoadedConfig, load
+from mlrig.pipelines.warm import warm_stages
 
 
 def docker_runner(loaded: LoadedConfig) -> Any:
@@ -45,9 +48,12 @@ def run_local(
 
     root = loaded.path(loaded.config.workdir) / "pipeline_root"
     root.mkdir(parents=True, exist_ok=True)
-    chosen = docker_runner(loaded) if runner == "docker" else local.SubprocessRunner(use_venv=False)
+    docker = runner == "docker"
+    chosen = docker_runner(loaded) if docker else local.SubprocessRunner(use_venv=False)
     local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
-    return PIPELINES[pipeline](**arguments(loaded, pipeline), **(params or {}))
+    # a subprocess task is a fork of one process that imported the libraries once
+    with contextlib.nullcontext() if docker else warm_stages():
+        return PIPELINES[pipeline](**arguments(loaded, pipeline), **(params or {}))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,9 @@ FEAST_ONLINE_PATH = "MLRIG_FEAST_ONLINE_PATH"
 FEAST_PROJECT = "MLRIG_FEAST_PROJECT"
 # Set (to anything): Feast is imported with its typeguard checks (integrations/feast/unchecked.py).
 FEAST_TYPECHECKS = "MLRIG_FEAST_TYPECHECKS"
+# Set (to anything): each stage of a local run starts an interpreter of its own, as kfp.local
+# does by default, instead of a fork of the run's warm server (pipelines/warm).
+COLD_STAGES = "MLRIG_COLD_STAGES"
 
 # PostgreSQL password (cluster profile); pods set MLRIG_PG_PASSWORD_FILE to a mounted Secret.
 PG_PASSWORD = "MLRIG_PG_PASSWORD"

@@ -51,15 +51,18 @@ def project_lock(workdir: Path) -> Iterator[None]:
         fh.close()
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    os.setsid()
+def die_with_parent(setsid: bool = True) -> None:
+    """Get SIGTERM when the parent process ends; with setsid, also lead a process group of its
+    own (in a child between fork and exec, or in a forked child)."""
+    if setsid:
+        os.setsid()
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(cmd: list[str], **kwargs: Any) -> subprocess.Popen:
     """Start a child in its own process group that gets SIGTERM when its parent dies."""
-    return subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs)  # noqa: PLW1509
+    return subprocess.Popen(cmd, preexec_fn=die_with_parent, **kwargs)  # noqa: PLW1509
 
 
 def stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:

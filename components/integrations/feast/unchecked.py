@@ -17,13 +17,23 @@ not import it at all."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from mlrig.components.config import env
 
 _LOCK = threading.Lock()
+# What the stages' first use of the stores imports beyond `import feast`: the SQLite online
+# store, the data source module the offline read reaches, DuckDB's ibis backend.
+FIRST_USE = (
+    "feast.infra.online_stores.sqlite",
+    "feast.infra.data_sources.mlflow",
+    "ibis.backends.duckdb",
+)
 
 
 def _untouched(target: Any = None, **_: Any) -> Any:
@@ -31,9 +41,11 @@ def _untouched(target: Any = None, **_: Any) -> Any:
     return target if target is not None else (lambda inner: inner)
 
 
-def import_feast() -> None:
-    """Import feast (once per process), its modules' @typechecked a no-op while they load."""
-    if "feast" in sys.modules or env.get(env.FEAST_TYPECHECKS):
+@contextlib.contextmanager
+def _unchecked() -> Iterator[None]:
+    """While open, typeguard's @typechecked is a no-op (unless MLRIG_FEAST_TYPECHECKS is set)."""
+    if env.get(env.FEAST_TYPECHECKS):
+        yield
         return
     import typeguard
 
@@ -41,6 +53,22 @@ def import_feast() -> None:
         checked = typeguard.typechecked
         typeguard.typechecked = _untouched
         try:
-            import feast  # noqa: F401
+            yield
         finally:
             typeguard.typechecked = checked
+
+
+def import_feast() -> None:
+    """Import feast (once per process), its modules' @typechecked a no-op while they load."""
+    if "feast" in sys.modules or env.get(env.FEAST_TYPECHECKS):
+        return
+    with _unchecked():
+        import feast  # noqa: F401
+
+
+def preload() -> None:
+    """Import feast and what its stores import on first use (a warm server's preload)."""
+    import_feast()
+    with _unchecked():
+        for name in FIRST_USE:
+            importlib.import_module(name)

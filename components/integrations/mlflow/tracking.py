@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 from pathlib import Path
@@ -12,6 +13,14 @@ from mlrig.components.config.place import Place
 from mlrig.components.integrations.mlflow import mlflow_seed
 
 SQLITE_PREFIX = "sqlite:///"
+FIRST_USE = (
+    "mlflow",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "mlflow.sklearn",
+    "mlflow.pyfunc",
+    "git",
+)
 
 
 def tracking_uri(place: Place) -> str:
@@ -20,6 +29,14 @@ def tracking_uri(place: Place) -> str:
     if uri.startswith(SQLITE_PREFIX) and not uri.startswith(SQLITE_PREFIX + "/"):
         return SQLITE_PREFIX + str(place.path(uri[len(SQLITE_PREFIX) :]))
     return uri
+
+
+def preload() -> None:
+    """Import MLflow with telemetry off, as configure() does, and what the stages' first use of
+    it imports: the SQL stores, the model flavours, GitPython (a warm server's preload)."""
+    env.quiet_telemetry()
+    for name in FIRST_USE:
+        importlib.import_module(name)
 
 
 def configure(place: Place) -> Any:

@@ -1,0 +1,69 @@
+"""Warm stages for kfp.local's SubprocessRunner: one server imports the stages' libraries once
+per run and each task is forked from it (server.py); kfp.local is given an interpreter that hands
+it the task (client.py). MLRIG_COLD_STAGES=1 turns it off."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlrig.components.config import env
+from mlrig.components.runtime.process import die_with_parent
+
+CLIENT = Path(__file__).with_name("client.py")
+SOCKET_NAME = "tasks.sock"
+INTERPRETER_NAME = "python"
+
+
+def _short_folder() -> Path:
+    """A private folder whose socket path fits AF_UNIX's 107 bytes (TMPDIR may be deep)."""
+    for parent in (None, "/tmp"):
+        folder = Path(tempfile.mkdtemp(prefix="mlrig-warm-", dir=parent))
+        if len(str(folder / SOCKET_NAME).encode()) <= 100:
+            return folder
+        folder.rmdir()
+    raise RuntimeError("no folder for the warm stage server's socket has a short enough path")
+
+
+def interpreter_script(folder: Path, socket_path: Path, python: str) -> Path:
+    """The executable kfp.local runs in place of python3: the client with the real interpreter,
+    isolated (-I) and without site-packages (-S), since it needs only the standard library."""
+    script = folder / INTERPRETER_NAME
+    args = " ".join(
+        shlex.quote(a) for a in (python, "-I", "-S", str(CLIENT), str(socket_path), python)
+    )
+    script.write_text(f'#!/bin/sh\nexec {args} "$@"\n')
+    script.chmod(0o700)
+    return script
+
+
+@contextlib.contextmanager
+def warm_stages() -> Iterator[Path | None]:
+    """While open, kfp.local's SubprocessRunner (which starts each task with sys.executable)
+    runs tasks as forks of a warm server; yields the interpreter script, or None when
+    MLRIG_COLD_STAGES is set."""
+    if env.get(env.COLD_STAGES):
+        yield None
+        return
+    python = sys.executable
+    folder = _short_folder()
+    socket_path = folder / SOCKET_NAME
+    server = subprocess.Popen(  # same process group as the run: stopping the run stops it
+        [python, "-m", "mlrig.pipelines.warm.server", str(socket_path)],
+        preexec_fn=lambda: die_with_parent(setsid=False),  # noqa: PLW1509
+    )
+    script = interpreter_script(folder, socket_path, python)
+    sys.executable = str(script)
+    try:
+        yield script
+    finally:
+        sys.executable = python
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,29 @@
+"""warm_stages: kfp.local's interpreter is the client only while it is open, and plain
+interpreters run the tasks when MLRIG_COLD_STAGES is set."""
+
+import sys
+
+from kfp import local
+
+from mlrig.components.config import env
+from mlrig.pipelines.warm import warm_stages
+from tests.pipelines.warm.tasks import PRELOADED, sees_loaded
+
+
+def test_the_interpreter_is_the_clients_only_while_stages_are_warm(tmp_path):
+    before = sys.executable
+    with warm_stages() as script:
+        assert sys.executable == str(script)
+        folder = script.parent
+    assert sys.executable == before
+    assert not folder.exists()
+
+
+def test_cold_stages_start_plain_interpreters(tmp_path, monkeypatch):
+    monkeypatch.setenv(env.COLD_STAGES, "1")
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path),
+               raise_on_error=True)  # fmt: skip
+    before = sys.executable
+    with warm_stages() as script:
+        assert (script, sys.executable) == (None, before)
+        assert sees_loaded(module=PRELOADED).output is False

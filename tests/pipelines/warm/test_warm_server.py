@@ -1,0 +1,46 @@
+"""The warm server: kfp.local's tasks forked from a process that imported the stages' libraries
+once, each with its own environment, output and exit status."""
+
+import pytest
+from kfp import local
+
+from mlrig.pipelines.warm import warm_stages
+from tests.pipelines.warm.tasks import (
+    PRELOADED,
+    one_failing,
+    one_killed,
+    sees_env,
+    sees_loaded,
+    wait_until_serving,
+)
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline_root")
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root),
+               raise_on_error=True)  # fmt: skip
+    with warm_stages() as script:
+        assert script is not None
+        wait_until_serving(script)
+        yield script
+
+
+def test_a_task_runs_with_the_servers_libraries_already_imported(warm):
+    assert sees_loaded(module=PRELOADED).output is True
+
+
+def test_a_task_gets_the_environment_it_was_started_with_not_the_servers(warm, monkeypatch):
+    monkeypatch.setenv("MLRIG_TEST_WARM_VALUE", "set after the server started")
+    assert sees_env(name="MLRIG_TEST_WARM_VALUE").output == "set after the server started"
+
+
+def test_a_failing_task_fails_the_run_and_shows_its_error(warm, capfd):
+    with pytest.raises(RuntimeError):
+        one_failing(message="the task's own error")
+    assert "ValueError: the task's own error" in capfd.readouterr().out
+
+
+def test_a_task_killed_by_a_signal_fails_the_run(warm):
+    with pytest.raises(RuntimeError):
+        one_killed()
