@@ -42,17 +42,18 @@ def run_local(
 ) -> Any:
     """Execute a pipeline locally; raises if any task fails."""
     env.quiet_telemetry()
-    from kfp import local
-
-    from mlrig.pipelines.registry import PIPELINES, arguments
-
-    root = loaded.path(loaded.config.workdir) / "pipeline_root"
-    root.mkdir(parents=True, exist_ok=True)
     docker = runner == "docker"
-    chosen = docker_runner(loaded) if docker else local.SubprocessRunner(use_venv=False)
-    local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
-    # a subprocess task is a fork of one process that imported the libraries once
+    # a subprocess task is a fork of one process that imported the libraries once: it starts
+    # first, so its imports overlap this process's own
     with contextlib.nullcontext() if docker else warm_stages():
+        from kfp import local
+
+        from mlrig.pipelines.registry import PIPELINES, arguments
+
+        root = loaded.path(loaded.config.workdir) / "pipeline_root"
+        root.mkdir(parents=True, exist_ok=True)
+        chosen = docker_runner(loaded) if docker else local.SubprocessRunner(use_venv=False)
+        local.init(runner=chosen, pipeline_root=str(root.resolve()), raise_on_error=True)
         return PIPELINES[pipeline](**arguments(loaded, pipeline), **(params or {}))
 
 

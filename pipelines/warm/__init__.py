@@ -15,9 +15,11 @@ from pathlib import Path
 
 from mlrig.components.config import env
 from mlrig.components.runtime.process import die_with_parent
+from mlrig.pipelines.warm.client import LOADED_SUFFIX
 
 CLIENT = Path(__file__).with_name("client.py")
 SOCKET_NAME = "tasks.sock"
+LOADED_NAME = SOCKET_NAME + LOADED_SUFFIX
 INTERPRETER_NAME = "python"
 
 

@@ -27,6 +27,7 @@ import sys
 TASK = ["-m", "kfp.dsl.executor_main"]
 STATUS = struct.Struct("!i")
 LENGTH = struct.Struct("!Q")
+LOADED_SUFFIX = ".loaded"  # the server's file beside the socket once it has every import step
 
 
 def _receive(conn: socket.socket, size: int) -> bytes:

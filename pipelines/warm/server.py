@@ -2,9 +2,9 @@
 
 kfp.local starts every task of a pipeline as a new Python process, and each one imported
 pandas, scikit-learn, LightGBM, MLflow and Feast again: 0.3-1.7 s a stage, about 6 s of the
-demo, and most of a small table's run. This server imports them once, while the first stages
-run as plain interpreters, then serves each task the client (pipelines/warm/client.py) hands
-it:
+demo, and most of a small table's run. This server listens at once and imports them in the order
+the stages first need them, one step between tasks, while the first stages run on the other
+core. Each task the client (pipelines/warm/client.py) hands it gets what is loaded by then:
 
 - a supervisor process is forked for the task; it forks the task's process and waits for it;
 - the task's process takes the client's standard streams, environment, folder and arguments,
@@ -22,60 +22,86 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import gc
 import importlib
 import json
 import os
 import runpy
+import select
 import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mlrig.components.runtime.process import die_with_parent
-from mlrig.pipelines.warm.client import LENGTH, STATUS
+from mlrig.pipelines.warm.client import LENGTH, LOADED_SUFFIX, STATUS
 
 EXECUTOR = "kfp.dsl.executor_main"
-# What the stages import at their start (their io modules, and what those reach for first);
-# Feast and MLflow come through their integrations (preload below).
-PRELOAD = (
-    *(
-        f"mlrig.components.{stage}.io"
-        for stage in ("ingest", "validate", "features", "eda", "train", "evaluate", "register")
-    ),
-    "mlrig.components.score.io",
-    "mlrig.components.train.core",
-    "mlrig.components.evaluate.core",
-    "mlrig.components.evaluate.depth",
-    "mlrig.components.contract.assemble",
-    "mlrig.components.runtime.html_report",
-    "lightgbm",
-    "skops.io",
-    "optuna",
+# What the stages import, in the order the pipeline first needs it: kfp's executor, the tables,
+# ingest and validate, Feast and features, scikit-learn, LightGBM, Optuna, MLflow and train,
+# then evaluate, the reports, register and score.
+MODULES_BEFORE_FEAST = (
+    "kfp.dsl.executor",  # what the executor's module imports; itself, runpy runs afresh
+    "pandas",
     "pyarrow.parquet",
-    "pyarrow.dataset",
+    "mlrig.components.ingest.io",
+    "mlrig.components.validate.io",
+)
+MODULES_BEFORE_MLFLOW = (
+    "mlrig.components.integrations.feast.feast_store",
+    "mlrig.components.integrations.feast.asof_store",
+    "mlrig.components.features.io",
     "sklearn.model_selection",
     "sklearn.metrics",
-    "kfp.dsl.executor",  # what the executor's module imports; itself, runpy runs afresh
+    "lightgbm",
+    "optuna",
 )
+MODULES_AFTER_MLFLOW = (
+    "mlrig.components.train.io",
+    "mlrig.components.train.core",
+    "skops.io",
+    "mlrig.components.evaluate.io",
+    "mlrig.components.evaluate.core",
+    "mlrig.components.evaluate.depth",
+    "mlrig.components.runtime.html_report",
+    "mlrig.components.eda.io",
+    "mlrig.components.register.io",
+    "mlrig.components.score.io",
+    "mlrig.components.contract.assemble",
+    "pyarrow.dataset",
+)
+REAP_EVERY_S = 1.0
 
 
-def preload() -> list[str]:
-    """Import what the stages need; returns the modules that could not be imported (an optional
-    library not installed: a task that needs it imports it itself, and fails as it would)."""
-    from mlrig.components.integrations.feast import asof_store, feast_store, unchecked
+def _importer(name: str) -> Callable[[], object]:
+    return functools.partial(importlib.import_module, name)
+
+
+def preload_steps() -> list[tuple[str, Callable[[], object]]]:
+    """The imports, one step each (Feast and MLflow through their integrations)."""
+    from mlrig.components.integrations.feast import unchecked
     from mlrig.components.integrations.mlflow import tracking
 
-    unchecked.preload()
-    tracking.preload()
-    del asof_store, feast_store
-    missing = []
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    return missing
+    return [
+        *((name, _importer(name)) for name in MODULES_BEFORE_FEAST),
+        ("feast", unchecked.preload),
+        *((name, _importer(name)) for name in MODULES_BEFORE_MLFLOW),
+        ("mlflow", tracking.preload),
+        *((name, _importer(name)) for name in MODULES_AFTER_MLFLOW),
+    ]
+
+
+def take_step(name: str, step: Callable[[], object]) -> None:
+    """One import; one that fails is said and skipped (a task that needs it imports it itself,
+    and fails as it would have)."""
+    try:
+        step()
+    except Exception as exc:  # noqa: BLE001
+        print(f"warm stages: {name} not preloaded: {type(exc).__name__}: {exc}", flush=True)
 
 
 def _receive(conn: socket.socket, size: int) -> bytes:
@@ -141,24 +167,38 @@ def supervise(conn: socket.socket) -> None:
     conn.sendall(STATUS.pack(status))
 
 
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
 def serve(path: str) -> None:
-    """Import the libraries, then listen at path and fork a supervisor for each task. Until it
-    listens, tasks find no socket and start as plain interpreters: the first stages run while
-    the libraries load on the other core."""
-    missing = preload()
-    if missing:
-        print(f"warm stages: not preloaded (not installed): {', '.join(missing)}", flush=True)
+    """Listen at path, and between tasks take the next import step: a task arriving meanwhile
+    waits for the step under way at most, gets what is loaded and imports the rest itself. Each
+    task gets a supervisor forked for it; the ended ones are reaped as the server goes."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped as they end
+    steps = preload_steps()
     while True:
+        _reap()
+        waiting = select.select([listener], [], [], 0 if steps else REAP_EVERY_S)[0]
+        if not waiting:
+            if steps:
+                take_step(*steps.pop(0))
+                if not steps:
+                    Path(path + LOADED_SUFFIX).touch()  # for whoever waits on it (the tests)
+            continue
         conn, _ = listener.accept()
         sys.stdout.flush()
         sys.stderr.flush()
+        # what is loaded is left out of the task's garbage collections: they do not walk the
+        # libraries' objects (nor copy their pages by touching them), as the documentation of
+        # gc.freeze advises before a fork
+        gc.freeze()
         if os.fork() == 0:
             listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             die_with_parent(setsid=False)
             try:
                 supervise(conn)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kfp import dsl
 
-from mlrig.pipelines.warm import SOCKET_NAME
+from mlrig.pipelines.warm import LOADED_NAME
 
 PRELOADED = "lightgbm"  # imported by the server, by no task here, nor by kfp's executor
 
@@ -16,6 +16,13 @@ def loaded(module: str) -> bool:
     import sys
 
     return module in sys.modules
+
+
+@dsl.component(install_kfp_package=False)
+def frozen_objects() -> int:
+    import gc
+
+    return gc.get_freeze_count()
 
 
 @dsl.component(install_kfp_package=False)
@@ -45,6 +52,11 @@ def sees_loaded(module: str) -> bool:
 
 
 @dsl.pipeline
+def counts_frozen() -> int:
+    return frozen_objects().output
+
+
+@dsl.pipeline
 def sees_env(name: str) -> str:
     return env_value(name=name).output
 
@@ -60,8 +72,8 @@ def one_killed() -> str:
 
 
 def wait_until_serving(script: Path, timeout_s: float = 120.0) -> None:
-    """Until the warm server listens, tasks start as plain interpreters."""
+    """Until the warm server has taken every import step, a task may import some itself."""
     deadline = time.monotonic() + timeout_s
-    while not (script.parent / SOCKET_NAME).exists():
-        assert time.monotonic() < deadline, "the warm server never listened"
+    while not (script.parent / LOADED_NAME).exists():
+        assert time.monotonic() < deadline, "the warm server never finished its imports"
         time.sleep(0.2)

@@ -7,6 +7,7 @@ from kfp import local
 from mlrig.pipelines.warm import warm_stages
 from tests.pipelines.warm.tasks import (
     PRELOADED,
+    counts_frozen,
     one_failing,
     one_killed,
     sees_env,
@@ -28,6 +29,10 @@ def warm(tmp_path_factory):
 
 def test_a_task_runs_with_the_servers_libraries_already_imported(warm):
     assert sees_loaded(module=PRELOADED).output is True
+
+
+def test_a_tasks_garbage_collections_leave_the_servers_objects_alone(warm):
+    assert counts_frozen().output > 100_000
 
 
 def test_a_task_gets_the_environment_it_was_started_with_not_the_servers(warm, monkeypatch):
