@@ -225,7 +225,10 @@ def nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         if frame[name].dtype != object:
             continue
-        head = frame[name].dropna().head(1000)  # a column of records holds them from its start
+        column = frame[name]  # a column of records holds them from its start: its first 1,000
+        head = column.head(1000).dropna()  # values, found among its first 1,000 rows when
+        if len(head) < 1000 < len(column):  # they hold no gap (no copy of the whole column)
+            head = column.dropna().head(1000)
         if head.map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
             frame[name] = frame[name].map(_json_text)
     return frame

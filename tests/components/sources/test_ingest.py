@@ -7,7 +7,7 @@ import pytest
 
 from mlrig.components.config.schema import FileSource, HttpSource, SqlSource
 from mlrig.components.ingest.core import content_hash, sample
-from mlrig.components.sources.readers import SourceError, read_source
+from mlrig.components.sources.readers import SourceError, nested_as_json, read_source
 from tests.helpers import json_api
 
 
@@ -194,6 +194,14 @@ def test_lists_and_records_in_cells_are_kept_as_json_text(tmp_path):
     assert [json.loads(v) if v else v for v in got["meta"]] == [{"k": 1}, {"k": 2}, None]
     assert got["v"].tolist() == [1.0, 2.0, 3.0]
     assert content_hash(got) == content_hash(got.copy())
+
+
+def test_records_after_a_long_run_of_gaps_are_still_kept_as_json_text():
+    """The first 1,000 values are looked at, wherever they start: here after 1,500 gaps."""
+    frame = pd.DataFrame({"meta": [None] * 1500 + [{"k": 1}, {"k": 2}]})
+    got = nested_as_json(frame)
+    assert got["meta"].tolist()[-2:] == ['{"k": 1}', '{"k": 2}']
+    assert got["meta"].isna().sum() == 1500
 
 
 def test_a_folder_is_one_table_partitioned_parquet_or_csv_parts(tmp_path):
