@@ -45,22 +45,34 @@ def interpreter_script(folder: Path, socket_path: Path, python: str) -> Path:
     return script
 
 
+def start_server(python: str) -> tuple[Path, subprocess.Popen] | None:
+    """The interpreter script and the server behind it, or None (said) when there is no place
+    for its socket: then the stages start cold."""
+    try:
+        folder = _short_folder()
+        socket_path = folder / SOCKET_NAME
+        script = interpreter_script(folder, socket_path, python)
+        server = subprocess.Popen(  # same process group as the run: stopping the run stops it
+            [python, "-m", "mlrig.pipelines.warm.server", str(socket_path)],
+            preexec_fn=lambda: die_with_parent(setsid=False),  # noqa: PLW1509
+        )
+    except (OSError, RuntimeError) as exc:
+        print(f"warm stages off ({exc}): each stage starts its own interpreter", flush=True)
+        return None
+    return script, server
+
+
 @contextlib.contextmanager
 def warm_stages() -> Iterator[Path | None]:
     """While open, kfp.local's SubprocessRunner (which starts each task with sys.executable)
     runs tasks as forks of a warm server; yields the interpreter script, or None when
-    MLRIG_COLD_STAGES is set."""
-    if env.get(env.COLD_STAGES):
+    MLRIG_COLD_STAGES is set or the server cannot start."""
+    python = sys.executable
+    started = None if env.get(env.COLD_STAGES) else start_server(python)
+    if started is None:
         yield None
         return
-    python = sys.executable
-    folder = _short_folder()
-    socket_path = folder / SOCKET_NAME
-    server = subprocess.Popen(  # same process group as the run: stopping the run stops it
-        [python, "-m", "mlrig.pipelines.warm.server", str(socket_path)],
-        preexec_fn=lambda: die_with_parent(setsid=False),  # noqa: PLW1509
-    )
-    script = interpreter_script(folder, socket_path, python)
+    script, server = started
     sys.executable = str(script)
     try:
         yield script
@@ -68,4 +80,4 @@ def warm_stages() -> Iterator[Path | None]:
         sys.executable = python
         server.terminate()
         server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(script.parent, ignore_errors=True)

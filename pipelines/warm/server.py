@@ -32,6 +32,7 @@ import select
 import signal
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -126,6 +127,7 @@ def run_task(task: dict[str, Any], streams: list[int]) -> int:
     os.chdir(task["cwd"])
     os.environ.clear()
     os.environ.update(task["env"])
+    time.tzset()  # TZ as the task has it
     sys.path[0] = task["cwd"]
     sys.argv = [EXECUTOR, *task["argv"]]
     try:

@@ -2,6 +2,7 @@
 interpreters run the tasks when MLRIG_COLD_STAGES is set."""
 
 import sys
+import tempfile
 
 from kfp import local
 
@@ -27,3 +28,14 @@ def test_cold_stages_start_plain_interpreters(tmp_path, monkeypatch):
     with warm_stages() as script:
         assert (script, sys.executable) == (None, before)
         assert sees_loaded(module=PRELOADED).output is False
+
+
+def test_with_no_place_for_the_socket_the_stages_start_cold_and_say_so(monkeypatch, capsys):
+    def no_folder(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_folder)
+    before = sys.executable
+    with warm_stages() as script:
+        assert (script, sys.executable) == (None, before)
+    assert "warm stages off (read-only file system)" in capsys.readouterr().out
