@@ -1,6 +1,7 @@
 """warm_stages: kfp.local's interpreter is the client only while it is open, and plain
 interpreters run the tasks when MLRIG_COLD_STAGES is set."""
 
+import stat
 import sys
 import tempfile
 
@@ -16,6 +17,7 @@ def test_the_interpreter_is_the_clients_only_while_stages_are_warm(tmp_path):
     with warm_stages() as script:
         assert sys.executable == str(script)
         folder = script.parent
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # only this user may hand it tasks
     assert sys.executable == before
     assert not folder.exists()
 
