@@ -45,7 +45,7 @@ def run_local(
     docker = runner == "docker"
     # a subprocess task is a fork of one process that imported the libraries once: it starts
     # first, so its imports overlap this process's own
-    with contextlib.nullcontext() if docker else warm_stages():
+    with contextlib.nullcontext() if docker else warm_stages(pipeline):
         from kfp import local
 
         from mlrig.pipelines.registry import PIPELINES, arguments

@@ -45,7 +45,7 @@ def interpreter_script(folder: Path, socket_path: Path, python: str) -> Path:
     return script
 
 
-def start_server(python: str) -> tuple[Path, subprocess.Popen] | None:
+def start_server(python: str, pipeline: str) -> tuple[Path, subprocess.Popen] | None:
     """The interpreter script and the server behind it, or None (said) when there is no place
     for its socket: then the stages start cold."""
     try:
@@ -53,7 +53,7 @@ def start_server(python: str) -> tuple[Path, subprocess.Popen] | None:
         socket_path = folder / SOCKET_NAME
         script = interpreter_script(folder, socket_path, python)
         server = subprocess.Popen(  # same process group as the run: stopping the run stops it
-            [python, "-m", "mlrig.pipelines.warm.server", str(socket_path)],
+            [python, "-m", "mlrig.pipelines.warm.server", str(socket_path), pipeline],
             preexec_fn=lambda: die_with_parent(setsid=False),  # noqa: PLW1509
         )
     except (OSError, RuntimeError) as exc:
@@ -63,12 +63,12 @@ def start_server(python: str) -> tuple[Path, subprocess.Popen] | None:
 
 
 @contextlib.contextmanager
-def warm_stages() -> Iterator[Path | None]:
+def warm_stages(pipeline: str = "training") -> Iterator[Path | None]:
     """While open, kfp.local's SubprocessRunner (which starts each task with sys.executable)
-    runs tasks as forks of a warm server; yields the interpreter script, or None when
-    MLRIG_COLD_STAGES is set or the server cannot start."""
+    runs tasks as forks of a warm server that loads what the pipeline's stages import; yields
+    the interpreter script, or None when MLRIG_COLD_STAGES is set or the server cannot start."""
     python = sys.executable
-    started = None if env.get(env.COLD_STAGES) else start_server(python)
+    started = None if env.get(env.COLD_STAGES) else start_server(python, pipeline)
     if started is None:
         yield None
         return

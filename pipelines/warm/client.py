@@ -30,7 +30,8 @@ LENGTH = struct.Struct("!Q")
 LOADED_SUFFIX = ".loaded"  # the server's file beside the socket once it has every import step
 
 
-def _receive(conn: socket.socket, size: int) -> bytes:
+def receive(conn: socket.socket, size: int) -> bytes:
+    """Up to size bytes: fewer when the other end closed first."""
     data = b""
     while len(data) < size:
         chunk = conn.recv(size - len(data))
@@ -71,14 +72,14 @@ def main(argv: list[str]) -> None:
         payload = json.dumps(task).encode()
         socket.send_fds(conn, [LENGTH.pack(len(payload))], [0, 1, 2])
         conn.sendall(payload)
-        started = _receive(conn, STATUS.size)
+        started = receive(conn, STATUS.size)
     except OSError:
         started = b""
     if len(started) < STATUS.size:  # no server, or it ended before starting the task
         conn.close()
         os.execv(python, plain)
     _forward_signals(STATUS.unpack(started)[0])
-    ended = _receive(conn, STATUS.size)
+    ended = receive(conn, STATUS.size)
     if len(ended) < STATUS.size:
         print("mlrig: the warm stage server ended before the task did", file=sys.stderr)
         sys.exit(1)

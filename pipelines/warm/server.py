@@ -15,7 +15,7 @@ core. Each task the client (pipelines/warm/client.py) hands it gets what is load
 The server stays in the run's process group (stopping the run stops it and its tasks) and ends
 with the process that started it.
 
-    python -m mlrig.pipelines.warm.server SOCKET
+    python -m mlrig.pipelines.warm.server SOCKET [PIPELINE]
 """
 
 from __future__ import annotations
@@ -39,60 +39,70 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.runtime.process import die_with_parent
-from mlrig.pipelines.warm.client import LENGTH, LOADED_SUFFIX, STATUS
+from mlrig.pipelines.warm.client import LENGTH, LOADED_SUFFIX, STATUS, receive
 
 EXECUTOR = "kfp.dsl.executor_main"
-# What the stages import, in the order the pipeline first needs it: kfp's executor, the tables,
-# ingest and validate, Feast and features, scikit-learn, LightGBM, Optuna, MLflow and train,
-# then evaluate, the reports, register and score.
-MODULES_BEFORE_FEAST = (
-    "kfp.dsl.executor",  # what the executor's module imports; itself, runpy runs afresh
-    "pandas",
-    "pyarrow.parquet",
-    "mlrig.components.ingest.io",
-    "mlrig.components.validate.io",
-)
-MODULES_BEFORE_MLFLOW = (
+# What each stage imports first; Feast and MLflow through their integrations (which import them
+# as their stages do: Feast without typeguard's checks, MLflow with telemetry off).
+FEAST, MLFLOW = "feast", "mlflow"
+START = ("kfp.dsl.executor", "pandas", "pyarrow.parquet")  # the executor's module: runpy's own
+FEAST_STORE = (
+    FEAST,
     "mlrig.components.integrations.feast.feast_store",
     "mlrig.components.integrations.feast.asof_store",
-    "mlrig.components.features.io",
-    "sklearn.model_selection",
-    "sklearn.metrics",
-    "lightgbm",
-    "optuna",
 )
-MODULES_AFTER_MLFLOW = (
-    "mlrig.components.train.io",
-    "mlrig.components.train.core",
-    "skops.io",
-    "mlrig.components.evaluate.io",
-    "mlrig.components.evaluate.core",
-    "mlrig.components.evaluate.depth",
-    "mlrig.components.runtime.html_report",
-    "mlrig.components.eda.io",
-    "mlrig.components.register.io",
-    "mlrig.components.score.io",
-    "mlrig.components.contract.assemble",
-    "pyarrow.dataset",
-)
+STAGE_IMPORTS = {
+    "ingest": (*START, "mlrig.components.ingest.io"),
+    "validate": ("mlrig.components.validate.io",),
+    "features": (*FEAST_STORE, "mlrig.components.features.io"),
+    "train": (
+        "sklearn.model_selection",
+        "sklearn.metrics",
+        "lightgbm",
+        "optuna",
+        MLFLOW,
+        "mlrig.components.train.io",
+        "mlrig.components.train.core",
+    ),
+    "evaluate": (
+        "skops.io",
+        "mlrig.components.evaluate.io",
+        "mlrig.components.evaluate.core",
+        "mlrig.components.evaluate.depth",
+        "mlrig.components.runtime.html_report",
+    ),
+    "eda": ("mlrig.components.eda.io",),
+    "register": ("mlrig.components.register.io",),
+    "score": (
+        *START,
+        *FEAST_STORE,
+        MLFLOW,
+        "sklearn.metrics",
+        "lightgbm",
+        "skops.io",
+        "mlrig.components.score.io",
+        "mlrig.components.contract.assemble",
+        "pyarrow.dataset",
+    ),
+}
+# The stages of each pipeline in the order kfp.local runs them (materialize needs nothing more).
+TRAINING = ("ingest", "validate", "features", "train", "evaluate", "eda", "register")
+PIPELINE_STAGES = {"training": TRAINING, "scoring": ("score",), "scoring-parts": ("score",)}
 REAP_EVERY_S = 1.0
 
 
-def _importer(name: str) -> Callable[[], object]:
-    return functools.partial(importlib.import_module, name)
-
-
-def preload_steps() -> list[tuple[str, Callable[[], object]]]:
-    """The imports, one step each (Feast and MLflow through their integrations)."""
+def preload_steps(pipeline: str) -> list[tuple[str, Callable[[], object]]]:
+    """The imports of the pipeline's stages in the order it first needs them, one step each (an
+    unknown pipeline: every stage's)."""
     from mlrig.components.integrations.feast import unchecked
     from mlrig.components.integrations.mlflow import tracking
 
+    stages = PIPELINE_STAGES.get(pipeline, (*TRAINING, "score"))
+    names = list(dict.fromkeys(name for stage in stages for name in STAGE_IMPORTS[stage]))
+    special = {FEAST: unchecked.preload, MLFLOW: tracking.preload}
     return [
-        *((name, _importer(name)) for name in MODULES_BEFORE_FEAST),
-        ("feast", unchecked.preload),
-        *((name, _importer(name)) for name in MODULES_BEFORE_MLFLOW),
-        ("mlflow", tracking.preload),
-        *((name, _importer(name)) for name in MODULES_AFTER_MLFLOW),
+        (name, special.get(name) or functools.partial(importlib.import_module, name))
+        for name in names
     ]
 
 
@@ -105,13 +115,10 @@ def take_step(name: str, step: Callable[[], object]) -> None:
         print(f"warm stages: {name} not preloaded: {type(exc).__name__}: {exc}", flush=True)
 
 
-def _receive(conn: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("the client left before sending its task")
-        data += chunk
+def _receive_all(conn: socket.socket, size: int) -> bytes:
+    data = receive(conn, size)
+    if len(data) < size:
+        raise ConnectionError("the client left before sending its task")
     return data
 
 
@@ -157,7 +164,7 @@ def _exit_code(code: object) -> int:
 def supervise(conn: socket.socket) -> None:
     """In the supervisor: read the task, fork its process, report its pid and wait status."""
     header, streams, _, _ = socket.recv_fds(conn, LENGTH.size, 3)
-    task = json.loads(_receive(conn, LENGTH.unpack(header)[0]))
+    task = json.loads(_receive_all(conn, LENGTH.unpack(header)[0]))
     pid = os.fork()
     if pid == 0:
         conn.close()
@@ -175,14 +182,14 @@ def _reap() -> None:
             pass
 
 
-def serve(path: str) -> None:
+def serve(path: str, pipeline: str) -> None:
     """Listen at path, and between tasks take the next import step: a task arriving meanwhile
     waits for the step under way at most, gets what is loaded and imports the rest itself. Each
     task gets a supervisor forked for it; the ended ones are reaped as the server goes."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    steps = preload_steps()
+    steps = preload_steps(pipeline)
     while True:
         _reap()
         waiting = select.select([listener], [], [], 0 if steps else REAP_EVERY_S)[0]
@@ -210,4 +217,4 @@ def serve(path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

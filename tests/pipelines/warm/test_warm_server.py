@@ -1,10 +1,20 @@
 """The warm server: kfp.local's tasks forked from a process that imported the stages' libraries
 once, each with its own environment, output and exit status."""
 
+import importlib.util
+
 import pytest
 from kfp import local
 
+from mlrig.pipelines.registry import PIPELINES
 from mlrig.pipelines.warm import warm_stages
+from mlrig.pipelines.warm.server import (
+    FEAST,
+    MLFLOW,
+    PIPELINE_STAGES,
+    STAGE_IMPORTS,
+    preload_steps,
+)
 from tests.pipelines.warm.tasks import (
     PRELOADED,
     counts_frozen,
@@ -49,3 +59,19 @@ def test_a_failing_task_fails_the_run_and_shows_its_error(warm, capfd):
 def test_a_task_killed_by_a_signal_fails_the_run(warm):
     with pytest.raises(RuntimeError):
         one_killed()
+
+
+def test_every_pipeline_has_its_stages_import_order():
+    assert set(PIPELINE_STAGES) == set(PIPELINES)
+
+
+def test_every_module_the_server_imports_exists():
+    names = {n for stage in STAGE_IMPORTS.values() for n in stage} - {FEAST, MLFLOW}
+    assert [n for n in sorted(names) if importlib.util.find_spec(n) is None] == []
+
+
+def test_a_scoring_run_loads_only_what_scoring_imports_feast_and_mlflow_first():
+    names = [name for name, _ in preload_steps("scoring")]
+    assert names.index("feast") < names.index("mlflow") < names.index("mlrig.components.score.io")
+    assert "optuna" not in names and "mlrig.components.train.core" not in names
+    assert len(names) == len(set(names))
