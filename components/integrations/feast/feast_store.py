@@ -297,14 +297,11 @@ def pinned_views(place: Place, version: str) -> dict[str, ViewSpec]:
     return {v["name"]: ViewSpec.model_validate(v) for v in views}
 
 
-def logical_names(frame: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
-    """view_<version>__feature -> view__feature (the model's input names)."""
-    renames = {}
-    for column in frame.columns:
-        view, sep, feature = str(column).partition(SEP)
-        if sep and view in fs.views:
-            renames[column] = f"{fs.views[view]}{SEP}{feature}"
-    return frame.rename(columns=renames)
+def logical_name(column: str, fs: FeatureSet) -> str:
+    """view_<version>__feature -> view__feature (the model's input name); any other column
+    keeps its name."""
+    view, sep, feature = column.partition(SEP)
+    return f"{fs.views[view]}{SEP}{feature}" if sep and view in fs.views else column
 
 
 class OfflineFeatures:
@@ -331,10 +328,11 @@ class OfflineFeatures:
         table = job.to_arrow()  # of rows, pandas' sort and drops each copied the whole table
         features = [c for c in table.column_names if c not in rows.columns]
         table = table.select(features).take(pc.sort_indices(table["_row"]))
+        table = table.rename_columns([logical_name(c, fs) for c in features])  # no copy
         out = table.to_pandas(split_blocks=True, self_destruct=True)
         del table
         release_arrow_memory()
-        return logical_names(out, fs)
+        return out
 
 
 def materialize(

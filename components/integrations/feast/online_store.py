@@ -24,7 +24,7 @@ import pandas as pd
 
 from mlrig.components.contract.contract import FeatureSet
 from mlrig.components.integrations.feast import online_schedule
-from mlrig.components.integrations.feast.feast_store import logical_names
+from mlrig.components.integrations.feast.feast_store import logical_name
 from mlrig.components.runtime.catalog import EVENT_TS, SEP
 
 
@@ -112,7 +112,7 @@ class OnlineFeatures:
             raise StoreUnavailable(f"online feature store unavailable: {exc}") from exc
         keys = set(rows[0]) if rows else set()
         out = pd.DataFrame({c: v for c, v in values.items() if c not in keys})
-        return logical_names(out, fs)
+        return out.rename(columns={c: logical_name(str(c), fs) for c in out.columns})
 
     def columns(self, fs: FeatureSet) -> list[str]:
         """The model input names of the service's features, in the order fetch gives them."""
