@@ -2,9 +2,10 @@
 
 kfp.local starts every task of a pipeline as a new Python process, and each one imported
 pandas, scikit-learn, LightGBM, MLflow and Feast again: 0.3-1.7 s a stage, about 6 s of the
-demo, and most of a small table's run. This server listens at once and imports them in the order
-the stages first need them, one step between tasks, while the first stages run on the other
-core. Each task the client (pipelines/warm/client.py) hands it gets what is loaded by then:
+demo, and most of a small table's run. This server listens at once and imports what the stages
+of the pipeline it serves import, in the order they first need it, one step between tasks, while
+the first stages run on the other core. Each task the client (pipelines/warm/client.py) hands it
+gets what is loaded by then:
 
 - a supervisor process is forked for the task; it forks the task's process and waits for it;
 - the task's process takes the client's standard streams, environment, folder and arguments,
