@@ -12,7 +12,7 @@ import gc
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +77,29 @@ def stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
             continue
 
 
+# Quick cleanups (files only) run by kill_own_group_on_term's handler before the group dies.
+_BEFORE_GROUP_KILL: list[Callable[[], object]] = []
+
+
+@contextlib.contextmanager
+def cleaned_before_group_kill(cleanup: Callable[[], object]) -> Iterator[None]:
+    """While open, a SIGTERM that kills this process's group runs cleanup first (its errors
+    ignored): what a `finally` would have done, had the group not been killed."""
+    _BEFORE_GROUP_KILL.append(cleanup)
+    try:
+        yield
+    finally:
+        _BEFORE_GROUP_KILL.remove(cleanup)
+
+
 def kill_own_group_on_term() -> None:
     """In a pipeline runner: SIGTERM (the parent died or stopped us) takes down every stage
     process of this group at once, so no stage goes on to register or promote."""
 
     def handler(signum: int, frame: Any) -> None:
+        for cleanup in list(_BEFORE_GROUP_KILL):
+            with contextlib.suppress(Exception):
+                cleanup()
         os.killpg(os.getpgid(0), signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, handler)

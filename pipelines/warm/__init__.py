@@ -5,6 +5,7 @@ it the task (client.py). MLRIG_COLD_STAGES=1 turns it off."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import shlex
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mlrig.components.config import env
-from mlrig.components.runtime.process import die_with_parent
+from mlrig.components.runtime.process import cleaned_before_group_kill, die_with_parent
 from mlrig.pipelines.warm.client import LOADED_SUFFIX
 
 CLIENT = Path(__file__).with_name("client.py")
@@ -73,11 +74,13 @@ def warm_stages(pipeline: str = "training") -> Iterator[Path | None]:
         yield None
         return
     script, server = started
+    remove = functools.partial(shutil.rmtree, script.parent, ignore_errors=True)
     sys.executable = str(script)
     try:
-        yield script
+        with cleaned_before_group_kill(remove):  # a stopped run leaves no folder behind
+            yield script
     finally:
         sys.executable = python
         server.terminate()
         server.wait()
-        shutil.rmtree(script.parent, ignore_errors=True)
+        remove()

@@ -40,3 +40,30 @@ def test_a_process_ends_without_collecting_its_cycles_but_keeps_handlers_output_
 def test_without_it_the_interpreter_collects_them_at_exit():
     ended = _run("Cycle()\n")
     assert ended.returncode == 0 and "collected" in ended.stdout
+
+
+GROUP_KILLED = """
+import os, signal, sys
+from pathlib import Path
+from mlrig.components.runtime.process import cleaned_before_group_kill, kill_own_group_on_term
+
+kill_own_group_on_term()
+with cleaned_before_group_kill(lambda: Path(sys.argv[1]).write_text("cleaned")):
+    pass  # closed: no longer run
+with cleaned_before_group_kill(lambda: 1 / 0):  # an error does not stop the next one
+    with cleaned_before_group_kill(lambda: Path(sys.argv[2]).write_text("cleaned")):
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause()
+"""
+
+
+def test_a_group_killed_on_sigterm_runs_the_open_cleanups_first(tmp_path):
+    closed, open_ = tmp_path / "closed", tmp_path / "open"
+    ended = subprocess.run(
+        [sys.executable, "-c", GROUP_KILLED, str(closed), str(open_)],
+        start_new_session=True,  # its group, not pytest's
+        timeout=60,
+    )
+    assert ended.returncode == -9
+    assert not closed.exists()
+    assert open_.read_text() == "cleaned"

@@ -1,9 +1,12 @@
 """warm_stages: kfp.local's interpreter is the client only while it is open, and plain
 interpreters run the tasks when MLRIG_COLD_STAGES is set."""
 
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from kfp import local
 
@@ -41,3 +44,25 @@ def test_with_no_place_for_the_socket_the_stages_start_cold_and_say_so(monkeypat
     with warm_stages() as script:
         assert (script, sys.executable) == (None, before)
     assert "warm stages off (read-only file system)" in capsys.readouterr().out
+
+
+STOPPED_RUN = """
+import sys, time
+from mlrig.components.runtime.process import kill_own_group_on_term
+from mlrig.pipelines.warm import warm_stages
+
+kill_own_group_on_term()
+with warm_stages() as script:
+    print(script.parent, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_stopped_run_leaves_no_warm_folder_behind():
+    run = subprocess.Popen([sys.executable, "-c", STOPPED_RUN], stdout=subprocess.PIPE,
+                           text=True, start_new_session=True)  # fmt: skip
+    folder = Path(run.stdout.readline().strip())
+    assert folder.is_dir()
+    run.send_signal(signal.SIGTERM)  # as `mlrig run` stops its pipeline, or its death does
+    assert run.wait(timeout=60) == -signal.SIGKILL
+    assert not folder.exists()
