@@ -179,17 +179,9 @@ def memory(rows: int) -> None:
 
     loaded = load()
     with tempfile.TemporaryDirectory() as tmp:
-        path, config = Path(tmp) / "batch.parquet", Path(tmp) / "config.json"
+        path = Path(tmp) / "batch.parquet"
         flights(rows).to_parquet(path, index=False)
-        config.write_text(loaded.to_json())
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", STAGE, str(config), str(path), str(Path(tmp) / "out")],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        seconds = time.perf_counter() - started
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
+        seconds, _ = in_a_child(loaded, path, Path(tmp))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KB -> GB
     print(
         f"mlrig score stage alone: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s"

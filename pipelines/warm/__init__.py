@@ -46,20 +46,27 @@ def interpreter_script(folder: Path, socket_path: Path, python: str) -> Path:
     return script
 
 
+def _off(reason: Exception) -> None:
+    print(f"warm stages off ({reason}): each stage starts its own interpreter", flush=True)
+
+
 def start_server(python: str, pipeline: str) -> tuple[Path, subprocess.Popen] | None:
     """The interpreter script and the server behind it, or None (said) when there is no place
     for its socket: then the stages start cold."""
     try:
         folder = _short_folder()
-        socket_path = folder / SOCKET_NAME
+    except (OSError, RuntimeError) as exc:
+        return _off(exc)
+    socket_path = folder / SOCKET_NAME
+    try:
         script = interpreter_script(folder, socket_path, python)
         server = subprocess.Popen(  # same process group as the run: stopping the run stops it
             [python, "-m", "mlrig.pipelines.warm.server", str(socket_path), pipeline],
             preexec_fn=lambda: die_with_parent(setsid=False),  # noqa: PLW1509
         )
-    except (OSError, RuntimeError) as exc:
-        print(f"warm stages off ({exc}): each stage starts its own interpreter", flush=True)
-        return None
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing left behind
+        return _off(exc)
     return script, server
 
 
