@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrig.components.config import env
 from mlrig.components.config.loader import from_json
 from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Dataset, FileSource
@@ -29,42 +28,15 @@ from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import tracking
 from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
 from mlrig.components.runtime import cpus, events, tables
+from mlrig.components.runtime.ahead import ahead
 from mlrig.components.runtime.appender import ParquetAppender
 from mlrig.components.runtime.catalog import (
     PREDICTIONS_FILE,
     REJECTED_FILE,
     SUMMARY_FILE,
 )
+from mlrig.components.score.chunks import input_chunks
 from mlrig.components.score.core import BatchError, conform, request_columns
-from mlrig.components.sources.chunks import file_rows, read_chunks
-
-CHUNK_ROWS = 250_000  # rows read, scored and written at a time (MLRIG_SCORE_CHUNK_ROWS)
-
-
-def _chunks(input_path: str, root: Path, main: Any, contract: Contract, rows: int) -> Iterator:
-    """The rows to score, `rows` at a time, read as ingest reads a file (CSV, parquet or JSON
-    records): the text and time fields stay text, so codes such as zip "01003" keep their zeros
-    (read as numbers they would be categories the model never saw); a CSV's separator is
-    sniffed, its decimal mark and encoding are the training file's (main: the training table's
-    source)."""
-    text = [n for n, spec in contract.request_fields.items() if spec.type in ("str", "datetime")]
-    same = (
-        {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}
-    )
-    source = FileSource(kind="file", path=input_path, **same)  # as the training file
-    return file_rows(source, root), read_chunks("input", source, root, text, rows)
-
-
-def chunk_rows() -> int:
-    """Rows scored at a time: MLRIG_SCORE_CHUNK_ROWS, else CHUNK_ROWS."""
-    given = env.get(env.SCORE_CHUNK_ROWS)
-    try:
-        rows = int(given) if given else CHUNK_ROWS
-    except ValueError:
-        raise BatchError(f"{env.SCORE_CHUNK_ROWS}: '{given}' is not a number of rows") from None
-    if rows < 1:
-        raise BatchError(f"{env.SCORE_CHUNK_ROWS}: {rows} rows; a chunk holds at least one")
-    return rows
 
 
 def training_source(dataset: Dataset) -> Any:
@@ -104,15 +76,27 @@ class Scored:
         return pd.concat([requests, self.predicted], axis=1)
 
 
-def score_frame(
+@dataclass
+class Checked:
+    """A chunk validated and assembled, not yet predicted."""
+
+    requests: pd.DataFrame  # the accepted rows: kept columns and request fields
+    inputs: pd.DataFrame  # the model inputs, row for row
+    missing: np.ndarray  # per row: stored features the store had no value for
+    rejected: pd.DataFrame
+    reasons: dict
+    ignored: list[str]
+
+
+def check_frame(
     place: Place | None,
     main: Any,
     champ: Pinned,
     frame: pd.DataFrame,
     passthrough: list[str] | None = None,
     offline: Any = None,
-) -> Scored:
-    """Validate request-shaped rows by the pinned version's contract and score the valid ones
+) -> Checked:
+    """Validate request-shaped rows by the pinned version's contract and assemble the valid ones
     with features as of each row's event time (Feast's offline store: `offline`, else the
     place's). Passthrough columns (a row id) go to the output untouched, in front. main: the
     training table's source."""
@@ -129,21 +113,39 @@ def score_frame(
         "input", raw, request_columns(contract), contract.timezone, keep, decimal
     )
     if ok.empty:  # every row rejected: the same columns without rows (Feast refuses no rows)
-        inputs, missing = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
+        inputs, absent = pd.DataFrame(columns=contract.inputs), np.zeros(0, dtype=int)
     else:
         offline = offline or feast_store.OfflineFeatures(open_store(place))
         built = assemble(contract, ok, offline)
-        inputs, missing = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
+        inputs, absent = built.frame, built.missing.sum(axis=1).astype(int).to_numpy()
     # the input's columns in its own order, then request fields it did not have
     fields = [c for c in frame.columns if c in contract.request_fields]
     fields += [c for c in contract.request_fields if c not in fields]
     requests = ok[[*keep, *fields]].reset_index(drop=True)
-    predicted = predict_frame(champ.model, contract, inputs).reset_index(drop=True)
-    predicted["missing_features"] = missing
-    predicted["model_version"] = champ.version
-    return Scored(
-        requests, predicted, inputs.reset_index(drop=True), rejected, report.reasons, ignored
+    return Checked(
+        requests, inputs.reset_index(drop=True), absent, rejected, report.reasons, ignored
     )
+
+
+def predicted(champ: Pinned, checked: Checked) -> Scored:
+    """The champion's predictions for a checked chunk, row for row."""
+    out = predict_frame(champ.model, champ.contract, checked.inputs)
+    out["missing_features"] = checked.missing
+    out["model_version"] = champ.version
+    c = checked
+    return Scored(c.requests, out, c.inputs, c.rejected, c.reasons, c.ignored)
+
+
+def score_frame(
+    place: Place | None,
+    main: Any,
+    champ: Pinned,
+    frame: pd.DataFrame,
+    passthrough: list[str] | None = None,
+    offline: Any = None,
+) -> Scored:
+    """check_frame, then predicted: the rows validated, assembled and scored."""
+    return predicted(champ, check_frame(place, main, champ, frame, passthrough, offline))
 
 
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
@@ -160,8 +162,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
         set_threads(champ.model, threads)  # a chunk of rows a call, not one row
         main = training_source(loaded.config.dataset)
-        rows = chunk_rows()
-        total, chunks = _chunks(input_path, loaded.root, main, champ.contract, rows)
+        total, chunks = input_chunks(input_path, loaded.root, main, champ.contract)
         offline = feast_store.OfflineFeatures(open_store(loaded.place))
         dest = Path(output_dir)
         summary = _score_chunks(chunks, total, champ, main, offline, keep or [], dest)
@@ -187,11 +188,16 @@ def _score_chunks(
         ParquetAppender(dest / PREDICTIONS_FILE) as predictions,
         ParquetAppender(dest / REJECTED_FILE) as rejected,
     ):
-        for frame in chunks:
+
+        def check(frame: pd.DataFrame) -> tuple[int, Checked]:
             # a file with its labels (a backtest): the target column goes to the output beside
             # the predictions instead of being refused as unknown
             labels = [contract.target] if contract.target in frame else []
-            scored = score_frame(None, main, champ, frame, [*keep, *labels], offline)
+            return len(frame), check_frame(None, main, champ, frame, [*keep, *labels], offline)
+
+        # the next chunk is read, checked and given its features while this one is predicted
+        for size, checked in ahead(chunks, check):
+            scored = predicted(champ, checked)
             predictions.write(scored.table(contract))
             rejected.write(scored.rejected.astype("string"))
             summary["scored"] += len(scored.predicted)
@@ -199,6 +205,6 @@ def _score_chunks(
             for reason, count in scored.reasons.items():
                 summary["reasons"][reason] = summary["reasons"].get(reason, 0) + count
             summary["ignored_columns"] = scored.ignored
-            read += len(frame)
+            read += size
             events.progress("score", read, total)
     return {**summary, "model_version": champ.version}
