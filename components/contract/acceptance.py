@@ -70,6 +70,8 @@ def _cast(series: pd.Series, spec: ColumnSpec, timezone: str, decimal: str) -> p
 
 
 def _flag(reasons: pd.Series, mask: pd.Series, text: str) -> None:
+    if not mask.any():  # the usual case: no row breaks the rule (reasons.isna() reads them all)
+        return
     hit = mask & reasons.isna()
     reasons[hit] = text
 

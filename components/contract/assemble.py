@@ -55,7 +55,7 @@ def _text(value: Any) -> str:
 
 def prepare(contract: Contract, frame: pd.DataFrame, now: datetime | None = None) -> pd.DataFrame:
     """Request-shaped rows -> UTC times, derived columns, typed keys, and the event time."""
-    out = frame.reset_index(drop=True).copy()
+    out = frame.reset_index(drop=True)  # a new frame: the caller's is not changed
     for name, spec in contract.request_fields.items():
         if spec.type == "datetime" and name in out:
             out[name] = to_utc(out[name], contract.timezone, spec.epoch, spec.day_first)
@@ -84,12 +84,17 @@ def _features(contract: Contract, rows: pd.DataFrame, source: FeatureSource) -> 
             entity_df[key] = entity_df[key].astype("int64")
     fetched = source.fetch(fs, entity_df) if len(entity_df) else pd.DataFrame()
     fetched.index = rows.index[complete]
+    if len(fetched) == len(rows):  # every row has its key: the same rows, no copy
+        return fetched
     return fetched.reindex(rows.index)  # rows without a full key get no features
 
 
 def add_date_parts(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """Calendar parts of a UTC timestamp in the configured zone (hour, dayofweek, ...)."""
-    local = pd.to_datetime(frame[spec["column"]], utc=True).dt.tz_convert(spec["timezone"])
+    times = frame[spec["column"]]
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):  # to_datetime looks at each value
+        times = pd.to_datetime(times, utc=True)
+    local = times.dt.tz_convert(spec["timezone"])
     for part in spec["parts"]:
         values = local.dt.isocalendar().week if part == "weekofyear" else getattr(local.dt, part)
         frame[f"{spec['column']}_{part}"] = pd.to_numeric(values).astype("float64")
@@ -130,8 +135,9 @@ def assemble(
     """Model inputs for rows (request-shaped, or already prepared)."""
     rows = rows if prepared else prepare(contract, rows, now)
     fetched = _features(contract, rows, source)
-    stored = list(fetched.columns)
-    combined = pd.concat([rows, fetched], axis=1)
+    missing = fetched.isna()  # before the zeros below fill a count or sum in
+    # not copied: fetched is this call's own, and rows only gains columns in combined
+    combined = pd.concat([rows, fetched], axis=1, copy=False)
     if contract.features:  # an entity with no events has a count and a sum of 0
         zeros = [c for c in contract.features.zero_if_missing if c in combined]
         combined[zeros] = combined[zeros].fillna(0.0)
@@ -142,4 +148,4 @@ def assemble(
         for name, stored_col in contract.features.recency.items():
             combined[name] = (event - combined[stored_col]) / DAY_SECONDS
     frame = model_frame(combined, contract.inputs, contract.categorical)
-    return Assembled(frame=frame, rows=rows, missing=fetched[stored].isna())
+    return Assembled(frame=frame, rows=rows, missing=missing)

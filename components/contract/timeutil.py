@@ -216,7 +216,10 @@ def _is_number(value: object) -> bool:
 
 def epoch_seconds(values: pd.Series) -> pd.Series:
     """UTC datetimes as float seconds since 1970 (NaN for NaT)."""
-    utc = pd.to_datetime(values, utc=True)
+    if isinstance(values.dtype, pd.DatetimeTZDtype):  # to_datetime would look at each value
+        utc = values.dt.tz_convert("UTC")
+    else:
+        utc = pd.to_datetime(values, utc=True)
     seconds = (utc - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
     return seconds.astype("float64")
 

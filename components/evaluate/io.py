@@ -39,6 +39,7 @@ def run(config_json: str, model_dir: str, holdout_dir: str, output_dir: str) -> 
     holdout = tables.read_tables(holdout_dir)[HOLDOUT]
     metric = cfg.model.primary_metric or ""
     with events.stage("evaluate") as out:
+        modelfile.import_reader()  # before MLflow: it costs less then
         mlflow = tracking.configure(loaded.place)
         model = modelfile.load_uri(mlflow, info["holdout_model_uri"])  # fitted without the holdout
         set_threads(model, cpus.work_threads())  # many rows a call here, not one

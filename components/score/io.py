@@ -25,7 +25,7 @@ from mlrig.components.contract.threads import set_threads
 from mlrig.components.contract.timeutil import unix_times
 from mlrig.components.integrations.feast import feast_store
 from mlrig.components.integrations.feast.repo import open_store
-from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow import modelfile, tracking
 from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
 from mlrig.components.runtime import cpus, events, tables
 from mlrig.components.runtime.ahead import ahead
@@ -122,9 +122,8 @@ def check_frame(
     fields = [c for c in frame.columns if c in contract.request_fields]
     fields += [c for c in contract.request_fields if c not in fields]
     requests = ok[[*keep, *fields]].reset_index(drop=True)
-    return Checked(
-        requests, inputs.reset_index(drop=True), absent, rejected, report.reasons, ignored
-    )
+    inputs.index = pd.RangeIndex(len(inputs))  # a frame of its own: renumbered without a copy
+    return Checked(requests, inputs, absent, rejected, report.reasons, ignored)
 
 
 def predicted(champ: Pinned, checked: Checked) -> Scored:
@@ -158,6 +157,7 @@ def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | No
     threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("score") as out, cpus.limited(threads):
         out["threads"] = threads
+        modelfile.import_reader()  # before MLflow: it costs less then
         mlflow = tracking.configure(loaded.place)
         champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
         set_threads(champ.model, threads)  # a chunk of rows a call, not one row

@@ -76,11 +76,11 @@ STAGE_IMPORTS = {
     "register": ("mlrig.components.register.io",),
     "score": (
         *START,
+        "skops.io",  # before MLflow and Feast, as the stage imports it (modelfile.import_reader)
         *FEAST_STORE,
         MLFLOW,
         "sklearn.metrics",
         "lightgbm",
-        "skops.io",
         "mlrig.components.score.io",
         "mlrig.components.contract.assemble",
         "pyarrow.dataset",

@@ -147,8 +147,12 @@ def _asof_join(
 
     schema = dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
     event_ts = offline_utils.infer_event_timestamp_from_entity_df(entity_schema=schema)
-    entity_df = entity_df.copy()
-    entity_df[event_ts] = pd.to_datetime(entity_df[event_ts], utc=True)
+    times = entity_df[event_ts]
+    if isinstance(times.dtype, pd.DatetimeTZDtype):  # to_datetime would look at each value
+        times = times.dt.tz_convert("UTC")
+    else:
+        times = pd.to_datetime(times, utc=True)
+    entity_df = entity_df.assign(**{event_ts: times})  # the caller's frame is not changed
     bounds = (
         entity_df[event_ts].min().to_pydatetime(),
         entity_df[event_ts].max().to_pydatetime(),
