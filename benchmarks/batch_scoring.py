@@ -5,12 +5,13 @@ with the stage's threads. mlrig is timed four ways: the stage in a new process (
 the model's loading included, which the bare pipeline's time leaves out), `mlrig score` as a user
 runs it (the stage's seconds it reports, its task forked from the warm server, and the whole
 command's wall), and the stage's rate once scoring (between its first and last chunks' progress
-lines). Prints the rows/s and each ratio (goal >= 0.5 at 1M rows against the pipeline with the
+lines); with --repeat N each is run N times and its best kept, as the bare pipeline's best of
+BARE_RUNS is. Prints the rows/s and each ratio (goal >= 0.5 at 1M rows against the pipeline with the
 stage's threads). With --profile the stage runs in this process under cProfile and its top
 functions are printed. With --memory the stage runs alone in a child process and its peak memory
 is printed (goal <= 4 GB at 10M rows: the stage reads, scores and writes a chunk at a time).
 
-    python benchmarks/batch_scoring.py [--rows 1000000] [--profile]
+    python benchmarks/batch_scoring.py [--rows 1000000] [--repeat 3] [--profile]
     python benchmarks/batch_scoring.py --rows 10000000 --memory
 
 Run in the folder of a trained demo (`mlrig run` with the flights config).
@@ -33,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 FIELDS = ["tailnum", "origin", "dest", "carrier", "sched_dep"]
+BARE_RUNS = 3
 
 
 def flights(rows: int) -> pd.DataFrame:
@@ -53,6 +55,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each mlrig measure (best)")
     args = parser.parse_args()
     if args.memory:
         return memory(args.rows)
@@ -66,8 +69,10 @@ def main() -> None:
         if args.profile:
             stage, steady, command = in_process(loaded, path, Path(tmp) / "out"), None, None
         else:
-            stage, steady = in_a_child(loaded, path, Path(tmp))
-            command = mlrig_score(path, Path(tmp) / "scored.parquet")
+            runs = [in_a_child(loaded, path, Path(tmp)) for _ in range(args.repeat)]
+            stage, steady = min(r[0] for r in runs), max((r[1] or 0) for r in runs) or None
+            calls = [mlrig_score(path, Path(tmp) / "scored.parquet") for _ in range(args.repeat)]
+            command = (min(c[0] for c in calls), min(c[1] for c in calls))
         scored = len(pd.read_parquet(Path(tmp) / "out" / "predictions.parquet"))
     bare_rates = bare(loaded, args.rows)
     rates = {"the stage in a new process (imports, the model's loading, every chunk)": stage}
@@ -138,7 +143,8 @@ def in_a_child(loaded: Any, path: Path, tmp: Path) -> tuple[float, float | None]
 
 def bare(loaded: Any, rows: int) -> list[tuple[str, float]]:
     """The champion's fitted pipeline alone on the same rows, assembled by the stage's own
-    assemble step: its rows/s with one thread (as it serves) and with the stage's threads."""
+    assemble step: its best rows/s of BARE_RUNS with one thread (as it serves) and with the
+    stage's threads."""
     from mlrig.components.contract.metrics import scores
     from mlrig.components.contract.threads import set_threads
     from mlrig.components.integrations.mlflow import tracking
@@ -159,9 +165,12 @@ def bare(loaded: Any, rows: int) -> list[tuple[str, float]]:
         (f"{threads} threads, as the stage", threads),
     ):
         set_threads(champ.model, count)
-        started = time.perf_counter()
-        scores(champ.model, built, c.task, len(c.classes))
-        out.append((label, len(built) / (time.perf_counter() - started)))
+        best = float("inf")
+        for _ in range(BARE_RUNS):  # its best: the shared machine's noise only slows it
+            started = time.perf_counter()
+            scores(champ.model, built, c.task, len(c.classes))
+            best = min(best, time.perf_counter() - started)
+        out.append((label, len(built) / best))
     return out
 
 

@@ -122,7 +122,9 @@ def check_frame(
     fields = [c for c in frame.columns if c in contract.request_fields]
     fields += [c for c in contract.request_fields if c not in fields]
     requests = ok[[*keep, *fields]].reset_index(drop=True)
-    inputs.index = pd.RangeIndex(len(inputs))  # a frame of its own: renumbered without a copy
+    # the copy puts the columns in two blocks (numbers, text), here in the checking thread: the
+    # model reads that faster than a block per column (1M rows: 7.1-7.7 s against 8.5-8.8 s)
+    inputs = inputs.reset_index(drop=True)
     return Checked(requests, inputs, absent, rejected, report.reasons, ignored)
 
 
