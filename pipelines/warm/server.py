@@ -89,6 +89,9 @@ STAGE_IMPORTS = {
 # The stages of each pipeline in the order kfp.local runs them (materialize needs nothing more).
 TRAINING = ("ingest", "validate", "features", "train", "evaluate", "eda", "register")
 PIPELINE_STAGES = {"training": TRAINING, "scoring": ("score",), "scoring-parts": ("score",)}
+# Pipelines of one task: once it has come, the steps left would load what no task will use, on
+# a core the task needs (`mlrig score`'s task comes before its imports are done and takes them).
+ONE_TASK = {"scoring"}
 REAP_EVERY_S = 1.0
 
 
@@ -183,10 +186,15 @@ def _reap() -> None:
             pass
 
 
+def _done_loading(path: str) -> None:
+    Path(path + LOADED_SUFFIX).touch()  # for whoever waits on it (the tests)
+
+
 def serve(path: str, pipeline: str) -> None:
     """Listen at path, and between tasks take the next import step: a task arriving meanwhile
-    waits for the step under way at most, gets what is loaded and imports the rest itself. Each
-    task gets a supervisor forked for it; the ended ones are reaped as the server goes."""
+    waits for the step under way at most, gets what is loaded and imports the rest itself (a
+    one-task pipeline's server then stops loading). Each task gets a supervisor forked for it;
+    the ended ones are reaped as the server goes."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -198,7 +206,7 @@ def serve(path: str, pipeline: str) -> None:
             if steps:
                 take_step(*steps.pop(0))
                 if not steps:
-                    Path(path + LOADED_SUFFIX).touch()  # for whoever waits on it (the tests)
+                    _done_loading(path)
             continue
         conn, _ = listener.accept()
         sys.stdout.flush()
@@ -215,6 +223,9 @@ def serve(path: str, pipeline: str) -> None:
             finally:
                 os._exit(0)
         conn.close()
+        if steps and pipeline in ONE_TASK:  # its task has come: nothing more to load for
+            steps.clear()
+            _done_loading(path)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from feast.infra.offline_stores import offline_utils
 from feast.infra.offline_stores.duckdb import (
@@ -39,6 +40,7 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from pydantic import StrictStr
 
 TYPE = "mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore"
+ROW = "_mlrig_row"  # each entity row's number while its views' features are put beside it
 
 
 class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
@@ -142,6 +144,10 @@ def _asof_join(
     entity_df: pd.DataFrame,
     full_feature_names: bool,
 ) -> tuple[Any, str, tuple[Any, Any]]:
+    """The entity rows with each view's features. Each view is ASOF-joined to the entity rows'
+    keys and time alone, and its features put beside the rows by row number: chained, every
+    join sorted the columns all the views before it had added (30 % more of DuckDB's time on
+    the flights demo's five views)."""
     import ibis
     import ibis.expr.datatypes as dt
 
@@ -152,43 +158,55 @@ def _asof_join(
         times = times.dt.tz_convert("UTC")
     else:
         times = pd.to_datetime(times, utc=True)
-    entity_df = entity_df.assign(**{event_ts: times})  # the caller's frame is not changed
-    bounds = (
-        entity_df[event_ts].min().to_pydatetime(),
-        entity_df[event_ts].max().to_pydatetime(),
-    )
+    # the caller's frame is not changed
+    entity_df = entity_df.assign(**{event_ts: times, ROW: np.arange(len(entity_df))})
+    bounds = (times.min().to_pydatetime(), times.max().to_pydatetime())
     utc = dt.Timestamp(timezone="UTC")
-    result = ibis.memtable(entity_df)
-    result = result.mutate(**{event_ts: result[event_ts].cast(utc)})
+    rows = ibis.memtable(entity_df)
+    rows = rows.mutate(**{event_ts: rows[event_ts].cast(utc)})
+    result = rows
     for i, view in enumerate(feature_views):
-        prefix = view.projection.name_to_use()
-        wanted = [r.split(":", 1)[1] for r in feature_refs if r.startswith(f"{prefix}:")]
-        base = view.projection.name_alias or view.name
-        names = {f: f"{base}__{f}" if full_feature_names else f for f in wanted}
-        key_map = view.projection.join_key_map or {e.name: e.name for e in view.entity_columns}
-        ts = view.batch_source.timestamp_field
-        view_ts = f"_mlrig_ts_{i}"
-        right_keys = {k: f"_mlrig_key_{i}_{n}" for n, k in enumerate(key_map)}
-        table = _read_data_source(view.batch_source, str(config.repo_path))
-        table = table.select(
-            **{view_ts: table[ts].cast(utc)},
-            **{alias: table[k] for k, alias in right_keys.items()},
-            **{name: table[f] for f, name in names.items()},
+        part = _view_features(config, view, i, feature_refs, full_feature_names, rows, event_ts)
+        on = f"{ROW}_{i}"
+        result = result.left_join(part, result[ROW] == part[on]).drop(on)
+    return result.drop(ROW), event_ts, bounds
+
+
+def _view_features(
+    config: Any,
+    view: Any,
+    i: int,
+    feature_refs: list[str],
+    full_feature_names: bool,
+    rows: Any,
+    event_ts: str,
+) -> Any:
+    """One view's features for every entity row (null where none is old enough, or fresh
+    enough for the view's TTL), with the row's number as ROW_i."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    prefix = view.projection.name_to_use()
+    wanted = [r.split(":", 1)[1] for r in feature_refs if r.startswith(f"{prefix}:")]
+    base = view.projection.name_alias or view.name
+    names = {f: f"{base}__{f}" if full_feature_names else f for f in wanted}
+    key_map = view.projection.join_key_map or {e.name: e.name for e in view.entity_columns}
+    ts = view.batch_source.timestamp_field
+    view_ts = f"_mlrig_ts_{i}"
+    right_keys = {k: f"_mlrig_key_{i}_{n}" for n, k in enumerate(key_map)}
+    table = _read_data_source(view.batch_source, str(config.repo_path))
+    table = table.select(
+        **{view_ts: table[ts].cast(dt.Timestamp(timezone="UTC"))},
+        **{alias: table[k] for k, alias in right_keys.items()},
+        **{name: table[f] for f, name in names.items()},
+    )
+    left = rows.select(ROW, event_ts, *dict.fromkeys(key_map[k] for k in key_map))
+    predicates = [left[key_map[k]] == table[alias] for k, alias in right_keys.items()]
+    joined = left.asof_join(table, on=left[event_ts] >= table[view_ts], predicates=predicates)
+    values = {n: joined[n] for n in names.values()}
+    if view.ttl:
+        fresh = joined[view_ts] >= joined[event_ts] - ibis.interval(
+            seconds=int(view.ttl.total_seconds())
         )
-        predicates = [result[key_map[k]] == table[alias] for k, alias in right_keys.items()]
-        joined = result.asof_join(
-            table, on=result[event_ts] >= table[view_ts], predicates=predicates
-        )
-        if view.ttl:
-            fresh = joined[view_ts] >= joined[event_ts] - ibis.interval(
-                seconds=int(view.ttl.total_seconds())
-            )
-            joined = joined.mutate(
-                **{
-                    n: ibis.ifelse(fresh, joined[n], ibis.null()).cast(joined[n].type())
-                    for n in names.values()
-                }
-            )
-        drop = [view_ts, *right_keys.values()]
-        result = joined.drop(*[c for c in drop if c in joined.columns])
-    return result, event_ts, bounds
+        values = {n: ibis.ifelse(fresh, v, ibis.null()).cast(v.type()) for n, v in values.items()}
+    return joined.select(**{f"{ROW}_{i}": joined[ROW]}, **values)
