@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kfp import dsl
 
-from mlrig.pipelines.warm import LOADED_NAME
+from mlrig.pipelines.warm import LOADED_NAME, SOCKET_NAME
 
 PRELOADED = "lightgbm"  # imported by the server, by no task here, nor by kfp's executor
 
@@ -77,3 +77,11 @@ def wait_until_serving(script: Path, timeout_s: float = 120.0) -> None:
     while not (script.parent / LOADED_NAME).exists():
         assert time.monotonic() < deadline, "the warm server never finished its imports"
         time.sleep(0.2)
+
+
+def wait_until_listening(script: Path, timeout_s: float = 60.0) -> None:
+    """Until the warm server listens: a task started before that runs cold."""
+    deadline = time.monotonic() + timeout_s
+    while not (script.parent / SOCKET_NAME).exists():
+        assert time.monotonic() < deadline, "the warm server never listened"
+        time.sleep(0.05)

@@ -12,7 +12,14 @@ from kfp import local
 
 from mlrig.components.config import env
 from mlrig.pipelines.warm import warm_stages
-from tests.pipelines.warm.tasks import PRELOADED, sees_loaded
+from tests.pipelines.warm.tasks import (
+    PRELOADED,
+    sees_loaded,
+    wait_until_listening,
+    wait_until_serving,
+)
+
+LAST_SCORING_STEP = "mlrig.components.score.io"  # the server loads it after Feast and MLflow
 
 
 def test_the_interpreter_is_the_clients_only_while_stages_are_warm(tmp_path):
@@ -33,6 +40,16 @@ def test_cold_stages_start_plain_interpreters(tmp_path, monkeypatch):
     with warm_stages() as script:
         assert (script, sys.executable) == (None, before)
         assert sees_loaded(module=PRELOADED).output is False
+
+
+def test_a_scoring_runs_server_stops_loading_once_its_one_task_has_come(tmp_path):
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path),
+               raise_on_error=True)  # fmt: skip
+    with warm_stages("scoring") as script:
+        wait_until_listening(script)
+        assert sees_loaded(module=LAST_SCORING_STEP).output is False  # came before it was loaded
+        wait_until_serving(script)  # the server says it is done
+        assert sees_loaded(module=LAST_SCORING_STEP).output is False  # and loaded nothing more
 
 
 def test_with_no_place_for_the_socket_the_stages_start_cold_and_say_so(monkeypatch, capsys):

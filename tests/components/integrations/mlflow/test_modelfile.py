@@ -113,3 +113,17 @@ def test_only_the_versions_the_opt_in_names_may_be_pickled(tmp_path, monkeypatch
     folder, ran = _pickled(tmp_path)
     modelfile.load(folder, pickled_ok=modelfile.pickle_allowed("shop", 3))
     assert ran.read_text() == "ran"  # named, so it was read (and ran) as the user chose
+
+
+def test_the_reader_is_imported_alone_before_mlflow_and_feast():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mlrig.components.integrations.mlflow import modelfile\n"
+        "modelfile.import_reader()\n"
+        "print('skops.io' in sys.modules, 'mlflow' in sys.modules, 'feast' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False", "False"]
