@@ -150,14 +150,14 @@ def bare(loaded: Any, rows: int) -> list[tuple[str, float]]:
     from mlrig.components.integrations.mlflow import tracking
     from mlrig.components.integrations.mlflow.registry import load_version, pinned_version
     from mlrig.components.runtime.cpus import work_threads
-    from mlrig.components.score.io import score_frame, training_source
+    from mlrig.components.score.io import check_frame, training_source
 
     mlflow = tracking.configure(loaded.place)
     name = loaded.config.model.name
     champ = load_version(mlflow, name, pinned_version(mlflow, name))
     c = champ.contract
     batch = flights(rows)
-    built = score_frame(loaded.place, training_source(loaded.config.dataset), champ, batch).inputs
+    built = check_frame(loaded.place, training_source(loaded.config.dataset), champ, batch).inputs
     threads = work_threads()
     out = []
     for label, count in (

@@ -27,7 +27,7 @@ from mlrig.components.monitor.performance import window_metrics
 from mlrig.components.monitor.predlog import open_log
 from mlrig.components.runtime import tables
 from mlrig.components.runtime.catalog import CHAMPION, EVENT_TS
-from mlrig.components.score.io import score_frame, training_source
+from mlrig.components.score.io import check_frame, predicted, training_source
 
 # the project with dataset.until set -> what the register stage returned
 Trainer = Callable[[LoadedConfig], dict]
@@ -105,12 +105,12 @@ def replay_month(
     request = rows[[c for c in contract.request_fields if c in rows]].copy()
     request[LABEL] = rows[cfg.dataset.target].to_numpy()
     main = training_source(cfg.dataset)
-    scored = score_frame(loaded.place, main, champ, request, passthrough=[LABEL])
+    scored = predicted(champ, check_frame(loaded.place, main, champ, request, [LABEL]))
     requests = scored.requests[list(contract.request_fields)]
     prepared = prepare(contract, requests)
     keys = prepared[[k for k in contract.entity_keys if k in prepared]]
     answers = ("prediction", "probability")
-    predicted = scored.predicted[
+    answered = scored.predicted[
         [c for c in scored.predicted if c in answers or str(c).startswith("probability_")]
     ]
     since = datetime.now(UTC).isoformat()
@@ -121,7 +121,7 @@ def replay_month(
         keys=keys,
         requests=requests,
         features=scored.inputs,
-        predictions=predicted,
+        predictions=answered,
         event_times=prepared[EVENT_TS],
     )
     labels = pd.DataFrame({"request_id": ids, cfg.dataset.target: scored.requests[LABEL]})

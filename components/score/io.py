@@ -137,18 +137,6 @@ def predicted(champ: Pinned, checked: Checked) -> Scored:
     return Scored(c.requests, out, c.inputs, c.rejected, c.reasons, c.ignored)
 
 
-def score_frame(
-    place: Place | None,
-    main: Any,
-    champ: Pinned,
-    frame: pd.DataFrame,
-    passthrough: list[str] | None = None,
-    offline: Any = None,
-) -> Scored:
-    """check_frame, then predicted: the rows validated, assembled and scored."""
-    return predicted(champ, check_frame(place, main, champ, frame, passthrough, offline))
-
-
 def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
     """Validate the input rows, score the valid ones, keep the rejected ones with reasons, a
     chunk of rows at a time (chunk_rows): each chunk's predictions and rejected rows are
