@@ -19,7 +19,7 @@ from mlrig.components.config.schema import Derivation
 from mlrig.components.contract.by_value import map_present
 from mlrig.components.contract.contract import Contract, FeatureSet
 from mlrig.components.contract.derive import apply_derivations
-from mlrig.components.contract.timeutil import epoch_seconds, to_utc
+from mlrig.components.contract.timeutil import as_utc, epoch_seconds, to_utc
 from mlrig.components.runtime.catalog import EVENT_TS, INGESTED_AT
 
 DAY_SECONDS = 86_400.0
@@ -91,10 +91,7 @@ def _features(contract: Contract, rows: pd.DataFrame, source: FeatureSource) -> 
 
 def add_date_parts(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """Calendar parts of a UTC timestamp in the configured zone (hour, dayofweek, ...)."""
-    times = frame[spec["column"]]
-    if not isinstance(times.dtype, pd.DatetimeTZDtype):  # to_datetime looks at each value
-        times = pd.to_datetime(times, utc=True)
-    local = times.dt.tz_convert(spec["timezone"])
+    local = as_utc(frame[spec["column"]]).dt.tz_convert(spec["timezone"])
     for part in spec["parts"]:
         values = local.dt.isocalendar().week if part == "weekofyear" else getattr(local.dt, part)
         frame[f"{spec['column']}_{part}"] = pd.to_numeric(values).astype("float64")

@@ -214,12 +214,17 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not pd.isna(value)
 
 
+def as_utc(values: pd.Series) -> pd.Series:
+    """pd.to_datetime(values, utc=True), but a column that already carries a zone is converted
+    as a whole (to_datetime looks at each of its values: 0.1 s a 250,000-row chunk)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    return pd.to_datetime(values, utc=True)
+
+
 def epoch_seconds(values: pd.Series) -> pd.Series:
     """UTC datetimes as float seconds since 1970 (NaN for NaT)."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):  # to_datetime would look at each value
-        utc = values.dt.tz_convert("UTC")
-    else:
-        utc = pd.to_datetime(values, utc=True)
+    utc = as_utc(values)
     seconds = (utc - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
     return seconds.astype("float64")
 

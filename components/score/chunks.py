@@ -34,10 +34,10 @@ def input_chunks(
     input_path: str, root: Path, main: Any, contract: Contract
 ) -> tuple[int | None, Iterator[pd.DataFrame]]:
     """The file's row count (None for text formats) and its rows, chunk_rows() at a time, read
-    as ingest reads a file (CSV, parquet or JSON records): the text and time
-    fields stay text, so codes such as zip "01003" keep their zeros (read as numbers they would
-    be categories the model never saw); a CSV's separator is sniffed, its decimal mark and
-    encoding are the training file's (main: the training table's source)."""
+    as ingest reads a file (CSV, parquet or JSON records): the text and time fields stay text,
+    so codes such as zip "01003" keep their zeros (read as numbers they would be categories the
+    model never saw); a CSV's separator is sniffed, its decimal mark and encoding are the
+    training file's (main: the training table's source)."""
     text = [n for n, spec in contract.request_fields.items() if spec.type in ("str", "datetime")]
     same = (
         {"decimal": main.decimal, "encoding": main.encoding} if isinstance(main, FileSource) else {}

@@ -39,6 +39,8 @@ from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMeta
 from feast.on_demand_feature_view import OnDemandFeatureView
 from pydantic import StrictStr
 
+from mlrig.components.contract.timeutil import as_utc
+
 TYPE = "mlrig.components.integrations.feast.asof_store.AsofDuckDBOfflineStore"
 ROW = "_mlrig_row"  # each entity row's number while its views' features are put beside it
 
@@ -153,11 +155,7 @@ def _asof_join(
 
     schema = dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
     event_ts = offline_utils.infer_event_timestamp_from_entity_df(entity_schema=schema)
-    times = entity_df[event_ts]
-    if isinstance(times.dtype, pd.DatetimeTZDtype):  # to_datetime would look at each value
-        times = times.dt.tz_convert("UTC")
-    else:
-        times = pd.to_datetime(times, utc=True)
+    times = as_utc(entity_df[event_ts])
     # the caller's frame is not changed
     entity_df = entity_df.assign(**{event_ts: times, ROW: np.arange(len(entity_df))})
     bounds = (times.min().to_pydatetime(), times.max().to_pydatetime())
@@ -200,7 +198,7 @@ def _view_features(
         **{alias: table[k] for k, alias in right_keys.items()},
         **{name: table[f] for f, name in names.items()},
     )
-    left = rows.select(ROW, event_ts, *dict.fromkeys(key_map[k] for k in key_map))
+    left = rows.select(ROW, event_ts, *dict.fromkeys(key_map.values()))
     predicates = [left[key_map[k]] == table[alias] for k, alias in right_keys.items()]
     joined = left.asof_join(table, on=left[event_ts] >= table[view_ts], predicates=predicates)
     values = {n: joined[n] for n in names.values()}
