@@ -95,8 +95,10 @@ def build_config(
         "task": task,
         "event_timestamp": timestamp,
     }
+    classes = 0
     if task == "classification":
-        positive = _positive_label(table.frame[target], columns[target]["type"], target)
+        counts = _label_counts(table.frame[target], columns[target]["type"], target)
+        classes, positive = len(counts), _positive_label(counts)
         if positive is not None:
             dataset["positive_label"] = positive
     parts = _date_parts(table.frame, columns, target, timestamp)
@@ -112,7 +114,7 @@ def build_config(
     config: dict[str, Any] = {"project": name, "dataset": dataset}
     if entities:
         _add_entities(config, table.frame, entities, timestamp, target)
-    config["model"] = {"candidates": _candidates(task)}
+    config["model"] = _model(task, classes)
     numbers = {n: t for n, t in table.numbers.items() if n in columns}
     return config, table.left_out, numbers
 
@@ -181,8 +183,8 @@ def _table(
     return _Table(frame, columns, left_out, numbers, comma)
 
 
-def _positive_label(target: pd.Series, kind: str, name: str) -> Any:
-    """A binary target's positive label (None for 0/1 or more classes)."""
+def _label_counts(target: pd.Series, kind: str, name: str) -> pd.Series:
+    """Each class's rows, most first, as validate will read the labels."""
     labels = target.dropna()
     if kind in ("int", "float"):
         labels = pd.to_numeric(labels)
@@ -194,6 +196,11 @@ def _positive_label(target: pd.Series, kind: str, name: str) -> Any:
     counts = counts.sort_values(ascending=False, kind="stable")
     if len(counts) < 2:
         raise InitError(f"--target: '{name}' has a single value; nothing to predict")
+    return counts
+
+
+def _positive_label(counts: pd.Series) -> Any:
+    """A binary target's positive label (None for 0/1 or more classes)."""
     if len(counts) == 2 and {plain(v) for v in counts.index} != {0, 1}:
         return positive_of(counts)
     return None
@@ -227,6 +234,19 @@ def _source(location: dict[str, Any], sep: str | None, encoding: str) -> dict[st
     if encoding != "utf-8":
         source["encoding"] = encoding
     return source
+
+
+def _model(task: str, classes: int) -> dict[str, Any]:
+    """The candidates, and for three classes or more the metric runs are judged by: accuracy.
+    The default ROC-AUC averages one class against the rest with every class weighed the same,
+    so a class of 2 % of the rows steers the choice as much as one of 40 %, where a user judges
+    a many-class model by how often it names the class (AutoGluon's default too). Tuned on
+    Seattle's weather (five classes, snow 2 %), test accuracy 0.768 by ROC-AUC, 0.802 by
+    accuracy (benchmarks/quality.py)."""
+    model: dict[str, Any] = {"candidates": _candidates(task)}
+    if classes > 2:
+        model["primary_metric"] = "accuracy"
+    return model
 
 
 def _candidates(task: str) -> dict[str, Any]:

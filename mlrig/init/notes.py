@@ -34,7 +34,7 @@ def notes(
         for v in config.get("features", {}).get("views", [])
     ]
     said += epoch_notes(frame, config) + day_order_notes(frame, config) + time_notes(config)
-    return said + _spelling_notes(frame, config) + _task_note(frame, config)
+    return said + _spelling_notes(frame, config) + _task_note(frame, config) + _metric_note(config)
 
 
 def _text_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:
@@ -115,6 +115,18 @@ def _repeated_row_notes(frame: pd.DataFrame) -> list[str]:
         f"{repeated} of {len(frame)} rows repeat an earlier row in every column: they are kept "
         "(a copy may land in both training and the holdout, which flatters the holdout); drop "
         "them from the file if the export wrote them twice"
+    ]
+
+
+def _metric_note(config: dict[str, Any]) -> list[str]:
+    """A many-class target's runs judged by accuracy: say so, and how to judge by ROC-AUC."""
+    if config["model"].get("primary_metric") != "accuracy":
+        return []
+    return [
+        f"'{config['dataset']['target']}' has more than two classes: runs are judged by "
+        "accuracy (model.primary_metric), how often the model names the class; ROC-AUC would "
+        "weigh a rare class as much as a common one. Set it to roc_auc or log_loss to choose "
+        "by the probabilities instead"
     ]
 
 

@@ -277,3 +277,18 @@ def test_gradient_boosting_of_many_classes_stops_early_where_every_class_can_be_
     two = np.arange(400) % 2
     pipe = fit(build_pipeline("hist_gradient_boosting", "binary", ["a", "b"], [], 0), x, two)
     assert pipe.steps[-1][1].early_stopping == "auto"  # one tree a round: as scikit-learn sets it
+
+
+def test_a_small_tables_first_forward_chaining_fold_fits_on_half_its_rows():
+    """216 rows: the first fold fits on 108 (a quarter, 54, is too few to be the final model),
+    the other half is cut in three; 8,000 rows: the even quarters, 2,000 rows each."""
+    small = pd.Series(pd.date_range("1970-01-01", periods=216, freq="D", tz="UTC"))
+    assert [(len(a), len(b)) for a, b in ForwardChaining(small, 3).split()] == [
+        (108, 36),
+        (144, 36),
+        (180, 36),
+    ]
+    large = pd.Series(pd.date_range("2013-01-01", periods=8000, freq="h", tz="UTC"))
+    assert [len(a) for a, _ in ForwardChaining(large, 3).split()] == [2000, 4000, 6000]
+    between = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h", tz="UTC"))
+    assert [len(a) for a, _ in ForwardChaining(between, 3).split()] == [1000, 1666, 2333]

@@ -282,3 +282,23 @@ def test_the_columns_init_leaves_out_are_written_down_for_batches(tmp_path):
     cfg, left_out, _ = build_config(frame, str(tmp_path / "t.csv"), "y")
     assert "snapshot_date" in left_out
     assert cfg["dataset"]["tables"]["main"]["left_out"] == ["snapshot_date"]
+
+
+def test_a_target_of_three_classes_or_more_is_judged_by_accuracy_and_said(tmp_path):
+    """Two classes keep ROC-AUC; more are judged by how often the model names the class (with
+    written spellings folded first: 'yes'/'YES' and 'no' are two classes, not three)."""
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "x": [i % 7 for i in range(n)],
+            "sky": [["sun", "rain", "fog", "sun", "rain"][i % 5] for i in range(n)],
+            "bought": [["yes", "YES", "no", "no", "no"][i % 5] for i in range(n)],
+        }
+    )
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    said, out = init_table(frame.drop(columns="bought"), tmp_path / "a", "s.csv", "--target", "sky")
+    assert load(out).config.model.primary_metric == "accuracy"
+    assert "'sky' has more than two classes: runs are judged by accuracy" in said
+    said, out = init_table(frame.drop(columns="sky"), tmp_path / "b", "y.csv", "--target", "bought")
+    assert load(out).config.model.primary_metric == "roc_auc"
+    assert "judged by accuracy" not in said
