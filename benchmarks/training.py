@@ -65,8 +65,9 @@ def main() -> None:
     from mlrig.components.contract.metrics import holdout_metrics, scores
     from mlrig.components.runtime import tables
     from mlrig.components.runtime.catalog import EVENT_TS, TRAINING_SET
-    from mlrig.components.train.core import build_pipeline, cv_splitter, time_split
+    from mlrig.components.train.core import build_pipeline
     from mlrig.components.train.io import run as train_run
+    from mlrig.components.train.splits import cv_splitter, time_split
 
     frame = synthetic(args.rows)
     with tempfile.TemporaryDirectory() as tmp:

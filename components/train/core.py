@@ -1,5 +1,5 @@
-"""Training: a holdout split (time or seeded random), cross-validation that respects time, and the
-candidate pipelines with their default search spaces (the search itself is in search.py).
+"""Training: the candidate pipelines with their default search spaces (the holdout split and the
+CV folds are in splits.py, the search itself in search.py).
 
 Preprocessing (imputation, scaling, encoding) lives inside the pipeline, so the logged model
 takes the raw feature columns and serving cannot skew from training.
@@ -7,7 +7,6 @@ takes the raw feature columns and serving cannot skew from training.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from sklearn.ensemble import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
@@ -35,98 +34,6 @@ from mlrig.components.train.impute import MedianImputer
 from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
 from mlrig.components.train.trees import LIGHTGBM_TREES, set_up_lightgbm
-
-
-@dataclass
-class Split:
-    train: pd.DataFrame
-    holdout: pd.DataFrame
-    how: str  # "events from <cutoff>" or "random 20 % (seed 42)"
-    whole: pd.DataFrame | None = None  # every row, training's then the holdout's, when held once
-
-    def all_rows(self) -> pd.DataFrame:
-        """Every row, training's first: the time split's one table, else the two joined."""
-        if self.whole is not None:
-            return self.whole
-        return pd.concat([self.train, self.holdout], ignore_index=True)
-
-
-def time_split(frame: pd.DataFrame, ts_col: str, holdout_fraction: float) -> Split:
-    """Holdout = the latest events; training = everything strictly before the cutoff. The rows
-    are held once, in time order: both sides are slices of it, not copies (on ten million
-    rows, each copy of the table is gigabytes)."""
-    ordered = frame.sort_values(ts_col, kind="stable", ignore_index=True)
-    cutoff = ordered[ts_col].iloc[int(len(ordered) * (1 - holdout_fraction))]
-    before = int((ordered[ts_col] < cutoff).sum())  # sorted: the first rows are the earlier
-    train, holdout = _slice(ordered, 0, before), _slice(ordered, before, len(ordered))
-    if train.empty or holdout.empty:
-        raise ValueError("time split left an empty side: too few distinct event times")
-    return Split(train, holdout, f"events from {cutoff.isoformat()}", ordered)
-
-
-def _slice(frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
-    """Rows start:stop of frame numbered from 0, sharing frame's data."""
-    part = frame.iloc[start:stop]
-    part.index = pd.RangeIndex(stop - start)
-    return part
-
-
-def random_split(frame: pd.DataFrame, y: np.ndarray | None, fraction: float, seed: int) -> Split:
-    """A seeded random holdout, stratified by class when y is given (classification)."""
-    strat = y if y is not None and np.bincount(y).min() >= 2 else None
-    train, holdout = train_test_split(
-        frame, test_size=fraction, random_state=seed, stratify=strat, shuffle=True
-    )
-    how = f"random {fraction:.0%} (seed {seed}{', stratified' if strat is not None else ''})"
-    return Split(train.reset_index(drop=True), holdout.reset_index(drop=True), how)
-
-
-FIRST_FIT_ROWS = 1_000  # the first forward-chaining fold's rows, where the table has them
-
-
-class ForwardChaining:
-    """Time-ordered CV: the rows sorted by time are cut into folds+1 blocks (never splitting one
-    timestamp); fold i validates on block i+1 after training on every earlier block. The first
-    block holds at least FIRST_FIT_ROWS rows, or half the rows when there are fewer than twice
-    that, and the rest are cut evenly: a small table's first fold then fits on enough rows to be
-    the model the final fit makes (a quarter of 216 cars is 54 rows, too few for LightGBM's
-    default leaves of 20 rows: its default parameters were judged by a fold they could hardly
-    split). Past 4,000 rows (three folds) the blocks are the even quarters."""
-
-    def __init__(self, times: pd.Series, folds: int) -> None:
-        utc = pd.to_datetime(times, utc=True).dt.tz_localize(None)  # datetime64, not objects
-        self.times = utc.to_numpy(dtype="datetime64[ns]")
-        self.folds = folds
-
-    def get_n_splits(self, *_: Any, **__: Any) -> int:
-        return len(list(self.split()))
-
-    def split(self, *_: Any, **__: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        order = np.argsort(self.times, kind="stable")
-        ordered = self.times[order]
-        n = len(order)
-        first = max(n / (self.folds + 1), min(n / 2, FIRST_FIT_ROWS))
-        edges = []
-        for i in range(self.folds):
-            pos = int(first + (n - first) * i / self.folds)
-            edges.append(np.searchsorted(ordered, ordered[min(pos, n - 1)], side="left"))
-        edges.append(n)
-        for start, stop in zip(edges[:-1], edges[1:], strict=True):
-            if start > 0 and stop > start:
-                yield order[:start], order[start:stop]
-
-
-def cv_splitter(task: str, folds: int, seed: int, times: pd.Series | None) -> Any:
-    """Forward-chaining folds when there is an event time, else shuffled (stratified) k-fold."""
-    if times is not None:
-        return ForwardChaining(times, folds)
-    if task != "regression":
-        return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return KFold(n_splits=folds, shuffle=True, random_state=seed)
-
-
-def cv_scheme(folds: int, timed: bool) -> str:
-    return f"{folds}-fold forward-chaining (time)" if timed else f"{folds}-fold shuffled"
 
 
 class CategoryCodes(BaseEstimator, TransformerMixin):

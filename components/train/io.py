@@ -29,13 +29,12 @@ from mlrig.components.train.core import (
     PlattCalibrated,
     build_pipeline,
     fit_platt,
-    random_split,
     rows_to_fit,
-    time_split,
 )
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.ensemble import Member
 from mlrig.components.train.search import tune
+from mlrig.components.train.splits import random_split, time_split
 from mlrig.components.train.threshold import choose
 from mlrig.components.train.tracked import RunFacts, track
 

@@ -1,5 +1,5 @@
 """Budgeted tuning with Optuna: one study over every candidate and its search space, scored by the
-cross-validation of core.cv_splitter on the training part only, pruned after weak first folds,
+cross-validation of splits.cv_splitter on the training part only, pruned after weak first folds,
 deterministic under the seed (trials run one after another)."""
 
 from __future__ import annotations
@@ -20,15 +20,9 @@ from mlrig.components.config.schema import Model as ModelSpec
 from mlrig.components.config.schema.base import OPTIONAL_LEARNERS
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.train import ensemble
-from mlrig.components.train.core import (
-    build_pipeline,
-    cv_scheme,
-    cv_splitter,
-    fit,
-    space_of,
-    wide_categoricals,
-)
+from mlrig.components.train.core import build_pipeline, fit, space_of, wide_categoricals
 from mlrig.components.train.results import CvResult, SearchResult, paired_se
+from mlrig.components.train.splits import cv_scheme, cv_splitter
 
 
 class TrainingError(ValueError):

@@ -47,7 +47,10 @@ def project(tmp_path_factory):
 
 def test_the_text_carries_the_label_and_one_request_answers_as_the_pipeline(project):
     loaded, result = project
-    assert result["promoted"] and result["challenger"] > 0.72  # macro ROC-AUC 0.77; vip alone 0.62
+    assert loaded.config.model.primary_metric == "accuracy"  # three classes: init says so
+    # holdout accuracy 0.59, where the most common class alone (which vip alone predicts for
+    # either value) is right 43 % of the time
+    assert result["promoted"] and result["challenger"] > 0.5
     predictor = Predictor(loaded)
     assert predictor.contract.text == ["description"]
     assert "description" in predictor.contract.categorical  # carried as text

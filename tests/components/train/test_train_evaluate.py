@@ -10,15 +10,9 @@ from mlrig.components.config.schema import Model
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.register.core import gate
 from mlrig.components.runtime.html_report import classification_plots, render
-from mlrig.components.train.core import (
-    ForwardChaining,
-    build_pipeline,
-    fit,
-    random_split,
-    rows_to_fit,
-    time_split,
-)
+from mlrig.components.train.core import build_pipeline, fit, rows_to_fit
 from mlrig.components.train.search import TrainingError, tune
+from mlrig.components.train.splits import time_split
 from mlrig.components.train.threshold import choose
 
 
@@ -132,24 +126,6 @@ def test_threshold_rules_on_out_of_fold_predictions():
     dear_fn, _ = choose(y, p, Threshold(rule="cost", cost_fp=1, cost_fn=10))
     assert dear_fn < cheap_fn  # missing a positive costs more: flag more rows
     assert choose(y, p, Threshold(rule="fixed", value=0.3))[0] == 0.3
-
-
-def test_forward_chaining_folds_train_only_on_the_past():
-    times = pd.Series(pd.date_range("2013-01-01", periods=40, freq="D", tz="UTC").repeat(3))
-    shuffled = times.sample(frac=1, random_state=0).reset_index(drop=True)
-    folds = list(ForwardChaining(shuffled, 3).split())
-    assert len(folds) == 3
-    for train, test in folds:
-        assert shuffled[train].max() < shuffled[test].min()  # never a future row in training
-        assert not set(shuffled[train]) & set(shuffled[test])  # one timestamp, one side
-
-
-def test_random_split_is_seeded_and_stratified():
-    frame = pd.DataFrame({"y": [0] * 80 + [1] * 20, "x": range(100)})
-    a = random_split(frame, frame.y.to_numpy(), 0.2, seed=7)
-    b = random_split(frame, frame.y.to_numpy(), 0.2, seed=7)
-    assert a.holdout.x.tolist() == b.holdout.x.tolist()
-    assert a.holdout.y.sum() == 4 and "stratified" in a.how
 
 
 def test_multiclass_metrics_are_macro_and_survive_an_absent_class():
@@ -277,18 +253,3 @@ def test_gradient_boosting_of_many_classes_stops_early_where_every_class_can_be_
     two = np.arange(400) % 2
     pipe = fit(build_pipeline("hist_gradient_boosting", "binary", ["a", "b"], [], 0), x, two)
     assert pipe.steps[-1][1].early_stopping == "auto"  # one tree a round: as scikit-learn sets it
-
-
-def test_a_small_tables_first_forward_chaining_fold_fits_on_half_its_rows():
-    """216 rows: the first fold fits on 108 (a quarter, 54, is too few to be the final model),
-    the other half is cut in three; 8,000 rows: the even quarters, 2,000 rows each."""
-    small = pd.Series(pd.date_range("1970-01-01", periods=216, freq="D", tz="UTC"))
-    assert [(len(a), len(b)) for a, b in ForwardChaining(small, 3).split()] == [
-        (108, 36),
-        (144, 36),
-        (180, 36),
-    ]
-    large = pd.Series(pd.date_range("2013-01-01", periods=8000, freq="h", tz="UTC"))
-    assert [len(a) for a, _ in ForwardChaining(large, 3).split()] == [2000, 4000, 6000]
-    between = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h", tz="UTC"))
-    assert [len(a) for a, _ in ForwardChaining(between, 3).split()] == [1000, 1666, 2333]
