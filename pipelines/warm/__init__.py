@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlrig.components.config import env
 from mlrig.components.runtime.process import cleaned_before_group_kill, die_with_parent
-from mlrig.pipelines.warm.client import LOADED_SUFFIX
+from mlrig.pipelines.warm.client import FOLDER_PREFIX, LOADED_SUFFIX
 
 CLIENT = Path(__file__).with_name("client.py")
 SOCKET_NAME = "tasks.sock"
@@ -27,7 +27,7 @@ INTERPRETER_NAME = "python"
 def _short_folder() -> Path:
     """A private folder whose socket path fits AF_UNIX's 107 bytes (TMPDIR may be deep)."""
     for parent in (None, "/tmp"):
-        folder = Path(tempfile.mkdtemp(prefix="mlrig-warm-", dir=parent))
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
         if len(str(folder / SOCKET_NAME).encode()) <= 100:
             return folder
         folder.rmdir()

@@ -27,6 +27,7 @@ import sys
 TASK = ["-m", "kfp.dsl.executor_main"]
 STATUS = struct.Struct("!i")
 LENGTH = struct.Struct("!Q")
+FOLDER_PREFIX = "mlrig-warm-"  # the private folder of a run's socket and interpreter script
 LOADED_SUFFIX = ".loaded"  # the server's file beside the socket once it has every import step
 
 

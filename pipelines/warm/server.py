@@ -30,6 +30,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrig.components.runtime.process import die_with_parent
-from mlrig.pipelines.warm.client import LENGTH, LOADED_SUFFIX, STATUS, receive
+from mlrig.pipelines.warm.client import FOLDER_PREFIX, LENGTH, LOADED_SUFFIX, STATUS, receive
 
 EXECUTOR = "kfp.dsl.executor_main"
 # What each stage imports first; Feast and MLflow through their integrations (which import them
@@ -186,6 +187,21 @@ def _reap() -> None:
             pass
 
 
+def leave_on_term(path: str) -> None:
+    """On SIGTERM (its run is stopped, or the run's process died: die_with_parent) the server
+    removes its run's private folder (the socket, the interpreter script) and ends by the
+    signal: a run killed outright leaves nothing behind."""
+    folder = Path(path).parent
+
+    def leave(signum: int, _frame: object) -> None:
+        if folder.name.startswith(FOLDER_PREFIX):  # never a folder the server was not given
+            shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
 def _done_loading(path: str) -> None:
     Path(path + LOADED_SUFFIX).touch()  # for whoever waits on it (the tests)
 
@@ -195,6 +211,7 @@ def serve(path: str, pipeline: str) -> None:
     waits for the step under way at most, gets what is loaded and imports the rest itself (a
     one-task pipeline's server then stops loading). Each task gets a supervisor forked for it;
     the ended ones are reaped as the server goes."""
+    leave_on_term(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -216,6 +233,7 @@ def serve(path: str, pipeline: str) -> None:
         # gc.freeze advises before a fork
         gc.freeze()
         if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the server's folder is its own
             listener.close()
             die_with_parent(setsid=False)
             try:

@@ -6,12 +6,13 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from kfp import local
 
 from mlrig.components.config import env
-from mlrig.pipelines.warm import warm_stages
+from mlrig.pipelines.warm import INTERPRETER_NAME, warm_stages
 from tests.pipelines.warm.tasks import (
     PRELOADED,
     sees_loaded,
@@ -82,4 +83,30 @@ def test_a_stopped_run_leaves_no_warm_folder_behind():
     assert folder.is_dir()
     run.send_signal(signal.SIGTERM)  # as `mlrig run` stops its pipeline, or its death does
     assert run.wait(timeout=60) == -signal.SIGKILL
+    assert not folder.exists()
+
+
+KILLED_RUN = """
+import time
+from mlrig.pipelines.warm import warm_stages
+
+with warm_stages() as script:
+    print(script.parent, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_run_killed_outright_leaves_no_warm_folder_behind():
+    """SIGKILL runs no clean-up in the run: its server, told by the kernel that its parent
+    died, removes the folder itself."""
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdout=subprocess.PIPE,
+                           text=True, start_new_session=True)  # fmt: skip
+    folder = Path(run.stdout.readline().strip())
+    assert folder.is_dir()
+    wait_until_listening(folder / INTERPRETER_NAME)  # its handler is set before it listens
+    run.kill()
+    assert run.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not folder.exists()
