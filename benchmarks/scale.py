@@ -12,6 +12,8 @@ The default base is the whole demo (10x is 3.4 M flights: about 12 minutes for a
 2 idle cores, 11.7 GB peak at 10x); a smaller base such as --base 20000 shows the shape of the
 curve in minutes. `--factors 1 30` runs the issue's 30x (10.1 M flights). Each size prints its
 stages' walls and peak memory as it finishes; a size that fails says so and the others go on.
+Every size's run is watched for memory (pipeline.py's --memory), which slows it: its walls are
+longer than an unwatched run's, and the watch costs more the larger the processes it reads.
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ def main() -> None:
             project.mkdir()
             started = time.perf_counter()
             try:
-                total, walls, peak = run_pipeline(
-                    write_project(project, sources, args.base * factor)
+                total, walls, peak = run_pipeline(  # watched: each size's peak memory
+                    write_project(project, sources, args.base * factor), memory=True
                 )
             except SystemExit as failed:  # a size that fails (memory): say where, go on
                 print(f"{factor}x failed after {time.perf_counter() - started:.0f} s: "
