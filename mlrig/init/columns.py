@@ -19,8 +19,14 @@ IDENTIFIER_MIN_ROWS = 50  # a text column this long whose values are nearly all 
 IDENTIFIER_SHARE = 0.95
 DATETIME_SHARE = 0.95
 TYPE_SAMPLE = 5_000  # values a text column's type is first judged on
-# dates (2017-03-05, 05/03/2017) and year-months (2017-03)
-_DATE_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}|^\d{4}-\d{2}$")
+# dates (2017-03-05, 05/03/2017), year-months (2017-03) and dates with a month's name (Jan 1 2000,
+# January 1, 2000, 1 Jan 2000, 01-Jan-2000)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_LIKE = re.compile(
+    r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}|^\d{1,2}/\d{1,2}/\d{4}|^\d{4}-\d{2}$"
+    rf"|^{_MONTH} \d{{1,2}},? \d{{4}}|^\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}",
+    re.IGNORECASE,
+)
 
 
 def column_type(values: pd.Series, typed: bool = False) -> str:

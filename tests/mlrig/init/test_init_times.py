@@ -96,3 +96,20 @@ def test_a_timestamp_of_whole_years_is_read_as_years_and_a_year_built_stays_a_nu
     columns = yaml.safe_load(out.read_text())["dataset"]["tables"]["main"]["columns"]
     assert columns["year"]["epoch"] == "year" and columns["built"]["type"] == "int"
     assert "'year' holds years (2015 to 2017)" in said
+
+
+def test_dates_written_with_a_months_name_are_times_and_words_after_a_month_are_not(tmp_path):
+    """As vega_datasets' stocks writes them (Jan 1 2000), and the other common spellings; the
+    batch's parsing reads each as the date it names."""
+    from mlrig.components.contract.timeutil import to_utc
+
+    spelled = ["Jan 1 2000", "February 1, 2000", "1 Mar 2000", "01-Apr-2000", "Sept. 1 2000"]
+    frame = pd.DataFrame({"date": spelled * 12, "symbol": ["A", "B", "C"] * 20,
+                          "words": ["March on", "May day", "Junebug", "Octopus", "Decoy"] * 12,
+                          "price": range(60)})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "stocks.csv", "--target", "price",
+                           "--timestamp", "date")  # fmt: skip
+    columns = yaml.safe_load(out.read_text())["dataset"]["tables"]["main"]["columns"]
+    assert columns["date"]["type"] == "datetime" and columns["words"]["type"] == "str"
+    read = to_utc(pd.Series(spelled), "UTC").dt.strftime("%Y-%m-%d").tolist()
+    assert read == ["2000-01-01", "2000-02-01", "2000-03-01", "2000-04-01", "2000-09-01"]
