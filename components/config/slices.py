@@ -58,7 +58,27 @@ def slices(loaded: Any) -> dict[str, Any]:
                 "handed to a pipeline task (KFP refuses nulls); leave it out"
             )
         out[name] = value
+    if "candidates" in out.get("model", {}):
+        out["model"] = {**out["model"], "candidates": _as_text(out["model"]["candidates"])}
     return out
+
+
+# A dict parameter travels as a protobuf Struct, which holds every number as a float: a search
+# space's choices `num_leaves: [15, 31]` reached the task as 15.0 and 31.0, which LightGBM refuses
+# (and `max_features: [1]`, one column, would have become 1.0, all of them). The candidates go as
+# JSON text, read back as written.
+CANDIDATES_TEXT = "json:"
+
+
+def _as_text(candidates: dict[str, Any]) -> str:
+    return CANDIDATES_TEXT + json.dumps(candidates)
+
+
+def _from_text(model: dict[str, Any]) -> dict[str, Any]:
+    text = model.get("candidates")
+    if isinstance(text, str) and text.startswith(CANDIDATES_TEXT):
+        return {**model, "candidates": json.loads(text[len(CANDIDATES_TEXT) :])}
+    return model
 
 
 def _has_null(value: Any) -> bool:
@@ -74,6 +94,8 @@ def _has_null(value: Any) -> bool:
 def config_of(root: str, **given: Any) -> str:
     """The config JSON a stage takes, from the sections its task was given."""
     absent = sorted(set(Config.model_fields) - set(given))
+    if "model" in given:
+        given = {**given, "model": _from_text(given["model"])}
     return json.dumps({"root": root, "config": given, "absent": absent})
 
 

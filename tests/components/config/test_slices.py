@@ -76,3 +76,24 @@ def test_a_task_rebuilds_its_config_from_its_own_arguments_leaving_artifacts_asi
     expected = config_of(every["root"], model=every["model"], project=every["project"],
                          stores=every["stores"], workdir=every["workdir"])  # fmt: skip
     assert json.loads(config_from_task(arguments)) == json.loads(expected)
+
+
+def test_whole_number_choices_reach_the_task_as_written_through_kfps_struct(demo_dir):
+    """KFP hands a dict parameter on as a protobuf Struct, whose numbers are all floats: the
+    documented `num_leaves: [15, 31]` had reached LightGBM as 15.0 and failed the run."""
+    from google.protobuf import json_format, struct_pb2
+
+    loaded = load_demo(demo_dir)
+    loaded.config.model.candidates = {
+        "lightgbm": {"num_leaves": [15, 31], "learning_rate": [0.05, 0.1]},
+        "random_forest": {"max_features": [1.0, 3]},  # 1.0: every column; 3: three of them
+    }
+    every = slices(loaded)
+    struct = struct_pb2.Struct()
+    struct.update(every["model"])
+    handed = json_format.MessageToDict(struct)  # what the task receives
+    task = from_json(config_of(every["root"], model=handed))
+    spaces = task.config.model.candidates
+    assert spaces["lightgbm"]["num_leaves"] == [15, 31]
+    assert all(type(v) is int for v in spaces["lightgbm"]["num_leaves"])
+    assert [type(v) for v in spaces["random_forest"]["max_features"]] == [float, int]
