@@ -31,6 +31,7 @@ from mlrig.components.runtime import cpus
 from mlrig.components.train import linear
 from mlrig.components.train.boosters import AsText, EarlyStopped
 from mlrig.components.train.impute import MedianImputer
+from mlrig.components.train.levels import ONEHOT_LEVEL_ROWS, level_rows
 from mlrig.components.train.ranges import TrainingRange
 from mlrig.components.train.text import TextTopics
 from mlrig.components.train.trees import LIGHTGBM_TREES, set_up_lightgbm
@@ -60,7 +61,8 @@ WIDE_LEVELS = 30  # a categorical with more levels than this is target-encoded
 
 def wide_categoricals(x: pd.DataFrame, categorical: list[str]) -> list[str]:
     """The categoricals with more than WIDE_LEVELS levels (a merchant, a product, a zip code):
-    one-hot keeps only levels of 20 rows or more and ordinal codes order them alphabetically, so
+    one-hot keeps only levels of 20 rows or more (levels.py) and ordinal codes order them
+    alphabetically, so
     a level's own rate is lost; these are target-encoded instead."""
     return [c for c in categorical if x[c].nunique() > WIDE_LEVELS]
 
@@ -74,7 +76,8 @@ def _encoders(categorical: list[str], kind: str, seed: int = 0, task: str = "bin
         return make_pipeline(impute, TargetEncoder(cv=split(5, shuffle=True, random_state=seed)))
     if kind == "onehot":
         return make_pipeline(
-            impute, OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)
+            impute,
+            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=ONEHOT_LEVEL_ROWS),
         )
     return make_pipeline(
         impute, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
@@ -161,7 +164,11 @@ def fit(pipe: Pipeline, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
     a tree per class each round, so on many classes it stops once its validation loss stops
     improving (scikit-learn's own rule turns that on only past 10,000 rows; 30 classes on 1,600
     rows: 6 s a fit -> 0.6 s), where this fit's rows can hold out 10% with every class in both
-    parts. A logistic regression's solver follows its encoded width (linear.py)."""
+    parts. A logistic regression's solver follows its encoded width (linear.py). One-hot keeps
+    the levels with the rows this fit's size asks of them (levels.py)."""
+    for step in pipe.get_params(deep=True).values():
+        if isinstance(step, OneHotEncoder):
+            step.set_params(min_frequency=level_rows(len(y), ONEHOT_LEVEL_ROWS))
     model = pipe.steps[-1][1]
     if isinstance(model, HistGradientBoostingClassifier):
         _, counts = np.unique(y, return_counts=True)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from mlrig.components.train.levels import LIGHTGBM_GROUP_ROWS, level_rows
+
 # Early stopping where it is cheap and has rows to judge by. Measured on benchmarks/quality.py's
 # tables (every fit stopping early): seattle_weather's accuracy went from 0.768 to 0.802 and fair's
 # ROC-AUC from 0.732 to 0.734, while on the 262k-row demo it cost 3.3x the training time for a
@@ -59,9 +61,11 @@ def layout(inputs: int) -> dict[str, bool]:
 
 
 def set_up_lightgbm(pipe: Any, x: pd.DataFrame, y: np.ndarray) -> None:
-    """The LightGBM at the end of pipe set for a fit on x, y: its layout and its tree count."""
+    """The LightGBM at the end of pipe set for a fit on x, y: its layout, the rows a category
+    group needs (levels.py) and its tree count."""
     model = pipe.steps[-1][1]
     model.set_params(**layout(x.shape[1]))
+    model.set_params(min_data_per_group=level_rows(len(y), LIGHTGBM_GROUP_ROWS))
     if stops(len(y)):
         model.set_params(n_estimators=lightgbm_trees(pipe, x, y))
 
