@@ -67,7 +67,14 @@ def _text_type(present: pd.Series, typed: bool) -> str:
 
 
 def infer_task(target: pd.Series, kind: str) -> str:
-    if kind in ("int", "float") and target.dropna().nunique() > REGRESSION_MIN_DISTINCT:
+    """Numbers are amounts (regression) when they take more than REGRESSION_MIN_DISTINCT values,
+    or more than two that seldom repeat (under two rows a value on average: statsmodels' longley,
+    16 years of employment, had been read as 16 classes of one row each); else classes."""
+    if kind not in ("int", "float"):
+        return "classification"
+    present = target.dropna()
+    distinct = present.nunique()
+    if distinct > REGRESSION_MIN_DISTINCT or (distinct > 2 and len(present) < 2 * distinct):
         return "regression"
     return "classification"
 

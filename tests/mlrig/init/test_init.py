@@ -70,6 +70,15 @@ def test_init_names_a_missing_target_and_infers_regression(tmp_path):
     assert load(tmp_path / "b.yaml").config.model.primary_metric == "rmse"
 
 
+def test_a_few_numbers_that_never_repeat_are_amounts_not_classes(tmp_path):
+    """statsmodels' longley: 16 years, each with its own employment count, had been read as 16
+    classes of one row each (and trained to an accuracy of 0)."""
+    frame = pd.DataFrame({"year": range(1947, 1963), "gnp": [234.3 + 10 * i for i in range(16)],
+                          "employed": [60323 + 250 * i for i in range(16)]})  # fmt: skip
+    said, out = init_table(frame, tmp_path, "longley.csv", "--target", "employed")
+    assert load(out).config.dataset.task == "regression" and "distinct numbers" not in said
+
+
 def test_a_time_column_without_timestamp_gives_date_parts_and_says_so(tmp_path):
     """A time column that is not the event time is not silently left out: its date parts are
     model inputs, and init says how to make it the event time instead."""
