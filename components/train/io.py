@@ -34,7 +34,7 @@ from mlrig.components.train.core import (
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.ensemble import Member
 from mlrig.components.train.search import tune
-from mlrig.components.train.splits import random_split, time_split
+from mlrig.components.train.splits import group_ids, random_split, time_split
 from mlrig.components.train.threshold import choose
 from mlrig.components.train.tracked import RunFacts, track
 
@@ -106,7 +106,9 @@ def _split(frame: pd.DataFrame, contract: Contract, model: Model, out: dict) -> 
     if timed and not few:
         return time_split(frame, EVENT_TS, model.holdout_fraction), True
     y_all = contract.targets(frame) if contract.is_classifier else None
-    split = random_split(frame, y_all, model.holdout_fraction, model.random_state)
+    parts = max(2, round(1 / model.holdout_fraction), model.cv_folds)
+    groups = group_ids(frame, list(contract.entity_keys), parts)
+    split = random_split(frame, y_all, model.holdout_fraction, model.random_state, groups)
     if few:  # features stay point-in-time as of each row's own time
         split.how += f"; {few}: random holdout and shuffled CV"
         out["split_note"] = split.how
@@ -117,6 +119,8 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
     """Tune on the training part, choose the threshold, fit the holdout's model, the baseline
     and (refit_on_all) the released model on every row."""
     y_train = contract.targets(split.train)
+    keys = list(contract.entity_keys)
+    groups = group_ids(split.train, keys, model.cv_folds) if split.grouped else None
     result = tune(
         split.train,
         y_train,
@@ -128,6 +132,7 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
         split.train[EVENT_TS] if by_time else None,
         on_trial=lambda t: out.update(trials=t["trial"] + 1),
         text=contract.text,
+        groups=groups,
     )
     threshold_note, platt = "", None
     if contract.task == "binary":

@@ -97,9 +97,11 @@ def tune(
     times: pd.Series | None,
     on_trial: Callable[[dict[str, Any]], None] | None = None,
     text: list[str] | None = None,
+    groups: np.ndarray | None = None,
 ) -> SearchResult:
     """Search every candidate's space within the budget; the best trial's CV (all metrics) and
-    out-of-fold predictions come back with it. text: the categoricals that are free text."""
+    out-of-fold predictions come back with it. text: the categoricals that are free text; groups:
+    each row's entity, whose rows the folds keep together (splits.py)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -113,7 +115,13 @@ def tune(
         spaces={name: space_of(name, space) for name, space in spec.candidates.items()},
         x=x_tune,
         y=y[pick],
-        splitter=cv_splitter(task, spec.cv_folds, spec.random_state, tune_times),
+        splitter=cv_splitter(
+            task,
+            spec.cv_folds,
+            spec.random_state,
+            tune_times,
+            groups[pick] if groups is not None else None,
+        ),
         task=task,
         n_classes=n_classes,
         categorical=categorical,
@@ -130,7 +138,8 @@ def tune(
     )
     seconds = spec.tuning.timeout_s or budget_seconds(len(x_tune), len(inputs))
     study.optimize(objective, n_trials=spec.tuning.trials, timeout=seconds)
-    result = _best(study, objective, pick, cv_scheme(spec.cv_folds, times is not None))
+    scheme = cv_scheme(spec.cv_folds, times is not None, groups is not None)
+    result = _best(study, objective, pick, scheme)
     if spec.prefer_defaults:
         result = against_default(result, objective, pick)
     if spec.ensemble:

@@ -1,5 +1,11 @@
 """The holdout split (the latest times, or a seeded random one) and the CV folds (forward-chaining
-when there is an event time, else shuffled k-fold)."""
+when there is an event time, else shuffled k-fold).
+
+Without an event time, rows that share an entity key (a traveller's four modes, a patient's
+visits) are held out and folded together: split row by row, a key's other rows in training told
+the model about its rows in the holdout (on statsmodels' mode choice, where each traveller picks
+one of four modes, three rows of a traveller in training name the fourth).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 
 
 @dataclass
@@ -18,6 +30,7 @@ class Split:
     holdout: pd.DataFrame
     how: str  # "events from <cutoff>" or "random 20 % (seed 42)"
     whole: pd.DataFrame | None = None  # every row, training's then the holdout's, when held once
+    grouped: bool = False  # each entity's rows on one side
 
     def all_rows(self) -> pd.DataFrame:
         """Every row, training's first: the time split's one table, else the two joined."""
@@ -46,8 +59,38 @@ def _slice(frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
     return part
 
 
-def random_split(frame: pd.DataFrame, y: np.ndarray | None, fraction: float, seed: int) -> Split:
-    """A seeded random holdout, stratified by class when y is given (classification)."""
+def group_ids(frame: pd.DataFrame, keys: list[str], parts: int) -> np.ndarray | None:
+    """Each row's group (its entity keys' values together), or None where no key repeats or the
+    keys take too few values to give `parts` parts whole groups."""
+    if not keys or not frame.duplicated(keys).any():
+        return None
+    ids = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    return ids if ids.max() + 1 >= parts else None
+
+
+def _grouped(task_has_classes: bool, parts: int, seed: int) -> Any:
+    kind = StratifiedGroupKFold if task_has_classes else GroupKFold
+    return kind(n_splits=parts, shuffle=True, random_state=seed)
+
+
+def random_split(
+    frame: pd.DataFrame,
+    y: np.ndarray | None,
+    fraction: float,
+    seed: int,
+    groups: np.ndarray | None = None,
+) -> Split:
+    """A seeded random holdout, stratified by class when y is given (classification); with
+    groups, whole groups: one part in round(1 / fraction), drawn as a group k-fold's first fold."""
+    if groups is not None:
+        split = _grouped(y is not None, max(2, round(1 / fraction)), seed)
+        kept, held = next(split.split(frame, y, groups))
+        share = len(held) / len(frame)
+        how = f"random {share:.0%} of the entities (seed {seed}), each one's rows together"
+        train, holdout = frame.iloc[kept], frame.iloc[held]
+        return Split(
+            train.reset_index(drop=True), holdout.reset_index(drop=True), how, grouped=True
+        )
     strat = y if y is not None and np.bincount(y).min() >= 2 else None
     train, holdout = train_test_split(
         frame, test_size=fraction, random_state=seed, stratify=strat, shuffle=True
@@ -91,14 +134,38 @@ class ForwardChaining:
                 yield order[:start], order[start:stop]
 
 
-def cv_splitter(task: str, folds: int, seed: int, times: pd.Series | None) -> Any:
-    """Forward-chaining folds when there is an event time, else shuffled (stratified) k-fold."""
+class GroupedFolds:
+    """Shuffled k-fold (stratified for classes) that keeps each group's rows in one fold."""
+
+    def __init__(self, groups: np.ndarray, folds: int, seed: int, classes: bool) -> None:
+        self.groups, self.splitter = groups, _grouped(classes, folds, seed)
+
+    def get_n_splits(self, *_: Any, **__: Any) -> int:
+        return self.splitter.get_n_splits()
+
+    def split(self, x: Any, y: Any = None, *_: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        return self.splitter.split(x, y, self.groups)
+
+
+def cv_splitter(
+    task: str,
+    folds: int,
+    seed: int,
+    times: pd.Series | None,
+    groups: np.ndarray | None = None,
+) -> Any:
+    """Forward-chaining folds when there is an event time, else shuffled (stratified) k-fold,
+    each group's rows in one fold when there are groups."""
     if times is not None:
         return ForwardChaining(times, folds)
+    if groups is not None:
+        return GroupedFolds(groups, folds, seed, task != "regression")
     if task != "regression":
         return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return KFold(n_splits=folds, shuffle=True, random_state=seed)
 
 
-def cv_scheme(folds: int, timed: bool) -> str:
-    return f"{folds}-fold forward-chaining (time)" if timed else f"{folds}-fold shuffled"
+def cv_scheme(folds: int, timed: bool, grouped: bool = False) -> str:
+    if timed:
+        return f"{folds}-fold forward-chaining (time)"
+    return f"{folds}-fold shuffled" + (", each entity's rows in one fold" if grouped else "")
