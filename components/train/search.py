@@ -110,18 +110,13 @@ def tune(
     sampled = len(pick) < len(train)  # else no copy
     x_tune = train.iloc[pick][inputs].reset_index(drop=True) if sampled else train[inputs]
     tune_times = times.iloc[pick].reset_index(drop=True) if times is not None else None
+    tune_groups = groups[pick] if groups is not None else None
     wide = wide_categoricals(x_tune, [c for c in categorical if c not in (text or [])])
     objective = _Objective(
         spaces={name: space_of(name, space) for name, space in spec.candidates.items()},
         x=x_tune,
         y=y[pick],
-        splitter=cv_splitter(
-            task,
-            spec.cv_folds,
-            spec.random_state,
-            tune_times,
-            groups[pick] if groups is not None else None,
-        ),
+        splitter=cv_splitter(task, spec.cv_folds, spec.random_state, tune_times, tune_groups),
         task=task,
         n_classes=n_classes,
         categorical=categorical,
