@@ -62,8 +62,7 @@ WIDE_LEVELS = 30  # a categorical with more levels than this is target-encoded
 def wide_categoricals(x: pd.DataFrame, categorical: list[str]) -> list[str]:
     """The categoricals with more than WIDE_LEVELS levels (a merchant, a product, a zip code):
     one-hot keeps only levels of 20 rows or more (levels.py) and ordinal codes order them
-    alphabetically, so
-    a level's own rate is lost; these are target-encoded instead."""
+    alphabetically, so a level's own rate is lost; these are target-encoded instead."""
     return [c for c in categorical if x[c].nunique() > WIDE_LEVELS]
 
 

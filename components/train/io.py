@@ -34,7 +34,7 @@ from mlrig.components.train.core import (
 from mlrig.components.train.core import fit as fit_model
 from mlrig.components.train.ensemble import Member
 from mlrig.components.train.search import tune
-from mlrig.components.train.splits import group_ids, random_split, time_split
+from mlrig.components.train.splits import fold_groups, group_ids, random_split, time_split
 from mlrig.components.train.threshold import choose
 from mlrig.components.train.tracked import RunFacts, track
 
@@ -119,8 +119,7 @@ def _fit(split: Any, by_time: bool, contract: Contract, model: Model, out: dict)
     """Tune on the training part, choose the threshold, fit the holdout's model, the baseline
     and (refit_on_all) the released model on every row."""
     y_train = contract.targets(split.train)
-    keys = list(contract.entity_keys)
-    groups = group_ids(split.train, keys, model.cv_folds) if split.grouped else None
+    groups = fold_groups(split, model.cv_folds)  # the holdout's entities, folded whole
     result = tune(
         split.train,
         y_train,

@@ -30,7 +30,12 @@ class Split:
     holdout: pd.DataFrame
     how: str  # "events from <cutoff>" or "random 20 % (seed 42)"
     whole: pd.DataFrame | None = None  # every row, training's then the holdout's, when held once
-    grouped: bool = False  # each entity's rows on one side
+    train_groups: np.ndarray | None = None  # the training part's entities, when held out whole
+
+    @property
+    def grouped(self) -> bool:
+        """Whether each entity's rows are on one side."""
+        return self.train_groups is not None
 
     def all_rows(self) -> pd.DataFrame:
         """Every row, training's first: the time split's one table, else the two joined."""
@@ -68,6 +73,13 @@ def group_ids(frame: pd.DataFrame, keys: list[str], parts: int) -> np.ndarray | 
     return ids if ids.max() + 1 >= parts else None
 
 
+def fold_groups(split: Split, folds: int) -> np.ndarray | None:
+    """The training part's groups for CV folds of whole entities, or None where the split was
+    by row or the training part holds fewer entities than folds."""
+    groups = split.train_groups
+    return groups if groups is not None and len(np.unique(groups)) >= folds else None
+
+
 def _grouped(task_has_classes: bool, parts: int, seed: int) -> Any:
     kind = StratifiedGroupKFold if task_has_classes else GroupKFold
     return kind(n_splits=parts, shuffle=True, random_state=seed)
@@ -89,7 +101,10 @@ def random_split(
         how = f"random {share:.0%} of the entities (seed {seed}), each one's rows together"
         train, holdout = frame.iloc[kept], frame.iloc[held]
         return Split(
-            train.reset_index(drop=True), holdout.reset_index(drop=True), how, grouped=True
+            train.reset_index(drop=True),
+            holdout.reset_index(drop=True),
+            how,
+            train_groups=groups[kept],
         )
     strat = y if y is not None and np.bincount(y).min() >= 2 else None
     train, holdout = train_test_split(
