@@ -6,7 +6,7 @@ from kfp import dsl
 
 from mlrig.components.config.slices import task_arguments
 from mlrig.components.score.component import batch_score, scored_total
-from mlrig.pipelines.cluster import on_cluster
+from mlrig.pipelines.cluster import on_cluster, sized
 
 PARALLEL_PARTS = 4  # score tasks at once: each takes up to 2 CPUs and 8 GB (its chunks bound it)
 
@@ -14,7 +14,7 @@ PARALLEL_PARTS = 4  # score tasks at once: each takes up to 2 CPUs and 8 GB (its
 def _scoring_task(parts: dict, root: str, input_path: str, keep: str) -> dsl.PipelineTask:
     task = batch_score(**task_arguments("score", root, parts), input_path=input_path, keep=keep)
     task.set_retry(2).set_caching_options(False)
-    task.set_cpu_request("500m").set_memory_request("2G").set_cpu_limit("2").set_memory_limit("8G")
+    sized(task, cpu="500m", memory="2G", memory_limit="8G", cpu_limit="2")
     return on_cluster(task)
 
 
@@ -49,5 +49,5 @@ def scoring_parts_pipeline(
     with dsl.ParallelFor(input_parts, parallelism=PARALLEL_PARTS) as part:
         scored = _scoring_task(parts, root, part, keep)
     total = scored_total(counts=dsl.Collected(scored.outputs["Output"]))
-    total.set_caching_options(False).set_cpu_request("100m").set_memory_request("256M")
+    sized(total.set_caching_options(False), cpu="100m", memory="256M")
     on_cluster(total)

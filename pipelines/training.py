@@ -11,7 +11,7 @@ from mlrig.components.ingest.component import ingest
 from mlrig.components.register.component import register
 from mlrig.components.train.component import train
 from mlrig.components.validate.component import validate
-from mlrig.pipelines.cluster import on_cluster
+from mlrig.pipelines.cluster import on_cluster, sized
 
 
 @dsl.pipeline(
@@ -46,21 +46,21 @@ def training_pipeline(
 
     # Sources and registries are outside the pipeline: those steps never reuse a cached result.
     raw = ingest(**given("ingest")).set_retry(2).set_caching_options(False)
-    raw.set_cpu_request("250m").set_memory_request("2G").set_memory_limit("4G")
+    sized(raw, cpu="250m", memory="2G", memory_limit="4G")
     checked = validate(**given("validate"), raw=raw.outputs["raw"])
-    checked.set_cpu_request("250m").set_memory_request("2G").set_memory_limit("4G")
+    sized(checked, cpu="250m", memory="2G", memory_limit="4G")
     feats = features_task(**given("features"), validated=checked.outputs["validated"])
     feats.set_retry(2).set_caching_options(False)
-    feats.set_cpu_request("1").set_memory_request("4G").set_memory_limit("8G")
+    sized(feats, cpu="1", memory="4G", memory_limit="8G")
     profiled = eda(**given("eda"), training_set=feats.outputs["training_set"])
-    profiled.set_cpu_request("500m").set_memory_request("2G").set_memory_limit("6G")
+    sized(profiled, cpu="500m", memory="2G", memory_limit="6G")
     fitted = train(**given("train"), training_set=feats.outputs["training_set"])
     fitted.set_caching_options(False)
-    fitted.set_cpu_request("1").set_memory_request("4G").set_memory_limit("12G")
+    sized(fitted, cpu="1", memory="4G", memory_limit="12G")
     scored = evaluate(
         **given("evaluate"), model=fitted.outputs["model"], holdout=fitted.outputs["holdout"]
     )
-    scored.set_cpu_request("1").set_memory_request("2G").set_memory_limit("6G")
+    sized(scored, cpu="1", memory="2G", memory_limit="6G")
     registered = register(
         **given("register"),
         model=fitted.outputs["model"],
@@ -68,9 +68,9 @@ def training_pipeline(
         evaluation=scored.outputs["evaluation"],
     )
     registered.set_retry(2).set_caching_options(False)
-    registered.set_cpu_request("250m").set_memory_request("1G").set_memory_limit("4G")
+    sized(registered, cpu="250m", memory="1G", memory_limit="4G")
     published = materialize(**given("materialize"), champion_version=registered.output)
     published.set_retry(2).set_caching_options(False)
-    published.set_cpu_request("500m").set_memory_request("2G").set_memory_limit("4G")
+    sized(published, cpu="500m", memory="2G", memory_limit="4G")
     for task in (raw, checked, feats, profiled, fitted, scored, registered, published):
         on_cluster(task)

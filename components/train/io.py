@@ -15,7 +15,7 @@ from mlrig.components.contract.contract import Contract, label_classes
 from mlrig.components.contract.metrics import holdout_metrics, scores
 from mlrig.components.contract.threads import set_threads
 from mlrig.components.contract.timeutil import too_few_times
-from mlrig.components.integrations.mlflow import tracking
+from mlrig.components.integrations.mlflow import modelfile, tracking
 from mlrig.components.runtime import cache, cpus, events, tables
 from mlrig.components.runtime.catalog import (
     EVENT_TS,
@@ -58,6 +58,7 @@ def run(config_json: str, training_dir: str, model_dir: str, holdout_dir: str) -
     meta = tables.read_manifest(training_dir)
     frame = tables.read_tables(training_dir)[TRAINING_SET]
     contract = Contract.load(training_dir)
+    modelfile.import_reader()  # MLflow writes the model with skops: it costs less before MLflow
     threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("train") as out, cpus.limited(threads):
         out["threads"] = threads

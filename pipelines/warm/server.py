@@ -58,6 +58,7 @@ STAGE_IMPORTS = {
     "validate": ("mlrig.components.validate.io",),
     "features": (*FEAST_STORE, "mlrig.components.features.io"),
     "train": (
+        "skops.io",  # first: it looks ufuncs up in every loaded module (modelfile.import_reader)
         "sklearn.model_selection",
         "sklearn.metrics",
         "lightgbm",
@@ -67,7 +68,6 @@ STAGE_IMPORTS = {
         "mlrig.components.train.core",
     ),
     "evaluate": (
-        "skops.io",
         "mlrig.components.evaluate.io",
         "mlrig.components.evaluate.core",
         "mlrig.components.evaluate.depth",
