@@ -23,6 +23,16 @@ class TableReport:
     rows_rejected: int
     reasons: dict[str, int] = field(default_factory=dict)
     missing_values: dict[str, int] = field(default_factory=dict)
+    # the main table's accepted rows without a target (its label comes later): events the views
+    # count, never rows a model learns from
+    rows_unlabelled: int = 0
+
+
+def labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows of the main table a model may learn from: those with a target (the frame itself
+    when every row has one: no copy of a large table)."""
+    missing = frame[target].isna()
+    return frame[~missing].reset_index(drop=True) if missing.any() else frame
 
 
 class ValidationStop(ValueError):
@@ -163,27 +173,28 @@ def accept_table(
     ds: Dataset, name: str, frame: pd.DataFrame, ingested_at: str | None = None
 ) -> tuple[pd.DataFrame, list[pd.DataFrame], TableReport]:
     """One table as the validate stage accepts it: cast and checked, its derivations added, and
-    for the main table an event time and a target on every row. Returns (accepted rows, the
-    rejected parts with their reasons, the report). The live refresh of feature tables
-    (features/refresh.py) accepts new rows by the same rules."""
+    for the main table an event time on every row. A main-table row without a target is
+    accepted and counted (rows_unlabelled): it is an event whose label comes later, which the
+    views over the table count (and the live refresh brings online) but no model learns from
+    (`labelled`). Returns (accepted rows, the rejected parts with their reasons, the report).
+    The live refresh of feature tables (features/refresh.py) accepts new rows by the same rules."""
     spec = ds.tables[name]
     decimal = spec.source.decimal if isinstance(spec.source, FileSource) else "."
-    ok, rejected, rep = validate_table(name, frame, spec.columns, ds.timezone, decimal=decimal)
+    columns = dict(spec.columns)
+    if name == ds.main and ds.target in columns:  # a label may come later, whatever it says
+        columns[ds.target] = columns[ds.target].model_copy(update={"nullable": True})
+    ok, rejected, rep = validate_table(name, frame, columns, ds.timezone, decimal=decimal)
     ok = apply_derivations(ok, spec.derive)
     parts = [rejected]
     if name == ds.main:
-        extra: list[pd.DataFrame] = []
         if ds.event_timestamp is None:
             ok[INGESTED_AT] = pd.Timestamp(ingested_at or pd.Timestamp.now(tz="UTC"))
         else:
             ok, rej = require_present(ok, ds.event_timestamp, "event timestamp")
-            extra.append(rej)
-        ok, rej = require_present(ok, ds.target, "target")
-        extra.append(rej)
-        for rej in extra:
             for reason, n in rej[REASON].value_counts().items():
                 rep.reasons[str(reason)] = rep.reasons.get(str(reason), 0) + int(n)
             rep.rows_rejected += len(rej)
             rep.rows_ok -= len(rej)
-        parts += extra
+            parts.append(rej)
+        rep.rows_unlabelled = int(ok[ds.target].isna().sum())
     return ok, parts, rep

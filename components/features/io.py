@@ -10,6 +10,7 @@ import pandas as pd
 from mlrig.components.config.loader import from_json
 from mlrig.components.config.place import Place
 from mlrig.components.config.schema import Config
+from mlrig.components.contract.acceptance import labelled
 from mlrig.components.contract.assemble import assemble, prepare
 from mlrig.components.contract.contract import Contract, FeatureSet, draft
 from mlrig.components.contract.timeutil import to_utc
@@ -100,9 +101,11 @@ def _register(
 
 
 def _training_rows(cfg: Config, contract: Contract, main: pd.DataFrame, out: dict) -> pd.DataFrame:
-    """The main table's rows as a request sends them (prepared), with the target, cut at
-    dataset.until. Only the columns the contract or the target name are kept: the training set
-    needs no others, and on ten million rows each one costs up to a gigabyte."""
+    """The main table's rows with a target (the others are events the views counted) as a
+    request sends them (prepared), with the target, cut at dataset.until. Only the columns the
+    contract or the target name are kept: the training set needs no others, and on ten million
+    rows each one costs up to a gigabyte."""
+    main = labelled(main, cfg.dataset.target)
     wanted = {*contract.request_fields, *(d["name"] for d in contract.derivations)}
     wanted |= {cfg.dataset.target, contract.event_time, EVENT_TS, INGESTED_AT}
     if contract.date_parts:

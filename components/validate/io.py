@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from mlrig.components.config.loader import from_json
-from mlrig.components.contract.acceptance import TableReport, accept_table, check_rejections
+from mlrig.components.contract.acceptance import (
+    TableReport,
+    ValidationStop,
+    accept_table,
+    check_rejections,
+    labelled,
+)
 from mlrig.components.contract.contract import label_classes
 from mlrig.components.contract.timeutil import too_few_times
 from mlrig.components.runtime import cache, events, tables
@@ -40,17 +46,23 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
             accepted[name] = ok
             report[name] = asdict(rep)
             out[name] = f"{rep.rows_ok} ok, {rep.rows_rejected} quarantined"
+            if rep.rows_unlabelled:
+                out[name] += f", {rep.rows_unlabelled} without a target (events, not learned from)"
         (qdir / QUARANTINE_REPORT).write_text(json.dumps(report, indent=2))
         for name in ds.tables:
             check_rejections(name, TableReport(**report[name]), ds.max_rejected_share)
+        learned = labelled(accepted[ds.main], ds.target)
+        if learned.empty:
+            raise ValidationStop(
+                f"table '{ds.main}': no row has a target ('{ds.target}'); its "
+                f"{len(accepted[ds.main])} rows are events whose labels have not come"
+            )
         if ds.task == "classification":  # a positive label absent from the data stops here
             kind = ds.tables[ds.main].all_columns().get(ds.target)
-            task, classes, _ = label_classes(
-                accepted[ds.main][ds.target], ds.task, ds.positive_label, kind
-            )
+            task, classes, _ = label_classes(learned[ds.target], ds.task, ds.positive_label, kind)
             out["classes"] = f"{task}: {', '.join(map(str, classes))}"
         timestamp, folds = ds.event_timestamp, loaded.config.model.cv_folds
-        few = too_few_times(accepted[ds.main][timestamp], folds) if timestamp else None
+        few = too_few_times(learned[timestamp], folds) if timestamp else None
         if few:  # said before any feature work: the split cannot follow time
             out["split"] = f"random holdout and shuffled CV: {few}"
         tables.write_tables(

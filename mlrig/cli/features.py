@@ -80,10 +80,15 @@ def features_status(
         if as_json:
             print(json.dumps(row, default=str))
             continue
-        age = "never refreshed" if row["age_s"] is None else f"{row['age_s'] / 3600:.1f} h old"
+        if row["age_s"] is None:
+            console.print(
+                f"{row['view']}: as the promotion loaded it (the model's snapshot); not refreshed "
+                "since: `mlrig features materialize` brings the sources' new rows"
+            )
+            continue
         console.print(
             f"{row['view']}: newest event {row['last_event']}, materialized "
-            f"{row['materialized_at']}, {row['rows']} rows, {age}"
+            f"{row['materialized_at']}, {row['rows']} rows, {row['age_s'] / 3600:.1f} h old"
         )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from mlrig.components.contract.acceptance import BOOL_TEXT
 from mlrig.components.contract.contract import label_key, plain, spellings
 from mlrig.components.contract.number_text import NumberText
-from mlrig.components.contract.timeutil import to_utc
+from mlrig.components.contract.timeutil import YEARS, to_utc
 from mlrig.init.columns import (
     column_type,
     decimal_commas,
@@ -162,8 +162,9 @@ def _table(
         if name in left_out:
             continue
         spec: dict[str, Any] = {"type": kinds[name]}
-        # a key is required (a request must name its entity): rows without one are kept aside
-        if frame[name].notna().all() or name in entities:
+        # a key is required (a request must name its entity): rows without one are kept aside;
+        # a target never is (a row's label may come after it)
+        if (frame[name].notna().all() and name != target) or name in entities:
             spec["nullable"] = False
         if name in numbers:
             spec.update(numbers[name].spec())
@@ -178,7 +179,8 @@ def _table(
     if timestamp and columns[timestamp]["type"] != "datetime":
         raise InitError(
             f"--timestamp: column '{timestamp}' does not hold times (ISO 8601 or other date "
-            "text, or Unix times within 1980-2100 in seconds, ms, us or ns)"
+            f"text, whole years within {YEARS[0]}-{YEARS[1]}, or Unix times within 1980-2100 in "
+            "seconds, ms, us or ns)"
         )
     return _Table(frame, columns, left_out, numbers, comma)
 

@@ -3,8 +3,9 @@
 A column is read as Unix times when it is the event time (--timestamp) or its name says time
 (`unix_time`, `created_at_ms`, `ts`, `eventTime`), and every value falls within 1980-2100 in one
 unit: seconds, milliseconds, microseconds or nanoseconds. Anything else named so stays a number.
-An event time of whole numbers within 1800-2200 is a column of years (a yearly panel): 2017 is
-the first moment of 2017 (`epoch: year`).
+An event time of whole numbers (1700 or 1700.0) within the years pandas holds whole (1678-2261) is
+a column of years (a yearly panel, or a series as old as the sunspot counts'): 2017 is the first
+moment of 2017 (`epoch: year`). Only the column --timestamp names is read so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlrig.components.contract.timeutil import EPOCH_UNITS, YEAR, day_order, to_utc
+from mlrig.components.contract.timeutil import EPOCH_UNITS, YEAR, YEARS, day_order, to_utc
 
 _TIME_NAME = re.compile(
     r"(^|_)(time|timestamp|ts|date|datetime|epoch|unix|at|created|updated)($|_)|(time|date|stamp)$",
@@ -55,15 +56,12 @@ def unix_time_columns(
     return found
 
 
-YEARS_SEEN = (1800, 2200)  # an event time of whole numbers within these: years
-
-
 def _years(values: pd.Series) -> str | None:
     """'year' when every present value is a whole year (2015, 2016, ...): a yearly panel."""
     numbers = pd.to_numeric(values.dropna(), errors="coerce")
     if not len(numbers) or numbers.isna().any() or (numbers != numbers.round()).any():
         return None
-    return YEAR if numbers.between(*YEARS_SEEN).all() else None
+    return YEAR if numbers.between(*YEARS).all() else None
 
 
 def epoch_notes(frame: pd.DataFrame, config: dict[str, Any]) -> list[str]:

@@ -98,6 +98,26 @@ def test_a_timestamp_of_whole_years_is_read_as_years_and_a_year_built_stays_a_nu
     assert "'year' holds years (2015 to 2017)" in said
 
 
+def test_years_written_as_floats_and_older_than_1800_are_years_too(tmp_path):
+    """As statsmodels' sunspots writes them: 1700.0 to 1979.0."""
+    frame = pd.DataFrame({"YEAR": [1700.0 + i for i in range(60)], "spots": range(60)})
+    said, out = init_table(frame, tmp_path, "sun.csv", "--target", "spots", "--timestamp", "YEAR")
+    columns = yaml.safe_load(out.read_text())["dataset"]["tables"]["main"]["columns"]
+    assert columns["YEAR"]["epoch"] == "year"
+    assert "'YEAR' holds years (1700 to 1759)" in said
+
+
+def test_a_timestamp_of_numbers_that_are_no_years_is_refused_with_the_rules(tmp_path):
+    frame = pd.DataFrame({"step": [1700.5 + i for i in range(60)], "y": range(60)})
+    frame.to_csv(tmp_path / "steps.csv", index=False)
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "steps.csv"), "--target", "y",
+                                      "--timestamp", "step", "--out", str(tmp_path / "m.yaml")])  # fmt: skip
+    said = " ".join(result.output.split())
+    assert result.exit_code != 0
+    assert "--timestamp: column 'step' does not hold times" in said
+    assert "whole years within 1678-2261" in said
+
+
 def test_dates_written_with_a_months_name_are_times_and_words_after_a_month_are_not(tmp_path):
     """As vega_datasets' stocks writes them (Jan 1 2000), and the other common spellings; the
     batch's parsing reads each as the date it names."""
