@@ -35,7 +35,7 @@ from mlrig.components.features.core import build_view_frame
 from mlrig.components.integrations.feast import feast_store
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.runtime.catalog import EVENT_TS
-from mlrig.components.sources.readers import read_source
+from mlrig.components.sources.readers import quoted_column, read_source
 
 STATE_FILE = "refresh.json"  # in a version's folder: watermarks, rows, materialization times
 
@@ -94,7 +94,7 @@ def _past_watermark(table: Table, column: str | None, watermark: str | None) -> 
     inner = src.query.strip().rstrip(";")
     early = pd.Timestamp(watermark).tz_convert("UTC") - PUSHDOWN_MARGIN
     stamp = early.tz_localize(None).isoformat(sep=" ")
-    query = f"SELECT * FROM ({inner}) AS mlrig_new WHERE {column} > '{stamp}'"
+    query = f"SELECT * FROM ({inner}) AS mlrig_new WHERE {quoted_column(src, column)} > '{stamp}'"
     return src.model_copy(update={"query": query})
 
 

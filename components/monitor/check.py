@@ -129,7 +129,8 @@ def _log_run(mlflow: Any, project: str, version: int, result: dict[str, Any], de
                 "mlrig.drifted": ",".join(result["drifted"]),
             }
         )
-        psi = {f"psi.{f['column']}": f["psi"] for f in result["features"]}
+        keys = tracking.metric_keys([f["column"] for f in result["features"]], "psi.")
+        psi = {keys[f["column"]]: f["psi"] for f in result["features"]}
         psi["psi.prediction"] = result["prediction_drift"]["psi"]
         mlflow.log_metrics({k: v for k, v in psi.items() if np.isfinite(v)})
         mlflow.log_artifacts(str(dest), "monitor")

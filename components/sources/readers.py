@@ -190,6 +190,18 @@ def sql_url(url: str, root: Path) -> str:
     return url
 
 
+def quoted_column(src: SqlSource, column: str) -> str:
+    """A column's name as the source's database takes it in a query: "event time" (`event time`
+    on MySQL), "Order", and ts as it is. A database whose dialect is not installed: ANSI quotes."""
+    import sqlalchemy
+
+    try:
+        dialect = sqlalchemy.engine.make_url(src.url).get_dialect()()
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError):
+        return '"' + column.replace('"', '""') + '"'
+    return dialect.identifier_preparer.quote(column)
+
+
 def _read_sql(src: SqlSource, root: Path, limit: int | None = None) -> pd.DataFrame:
     """The query's rows; with a limit, only the first `limit` are fetched (streamed from the
     server where its driver can)."""

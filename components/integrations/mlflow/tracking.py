@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,22 @@ def git_commit(root: Path) -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+# what MLflow refuses in a metric or param name (its rule, less the colon Windows refuses)
+_REFUSED = re.compile(r"[^/\w.\- ]")
+
+
+def metric_keys(names: Iterable[str], prefix: str = "") -> dict[str, str]:
+    """Each name (a column's) as an MLflow metric key: a character MLflow refuses ('$', '(',
+    '%') becomes '_', and a key two names would share is numbered ('share %', 'share #')."""
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        key = base = prefix + _REFUSED.sub("_", str(name))
+        number = 2
+        while key in taken:
+            key, number = f"{base}_{number}", number + 1
+        keys[name] = key
+        taken.add(key)
+    return keys
