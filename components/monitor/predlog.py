@@ -340,7 +340,9 @@ class PredictionLog:
         """Attach true labels by request_id, or by every entity key plus the instant of
         event_time (every prediction served for those keys at that instant); returns how many
         logged predictions got one. A label's time may carry any
-        offset, or none: a naive time is the dataset's local time (timezone), as in requests."""
+        offset, or none: a naive time is the dataset's local time (timezone), as in requests.
+        A row whose label is blank (not known yet) labels nothing."""
+        labels = labels[labels[target].notna()]
         update = "update predictions set label=? where request_id=?"
         if "request_id" in labels:
             ids = labels.request_id.astype(str)

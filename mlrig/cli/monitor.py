@@ -218,7 +218,9 @@ def monitor_labels(
         raise typer.Exit(2) from None
     finally:
         log.close()
-    console.print(f"labelled {n} of {len(labels)} rows")
+    blank = int(labels[cfg.dataset.target].isna().sum())
+    unknown = f"; {blank} without a label yet, left as they were" if blank else ""
+    console.print(f"labelled {n} of {len(labels)} rows{unknown}")
 
 
 @monitor_app.command("replay")

@@ -140,13 +140,14 @@ def test_labels_from_a_csv_join_by_keys_and_time_beside_a_row_without_its_key(se
     rows = [{**json.loads(keys), "event_time": when, "churned": "yes"}
             for keys, when in zip(logged["keys"], logged.event_time, strict=True)]  # fmt: skip
     rows.append({**rows[0], "customer_id": None, "churned": "no"})  # no key: matches nothing
+    rows.append({**rows[1], "churned": None})  # not known yet: leaves the label it has
     pd.DataFrame(rows).to_csv(tmp_path / "labels.csv", index=False)
     config = str(folder / "mlrig.yaml")
     result = CliRunner().invoke(
         app, ["monitor", "labels", str(tmp_path / "labels.csv"), "-c", config]
     )
     assert result.exit_code == 0, result.output
-    assert "labelled 3 of 4 rows" in result.output
+    assert "labelled 3 of 5 rows; 1 without a label yet" in " ".join(result.output.split())
     labelled = log.read().set_index("request_id").loc[ids, "label"]
     log.close()
     assert [json.loads(v) for v in labelled] == ["yes", "yes", "yes"]

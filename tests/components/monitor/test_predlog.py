@@ -106,3 +106,27 @@ def test_event_range_spans_a_versions_event_times_at_any_offset(tmp_path):
     assert log.event_range(3) is None  # no event time
     assert log.event_range(4) is None  # never served
     log.close()
+
+
+def test_a_label_not_yet_known_leaves_its_prediction_unlabelled(tmp_path):
+    """A labels file with blanks (NaN, None, pandas' NA) labels only the rows that have one: a
+    blank was stored as the label 'NaN', a wrong answer in every window it fell in."""
+    log = PredictionLog(tmp_path / "predictions.db")
+    ids = [
+        log.log(
+            model="m",
+            version=1,
+            keys={"k": i},
+            request={},
+            features={"x": i},
+            prediction={"probability": 0.5},
+        )  # fmt: skip
+        for i in range(4)
+    ]
+    labels = pd.DataFrame({"request_id": ids, "y": pd.array(["yes", None, pd.NA, "no"])})
+    assert log.add_labels(labels, "y") == 2
+    assert log.add_labels(pd.DataFrame({"request_id": ids[:2], "y": [float("nan")] * 2}), "y") == 0
+    read = log.read(labelled=True)
+    assert read.request_id.tolist() == [ids[0], ids[3]]
+    assert read["label"].tolist() == ['"yes"', '"no"']
+    log.close()
