@@ -105,12 +105,12 @@ def _training_rows(cfg: Config, contract: Contract, main: pd.DataFrame, out: dic
     request sends them (prepared), with the target, cut at dataset.until. Only the columns the
     contract or the target name are kept: the training set needs no others, and on ten million
     rows each one costs up to a gigabyte."""
-    main = labelled(main, cfg.dataset.target)
     wanted = {*contract.request_fields, *(d["name"] for d in contract.derivations)}
     wanted |= {cfg.dataset.target, contract.event_time, EVENT_TS, INGESTED_AT}
     if contract.date_parts:
         wanted.add(contract.date_parts["column"])
-    rows = prepare(contract, main[[c for c in main.columns if c in wanted]])
+    kept = main[[c for c in main.columns if c in wanted]]  # then the rows: a copy of these only
+    rows = prepare(contract, labelled(kept, cfg.dataset.target))
     until = until_of(cfg)
     if until is not None:  # a backtest: only events before `until` are learned from
         rows = rows[rows[EVENT_TS] < until].reset_index(drop=True)
