@@ -7,19 +7,24 @@ import pandas as pd
 from mlrig.components.monitor.predlog import PredictionLog, features_of
 
 
-def test_prune_deletes_only_what_was_logged_before_the_cutoff_in_chunks(tmp_path):
-    log = PredictionLog(tmp_path / "predictions.db")
-    ids = [
+def _logged(log: PredictionLog, rows: int, feature: str) -> list[str]:
+    """Rows 0..rows-1 logged for version 1, keyed k=i, one input `feature`=i."""
+    return [
         log.log(
             model="m",
             version=1,
             keys={"k": i},
             request={},
-            features={"label": i},
+            features={feature: i},
             prediction={"probability": 0.5},
         )  # fmt: skip
-        for i in range(12)
+        for i in range(rows)
     ]
+
+
+def test_prune_deletes_only_what_was_logged_before_the_cutoff_in_chunks(tmp_path):
+    log = PredictionLog(tmp_path / "predictions.db")
+    ids = _logged(log, 12, "label")
     logged = log.read()
     cutoff = logged.set_index("request_id").loc[ids[7], "logged_at"]
     assert log.prune(cutoff, chunk=3) == 7  # three full chunks and one of one
@@ -112,17 +117,7 @@ def test_a_label_not_yet_known_leaves_its_prediction_unlabelled(tmp_path):
     """A labels file with blanks (NaN, None, pandas' NA) labels only the rows that have one: a
     blank was stored as the label 'NaN', a wrong answer in every window it fell in."""
     log = PredictionLog(tmp_path / "predictions.db")
-    ids = [
-        log.log(
-            model="m",
-            version=1,
-            keys={"k": i},
-            request={},
-            features={"x": i},
-            prediction={"probability": 0.5},
-        )  # fmt: skip
-        for i in range(4)
-    ]
+    ids = _logged(log, 4, "x")
     labels = pd.DataFrame({"request_id": ids, "y": pd.array(["yes", None, pd.NA, "no"])})
     assert log.add_labels(labels, "y") == 2
     assert log.add_labels(pd.DataFrame({"request_id": ids[:2], "y": [float("nan")] * 2}), "y") == 0
