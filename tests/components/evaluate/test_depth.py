@@ -22,7 +22,7 @@ def _case() -> tuple[LogisticRegression, pd.DataFrame, np.ndarray, Contract]:
 def _one_copy_at_a_time(model, holdout, y_true, contract, metric, seed) -> dict[str, float]:
     """Each shuffled copy scored by itself, drawing the same permutations in the same order."""
     rng = np.random.default_rng(seed)
-    n = min(depth.IMPORTANCE_ROWS, len(holdout))
+    n = depth.importance_rows(len(holdout), len(contract.inputs))
     pick = rng.choice(len(holdout), size=n, replace=False)
     x, y = holdout.iloc[pick].reset_index(drop=True), y_true[pick]
 
@@ -47,3 +47,10 @@ def test_shuffled_copies_scored_in_batches_give_each_copys_own_drop(monkeypatch)
     expected = _one_copy_at_a_time(model, x, y, contract, "roc_auc", seed=4)
     assert list(ours)[0] == "strong" and list(ours)[-1] == "none"
     assert ours == {c: f"{d:+.4f}" for c, d in sorted(expected.items(), key=lambda kv: -kv[1])}
+
+
+def test_a_wide_tables_importance_shuffles_fewer_rows_and_a_narrow_ones_as_many_as_before():
+    assert depth.importance_rows(900, 301) == 150  # 301 inputs: at least 150 rows
+    assert depth.importance_rows(10_000, 28) == 3000  # the demo's 28 inputs: as before
+    assert depth.importance_rows(10_000, 100) == 1000  # 30M cells / (100 x 100 x 3)
+    assert depth.importance_rows(120, 301) == 120  # never more than the holdout has
