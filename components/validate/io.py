@@ -51,7 +51,9 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
         (qdir / QUARANTINE_REPORT).write_text(json.dumps(report, indent=2))
         for name in ds.tables:
             check_rejections(name, TableReport(**report[name]), ds.max_rejected_share)
-        learned = labelled(accepted[ds.main], ds.target)
+        timestamp, folds = ds.event_timestamp, loaded.config.model.cv_folds
+        read = [ds.target, *([timestamp] if timestamp else [])]  # a copy of these columns only
+        learned = labelled(accepted[ds.main][read], ds.target)
         if learned.empty:
             raise ValidationStop(
                 f"table '{ds.main}': no row has a target ('{ds.target}'); its "
@@ -61,7 +63,6 @@ def run(config_json: str, raw_dir: str, output_dir: str, quarantine_dir: str) ->
             kind = ds.tables[ds.main].all_columns().get(ds.target)
             task, classes, _ = label_classes(learned[ds.target], ds.task, ds.positive_label, kind)
             out["classes"] = f"{task}: {', '.join(map(str, classes))}"
-        timestamp, folds = ds.event_timestamp, loaded.config.model.cv_folds
         few = too_few_times(learned[timestamp], folds) if timestamp else None
         if few:  # said before any feature work: the split cannot follow time
             out["split"] = f"random holdout and shuffled CV: {few}"

@@ -13,8 +13,11 @@ from typer.testing import CliRunner
 
 from mlrig.cli import app
 from mlrig.components.config.loader import load
+from mlrig.components.contract.acceptance import ValidationStop
+from mlrig.components.ingest.io import run as ingest
 from mlrig.components.runtime import tables
 from mlrig.components.runtime.catalog import TRAINING_SET
+from mlrig.components.validate.io import run as validate
 from tests.anytable.live import online_and_offline
 from tests.mlrig.init.helpers import init_table
 from tests.stages import run_stages
@@ -102,3 +105,16 @@ def test_new_events_reach_the_online_store_before_their_labels(trained):
     online, offline = online_and_offline(config, request)
     assert online.inputs[COUNT] == before.inputs[COUNT] + 2
     assert online.inputs[COUNT] == offline.inputs[COUNT]
+
+
+def test_a_table_with_no_label_yet_stops_at_validate_naming_the_target(tmp_path):
+    frame = _transactions(60)
+    _, config = init_table(frame, tmp_path, "txns.csv", "--target", "fraud", "--entity", "customer",
+                           "--timestamp", "ts")  # fmt: skip
+    frame.assign(fraud=None).to_csv(tmp_path / "txns.csv", index=False)
+    given = load(config).to_json()
+    ingest(given, str(tmp_path / "raw"))
+    with pytest.raises(
+        ValidationStop, match=r"'main': no row has a target \('fraud'\); its 60 rows"
+    ):
+        validate(given, str(tmp_path / "raw"), str(tmp_path / "val"), str(tmp_path / "q"))
