@@ -10,6 +10,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import shutil
+import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,29 @@ def _quiet(monkeypatch):
     monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "true")
     for key in ("MLRIG_CONFIG", "MLRIG_PROFILE", "MLRIG_EVENTS_FILE"):
         monkeypatch.delenv(key, raising=False)
+
+
+_SQLITE_ADAPTED = [(datetime, sqlite3.PrepareProtocol), (date, sqlite3.PrepareProtocol)]
+_SQLITE_CONVERTED = ["TIMESTAMP", "DATE", "DATETIME"]
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_adapters_stay_feasts():
+    """sqlite3's datetime adapters are process-wide: Feast's SQLite online store registers its own,
+    and a test that replaces them (pandas' to_sql on a plain sqlite3 connection does) breaks every
+    later test in the process that writes the online store. Such a test fails here, by name."""
+    import feast.infra.online_stores.sqlite  # noqa: F401  (registers Feast's adapters once)
+
+    adapters = {key: sqlite3.adapters.get(key) for key in _SQLITE_ADAPTED}
+    converters = {name: sqlite3.converters.get(name) for name in _SQLITE_CONVERTED}
+    yield
+    changed = [str(k[0].__name__) for k, v in adapters.items() if sqlite3.adapters.get(k) is not v]
+    changed += [name for name, v in converters.items() if sqlite3.converters.get(name) is not v]
+    sqlite3.adapters.update(adapters)
+    sqlite3.converters.update(converters)
+    if changed:
+        pytest.fail(f"this test replaced sqlite3's process-wide adapters or converters {changed}: "
+                    "write test tables through tests.sqlite_tables.write_table")  # fmt: skip
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ folder of CSV parts, and served. Only the channel says whether an order comes ba
 
 from __future__ import annotations
 
-import sqlite3
-
 import httpx
 import numpy as np
 import pandas as pd
@@ -14,6 +12,7 @@ import yaml
 
 from tests.e2e.test_examples import _cli
 from tests.e2e.test_local_e2e import serving
+from tests.sqlite_tables import write_table
 
 pytestmark = pytest.mark.e2e
 
@@ -38,9 +37,7 @@ def test_a_database_table_from_init_to_a_prediction(tmp_path):
     project.mkdir()
     elsewhere.mkdir()
     orders = _orders()
-    with sqlite3.connect(project / "shop.db") as db:
-        orders.to_sql("orders", db, index=False)
-    db.close()
+    write_table(project / "shop.db", "orders", orders)
     init = _cli("init", "sqlite:///shop.db", "--table", "orders", "--target", "returned",
                 "--entity", "customer", "--timestamp", "placed_at", cwd=project)  # fmt: skip
     said = " ".join(init.stdout.split())

@@ -3,22 +3,19 @@ database, whatever the time column is called."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pandas as pd
 import pytest
 
 from mlrig.components.config.schema import Table
 from mlrig.components.features.refresh import _past_watermark
 from mlrig.components.sources.readers import read_source
+from tests.sqlite_tables import write_table
 
 
 @pytest.mark.parametrize("column", ["ts", "event time", "Order", "select"])
 def test_a_sql_source_is_cut_a_day_before_the_watermark_in_its_query(tmp_path, column):
     days = pd.date_range("2024-01-01", periods=10, freq="D").strftime("%Y-%m-%d %H:%M:%S")
-    with sqlite3.connect(tmp_path / "events.db") as db:
-        pd.DataFrame({column: days, "v": range(10)}).to_sql("events", db, index=False)
-    db.close()
+    write_table(tmp_path / "events.db", "events", pd.DataFrame({column: days, "v": range(10)}))
     table = Table.model_validate({
         "source": {"kind": "sql", "url": "sqlite:///events.db", "query": "SELECT * FROM events;"},
         "columns": {column: {"type": "datetime"}, "v": {"type": "int"}},

@@ -13,6 +13,7 @@ from mlrig.cli import app
 from mlrig.components.config.loader import load
 from mlrig.components.sources.readers import read_source
 from tests.helpers import json_api
+from tests.sqlite_tables import write_table
 
 ROWS = [{"customer": 1 + i % 9, "store": str(1 + i % 4), "placed_at": f"2025-01-{1 + i % 28:02d}",
          "basket": 10.0 + i % 17, "returned": "yes" if i % 5 == 0 else "no"} for i in range(90)]  # fmt: skip
@@ -157,9 +158,7 @@ def test_init_reads_at_most_max_rows_and_says_so(tmp_path, kind):
 
     frame = pd.DataFrame(ROWS * 4)  # 360 rows
     if kind == "sqlite":
-        with sqlite3.connect(tmp_path / "shop.db") as db:
-            frame.to_sql("orders", db, index=False)
-        db.close()
+        write_table(tmp_path / "shop.db", "orders", frame)
         spec = ["sqlite:///" + str(tmp_path / "shop.db"), "--table", "orders"]
     else:
         path = tmp_path / f"orders.{kind}"
