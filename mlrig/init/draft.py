@@ -217,16 +217,25 @@ def _date_parts(
     dated = timestamp or (times[0] if times else None)
     if not dated:
         return None
-    parts = ["month", "dayofweek", "dayofyear"]
     times = to_utc(frame[dated], "UTC")
-    if (times.dt.hour.fillna(0) != 0).any():
-        parts.insert(0, "hour")
+    parts = _calendar_parts(times)
     # a building's or a customer's year says much; the event's says where in a trend it falls
     # (a level that drifts, a label whose use changed) once the rows span two years or more
     # (on Seattle's weather, test accuracy 0.62 without it, 0.77 with: benchmarks/quality.py)
     if dated != timestamp or times.dt.year.nunique() >= 2:
         parts.insert(0, "year")
-    return {"column": dated, "parts": parts}
+    return {"column": dated, "parts": parts} if parts else None
+
+
+def _calendar_parts(times: pd.Series) -> list[str]:
+    """The parts below the year that the times' resolution lets vary: none for whole years (the
+    weekday of a 1 January is noise), the month for whole months, the hour only where a time has
+    one."""
+    known = times.dropna()
+    if (known.dt.day == 1).all() and (known.dt.normalize() == known).all():
+        return [] if (known.dt.month == 1).all() else ["month"]
+    parts = ["month", "dayofweek", "dayofyear"]
+    return ["hour", *parts] if (known.dt.hour != 0).any() else parts
 
 
 def _source(location: dict[str, Any], sep: str | None, encoding: str) -> dict[str, Any]:

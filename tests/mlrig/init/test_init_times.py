@@ -98,6 +98,27 @@ def test_a_timestamp_of_whole_years_is_read_as_years_and_a_year_built_stays_a_nu
     assert "'year' holds years (2015 to 2017)" in said
 
 
+def test_a_calendar_part_finer_than_the_times_is_left_out(tmp_path):
+    """Whole years give the year alone (a 1 January's weekday is noise, its month a constant),
+    whole months the year and the month; days keep the day's parts."""
+    for name in "ymod":
+        (tmp_path / name).mkdir()
+    years = pd.DataFrame({"year": [2015, 2016, 2017] * 20, "x": range(60), "y": range(60)})
+    _, out = init_table(years, tmp_path / "y", "yearly.csv", "--target", "y", "--timestamp", "year")
+    assert load(out).config.dataset.date_parts.parts == ["year"]
+    months = pd.DataFrame({"month": [f"2017-{m:02d}" for m in range(1, 13)] * 5, "x": range(60),
+                           "y": range(60)})  # fmt: skip
+    _, out = init_table(months, tmp_path / "m", "monthly.csv", "--target", "y",
+                        "--timestamp", "month")  # fmt: skip
+    assert load(out).config.dataset.date_parts.parts == ["month"]  # one year: no trend to read
+    one_year = years.assign(year=2016)
+    _, out = init_table(one_year, tmp_path / "o", "one.csv", "--target", "y", "--timestamp", "year")
+    assert load(out).config.dataset.date_parts is None
+    days = months.assign(month=pd.date_range("2016-01-03", periods=60, freq="9D").astype(str))
+    _, out = init_table(days, tmp_path / "d", "daily.csv", "--target", "y", "--timestamp", "month")
+    assert load(out).config.dataset.date_parts.parts == ["year", "month", "dayofweek", "dayofyear"]
+
+
 def test_years_written_as_floats_and_older_than_1800_are_years_too(tmp_path):
     """As statsmodels' sunspots writes them: 1700.0 to 1979.0."""
     frame = pd.DataFrame({"YEAR": [1700.0 + i for i in range(60)], "spots": range(60)})
