@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +63,29 @@ class LogUnavailable(RuntimeError):
     """The log's database cannot be reached or refused a write: nothing was committed."""
 
 
+SQLITE_WAIT_S = 30.0
+
+
+def _set_up(con: sqlite3.Connection, wait_s: float = SQLITE_WAIT_S) -> None:
+    """WAL and the tables. Workers of one service open the file at once, and SQLite answers
+    "locked" at once, without waiting, to a journal-mode change while another connection is
+    creating the tables: tried again until wait_s has passed (a log given up here would leave
+    that worker's answers unlogged)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if con.execute("pragma journal_mode").fetchone()[0] != "wal":
+                con.execute("pragma journal_mode=wal")
+            con.execute("pragma synchronous=normal")
+            con.executescript(SQLITE_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteDb:
     """One SQLite file, shared by the threads of a process."""
 
@@ -70,11 +94,9 @@ class SqliteDb:
         self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30
+            self.path, check_same_thread=False, isolation_level=None, timeout=SQLITE_WAIT_S
         )
-        self._con.execute("pragma journal_mode=wal")
-        self._con.execute("pragma synchronous=normal")
-        self._con.executescript(SQLITE_SCHEMA)
+        _set_up(self._con)
         self._lock = threading.Lock()
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
