@@ -170,3 +170,32 @@ def test_redis_down_is_a_fast_503_naming_it_and_the_service_recovers(stack, proc
     assert answers[-1].json()["inputs_present"] > 20  # the features came back with Redis
     metrics = httpx.get(f"{base}/metrics", timeout=10).text
     assert 'outcome="store_unavailable"' in metrics
+
+
+def test_a_serving_pods_alias_read_is_one_request_to_the_tracking_server(stack, monkeypatch):
+    """Each request costs the basic-auth server a password hash (about 0.1 s of a core): a pod
+    reads the aliases every serving.reload_seconds, and finding and setting the experiment
+    again made each read three requests."""
+    import requests
+
+    from mlrig.components.config.loader import load
+    from mlrig.serving.predictor import model_aliases
+
+    for key, value in stack["serving_env"].items():
+        monkeypatch.setenv(key, value)
+    loaded = load(stack["config"], profile="cluster")
+    sent: list[str] = []
+    send = requests.Session.request
+
+    def counted(self, method, url, *args, **kwargs):
+        sent.append(url)
+        return send(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counted)
+    first = model_aliases(loaded)
+    assert first["champion"] == 1
+    at_first = len(sent)
+    for _ in range(3):
+        assert model_aliases(loaded) == first
+    assert len(sent) - at_first == 3, sent[at_first:]
+    assert all(url.startswith(stack["mlflow"]) for url in sent)
