@@ -45,7 +45,7 @@ def _sqlite_adapters_stay_feasts():
     adapters = {key: sqlite3.adapters.get(key) for key in _SQLITE_ADAPTED}
     converters = {name: sqlite3.converters.get(name) for name in _SQLITE_CONVERTED}
     yield
-    changed = [str(k[0].__name__) for k, v in adapters.items() if sqlite3.adapters.get(k) is not v]
+    changed = [k[0].__name__ for k, v in adapters.items() if sqlite3.adapters.get(k) is not v]
     changed += [name for name, v in converters.items() if sqlite3.converters.get(name) is not v]
     sqlite3.adapters.update(adapters)
     sqlite3.converters.update(converters)

@@ -80,7 +80,8 @@ def _set_up(con: sqlite3.Connection, wait_s: float = SQLITE_WAIT_S) -> None:
             con.executescript(SQLITE_SCHEMA)
             return
         except sqlite3.OperationalError as exc:
-            busy = "locked" in str(exc) or "busy" in str(exc)
+            primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes: the low byte
+            busy = primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

@@ -46,11 +46,12 @@ def preload() -> None:
 # finding and setting the experiment took two: a serving pod's every alias read made three
 # requests where one is needed. A local SQLite store is checked on every call (a test may remove
 # it and start again at the same path).
-_SET_ON_SERVER: dict[str, str] = {}
+_set_on_server: tuple[str, str] | None = None
 
 
 def configure(place: Place) -> Any:
     """Point MLflow at the configured store and experiment; return the mlflow module."""
+    global _set_on_server
     env.quiet_telemetry()
     import mlflow
 
@@ -63,7 +64,7 @@ def configure(place: Place) -> Any:
     mlflow.set_tracking_uri(uri)
     stores = place.stores
     served = uri.startswith(("http://", "https://"))
-    if served and _SET_ON_SERVER.get(uri) == stores.experiment:
+    if served and _set_on_server == (uri, stores.experiment):
         return mlflow
     if mlflow.get_experiment_by_name(stores.experiment) is None:
         try:
@@ -78,8 +79,7 @@ def configure(place: Place) -> Any:
                 raise
     mlflow.set_experiment(stores.experiment)
     if served:
-        _SET_ON_SERVER.clear()
-        _SET_ON_SERVER[uri] = stores.experiment
+        _set_on_server = (uri, stores.experiment)
     return mlflow
 
 
