@@ -53,12 +53,16 @@ FEAST_STORE = (
     "mlrig.components.integrations.feast.feast_store",
     "mlrig.components.integrations.feast.asof_store",
 )
+# skops' reader first of the model's libraries: it looks ufuncs up in every loaded module
+# (modelfile.import_reader). SciPy's statistics and scikit-learn (which it imports) are steps of
+# their own: in one step it was 2.9 s, and a task that came then waited for it.
+SKOPS = ("scipy.stats", "sklearn.base", "skops.io")
 STAGE_IMPORTS = {
     "ingest": (*START, "mlrig.components.ingest.io"),
     "validate": ("mlrig.components.validate.io",),
     "features": (*FEAST_STORE, "mlrig.components.features.io"),
     "train": (
-        "skops.io",  # first: it looks ufuncs up in every loaded module (modelfile.import_reader)
+        *SKOPS,
         "sklearn.model_selection",
         "sklearn.metrics",
         "lightgbm",
@@ -77,7 +81,7 @@ STAGE_IMPORTS = {
     "register": ("mlrig.components.register.io",),
     "score": (
         *START,
-        "skops.io",  # before MLflow and Feast, as the stage imports it (modelfile.import_reader)
+        *SKOPS,  # before MLflow and Feast, as the stage imports it (modelfile.import_reader)
         *FEAST_STORE,
         MLFLOW,
         "sklearn.metrics",
@@ -104,10 +108,11 @@ def preload_steps(pipeline: str) -> list[tuple[str, Callable[[], object]]]:
 
     stages = PIPELINE_STAGES.get(pipeline, (*TRAINING, "score"))
     names = list(dict.fromkeys(name for stage in stages for name in STAGE_IMPORTS[stage]))
-    special = {FEAST: unchecked.preload, MLFLOW: tracking.preload}
+    special = {FEAST: unchecked.preload_steps(), MLFLOW: tracking.preload_steps()}
     return [
-        (name, special.get(name) or functools.partial(importlib.import_module, name))
+        step
         for name in names
+        for step in special.get(name) or [(name, functools.partial(importlib.import_module, name))]
     ]
 
 

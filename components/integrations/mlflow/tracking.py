@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,22 @@ def tracking_uri(place: Place) -> str:
     return uri
 
 
-def preload() -> None:
+def preload_steps() -> list[tuple[str, Callable[[], object]]]:
     """Import MLflow with telemetry off, as configure() does, and what the stages' first use of
-    it imports: the SQL stores, the model flavours, GitPython (a warm server's preload). Also
-    MLflow's map of installed packages, which logging a model builds to compare its requirements
-    with this environment: every installed distribution's files read, 0.85 s of the train stage
-    on the demo's environment, done once here for every task forked after it."""
+    it imports: the SQL stores, the model flavours, GitPython; then MLflow's map of installed
+    packages, which logging a model builds to compare its requirements with this environment
+    (every installed distribution's files read: 0.85 s of the demo's train stage). A warm
+    server's preload, one step each: a task that comes waits for the step under way."""
+    steps = [(name, functools.partial(_import_quietly, name)) for name in FIRST_USE]
+    return [*steps, ("mlflow's map of installed packages", _map_installed_packages)]
+
+
+def _import_quietly(name: str) -> None:
     env.quiet_telemetry()
-    for name in FIRST_USE:
-        importlib.import_module(name)
+    importlib.import_module(name)
+
+
+def _map_installed_packages() -> None:
     requirements = importlib.import_module("mlflow.utils.requirements_utils")
     build_map = getattr(requirements, "_init_modules_to_packages_map", None)
     if build_map is not None:  # a private helper: a release without it builds its map itself

@@ -78,3 +78,11 @@ def test_a_scoring_run_loads_only_what_scoring_imports_feast_and_mlflow_first():
     assert names.index("feast") < names.index("mlflow") < names.index("mlrig.components.score.io")
     assert "optuna" not in names and "mlrig.components.train.core" not in names
     assert len(names) == len(set(names))
+
+
+def test_feast_mlflow_and_scikit_learn_load_in_several_steps_so_a_task_waits_less():
+    names = [name for name, _ in preload_steps("training")]
+    assert names.index("feast") < names.index("ibis.backends.duckdb")
+    assert names.index("scipy.stats") < names.index("sklearn.base") < names.index("skops.io")
+    assert names.index("mlflow") < names.index("mlflow.sklearn")
+    assert names.index("mlflow.sklearn") < names.index("mlflow's map of installed packages")
