@@ -47,6 +47,7 @@ EXECUTOR = "kfp.dsl.executor_main"
 # What each stage imports first; Feast and MLflow through their integrations (which import them
 # as their stages do: Feast without typeguard's checks, MLflow with telemetry off).
 FEAST, MLFLOW = "feast", "mlflow"
+MLFLOW_PACKAGES = "mlflow packages"  # tracking.package_map_step: for the stage that logs a model
 START = ("kfp.dsl.executor", "pandas", "pyarrow.parquet")  # the executor's module: runpy's own
 FEAST_STORE = (
     FEAST,
@@ -68,6 +69,7 @@ STAGE_IMPORTS = {
         "lightgbm",
         "optuna",
         MLFLOW,
+        MLFLOW_PACKAGES,
         "mlrig.components.train.io",
         "mlrig.components.train.core",
     ),
@@ -108,7 +110,11 @@ def preload_steps(pipeline: str) -> list[tuple[str, Callable[[], object]]]:
 
     stages = PIPELINE_STAGES.get(pipeline, (*TRAINING, "score"))
     names = list(dict.fromkeys(name for stage in stages for name in STAGE_IMPORTS[stage]))
-    special = {FEAST: unchecked.preload_steps(), MLFLOW: tracking.preload_steps()}
+    special = {
+        FEAST: unchecked.preload_steps(),
+        MLFLOW: tracking.preload_steps(),
+        MLFLOW_PACKAGES: [tracking.package_map_step()],
+    }
     return [
         step
         for name in names

@@ -36,12 +36,19 @@ def tracking_uri(place: Place) -> str:
 
 def preload_steps() -> list[tuple[str, Callable[[], object]]]:
     """Import MLflow with telemetry off, as configure() does, and what the stages' first use of
-    it imports: the SQL stores, the model flavours, GitPython; then MLflow's map of installed
-    packages, which logging a model builds to compare its requirements with this environment
-    (every installed distribution's files read: 0.85 s of the demo's train stage). A warm
-    server's preload, one step each: a task that comes waits for the step under way."""
-    steps = [(name, functools.partial(_import_quietly, name)) for name in FIRST_USE]
-    return [*steps, ("mlflow's map of installed packages", _map_installed_packages)]
+    it imports: the SQL stores, the model flavours, GitPython. A warm server's preload, one step
+    each: a task that comes waits for the step under way."""
+    return [(name, functools.partial(_import_quietly, name)) for name in FIRST_USE]
+
+
+PACKAGE_MAP = "mlflow's map of installed packages"
+
+
+def package_map_step() -> tuple[str, Callable[[], object]]:
+    """MLflow's map of installed packages, which logging a model builds to compare its
+    requirements with this environment (every installed distribution's files read: 0.85 s of
+    the demo's train stage): a warm server's step for pipelines that log a model."""
+    return PACKAGE_MAP, _map_installed_packages
 
 
 def _import_quietly(name: str) -> None:

@@ -7,7 +7,7 @@ PROBE = """
 from mlrig.components.integrations.mlflow import tracking
 from mlflow.utils import requirements_utils
 before = requirements_utils._MODULES_TO_PACKAGES
-for _, step in tracking.preload_steps():
+for _, step in [*tracking.preload_steps(), tracking.package_map_step()]:
     step()
 after = requirements_utils._MODULES_TO_PACKAGES
 print(before is None, isinstance(after, dict) and "sklearn" in after)
