@@ -178,7 +178,7 @@ STAGE = """
 import sys
 from pathlib import Path
 from mlrig.components.score.io import run
-run(Path(sys.argv[1]).read_text(), sys.argv[2], sys.argv[3])
+run(Path(sys.argv[1]).read_text(), sys.argv[2], sys.argv[3], fork=True)  # as the task does
 """
 
 

@@ -15,7 +15,7 @@ OVERRIDE_PREFIX = "MLRIG__"
 EVENTS_FILE = "MLRIG_EVENTS_FILE"
 # Set (to anything) by `mlrig run --no-cache`: every stage runs, none reuses cached outputs.
 NO_CACHE = "MLRIG_NO_CACHE"
-# Rows `mlrig score` reads, scores and writes at a time (default 250,000): its memory follows this,
+# Rows `mlrig score` reads, scores and writes at a time (default 125,000): its memory follows this,
 # not the file's size.
 SCORE_CHUNK_ROWS = "MLRIG_SCORE_CHUNK_ROWS"
 # Container image the KFP components run in.

@@ -15,7 +15,10 @@ from mlrig.components.contract.contract import Contract
 from mlrig.components.score.core import BatchError
 from mlrig.components.sources.chunks import file_rows, read_chunks
 
-CHUNK_ROWS = 250_000  # rows read, scored and written at a time (MLRIG_SCORE_CHUNK_ROWS)
+# rows read, scored and written at a time (MLRIG_SCORE_CHUNK_ROWS). The checks of one chunk run
+# beside the model's predictions on the one before; the first is checked alone, so a smaller
+# chunk starts the model sooner (1M flights, 2 cores: 16.6-17.0 s at 125k, 17.8 s at 250k)
+CHUNK_ROWS = 125_000
 
 
 def chunk_rows() -> int:

@@ -26,7 +26,9 @@ def batch_score(
 
     from mlrig.components.score.io import run
 
-    return int(run(config, input_path, predictions.path, json.loads(keep))["scored"])
+    # the task's process has opened nothing yet: the chunks are checked in a forked one
+    scored = run(config, input_path, predictions.path, json.loads(keep), fork=True)["scored"]
+    return int(scored)
 
 
 @dsl.component(base_image=MLRIG_IMAGE, install_kfp_package=False)

@@ -6,7 +6,8 @@ their features point-in-time (as of each row's event time) from Feast's offline 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,23 @@ from mlrig.components.contract.contract import Contract
 from mlrig.components.contract.predict import predict_frame
 from mlrig.components.contract.threads import set_threads
 from mlrig.components.contract.timeutil import unix_times
-from mlrig.components.integrations.feast import feast_store
+from mlrig.components.integrations.feast import engine, feast_store
 from mlrig.components.integrations.feast.repo import open_store
 from mlrig.components.integrations.mlflow import modelfile, tracking
-from mlrig.components.integrations.mlflow.registry import Pinned, load_version, pinned_version
+from mlrig.components.integrations.mlflow.registry import (
+    Pinned,
+    load_contract,
+    load_version,
+    pinned_version,
+)
 from mlrig.components.runtime import cpus, events, tables
-from mlrig.components.runtime.ahead import ahead
 from mlrig.components.runtime.appender import ParquetAppender
 from mlrig.components.runtime.catalog import (
     PREDICTIONS_FILE,
     REJECTED_FILE,
     SUMMARY_FILE,
 )
+from mlrig.components.runtime.forked import can_fork, forked_ahead
 from mlrig.components.score.chunks import input_chunks
 from mlrig.components.score.core import BatchError, conform, request_columns
 
@@ -137,39 +143,74 @@ def predicted(champ: Pinned, checked: Checked) -> Scored:
     return Scored(c.requests, out, c.inputs, c.rejected, c.reasons, c.ignored)
 
 
-def run(config_json: str, input_path: str, output_dir: str, keep: list[str] | None = None) -> dict:
+def run(
+    config_json: str,
+    input_path: str,
+    output_dir: str,
+    keep: list[str] | None = None,
+    fork: bool = False,
+) -> dict:
     """Validate the input rows, score the valid ones, keep the rejected ones with reasons, a
     chunk of rows at a time (chunk_rows): each chunk's predictions and rejected rows are
     appended to their files as it is done, so memory follows the chunk, not the file.
-    keep: columns of the file to carry to the predictions untouched (a row id)."""
+    keep: columns of the file to carry to the predictions untouched (a row id).
+    fork: check the chunks in a forked process (the pipeline task, which has opened nothing
+    yet, asks for it); a caller in a long-lived process that may hold connections checks them
+    in a thread."""
     loaded = from_json(config_json)
-    cfg = loaded.config
     threads = cpus.work_threads()  # the CPUs this pod or process is given
     with events.stage("score") as out, cpus.limited(threads):
         out["threads"] = threads
-        modelfile.import_reader()  # before MLflow: it costs less then
-        mlflow = tracking.configure(loaded.place)
-        champ = load_version(mlflow, cfg.model.name, pinned_version(mlflow, cfg.model.name))
-        set_threads(champ.model, threads)  # a chunk of rows a call, not one row
-        main = training_source(loaded.config.dataset)
-        total, chunks = input_chunks(input_path, loaded.root, main, champ.contract)
-        offline = feast_store.OfflineFeatures(open_store(loaded.place))
-        dest = Path(output_dir)
-        summary = _score_chunks(chunks, total, champ, main, offline, keep or [], dest)
+        # the chunks are read and checked in a process of their own, started first: it resolves
+        # the version and checks the first chunk while this one imports and loads the model
+        # (in a thread when not asked to fork, or when this process cannot)
+        dataset, name = loaded.config.dataset, loaded.config.model.name
+        work = functools.partial(
+            _checked_chunks, loaded.place, dataset, name, loaded.root, input_path, keep or []
+        )
+        fork = fork and can_fork()
+        if not fork:  # the thread would set MLflow up beside this one: done here, first
+            modelfile.import_reader()
+            tracking.configure(loaded.place)
+        with forked_ahead(work(), in_child=engine.own_engine, fork=fork) as checked:
+            out["checks_in"] = checked.mode
+            modelfile.import_reader()  # before MLflow: it costs less then
+            mlflow = tracking.configure(loaded.place)
+            chunks = iter(checked)
+            version, total = next(chunks)  # resolved once, there: the checks and model agree
+            champ = load_version(mlflow, name, version)
+            set_threads(champ.model, threads)  # a chunk of rows a call, not one row
+            dest = Path(output_dir)
+            summary = _score_chunks(chunks, total, champ, dest)
         tables.write_json(dest, SUMMARY_FILE, summary)
         out.update(summary)
         out["predictions"] = str(dest / PREDICTIONS_FILE)
     return summary
 
 
+def _checked_chunks(
+    place: Place, dataset: Dataset, name: str, root: Path, input_path: str, keep: list[str]
+) -> Iterator[Any]:
+    """Model `name`'s pinned version and the file's row count, then (rows, the chunk checked)
+    for each chunk: validated by the version's contract, with its features from the offline
+    store."""
+    mlflow = tracking.configure(place)
+    version = pinned_version(mlflow, name)
+    contract = load_contract(mlflow, name, version)
+    main = training_source(dataset)
+    total, chunks = input_chunks(input_path, root, main, contract)
+    yield version, total
+    pinned = Pinned(name, version, "", None, contract)  # what checking needs: the contract
+    offline = feast_store.OfflineFeatures(open_store(place))
+    for frame in chunks:
+        # a file with its labels (a backtest): the target column goes to the output beside
+        # the predictions instead of being refused as unknown
+        labels = [contract.target] if contract.target in frame else []
+        yield len(frame), check_frame(None, main, pinned, frame, [*keep, *labels], offline)
+
+
 def _score_chunks(
-    chunks: Iterator[pd.DataFrame],
-    total: int | None,
-    champ: Pinned,
-    main: Any,
-    offline: Any,
-    keep: list[str],
-    dest: Path,
+    checked: Iterable[tuple[int, Checked]], total: int | None, champ: Pinned, dest: Path
 ) -> dict:
     contract = champ.contract
     summary: dict[str, Any] = {"scored": 0, "rejected": 0, "reasons": {}}
@@ -178,16 +219,9 @@ def _score_chunks(
         ParquetAppender(dest / PREDICTIONS_FILE) as predictions,
         ParquetAppender(dest / REJECTED_FILE) as rejected,
     ):
-
-        def check(frame: pd.DataFrame) -> tuple[int, Checked]:
-            # a file with its labels (a backtest): the target column goes to the output beside
-            # the predictions instead of being refused as unknown
-            labels = [contract.target] if contract.target in frame else []
-            return len(frame), check_frame(None, main, champ, frame, [*keep, *labels], offline)
-
         # the next chunk is read, checked and given its features while this one is predicted
-        for size, checked in ahead(chunks, check):
-            scored = predicted(champ, checked)
+        for size, chunk in checked:
+            scored = predicted(champ, chunk)
             predictions.write(scored.table(contract))
             rejected.write(scored.rejected.astype("string"))
             summary["scored"] += len(scored.predicted)

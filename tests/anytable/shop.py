@@ -3,6 +3,9 @@ naive New York times): the shape of a shop, generated with a real signal."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +154,12 @@ def write_shop(
     path = folder / "mlrig.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def score_as_a_task(config: Path, batch: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
+    """The stage in a new process, as the pipeline's task calls it (fork=True)."""
+    code = "import sys; from mlrig.components.config.loader import load; "
+    code += "from mlrig.components.score.io import run; "
+    code += "run(load(sys.argv[1]).to_json(), sys.argv[2], sys.argv[3], fork=True)"
+    return subprocess.run([sys.executable, "-c", code, str(config), str(batch), str(out)],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=300)  # fmt: skip

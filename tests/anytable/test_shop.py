@@ -23,7 +23,7 @@ from mlrig.components.runtime.catalog import CHAMPION, TRAINING_SET
 from mlrig.components.score.core import BatchError
 from mlrig.components.score.io import run as score_run
 from mlrig.serving.predictor import Predictor, prediction_log
-from tests.anytable.shop import write_shop
+from tests.anytable.shop import score_as_a_task, write_shop
 from tests.stages import run_stages
 
 REQUESTS = [
@@ -153,6 +153,32 @@ def test_a_batch_scored_a_row_at_a_time_equals_it_scored_whole(shop, monkeypatch
     )
     done = [e["done"] for e in events.read(tmp_path / "events.jsonl") if "done" in e]
     assert done == [1, 2, 3, 4, 5]
+
+
+def test_a_batch_checked_in_a_forked_process_writes_what_the_thread_writes(shop, tmp_path):
+    """As a task runs it, the stage checks its chunks (here two rows each) in a forked process;
+    the files are those of the in-process run, and an error in the checks reaches the stage
+    with its type and message."""
+    folder, config, _ = shop
+    rows = [REQUESTS[1], {**REQUESTS[0], "region": None}, *REQUESTS]  # the second is rejected
+    threaded = _score(config, folder, "threaded", rows)
+    events_file = tmp_path / "events.jsonl"
+    env = {"MLRIG_SCORE_CHUNK_ROWS": "2", "MLRIG_EVENTS_FILE": str(events_file)}
+    done = score_as_a_task(config, folder / "threaded.csv", folder / "scored-forked", env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(folder / "scored-forked/predictions.parquet"), threaded
+    )
+    assert pd.read_parquet(folder / "scored-forked/rejected.parquet").region.isna().tolist() == [
+        True
+    ]
+    finished = [e for e in events.read(events_file) if e.get("status") == "done"]
+    assert finished[-1]["outputs"]["checks_in"] == "process"
+    bad = folder / "unknown-column.csv"
+    pd.DataFrame([{**REQUESTS[0], "row": 1}]).to_csv(bad, index=False)
+    failed = score_as_a_task(config, bad, folder / "scored-bad", env)
+    assert failed.returncode != 0
+    assert "BatchError: unknown columns ['row']" in failed.stderr
 
 
 def test_batch_with_its_labels_or_with_every_row_rejected(shop):
