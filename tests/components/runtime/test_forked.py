@@ -16,11 +16,27 @@ import threading
 
 from mlrig.components.runtime.forked import PROCESS, THREAD, forked_ahead
 
+UNTIL_ERROR = """
+    def until_error(items, work):
+        got = []
+        try:
+            with forked_ahead(items, work) as r:
+                for v in r:
+                    got.append(v)
+        except BaseException as exc:
+            return got, exc
+        return got, None
+"""
+
 
 def _in_new_interpreter(body: str) -> dict:
     """Run body (which sets `result`) after importing forked_ahead; return result."""
     code = "import json, os, sys\nfrom mlrig.components.runtime.forked import *\n"
-    code += textwrap.dedent(body) + "\nprint('RESULT=' + json.dumps(result))\n"
+    code += (
+        textwrap.dedent(UNTIL_ERROR)
+        + textwrap.dedent(body)
+        + "\nprint('RESULT=' + json.dumps(result))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT=")][-1]
@@ -66,15 +82,12 @@ def test_an_error_comes_at_its_item_with_its_type_and_the_childs_traceback():
             if n == 2:
                 raise BadRow("row 2: dest missing")
             return n
-        got = []
-        try:
-            with forked_ahead(range(5), work) as r:
-                for v in r:
-                    got.append(v)
-        except BadRow as exc:
-            result = {"got": got, "error": str(exc), "notes": exc.__notes__}
+        got, exc = until_error(range(5), work)
+        result = {"got": got, "type": type(exc).__name__, "error": str(exc),
+                  "notes": exc.__notes__}
     """)
-    assert result["got"] == [0, 1] and result["error"] == "row 2: dest missing"
+    assert result["got"] == [0, 1] and result["type"] == "BadRow"
+    assert result["error"] == "row 2: dest missing"
     assert "in the checking process" in result["notes"][0] and "in work" in result["notes"][0]
 
 
@@ -87,11 +100,8 @@ def test_an_error_that_cannot_be_pickled_comes_as_a_runtime_error_naming_it():
                 self.lock = threading.Lock()  # locks do not pickle
         def work(n):
             raise Odd()
-        try:
-            with forked_ahead(range(3), work) as r:
-                list(r)
-        except RuntimeError as exc:
-            result = {"type": type(exc).__name__, "message": str(exc)}
+        _, exc = until_error(range(3), work)
+        result = {"type": type(exc).__name__, "message": str(exc)}
     """)
     assert result == {"type": "RuntimeError", "message": "Odd: odd"}
 
@@ -103,15 +113,11 @@ def test_a_child_that_dies_is_said_not_waited_for():
             if n == 1:
                 os.kill(os.getpid(), signal.SIGKILL)
             return n
-        got = []
-        try:
-            with forked_ahead(range(5), work) as r:
-                for v in r:
-                    got.append(v)
-        except ChildLost as exc:
-            result = {"got": got, "error": str(exc)}
+        got, exc = until_error(range(5), work)
+        result = {"got": got, "type": type(exc).__name__, "error": str(exc)}
     """)
-    assert result["got"] == [0] and "killed by signal 9" in result["error"]
+    assert result["got"] == [0] and result["type"] == "ChildLost"
+    assert "killed by signal 9" in result["error"]
 
 
 def test_a_caller_that_stops_early_leaves_no_process_behind():
