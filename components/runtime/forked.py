@@ -64,6 +64,7 @@ class Ahead:
         self.mode = PROCESS if fork and can_fork() else THREAD
         self._pid = 0
         self._pipe: BinaryIO | None = None
+        self._in_thread: Iterator[Any] | None = None
 
     def __enter__(self) -> Ahead:
         if self.mode == PROCESS:
@@ -75,7 +76,8 @@ class Ahead:
 
     def __iter__(self) -> Iterator[Any]:
         if self.mode == THREAD:
-            yield from ahead(self._items, self._work)
+            self._in_thread = ahead(self._items, self._work)
+            yield from self._in_thread
             return
         if self._pipe is None:
             raise RuntimeError("forked_ahead: iterate inside its `with` block")
@@ -108,7 +110,11 @@ class Ahead:
             ) from None
 
     def stop(self) -> None:
-        """Close the pipe, end the child and wait for it (a no-op once done)."""
+        """Close the pipe, end the child and wait for it; or stop the thread (a no-op once
+        done)."""
+        if self._in_thread is not None:
+            self._in_thread.close()  # type: ignore[attr-defined]
+            self._in_thread = None
         if self._pipe is not None:
             self._pipe.close()  # a child blocked writing gets EPIPE and ends
             self._pipe = None

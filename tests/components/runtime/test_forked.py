@@ -144,6 +144,12 @@ def test_a_process_with_another_thread_works_in_a_thread_with_the_same_results()
         with forked_ahead(range(10), lambda n: n + 1) as results:
             assert results.mode == THREAD
             assert list(results) == list(range(1, 11))
+        with forked_ahead(range(1000), lambda n: n) as results:
+            held = iter(results)  # still referenced after the block, as a caller's may be
+            assert next(held) == 0
+        # left early, the thread is stopped on leaving, not when the results are collected
+        assert not [t for t in threading.enumerate() if t.name == "mlrig-ahead"]
+        assert list(held) == []
     finally:
         stop.set()
         other.join()
