@@ -6,7 +6,6 @@ their features point-in-time (as of each row's event time) from Feast's offline 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,14 +164,13 @@ def run(
         # the version and checks the first chunk while this one imports and loads the model
         # (in a thread when not asked to fork, or when this process cannot)
         dataset, name = loaded.config.dataset, loaded.config.model.name
-        work = functools.partial(
-            _checked_chunks, loaded.place, dataset, name, loaded.root, input_path, keep or []
-        )
+        # a generator: nothing runs until the checking process (or thread) asks
+        work = _checked_chunks(loaded.place, dataset, name, loaded.root, input_path, keep or [])
         fork = fork and can_fork()
         if not fork:  # the thread would set MLflow up beside this one: done here, first
             modelfile.import_reader()
             tracking.configure(loaded.place)
-        with forked_ahead(work(), in_child=engine.own_engine, fork=fork) as checked:
+        with forked_ahead(work, in_child=engine.own_engine, fork=fork) as checked:
             out["checks_in"] = checked.mode
             modelfile.import_reader()  # before MLflow: it costs less then
             mlflow = tracking.configure(loaded.place)
